@@ -1,0 +1,90 @@
+// How many Service Engines a group keeps, which to boot and which to retire: a pure planner
+// (DESIGN.md §3.1, §3.3). The group holds enough SEs to place every virtual service's requested
+// scale-out, plus `bufferSEs` spares, never more than `maxSEs`. A failed SE is replaced first
+// and deleted once its replacement is Ready (Octavia's failover order), unless the group is at
+// maxSEs, where the failed SE must go to make room. Idle SEs beyond the need are retired after
+// `seDeprovisionDelaySeconds`.
+
+export type SEPhase = 'Booting' | 'Ready' | 'Failed' | 'Deleting';
+
+export interface GroupSE {
+  name: string;
+  createdAt: string;
+  phase: SEPhase;
+  /** virtual services placed on it */
+  hostedVS: number;
+  /** when it last became idle (hostedVS 0); undefined = since creation */
+  idleSince?: string;
+}
+
+export interface GroupPolicy {
+  maxSEs: number;
+  bufferSEs: number;
+  maxVSPerSE: number;
+  seDeprovisionDelaySeconds: number;
+}
+
+export interface GroupPlan {
+  /** how many SEs to create now */
+  create: number;
+  /** SEs to delete now */
+  retire: { name: string; reason: 'Failed' | 'Idle' }[];
+  /** SEs the group wants alive (placements + buffer, capped) */
+  desired: number;
+  /** placements the group cannot provide because of maxSEs */
+  shortfall: number;
+  /** when an idle SE will next pass its deprovision delay (ms from now) */
+  recheckAfterMs: number | undefined;
+}
+
+/** SEs needed to give every VS its requested number of distinct SEs, each hosting ≤ maxVSPerSE. */
+export function sesNeeded(requested: readonly number[], maxVSPerSE: number): number {
+  if (requested.length === 0) return 0;
+  const total = requested.reduce((a, b) => a + b, 0);
+  return Math.max(Math.max(...requested), Math.ceil(total / Math.max(1, maxVSPerSE)));
+}
+
+export function planGroup(policy: GroupPolicy, ses: readonly GroupSE[], vsRequests: readonly number[], now: Date): GroupPlan {
+  const live = ses.filter((s) => s.phase === 'Booting' || s.phase === 'Ready');
+  const failed = ses.filter((s) => s.phase === 'Failed');
+  const present = ses.filter((s) => s.phase !== 'Deleting').length;
+  const busy = live.filter((s) => s.hostedVS > 0).length;
+
+  const needed = Math.max(sesNeeded(vsRequests, policy.maxVSPerSE), busy);
+  const desired = Math.min(policy.maxSEs, needed + policy.bufferSEs);
+  const shortfall = Math.max(0, needed - policy.maxSEs);
+
+  const retire: GroupPlan['retire'] = [];
+  const missing = Math.max(0, desired - live.length);
+  const headroom = policy.maxSEs - present;
+  const create = Math.min(missing, Math.max(0, headroom));
+
+  // Failed SEs: delete when their replacements are Ready, or now if they block a replacement.
+  const ready = live.filter((s) => s.phase === 'Ready').length;
+  const blocking = missing - create;
+  const byAge = [...failed].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  byAge.forEach((s, i) => {
+    if (ready >= desired || i < blocking) retire.push({ name: s.name, reason: 'Failed' });
+  });
+
+  // Idle SEs beyond the desired count, longest idle first, once the delay has passed.
+  const delayMs = policy.seDeprovisionDelaySeconds * 1000;
+  const idle = live
+    .filter((s) => s.phase === 'Ready' && s.hostedVS === 0)
+    .map((s) => ({ s, since: Date.parse(s.idleSince ?? s.createdAt) }))
+    .sort((a, b) => a.since - b.since);
+  let excess = live.length - desired;
+  let recheckAfterMs: number | undefined;
+  for (const { s, since } of idle) {
+    if (excess <= 0) break;
+    const due = since + delayMs - now.getTime();
+    if (due <= 0) {
+      retire.push({ name: s.name, reason: 'Idle' });
+      excess--;
+    } else {
+      recheckAfterMs = recheckAfterMs === undefined ? due : Math.min(recheckAfterMs, due);
+    }
+  }
+
+  return { create, retire, desired, shortfall, recheckAfterMs };
+}
