@@ -44,7 +44,7 @@ stop "$DIR/apiserver.pid" kube-apiserver
 stop "$DIR/etcd.pid" etcd
 # Only what cluster-up.sh (and test/support/cluster.ts: sa-*.kubeconfig) writes, never a
 # caller-chosen directory wholesale; the directory goes when nothing else is left in it.
-rm -rf "$DIR/pki" "$DIR/etcd" "$DIR"/sa-*.kubeconfig
+rm -rf "$DIR/pki" "$DIR/etcd" "$DIR/kubecache" "$DIR"/sa-*.kubeconfig
 rm -f "$DIR/kubeconfig" "$DIR/cluster.json" "$DIR/env" "$DIR/etcd.log" "$DIR/apiserver.log"
 rmdir "$DIR" 2>/dev/null
 [[ $default_instance == 1 ]] && rm -f "$ROOT/.local/kubeconfig"

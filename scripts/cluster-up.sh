@@ -11,6 +11,7 @@
 #   kubeconfig           admin kubeconfig
 #   etcd.pid apiserver.pid, etcd.log apiserver.log
 #   cluster.json         {"kubeconfig","server","etcdURL","dir"} (read by test/support/cluster.ts)
+#   kubecache/           kubectl discovery cache of this instance (use --cache-dir or KUBECACHEDIR)
 #   env                  LBOP_TEST_KUBECONFIG / LBOP_TEST_ETCD_URL / LBOP_TEST_CLUSTER_DIR exports
 # Every failure prints one line "cluster-up: <what went wrong>; <how to fix>" and stops what it started.
 set -euo pipefail
@@ -173,7 +174,8 @@ t_etcd=$(now_ms)
 echo $! >"$DIR/apiserver.pid"
 API_PID=$!
 
-KCTL=("$BIN/kubectl" --kubeconfig "$DIR/kubeconfig")
+# Discovery cache inside the instance: ports are new each run, so ~/.kube/cache would only grow.
+KCTL=("$BIN/kubectl" --kubeconfig "$DIR/kubeconfig" --cache-dir "$DIR/kubecache")
 curl_api() { curl -sf -m 2 --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" "$SERVER$1"; }
 deadline=$(( $(date +%s) + START_TIMEOUT ))
 until [[ "$(curl_api /readyz 2>/dev/null)" == "ok" ]]; do
@@ -226,6 +228,7 @@ cat >"$DIR/env" <<EOF
 export LBOP_TEST_KUBECONFIG='$DIR/kubeconfig'
 export LBOP_TEST_ETCD_URL='$ETCD_URL'
 export LBOP_TEST_CLUSTER_DIR='$DIR'
+export KUBECACHEDIR='$DIR/kubecache'
 EOF
 if [[ $default_instance == 1 ]]; then cp "$DIR/kubeconfig" "$ROOT/.local/kubeconfig"; chmod 600 "$ROOT/.local/kubeconfig"; fi
 

@@ -52,11 +52,14 @@ function runScript(script: string, args: string[]): Promise<void> {
 
 function runKubectl(
   kubeconfig: string,
+  cacheDir: string,
   args: string[],
   opts: { input?: string } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(kubectlPath, ["--kubeconfig", kubeconfig, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(kubectlPath, ["--kubeconfig", kubeconfig, "--cache-dir", cacheDir, ...args], {
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (b: Buffer) => out.push(b));
@@ -78,7 +81,7 @@ async function readKubeconfigCluster(path: string): Promise<{ server: string; ca
 }
 
 function makeCluster(info: ClusterFile, stop: () => Promise<void>): TestCluster {
-  const kubectl = (args: string[], opts?: { input?: string }) => runKubectl(info.kubeconfig, args, opts);
+  const kubectl = (args: string[], opts?: { input?: string }) => runKubectl(info.kubeconfig, join(info.dir, "kubecache"), args, opts);
   return {
     ...info,
     kubectl,
