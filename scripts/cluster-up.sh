@@ -3,6 +3,8 @@
 #
 # Usage: scripts/cluster-up.sh [--no-crds] [INSTANCE_DIR]
 #   INSTANCE_DIR defaults to .local/cluster; the default instance also writes .local/kubeconfig.
+#   Ports are free ones picked at random unless LBOP_ETCD_PORT, LBOP_ETCD_PEER_PORT or
+#   LBOP_APISERVER_PORT set them.
 #   Several instances may run at once, each in its own directory.
 #
 # The instance directory receives:
@@ -73,11 +75,21 @@ pick_port() {
   return 1
 }
 picked=""
-ETCD_PORT=$(pick_port) || fail "no free loopback port found in 20000-32000; free some ports and retry."
+# LBOP_ETCD_PORT / LBOP_ETCD_PEER_PORT / LBOP_APISERVER_PORT pin a port (e.g. for a demo); else a free one.
+port_for() { # env-var-name component
+  local fixed="${!1:-}"
+  if [[ -n "$fixed" ]]; then
+    [[ "$fixed" =~ ^[0-9]+$ ]] && (( fixed > 0 && fixed < 65536 )) || fail "$1=$fixed is not a port number; set it to 1-65535 or unset it."
+    port_taken "$fixed" && fail "port $fixed ($2) on 127.0.0.1 is already in use; free it ('ss -ltnp sport = :$fixed' shows who holds it) or unset $1 to pick a free port."
+    echo "$fixed"; return 0
+  fi
+  pick_port || fail "no free loopback port found in 20000-32000 for $2; free some ports and retry."
+}
+ETCD_PORT=$(port_for LBOP_ETCD_PORT etcd) || exit 1
 picked+=" $ETCD_PORT"
-ETCD_PEER_PORT=$(pick_port) || fail "no free loopback port found in 20000-32000; free some ports and retry."
+ETCD_PEER_PORT=$(port_for LBOP_ETCD_PEER_PORT "etcd peer") || exit 1
 picked+=" $ETCD_PEER_PORT"
-API_PORT=$(pick_port) || fail "no free loopback port found in 20000-32000; free some ports and retry."
+API_PORT=$(port_for LBOP_APISERVER_PORT kube-apiserver) || exit 1
 ETCD_URL="http://127.0.0.1:$ETCD_PORT"
 SERVER="https://127.0.0.1:$API_PORT"
 
