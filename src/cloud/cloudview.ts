@@ -1,0 +1,253 @@
+// CloudView: per Cloud, the observed state the reconcilers read. The cloud has no watch API, so
+// the view is refreshed by ONE logical list per kind per period (paging aside), updated in place
+// after each successful write (write-through), marked stale on errors, and versioned by a
+// generation counter so a reconciler can tell "observed after my write". Changes seen on refresh
+// are reported with the owner tags of the changed objects, so their queues can be poked.
+import winston from 'winston';
+import type { Owner } from './owner.js';
+
+export interface Observed<T = unknown> {
+  readonly kind: string;
+  readonly id: string;
+  readonly owner: Owner | undefined;
+  readonly obj: T;
+  /** True after an error on this object: the next refresh will confirm or correct it. */
+  readonly stale: boolean;
+  /** Generation at which this entry was last set (by a list or a write). */
+  readonly generation: number;
+}
+
+export interface ListedItem { id: string; owner: Owner | undefined; obj: unknown }
+
+export interface ViewSource {
+  kind: string;
+  /** Everything of this kind the view may keep, in one logical list (paged inside). */
+  list(): Promise<ListedItem[]>;
+  /**
+   * Optional second pass once every kind has been listed: keep only what is related to our
+   * objects (e.g. Contrail virtual-machines referred to by our VMIs). Default: keep all.
+   */
+  select?(items: ListedItem[], listed: ReadonlyMap<string, ListedItem[]>): ListedItem[];
+}
+
+export type ChangeType = 'added' | 'updated' | 'removed';
+export interface ViewChange { kind: string; id: string; change: ChangeType; owner: Owner | undefined; obj: unknown }
+
+export interface RefreshResult { generation: number; changes: ViewChange[]; failed: Record<string, string> }
+
+export interface CloudViewOptions {
+  cloud: string;
+  sources: ViewSource[];
+  /** Refresh period for start() (default 30 s). */
+  periodMs?: number;
+  /** An invalidation brings the next refresh forward, but not closer than this to the last (default 1 s). */
+  minIntervalMs?: number;
+  onChange?: (changes: ViewChange[]) => void;
+  logger?: winston.Logger;
+}
+
+interface Entry { owner: Owner | undefined; obj: unknown; fp: string; generation: number; writeGen: number; stale: boolean }
+
+/** A cheap, order-stable fingerprint for change detection. */
+function fingerprint(obj: unknown): string { return JSON.stringify(obj) ?? ''; }
+
+export class CloudView {
+  readonly cloud: string;
+  private readonly sources: ViewSource[];
+  private readonly kinds = new Map<string, Map<string, Entry>>();
+  /** Deletions we made, by kind/id → generation; a list that started before must not resurrect them. */
+  private readonly tombstones = new Map<string, number>();
+  private readonly failed = new Map<string, string>();
+  private readonly listedOnce = new Set<string>();
+  private gen = 0;
+  private completedStartGen = -1;
+  private inflight: Promise<RefreshResult> | undefined;
+  private again = false;
+  private timer: NodeJS.Timeout | undefined;
+  private soon: NodeJS.Timeout | undefined;
+  private lastRefreshAt = 0;
+  private readonly periodMs: number;
+  private readonly minIntervalMs: number;
+  private readonly onChange: ((changes: ViewChange[]) => void) | undefined;
+  private readonly log: winston.Logger;
+  /** Number of source list() calls made, for benchmarks and tests. */
+  listCalls = 0;
+
+  constructor(opts: CloudViewOptions) {
+    this.cloud = opts.cloud;
+    this.sources = opts.sources;
+    this.periodMs = opts.periodMs ?? 30_000;
+    this.minIntervalMs = opts.minIntervalMs ?? 1_000;
+    this.onChange = opts.onChange;
+    this.log = opts.logger ?? winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
+    for (const s of opts.sources) this.kinds.set(s.kind, new Map());
+  }
+
+  get generation(): number { return this.gen; }
+
+  /** Every kind has been listed successfully at least once. */
+  get synced(): boolean { return this.sources.every((s) => this.listedOnce.has(s.kind)); }
+
+  /** A complete refresh that started at or after generation `g` has finished: its lists saw g's write. */
+  listedSince(g: number): boolean { return this.completedStartGen >= g; }
+
+  /** The error text of the last failed list of a kind, if its last list failed. */
+  lastError(kind: string): string | undefined { return this.failed.get(kind); }
+
+  get<T = unknown>(kind: string, id: string): Observed<T> | undefined {
+    const e = this.kinds.get(kind)?.get(id);
+    return e === undefined ? undefined : view<T>(kind, id, e);
+  }
+
+  list<T = unknown>(kind: string): Observed<T>[] {
+    const m = this.kinds.get(kind);
+    if (m === undefined) return [];
+    return [...m].map(([id, e]) => view<T>(kind, id, e));
+  }
+
+  /** All objects (any kind) whose owner has this uid. */
+  ownedBy(uid: string): Observed[] {
+    const out: Observed[] = [];
+    for (const [kind, m] of this.kinds) for (const [id, e] of m) if (e.owner?.uid === uid) out.push(view(kind, id, e));
+    return out;
+  }
+
+  /** Write-through after a successful create/update: returns the generation that includes it. */
+  written(kind: string, id: string, obj: unknown, owner?: Owner): number {
+    const m = this.kindMap(kind);
+    const g = ++this.gen;
+    m.set(id, { owner, obj, fp: fingerprint(obj), generation: g, writeGen: g, stale: false });
+    this.tombstones.delete(`${kind}/${id}`);
+    return g;
+  }
+
+  /** Write-through after a successful delete (or a NotFound on delete). */
+  deleted(kind: string, id: string): number {
+    const g = ++this.gen;
+    this.kindMap(kind).delete(id);
+    this.tombstones.set(`${kind}/${id}`, g);
+    return g;
+  }
+
+  /**
+   * A write failed or its result is unknown: mark the object (or the whole kind) stale and bring
+   * the next refresh forward. Entries stay readable so nobody mistakes "unknown" for "absent".
+   */
+  invalidate(kind: string, id?: string): void {
+    const m = this.kinds.get(kind);
+    if (m !== undefined) {
+      if (id === undefined) for (const e of m.values()) e.stale = true;
+      else { const e = m.get(id); if (e !== undefined) e.stale = true; }
+    }
+    this.scheduleSoon();
+  }
+
+  /** One list per kind; concurrent callers share the refresh, and a call during one runs once more after it. */
+  refresh(): Promise<RefreshResult> {
+    if (this.inflight !== undefined) {
+      this.again = true;
+      return this.inflight.then(() => this.refresh());
+    }
+    const p = this.runRefresh().finally(() => {
+      this.inflight = undefined;
+      if (this.again) { this.again = false; void this.refresh().catch(() => undefined); }
+    });
+    this.inflight = p;
+    return p;
+  }
+
+  start(): void {
+    if (this.timer !== undefined) return;
+    const tick = (): void => { void this.refresh().catch((e: unknown) => this.log.warn('cloud view refresh failed', { cloud: this.cloud, error: String(e) })); };
+    tick();
+    this.timer = setInterval(tick, this.periodMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.soon !== undefined) clearTimeout(this.soon);
+    this.timer = undefined;
+    this.soon = undefined;
+  }
+
+  private kindMap(kind: string): Map<string, Entry> {
+    let m = this.kinds.get(kind);
+    if (m === undefined) { m = new Map(); this.kinds.set(kind, m); }
+    return m;
+  }
+
+  private scheduleSoon(): void {
+    if (this.soon !== undefined || this.timer === undefined) return;
+    const wait = Math.max(0, this.lastRefreshAt + this.minIntervalMs - Date.now());
+    this.soon = setTimeout(() => { this.soon = undefined; void this.refresh().catch(() => undefined); }, wait);
+    this.soon.unref();
+  }
+
+  private async runRefresh(): Promise<RefreshResult> {
+    const startGen = this.gen;
+    this.lastRefreshAt = Date.now();
+    const results = await Promise.allSettled(this.sources.map(async (s) => { this.listCalls++; return s.list(); }));
+    const listed = new Map<string, ListedItem[]>();
+    const failed: Record<string, string> = {};
+    this.sources.forEach((s, i) => {
+      const r = results[i];
+      if (r?.status === 'fulfilled') listed.set(s.kind, r.value);
+      else failed[s.kind] = r?.status === 'rejected' ? errorText(r.reason) : 'no result';
+    });
+    const changes: ViewChange[] = [];
+    for (const s of this.sources) {
+      const items = listed.get(s.kind);
+      if (items === undefined) {
+        this.failed.set(s.kind, failed[s.kind] ?? 'failed');
+        this.log.warn('cloud view list failed; keeping the previous observation', { cloud: this.cloud, kind: s.kind, error: failed[s.kind] });
+        continue;
+      }
+      const kept = s.select !== undefined ? s.select(items, listed) : items;
+      this.apply(s.kind, kept, startGen, changes);
+      this.failed.delete(s.kind);
+      this.listedOnce.add(s.kind);
+    }
+    for (const [k, g] of this.tombstones) if (g <= startGen) this.tombstones.delete(k);
+    if (Object.keys(failed).length === 0) this.completedStartGen = Math.max(this.completedStartGen, startGen);
+    if (changes.length > 0 && this.onChange !== undefined) {
+      try { this.onChange(changes); } catch (e) { this.log.error('cloud view change callback threw', { cloud: this.cloud, error: errorText(e) }); }
+    }
+    return { generation: this.gen, changes, failed };
+  }
+
+  /** Replaces one kind's entries with a list that started at `startGen`, keeping newer writes. */
+  private apply(kind: string, items: ListedItem[], startGen: number, changes: ViewChange[]): void {
+    const m = this.kindMap(kind);
+    const seen = new Set<string>();
+    let bumped = false;
+    const bump = (): number => { if (!bumped) { this.gen++; bumped = true; } return this.gen; };
+    for (const it of items) {
+      seen.add(it.id);
+      const tomb = this.tombstones.get(`${kind}/${it.id}`);
+      if (tomb !== undefined && tomb > startGen) continue; // deleted by us after the list began
+      const old = m.get(it.id);
+      if (old !== undefined && old.writeGen > startGen) continue; // written by us after the list began
+      const fp = fingerprint(it.obj);
+      if (old !== undefined && old.fp === fp) {
+        if (old.stale || old.owner !== it.owner) { old.stale = false; old.owner = it.owner; }
+        continue;
+      }
+      m.set(it.id, { owner: it.owner, obj: it.obj, fp, generation: bump(), writeGen: old?.writeGen ?? 0, stale: false });
+      // Our own write-through already reported the content; a list that confirms it is no change.
+      changes.push({ kind, id: it.id, change: old === undefined ? 'added' : 'updated', owner: it.owner, obj: it.obj });
+    }
+    for (const [id, e] of m) {
+      if (seen.has(id) || e.writeGen > startGen) continue;
+      m.delete(id);
+      bump();
+      changes.push({ kind, id, change: 'removed', owner: e.owner, obj: e.obj });
+    }
+  }
+}
+
+function view<T>(kind: string, id: string, e: Entry): Observed<T> {
+  return { kind, id, owner: e.owner, obj: e.obj as T, stale: e.stale, generation: e.generation };
+}
+
+function errorText(e: unknown): string { return e instanceof Error ? e.message : String(e); }

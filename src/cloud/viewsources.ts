@@ -1,0 +1,126 @@
+// The lists behind a CloudView: which kinds, which fields, and which items we keep.
+// Contrail clouds: VMIs, instance-ips, floating-ips and virtual-machines (ours), virtual-networks,
+// plus Nova servers named lbop-* per project. Plain Neutron clouds: ports and floating IPs
+// (ours, by description), networks, subnets, plus the same Nova servers.
+import type { ContrailClient, VncObject, Ref } from './contrail.js';
+import type { ListedItem, ViewSource } from './cloudview.js';
+import type { NeutronClient, FloatingIP, Network, Subnet } from './neutron.js';
+import type { NovaClient, Server } from './nova.js';
+import { isOurs, NAME_PREFIX, ownerFromAnnotations, ownerFromDescription, ownerFromMetadata } from './owner.js';
+
+export const KIND = {
+  vmi: 'virtual-machine-interface',
+  instanceIp: 'instance-ip',
+  floatingIp: 'floating-ip',
+  virtualMachine: 'virtual-machine',
+  virtualNetwork: 'virtual-network',
+  server: 'server',
+  port: 'port',
+  neutronFloatingIp: 'floatingip',
+  network: 'network',
+  subnet: 'subnet',
+} as const;
+
+/** Fields fetched per VNC kind (`detail=true&fields=...`): what planners need, nothing more. */
+export const VNC_FIELDS: Record<string, readonly string[]> = {
+  [KIND.vmi]: ['annotations', 'virtual_network_refs', 'virtual_machine_refs', 'virtual_machine_interface_mac_addresses',
+    'virtual_machine_interface_allowed_address_pairs', 'virtual_machine_interface_device_owner', 'port_security_enabled',
+    'instance_ip_back_refs', 'floating_ip_back_refs'],
+  [KIND.instanceIp]: ['annotations', 'instance_ip_address', 'instance_ip_mode', 'instance_ip_secondary', 'subnet_uuid',
+    'virtual_network_refs', 'virtual_machine_interface_refs'],
+  [KIND.floatingIp]: ['annotations', 'floating_ip_address', 'floating_ip_fixed_ip_address', 'floating_ip_traffic_direction',
+    'virtual_machine_interface_refs'],
+  [KIND.virtualMachine]: ['annotations', 'virtual_machine_interface_back_refs'],
+  [KIND.virtualNetwork]: ['network_ipam_refs', 'router_external', 'is_shared', 'port_security_enabled'],
+};
+
+function vncSource(contrail: ContrailClient, kind: string, keep: (o: VncObject) => boolean, pageLimit?: number): ViewSource {
+  return {
+    kind,
+    async list(): Promise<ListedItem[]> {
+      const objs = await contrail.list(kind, { detail: true, fields: VNC_FIELDS[kind] ?? [], ...(pageLimit !== undefined ? { pageLimit } : {}) });
+      return objs.filter(keep).map((o) => ({ id: o.uuid, owner: ownerFromAnnotations(o.annotations), obj: o }));
+    },
+  };
+}
+
+function refUuids(items: readonly ListedItem[] | undefined, field: string): Set<string> {
+  const out = new Set<string>();
+  for (const it of items ?? []) {
+    const refs = (it.obj as Record<string, unknown>)[field];
+    if (Array.isArray(refs)) for (const r of refs as Ref[]) if (r.uuid !== undefined) out.add(r.uuid);
+  }
+  return out;
+}
+
+function serverSource(novas: readonly NovaClient[], clusterID: string): ViewSource {
+  return {
+    kind: KIND.server,
+    async list(): Promise<ListedItem[]> {
+      // Nova has no metadata filter: the name regex narrows it, the metadata confirms it.
+      const lists = await Promise.all(novas.map((n) => n.listServers({ name: `^${NAME_PREFIX}` })));
+      const out: ListedItem[] = [];
+      const seen = new Set<string>();
+      for (const s of lists.flat() as Server[]) {
+        const owner = ownerFromMetadata(s.metadata);
+        if (!isOurs(owner, clusterID) || seen.has(s.id)) continue;
+        seen.add(s.id);
+        out.push({ id: s.id, owner, obj: s });
+      }
+      return out;
+    },
+  };
+}
+
+export interface ContrailViewOptions {
+  contrail: ContrailClient;
+  /** One Nova client per project the Cloud's tenants map to. */
+  novas: readonly NovaClient[];
+  clusterID: string;
+  pageLimit?: number;
+}
+
+export function contrailSources(o: ContrailViewOptions): ViewSource[] {
+  const ours = (x: VncObject): boolean => isOurs(ownerFromAnnotations(x.annotations), o.clusterID);
+  const vm = vncSource(o.contrail, KIND.virtualMachine, () => true, o.pageLimit);
+  // Contrail's virtual-machine objects are made by Nova's plugin, untagged: keep those of our
+  // servers or referred to by our VMIs.
+  vm.select = (items, listed) => {
+    const mine = refUuids(listed.get(KIND.vmi), 'virtual_machine_refs');
+    for (const s of listed.get(KIND.server) ?? []) mine.add(s.id);
+    return items.filter((it) => it.owner !== undefined || mine.has(it.id));
+  };
+  return [
+    vncSource(o.contrail, KIND.vmi, ours, o.pageLimit),
+    vncSource(o.contrail, KIND.instanceIp, ours, o.pageLimit),
+    vncSource(o.contrail, KIND.floatingIp, ours, o.pageLimit),
+    vm,
+    vncSource(o.contrail, KIND.virtualNetwork, () => true, o.pageLimit),
+    serverSource(o.novas, o.clusterID),
+  ];
+}
+
+export interface NeutronViewOptions {
+  neutron: NeutronClient;
+  novas: readonly NovaClient[];
+  clusterID: string;
+}
+
+export const PORT_FIELDS = ['id', 'name', 'network_id', 'mac_address', 'fixed_ips', 'allowed_address_pairs', 'device_owner',
+  'device_id', 'status', 'description', 'project_id', 'port_security_enabled'] as const;
+
+export function neutronSources(o: NeutronViewOptions): ViewSource[] {
+  const owned = <T extends { id: string; description?: string }>(items: T[]): ListedItem[] =>
+    items.flatMap((x) => {
+      const owner = ownerFromDescription(x.description);
+      return isOurs(owner, o.clusterID) ? [{ id: x.id, owner, obj: x }] : [];
+    });
+  const all = <T extends { id: string }>(items: T[]): ListedItem[] => items.map((x) => ({ id: x.id, owner: undefined, obj: x }));
+  return [
+    { kind: KIND.port, list: async () => owned(await o.neutron.listPorts({ fields: PORT_FIELDS })) },
+    { kind: KIND.neutronFloatingIp, list: async () => owned<FloatingIP>(await o.neutron.listFloatingIPs()) },
+    { kind: KIND.network, list: async () => all<Network>(await o.neutron.listNetworks({ fields: ['id', 'name', 'subnets', 'shared', 'router:external', 'status', 'project_id'] })) },
+    { kind: KIND.subnet, list: async () => all<Subnet>(await o.neutron.listSubnets({ fields: ['id', 'name', 'network_id', 'cidr', 'ip_version', 'gateway_ip', 'allocation_pools'] })) },
+    serverSource(o.novas, o.clusterID),
+  ];
+}
