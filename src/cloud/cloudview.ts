@@ -62,7 +62,7 @@ export class CloudView {
   private gen = 0;
   private completedStartGen = -1;
   private inflight: Promise<RefreshResult> | undefined;
-  private again = false;
+  private next: Promise<RefreshResult> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private soon: NodeJS.Timeout | undefined;
   private lastRefreshAt = 0;
@@ -142,18 +142,18 @@ export class CloudView {
     this.scheduleSoon();
   }
 
-  /** One list per kind; concurrent callers share the refresh, and a call during one runs once more after it. */
+  /**
+   * One list per kind. A call while a refresh runs may come after the caller's write, which that
+   * refresh's lists can miss: it gets exactly one follow-up refresh, shared by all such callers.
+   */
   refresh(): Promise<RefreshResult> {
-    if (this.inflight !== undefined) {
-      this.again = true;
-      return this.inflight.then(() => this.refresh());
+    if (this.inflight === undefined) {
+      const p = this.runRefresh().finally(() => { this.inflight = undefined; });
+      this.inflight = p;
+      return p;
     }
-    const p = this.runRefresh().finally(() => {
-      this.inflight = undefined;
-      if (this.again) { this.again = false; void this.refresh().catch(() => undefined); }
-    });
-    this.inflight = p;
-    return p;
+    this.next ??= this.inflight.catch(() => undefined).then(() => { this.next = undefined; return this.refresh(); });
+    return this.next;
   }
 
   start(): void {
