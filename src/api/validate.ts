@@ -95,8 +95,24 @@ const blocking = new Set(['TypeInvalid', 'NotSupported']);
  * Validates obj as kube-apiserver would on create, or on update when oldObj is given (then CEL
  * transition rules such as immutability run too). Objects that are not ours get an error saying so.
  */
-export function validateObject(obj: unknown, oldObj?: unknown): ValidationResult {
-  if (!isObj(obj)) return { errors: [fieldError.typeInvalid([], obj, 'object')] };
+export interface ValidateOptions {
+  /** The stored object, for an update: CEL transition rules (immutability) run against it. */
+  oldObject?: unknown;
+  /**
+   * Skip status: on create and on updates of the main resource kube-apiserver drops it (the status
+   * subresource owns it), so a manifest's status can never be rejected. `validate` sets this.
+   */
+  ignoreStatus?: boolean;
+}
+
+export function validateObject(input: unknown, opts: ValidateOptions = {}): ValidationResult {
+  const oldObj = opts.oldObject;
+  if (!isObj(input)) return { errors: [fieldError.typeInvalid([], input, 'object')] };
+  let obj = input;
+  if (opts.ignoreStatus === true && 'status' in obj) {
+    obj = { ...obj };
+    delete obj.status;
+  }
   const errors: FieldError[] = [];
   if (typeof obj.apiVersion !== 'string' || obj.apiVersion === '') errors.push(fieldError.required(['apiVersion']));
   if (typeof obj.kind !== 'string' || obj.kind === '') errors.push(fieldError.required(['kind']));

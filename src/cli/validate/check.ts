@@ -88,7 +88,7 @@ export function checkSources(sources: readonly Source[], opts: CheckOptions): Ch
         if (opts.strict) fail(['kind'], `kind "${String(v.kind)}" in version "${String(v.apiVersion)}" is not a contrail-lb kind (--strict)`, who);
         continue;
       }
-      const result = validateObject(v);
+      const result = validateObject(v, { ignoreStatus: true });
       for (const e of result.errors) fail(e.path, `${e.message}`, who);
       if (result.kind === undefined || result.defaulted === undefined) continue;
       objects++;
