@@ -1,0 +1,30 @@
+// The shared state every simulated API works on.
+import type { Identity } from './keystone.js';
+import type { Ipam } from './ipam.js';
+import type { Compute } from './compute.js';
+import type { Random } from './rand.js';
+import type { VncStore } from './store.js';
+
+export interface SimulatorURLs {
+  keystone: string;
+  nova: string;
+  neutron: string;
+  contrail: string;
+  control: string;
+}
+
+export type AaaMode = 'no-auth' | 'cloud-admin' | 'rbac';
+
+export interface Sim {
+  store: VncStore;
+  ipam: Ipam;
+  random: Random;
+  identity: Identity;
+  compute: Compute;
+  urls: SimulatorURLs;
+  config: { aaaMode: AaaMode; bootTimeMs: number; tokenLifetimeSeconds: number; region: string };
+  images: Array<{ id: string; name: string }>;
+  flavors: Array<{ id: string; name: string; vcpus: number; ram: number; disk: number }>;
+  /** Wakes waiters and persistence after a change outside the VNC store (servers, tokens). */
+  changed(): void;
+}

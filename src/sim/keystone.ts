@@ -1,0 +1,206 @@
+// Keystone v3 (cloud-api.md §4): password authentication with project scope, tokens in
+// X-Subject-Token, a catalog pointing at the simulator's own endpoints, token validation.
+import { ApiError, Router, type Reply, type Request } from './http.js';
+import type { Sim } from './context.js';
+import { isObject } from './store.js';
+import { nowIsoZ, type Random } from './rand.js';
+
+export interface Project { id: string; name: string; domainId: string; description: string; enabled: boolean }
+export interface User { id: string; name: string; password: string; domainId: string; roles: Map<string, string[]> }
+export interface Token {
+  id: string;
+  user: User;
+  project?: Project;
+  roles: string[];
+  issuedAt: Date;
+  expiresAt: Date;
+  auditId: string;
+}
+
+export const UNAUTHORIZED = 'The request you have made requires authentication.';
+
+export class Identity {
+  readonly domain = { id: 'default', name: 'Default' };
+  readonly projects = new Map<string, Project>();
+  readonly users = new Map<string, User>();
+  readonly roleIds = new Map<string, string>();
+  readonly tokens = new Map<string, Token>();
+
+  constructor(private readonly random: Random) {}
+
+  roleId(name: string): string {
+    let id = this.roleIds.get(name);
+    if (id === undefined) this.roleIds.set(name, (id = this.random.hex(32)));
+    return id;
+  }
+
+  projectByName(name: string): Project | undefined {
+    for (const p of this.projects.values()) if (p.name === name) return p;
+    return undefined;
+  }
+
+  private domainMatches(d: unknown): boolean {
+    if (!isObject(d)) return false;
+    if (typeof d['id'] === 'string') return d['id'] === this.domain.id;
+    return d['name'] === this.domain.name;
+  }
+
+  /** POST /v3/auth/tokens; throws ApiError(400/401). */
+  authenticate(body: unknown, lifetimeSeconds: number): Token {
+    const auth = isObject(body) ? body['auth'] : undefined;
+    const identity = isObject(auth) ? auth['identity'] : undefined;
+    if (!isObject(auth) || !isObject(identity)) {
+      throw new ApiError(400, "Invalid input for field 'identity': 'identity' is a required property", 'Bad Request');
+    }
+    const methods = identity['methods'];
+    if (!Array.isArray(methods) || methods.length === 0) {
+      throw new ApiError(400, "Invalid input for field 'identity/methods': 'methods' is a required property", 'Bad Request');
+    }
+    let user: User | undefined;
+    if (methods.includes('password')) {
+      const pw = isObject(identity['password']) ? identity['password']['user'] : undefined;
+      if (!isObject(pw)) throw new ApiError(400, "Invalid input for field 'identity/password/user'", 'Bad Request');
+      for (const u of this.users.values()) {
+        const byId = typeof pw['id'] === 'string' && pw['id'] === u.id;
+        const byName = pw['name'] === u.name && this.domainMatches(pw['domain']);
+        if (byId || byName) user = u;
+      }
+      if (user === undefined || pw['password'] !== user.password) throw new ApiError(401, UNAUTHORIZED);
+    } else if (methods.includes('token')) {
+      const t = isObject(identity['token']) ? identity['token']['id'] : undefined;
+      const old = typeof t === 'string' ? this.validate(t) : undefined;
+      if (old === undefined) throw new ApiError(401, UNAUTHORIZED);
+      user = old.user;
+    } else {
+      throw new ApiError(401, UNAUTHORIZED);
+    }
+    const scope = isObject(auth['scope']) ? auth['scope']['project'] : undefined;
+    let project: Project | undefined;
+    let roles: string[] = [];
+    if (auth['scope'] !== undefined && auth['scope'] !== null) {
+      if (!isObject(scope)) throw new ApiError(401, UNAUTHORIZED);
+      project = typeof scope['id'] === 'string'
+        ? this.projects.get(scope['id'])
+        : typeof scope['name'] === 'string' && this.domainMatches(scope['domain']) ? this.projectByName(scope['name']) : undefined;
+      if (project === undefined) throw new ApiError(401, UNAUTHORIZED);
+      roles = user.roles.get(project.id) ?? [];
+      if (roles.length === 0) throw new ApiError(401, UNAUTHORIZED);
+    }
+    const issuedAt = new Date();
+    const token: Token = {
+      id: `gAAAAAB${this.random.hex(48)}`, user, roles, issuedAt,
+      expiresAt: new Date(issuedAt.getTime() + lifetimeSeconds * 1000), auditId: this.random.hex(22),
+    };
+    if (project !== undefined) token.project = project;
+    this.tokens.set(token.id, token);
+    return token;
+  }
+
+  validate(id: string | undefined): Token | undefined {
+    if (id === undefined) return undefined;
+    const t = this.tokens.get(id);
+    if (t === undefined) return undefined;
+    if (t.expiresAt.getTime() <= Date.now()) {
+      this.tokens.delete(id);
+      return undefined;
+    }
+    return t;
+  }
+
+  isAdmin(t: Token): boolean {
+    return t.roles.includes('admin');
+  }
+}
+
+const iso = (d: Date): string => d.toISOString().replace('Z', '000Z');
+
+export function tokenBody(sim: Sim, t: Token): Record<string, unknown> {
+  const dom = sim.identity.domain;
+  const body: Record<string, unknown> = {
+    methods: ['password'],
+    user: { id: t.user.id, name: t.user.name, domain: dom, password_expires_at: null },
+    audit_ids: [t.auditId],
+    expires_at: iso(t.expiresAt),
+    issued_at: iso(t.issuedAt),
+  };
+  if (t.project !== undefined) {
+    const p = t.project;
+    body['project'] = { id: p.id, name: p.name, domain: dom };
+    body['is_domain'] = false;
+    body['roles'] = t.roles.map((r) => ({ id: sim.identity.roleId(r), name: r }));
+    body['catalog'] = catalog(sim, p.id);
+  }
+  return { token: body };
+}
+
+function catalog(sim: Sim, projectId: string): unknown[] {
+  const region = sim.config.region;
+  const svc = (type: string, name: string, url: string): Record<string, unknown> => ({
+    type, name, id: sim.random.hex(32),
+    endpoints: ['public', 'internal', 'admin'].map((iface) => ({ id: sim.random.hex(32), interface: iface, region, region_id: region, url })),
+  });
+  return [
+    svc('identity', 'keystone', `${sim.urls.keystone}/v3`),
+    svc('compute', 'nova', `${sim.urls.nova}/${projectId}`),
+    svc('network', 'neutron', `${sim.urls.neutron}/`),
+    svc('sdn', 'contrail', sim.urls.contrail),
+    svc('image', 'glance', `${sim.urls.nova.replace(/\/v2\.1$/, '')}/image`),
+  ];
+}
+
+export function keystoneErrorReply(sim: Sim, err: ApiError): Reply {
+  const titles: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 413: 'Request Entity Too Large', 429: 'Too Many Requests', 503: 'Service Unavailable' };
+  const headers = { ...err.headers };
+  if (err.status === 401) headers['WWW-Authenticate'] = `Keystone uri="${sim.urls.keystone}"`;
+  return { status: err.status, headers, body: { error: { code: err.status, title: titles[err.status] ?? 'Internal Server Error', message: err.message } } };
+}
+
+function versionDoc(sim: Sim): Record<string, unknown> {
+  return {
+    id: 'v3.14', status: 'stable', updated: '2020-04-07T00:00:00Z',
+    links: [{ rel: 'self', href: `${sim.urls.keystone}/v3/` }],
+    'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.identity-v3+json' }],
+  };
+}
+
+export function keystoneRouter(sim: Sim): Router {
+  const id = sim.identity;
+  const subject = (req: Request): Token => {
+    const h = req.headers['x-subject-token'];
+    const t = id.validate(typeof h === 'string' ? h : undefined);
+    if (t === undefined) throw new ApiError(404, `Could not find token: ${typeof h === 'string' ? h.slice(0, 8) : ''}...`);
+    return t;
+  };
+  const projectView = (p: Project): Record<string, unknown> => ({
+    id: p.id, name: p.name, domain_id: p.domainId, description: p.description, enabled: p.enabled, is_domain: false,
+    parent_id: p.domainId, tags: [], links: { self: `${sim.urls.keystone}/v3/projects/${p.id}` },
+  });
+  return new Router()
+    .add('GET', '/', () => ({ status: 300, body: { versions: { values: [versionDoc(sim)] } } }))
+    .add('GET', '/v3', () => ({ status: 200, body: { version: versionDoc(sim) } }))
+    .add('POST', '/v3/auth/tokens', (req) => {
+      const t = id.authenticate(req.json(), sim.config.tokenLifetimeSeconds);
+      sim.changed();
+      return { status: 201, headers: { 'X-Subject-Token': t.id }, body: tokenBody(sim, t) };
+    })
+    .add('GET', '/v3/auth/tokens', (req) => {
+      const t = subject(req);
+      return { status: 200, headers: { 'X-Subject-Token': t.id }, body: tokenBody(sim, t) };
+    })
+    .add('DELETE', '/v3/auth/tokens', (req) => {
+      id.tokens.delete(subject(req).id);
+      return { status: 204 };
+    })
+    .add('GET', '/v3/projects', (req) => {
+      const name = req.query.get('name');
+      const list = [...id.projects.values()].filter((p) => name === null || p.name === name);
+      return { status: 200, body: { projects: list.map(projectView), links: { self: `${sim.urls.keystone}/v3/projects`, next: null, previous: null } } };
+    })
+    .add('GET', '/v3/projects/{id}', (req) => {
+      const p = id.projects.get(req.params['id'] ?? '');
+      if (p === undefined) throw new ApiError(404, `Could not find project: ${req.params['id'] ?? ''}.`);
+      return { status: 200, body: { project: projectView(p) } };
+    });
+}
+
+export { nowIsoZ };

@@ -1,0 +1,99 @@
+// The vRouter's forwarding view (cloud-api.md §3): per virtual network, every instance-ip,
+// allowed-address-pair and floating-ip prefix with its next hops — the VMIs carrying it whose VM
+// is an ACTIVE server they are attached to. ECMP when the address mode is active-active (and for
+// a floating IP with several VMIs, as kube-manager uses it); otherwise the preferred VMI: highest
+// local_preference, else the first.
+import type { Sim } from './context.js';
+import { isObject, type VncObject } from './store.js';
+
+export interface NextHop { vmi: string; server_id: string; server_name: string; local_preference: number | null }
+export interface Route { prefix: string; sources: string[]; ecmp: boolean; nexthops: NextHop[] }
+export interface NetworkRoutes { uuid: string; fq_name: string[]; name: string; routes: Route[] }
+
+interface Candidate { vmi: VncObject; source: string; activeActive: boolean }
+
+function localPref(vmi: VncObject): number | null {
+  const p = vmi.props['virtual_machine_interface_properties'];
+  const v = isObject(p) ? p['local_preference'] : undefined;
+  return typeof v === 'number' ? v : null;
+}
+
+/** Pure decision: which of the live candidates forward a prefix. */
+export function selectNextHops(live: Array<{ hop: NextHop; activeActive: boolean }>): { ecmp: boolean; hops: NextHop[] } {
+  const aa = live.filter((c) => c.activeActive);
+  if (aa.length > 0) return { ecmp: aa.length > 1, hops: dedup(aa.map((c) => c.hop)) };
+  if (live.length === 0) return { ecmp: false, hops: [] };
+  let best = live[0] as { hop: NextHop };
+  for (const c of live) if ((c.hop.local_preference ?? -1) > (best.hop.local_preference ?? -1)) best = c;
+  return { ecmp: false, hops: [best.hop] };
+}
+
+function dedup(h: NextHop[]): NextHop[] {
+  const seen = new Set<string>();
+  return h.filter((x) => !seen.has(x.vmi) && seen.add(x.vmi));
+}
+
+export function computeRoutes(sim: Sim, onlyNetwork?: string): NetworkRoutes[] {
+  const store = sim.store;
+  const byVn = new Map<string, Map<string, Candidate[]>>();
+  const add = (vn: string | undefined, prefix: string, c: Candidate): void => {
+    if (vn === undefined || (onlyNetwork !== undefined && vn !== onlyNetwork)) return;
+    let m = byVn.get(vn);
+    if (m === undefined) byVn.set(vn, (m = new Map()));
+    let l = m.get(prefix);
+    if (l === undefined) m.set(prefix, (l = []));
+    l.push(c);
+  };
+  const vmiRefs = (o: VncObject): VncObject[] =>
+    (o.refs['virtual_machine_interface_refs'] ?? []).map((r) => store.get(r.uuid)).filter((v): v is VncObject => v !== undefined);
+  const ensure = (vn: string | undefined, prefix: string): void => {
+    if (vn === undefined || (onlyNetwork !== undefined && vn !== onlyNetwork)) return;
+    if (!byVn.has(vn)) byVn.set(vn, new Map());
+    const m = byVn.get(vn) as Map<string, Candidate[]>;
+    if (!m.has(prefix)) m.set(prefix, []);
+  };
+  for (const iip of store.byType.get('instance-ip')?.values() ?? []) {
+    const vn = iip.refs['virtual_network_refs']?.[0]?.uuid;
+    const prefix = `${String(iip.props['instance_ip_address'])}/32`;
+    ensure(vn, prefix);
+    const aa = iip.props['instance_ip_mode'] === 'active-active';
+    for (const vmi of vmiRefs(iip)) add(vn, prefix, { vmi, source: 'instance-ip', activeActive: aa });
+  }
+  for (const vmi of store.byType.get('virtual-machine-interface')?.values() ?? []) {
+    const a = vmi.props['virtual_machine_interface_allowed_address_pairs'];
+    const list = isObject(a) && Array.isArray(a['allowed_address_pair']) ? a['allowed_address_pair'] : [];
+    const vn = vmi.refs['virtual_network_refs']?.[0]?.uuid;
+    for (const p of list) {
+      if (!isObject(p) || !isObject(p['ip'])) continue;
+      const prefix = `${String(p['ip']['ip_prefix'])}/${String(p['ip']['ip_prefix_len'] ?? 32)}`;
+      add(vn, prefix, { vmi, source: 'allowed-address-pair', activeActive: p['address_mode'] === 'active-active' });
+    }
+  }
+  for (const fip of store.byType.get('floating-ip')?.values() ?? []) {
+    const parent = store.get(fip.parentUuid ?? '');
+    const vn = parent?.type === 'floating-ip-pool' ? parent.parentUuid : parent?.refs['virtual_network_refs']?.[0]?.uuid;
+    const prefix = `${String(fip.props['floating_ip_address'])}/32`;
+    ensure(vn, prefix);
+    for (const vmi of vmiRefs(fip)) add(vn, prefix, { vmi, source: 'floating-ip', activeActive: true });
+  }
+  const out: NetworkRoutes[] = [];
+  for (const [vnUuid, prefixes] of byVn) {
+    const vn = store.get(vnUuid);
+    if (vn === undefined) continue;
+    const routes: Route[] = [];
+    for (const [prefix, cands] of prefixes) {
+      const live: Array<{ hop: NextHop; activeActive: boolean }> = [];
+      for (const c of cands) {
+        const vm = c.vmi.refs['virtual_machine_refs']?.[0]?.uuid;
+        const server = vm === undefined ? undefined : sim.compute.servers.get(vm);
+        if (server === undefined || server.status !== 'ACTIVE') continue;
+        live.push({ hop: { vmi: c.vmi.uuid, server_id: server.id, server_name: server.name, local_preference: localPref(c.vmi) }, activeActive: c.activeActive });
+      }
+      const { ecmp, hops } = selectNextHops(live);
+      routes.push({ prefix, sources: [...new Set(cands.map((c) => c.source))], ecmp, nexthops: hops });
+    }
+    routes.sort((a, b) => (a.prefix < b.prefix ? -1 : 1));
+    out.push({ uuid: vn.uuid, fq_name: vn.fq, name: String(vn.props['display_name'] ?? vn.fq[2]), routes });
+  }
+  return out;
+}
