@@ -724,7 +724,7 @@ export interface VirtualServiceService {
   enableSSL?: boolean;
 }
 /**
- * How many Service Engines carry the VS; with ecmp every VIP gets one ECMP next hop per SE. Default: {}.
+ * How many Service Engines carry the VS; with ecmp every VIP gets one ECMP next hop per SE. Default: {"ecmp":false,"minSEs":1,"maxSEs":4}.
  */
 export interface VirtualServiceScaleout {
   /**
