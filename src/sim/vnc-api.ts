@@ -227,6 +227,7 @@ export function vncRouter(sim: Sim): Router {
   });
   const collectionType = (req: Request): string => {
     const c = req.params['collection'] ?? '';
+    if (ACTIONS.includes(c)) throw new VncError(405, 'Method Not Allowed');
     const t = TYPE_BY_PLURAL.get(c);
     if (t === undefined) throw new VncError(404, `Resource type '${c.replace(/s$/, '')}' not found`);
     req.route = `/${c}`;
