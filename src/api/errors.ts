@@ -38,6 +38,13 @@ export function showValue(v: unknown): string {
   return Array.isArray(v) ? '"array"' : '"object"';
 }
 
+function jsonType(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  return typeof v;
+}
+
 export const fieldError = {
   required: (path: FieldPath, detail = ''): FieldError => ({
     type: 'Required',
@@ -49,10 +56,11 @@ export const fieldError = {
     path,
     message: `Invalid value: ${showValue(value)}: ${detail}`,
   }),
+  // Like the server, name the type that was found rather than the value.
   typeInvalid: (path: FieldPath, value: unknown, type: string): FieldError => ({
     type: 'TypeInvalid',
     path,
-    message: `Invalid value: ${showValue(value)}: must be of type ${type}`,
+    message: `Invalid value: "${jsonType(value)}": must be of type ${type}`,
   }),
   notSupported: (path: FieldPath, value: unknown, allowed: readonly unknown[]): FieldError => ({
     type: 'NotSupported',

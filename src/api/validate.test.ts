@@ -118,7 +118,7 @@ describe('other checks', () => {
     const vs = validBase.vs();
     (vs.spec as Record<string, unknown>).scaleout = { minSEs: 'many', maxSEs: 2 };
     const out = render(validateObject(vs).errors);
-    assert.match(out, /spec\.scaleout\.minSEs: Invalid value: "many": must be of type integer/);
+    assert.match(out, /spec\.scaleout\.minSEs: Invalid value: "string": must be of type integer/);
     assert.doesNotMatch(out, /must be less than or equal/);
   });
   it('requires metadata.name', () => {
