@@ -156,7 +156,7 @@ echo $! >"$DIR/etcd.pid"
 ETCD_PID=$!
 
 deadline=$(( $(date +%s) + START_TIMEOUT ))
-until curl -sf -m 1 "$ETCD_URL/health" 2>/dev/null | grep -q '"health":"true"'; do
+until [[ "$(curl -sf -m 1 "$ETCD_URL/health" 2>/dev/null)" == *'"health":"true"'* ]]; do
   if ! alive "$ETCD_PID"; then
     if e=$(bind_error "$DIR/etcd.log"); then fail "etcd could not bind ($e); another process holds the port, retry (a new port is picked) or free it."; fi
     fail "etcd exited during start-up: $(last_line "$DIR/etcd.log") (log: $DIR/etcd.log); run 'scripts/cluster-down.sh $DIR' and retry."
@@ -223,7 +223,8 @@ if [[ $install_crds == 1 && ${#crd_files[@]} -gt 0 ]]; then
       fail "CRD $name did not become Established: ${reason:-$out} (fix crds/ and retry)."
     fi
     deadline=$(( $(date +%s) + START_TIMEOUT ))
-    until curl_api "/apis/$group/$version" 2>/dev/null | grep -q "\"name\":\"$plural\""; do
+    # (captured, not piped into grep -q: with pipefail a SIGPIPE'd curl would fail the check)
+    until [[ "$(curl_api "/apis/$group/$version" 2>/dev/null)" =~ \"name\":\ *\"$plural\" ]]; do
       (( $(date +%s) < deadline )) || fail "resource $plural.$group/$version not in discovery after ${START_TIMEOUT}s (log: $DIR/apiserver.log)."
       sleep 0.1
     done
