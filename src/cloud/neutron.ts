@@ -117,6 +117,7 @@ export interface NeutronOptions {
 export class NeutronClient {
   private base: string | undefined;
   private readonly pageSize: number;
+  private noPaging = false;
 
   constructor(private readonly session: Session, opts: NeutronOptions = {}) {
     this.base = opts.endpoint?.replace(/\/+$/, '');
@@ -140,10 +141,15 @@ export class NeutronClient {
     await this.session.request({ api: 'neutron', op, method: 'DELETE', url: await this.url(path) });
   }
 
-  /** Lists a collection, following `next` links; returns every item of every page. */
+  /**
+   * Lists a collection, following `next` links. A server that honours `limit` but sends no links
+   * (no pagination support) would silently truncate: then the list is re-read once without a
+   * limit, and later lists of this client send none.
+   */
   async list<T>(collection: string, query?: ListQuery): Promise<T[]> {
     const q: ListQuery = { ...query };
-    if (this.pageSize > 0 && q['limit'] === undefined) q['limit'] = this.pageSize;
+    const paging = this.pageSize > 0 && q['limit'] === undefined && !this.noPaging;
+    if (paging) q['limit'] = this.pageSize;
     let url: string | undefined = await this.url(`${collection}${queryString(q)}`);
     const out: T[] = [];
     const seen = new Set<string>();
@@ -152,9 +158,13 @@ export class NeutronClient {
       const res: { body: Record<string, unknown> } = await this.session.request<Record<string, unknown>>({ api: 'neutron', op: `list:${collection}`, method: 'GET', url });
       const items = res.body?.[collection];
       if (!Array.isArray(items)) break;
-      out.push(...(items as T[]));
       const links = res.body[`${collection}_links`] as Links[] | undefined;
       const next = Array.isArray(links) ? links.find((l) => l.rel === 'next')?.href : undefined;
+      if (paging && next === undefined && out.length === 0 && items.length >= this.pageSize) {
+        this.noPaging = true;
+        return this.list<T>(collection, query);
+      }
+      out.push(...(items as T[]));
       url = next !== undefined && items.length > 0 ? next : undefined;
     }
     return out;

@@ -60,6 +60,7 @@ export interface NovaOptions { endpoint?: string; pageSize?: number }
 export class NovaClient {
   private base: string | undefined;
   private readonly pageSize: number;
+  private noPaging = false;
 
   constructor(private readonly session: Session, opts: NovaOptions = {}) {
     this.base = opts.endpoint?.replace(/\/+$/, '');
@@ -82,7 +83,9 @@ export class NovaClient {
 
   /** Boots a server: 202 with only the id and links; observe status with getServer/listServers. */
   async createServer(server: ServerCreate): Promise<{ id: string }> {
-    return (await this.call<{ server: { id: string } }>('createServer', 'POST', 'servers', { server })).server;
+    // Only the id: the response also carries adminPass, which must not travel further.
+    const { id } = (await this.call<{ server: { id: string } }>('createServer', 'POST', 'servers', { server })).server;
+    return { id };
   }
 
   async getServer(id: string): Promise<Server> { return (await this.call<{ server: Server }>('getServer', 'GET', `servers/${id}`)).server; }
@@ -93,7 +96,8 @@ export class NovaClient {
   /** `/servers/detail`, paged by `limit`+`marker`; `name` is a regex on the server side. */
   async listServers(query: ListQuery = {}): Promise<Server[]> {
     const q: ListQuery = { ...query };
-    if (this.pageSize > 0 && q['limit'] === undefined) q['limit'] = this.pageSize;
+    const paging = this.pageSize > 0 && q['limit'] === undefined && !this.noPaging;
+    if (paging) q['limit'] = this.pageSize;
     const out: Server[] = [];
     let url: string | undefined = await this.url(`servers/detail${queryString(q)}`);
     const seen = new Set<string>();
@@ -104,8 +108,13 @@ export class NovaClient {
         headers: { 'openstack-api-version': `compute ${NOVA_MICROVERSION}` },
       });
       const items = res.body?.servers ?? [];
-      out.push(...items);
       const next = res.body?.servers_links?.find((l) => l.rel === 'next')?.href;
+      // A full first page without a next link: the server truncates without paging (see Neutron).
+      if (paging && next === undefined && out.length === 0 && items.length >= this.pageSize) {
+        this.noPaging = true;
+        return this.listServers(query);
+      }
+      out.push(...items);
       url = next !== undefined && items.length > 0 ? next : undefined;
     }
     return out;
