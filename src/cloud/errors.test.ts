@@ -51,6 +51,8 @@ test('Nova faults and Keystone errors', () => {
   assert.ok(quota instanceof QuotaExceeded);
   const limited = errorFromResponse({ api: 'nova', op: 'boot', status: 429, body: JSON.stringify({ overLimit: { code: 429, message: 'Rate limited' } }), retryAfterMs: 2000 });
   assert.ok(limited instanceof Unavailable && limited.transient && limited.retryAfterMs === 2000);
+  const neutron429 = errorFromResponse({ api: 'neutron', op: 'x', status: 429, body: neutron('OverQuota', 'Too Many Requests') });
+  assert.ok(neutron429 instanceof Unavailable, 'a 429 is a rate limit even when labelled OverQuota');
   const ks = errorFromResponse({ api: 'keystone', op: 'authenticate', status: 401, body: JSON.stringify({ error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } }) });
   assert.ok(ks instanceof Unauthorized);
   assert.equal(ks.serverMessage, 'The request you have made requires authentication.');

@@ -167,6 +167,8 @@ export function errorFromResponse(f: HTTPFailure): CloudError {
     ...(f.retryAfterMs !== undefined ? { retryAfterMs: f.retryAfterMs } : {}),
   };
   const type = says.type ?? '';
+  // 429 is a rate limit whatever the body calls it: wait and retry, never a quota problem.
+  if (f.status === 429) return new Unavailable(init);
   if (type === 'IpAddressGenerationFailure' || VNC_EXHAUSTED.test(says.message)) return new IPExhausted(init);
   if (type === 'OverQuota' || f.status === 412 || (f.status !== 400 && QUOTA.test(says.message))) {
     return new QuotaExceeded(init);
