@@ -1,0 +1,199 @@
+// Leader election on a coordination.k8s.io/v1 Lease, as client-go's leaderelection package:
+// - a candidate takes the lease only when the holder's record has not changed for a whole
+//   lease duration by this process's own clock (never by the holder's timestamps: clocks skew);
+// - the leader renews every retry period and gives up leadership — stopping work at once —
+//   when it has not renewed for the renew deadline, which is shorter than the lease duration,
+//   so it stops before anyone else may start;
+// - on graceful shutdown the leader releases the lease so a successor need not wait.
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import type { Registry } from 'prom-client';
+import type winston from 'winston';
+import { realClock, sleep, type Clock } from './clock.js';
+import { isConflict, isNotFound, isStatus, type KubeClient } from './kube.js';
+import { silentLogger } from './log.js';
+import { runtimeMetrics } from './metrics.js';
+
+export interface LeaseSpec {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  acquireTime?: string;
+  renewTime?: string;
+  leaseTransitions?: number;
+}
+
+interface Lease {
+  apiVersion: 'coordination.k8s.io/v1';
+  kind: 'Lease';
+  metadata: { name: string; namespace: string; resourceVersion?: string };
+  spec?: LeaseSpec;
+}
+
+export interface LeaderElectionOptions {
+  client: KubeClient;
+  namespace: string;
+  name: string;
+  identity?: string;
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+  clock?: Clock;
+  logger?: winston.Logger;
+  registry?: Registry;
+}
+
+export type LeaderState = 'unknown' | 'standby' | 'leader';
+
+const microTime = (ms: number): string => new Date(ms).toISOString().replace(/Z$/, '000Z');
+
+export function defaultIdentity(): string {
+  return `${hostname()}_${randomBytes(4).toString('hex')}`;
+}
+
+export class LeaderElector {
+  readonly identity: string;
+  private readonly clock: Clock;
+  private readonly log: winston.Logger;
+  private readonly leaseMs: number;
+  private readonly renewMs: number;
+  private readonly retryMs: number;
+  private observed: LeaseSpec | undefined;
+  private observedAt = 0;
+  private observedRV: string | undefined;
+  private st: LeaderState = 'unknown';
+  private readonly path: string;
+
+  constructor(private readonly o: LeaderElectionOptions) {
+    this.identity = o.identity ?? defaultIdentity();
+    this.clock = o.clock ?? realClock;
+    this.log = (o.logger ?? silentLogger()).child({ lease: `${o.namespace}/${o.name}`, identity: this.identity });
+    this.leaseMs = o.leaseDurationMs ?? 15_000;
+    this.renewMs = o.renewDeadlineMs ?? 10_000;
+    this.retryMs = o.retryPeriodMs ?? 2_000;
+    if (!(this.renewMs < this.leaseMs)) throw new Error('leader election: renew deadline must be shorter than the lease duration');
+    this.path = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(o.namespace)}/leases/${encodeURIComponent(o.name)}`;
+    this.setState('unknown');
+  }
+
+  state(): LeaderState {
+    return this.st;
+  }
+
+  /** The holder as last observed (may be this process). */
+  observedLeader(): string | undefined {
+    return this.observed?.holderIdentity || undefined;
+  }
+
+  /**
+   * Campaigns until elected, runs lead(signal) while leading, and returns when leadership is
+   * lost or `stop` aborts (then the lease is released). lead's signal aborts the moment
+   * leadership ends. Returns 'lost' or 'stopped'.
+   */
+  async run(stop: AbortSignal, lead: (signal: AbortSignal) => void): Promise<'lost' | 'stopped'> {
+    while (!stop.aborted) {
+      if (await this.tryAcquireOrRenew(stop)) break;
+      await sleep(this.clock, this.jittered(), stop);
+    }
+    if (stop.aborted) return 'stopped';
+    this.log.info('became leader');
+    const leading = new AbortController();
+    this.setState('leader');
+    lead(leading.signal);
+    let lastRenew = this.clock.now();
+    let outcome: 'lost' | 'stopped' = 'stopped';
+    while (!stop.aborted) {
+      await sleep(this.clock, this.retryMs, stop);
+      if (stop.aborted) break;
+      const ok = await this.tryAcquireOrRenew(stop, this.renewMs - (this.clock.now() - lastRenew));
+      if (ok) lastRenew = this.clock.now();
+      else if (this.clock.now() - lastRenew >= this.renewMs || (this.observed?.holderIdentity ?? '') !== this.identity) {
+        outcome = 'lost';
+        break;
+      }
+    }
+    leading.abort(new Error(outcome === 'lost' ? 'leadership lost' : 'stopping'));
+    this.setState(outcome === 'lost' ? 'standby' : 'unknown');
+    if (outcome === 'lost') this.log.error('leadership lost: stopping work');
+    else await this.release();
+    return outcome;
+  }
+
+  /** Gives the lease up so a successor can take it at once (only if still ours). */
+  async release(): Promise<void> {
+    try {
+      const lease = await this.o.client.get<Lease>(this.path, { timeoutMs: 5000 });
+      if (lease.spec?.holderIdentity !== this.identity) return;
+      const now = this.clock.now();
+      lease.spec = { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(now), acquireTime: microTime(now) };
+      await this.o.client.replace(this.path, lease, { timeoutMs: 5000 });
+      this.log.info('lease released');
+    } catch (e) {
+      this.log.warn('could not release lease', { error: (e as Error).message });
+    }
+  }
+
+  private jittered(): number {
+    return this.retryMs * (1 + 0.2 * Math.random());
+  }
+
+  private setState(s: LeaderState): void {
+    this.st = s;
+    runtimeMetrics(this.o.registry).leaderStatus.set({ name: this.o.name }, s === 'leader' ? 1 : 0);
+  }
+
+  /** One attempt; true when this process holds the lease afterwards. */
+  private async tryAcquireOrRenew(stop: AbortSignal, budgetMs = this.retryMs * 5): Promise<boolean> {
+    const now = (): number => this.clock.now();
+    const timeoutMs = Math.max(500, budgetMs);
+    try {
+      let lease: Lease;
+      try {
+        lease = await this.o.client.get<Lease>(this.path, { signal: stop, timeoutMs });
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+        const fresh: Lease = {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name: this.o.name, namespace: this.o.namespace },
+          spec: this.mySpec(undefined, now()),
+        };
+        const created = await this.o.client.create<Lease>(this.path.replace(/\/[^/]+$/, ''), fresh, { signal: stop, timeoutMs });
+        this.observe(created, now());
+        return true;
+      }
+      const spec = lease.spec ?? {};
+      if (!isDeepStrictEqual(spec, this.observed) || lease.metadata.resourceVersion !== this.observedRV) this.observe(lease, now());
+      const holder = spec.holderIdentity ?? '';
+      const durationMs = (spec.leaseDurationSeconds ?? this.leaseMs / 1000) * 1000;
+      if (holder && holder !== this.identity && this.observedAt + durationMs > now()) {
+        if (this.st === 'unknown') this.setState('standby');
+        return false;
+      }
+      lease.spec = this.mySpec(spec, now());
+      const updated = await this.o.client.replace<Lease>(this.path, lease, { signal: stop, timeoutMs });
+      this.observe(updated, now());
+      return true;
+    } catch (e) {
+      if (!isConflict(e) && !isStatus(e, 409)) this.log.warn('lease update failed', { error: (e as Error).message });
+      return false;
+    }
+  }
+
+  private mySpec(prev: LeaseSpec | undefined, now: number): LeaseSpec {
+    const mine = prev?.holderIdentity === this.identity;
+    return {
+      holderIdentity: this.identity,
+      leaseDurationSeconds: Math.ceil(this.leaseMs / 1000),
+      acquireTime: mine && prev?.acquireTime ? prev.acquireTime : microTime(now),
+      renewTime: microTime(now),
+      leaseTransitions: (prev?.leaseTransitions ?? 0) + (mine || !prev ? 0 : 1),
+    };
+  }
+
+  private observe(lease: Lease, at: number): void {
+    this.observed = lease.spec ?? {};
+    this.observedRV = lease.metadata.resourceVersion;
+    this.observedAt = at;
+  }
+}
