@@ -1,5 +1,6 @@
 // The control API for tests, benchmarks and the demo: inspect objects and routes, read and reset
 // stats, inject faults and rate limits, change server states.
+import { createHash } from 'node:crypto';
 import { ApiError, Router, type Request } from './http.js';
 import type { Sim } from './context.js';
 import type { ServerStatus } from './compute.js';
@@ -75,6 +76,17 @@ export function controlRouter(sim: Sim, deps: { stats: Stats; faults: Faults; li
     }
     for (const p of sim.identity.projects.values()) push({ api: 'keystone', type: 'project', uuid: p.id, name: p.name, owner: {} });
     return { status: 200, body: { objects: out } };
+  });
+  // A fingerprint of the whole cloud: tests compare it around rejected requests.
+  r.add('GET', '/sim/digest', () => {
+    const h = createHash('sha256');
+    for (const o of [...sim.store.objects.values()].sort((a, b) => a.seq - b.seq)) {
+      h.update(JSON.stringify([o.type, o.uuid, o.fq, o.parentUuid ?? null, o.props, o.refs, o.modified]));
+    }
+    h.update(JSON.stringify(sim.store.relaxedPairs().sort()));
+    for (const s of sim.compute.servers.values()) h.update(JSON.stringify(s));
+    for (const s of sim.ipam.bySubnetUuid.values()) h.update(`${s.uuid}:${s.alloc.usedCount}`);
+    return { status: 200, body: { digest: h.digest('hex'), objects: sim.store.objects.size, servers: sim.compute.servers.size } };
   });
   r.add('GET', '/sim/routes', (req) => ({ status: 200, body: { networks: computeRoutes(sim, req.query.get('network') ?? undefined) } }));
   r.add('GET', '/sim/stats', () => ({ status: 200, body: stats.snapshot() }));
