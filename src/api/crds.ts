@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
+import jsYaml from 'js-yaml';
 import { kindNames, kinds, type KindName } from './kinds.js';
 
 /** The subset of JSONSchemaProps (apiextensions.k8s.io/v1) our CRDs use. */
@@ -83,7 +83,8 @@ export function loadCRDs(): Record<KindName, CRD> {
   const dir = crdDirectory();
   const out = {} as Record<KindName, CRD>;
   for (const name of kindNames) {
-    out[name] = parse(readFileSync(join(dir, kinds[name].file), 'utf8')) as CRD;
+    // js-yaml: several times faster than `yaml` on a cold process, and `validate` starts cold.
+    out[name] = jsYaml.load(readFileSync(join(dir, kinds[name].file), 'utf8')) as CRD;
   }
   cache = out;
   return out;

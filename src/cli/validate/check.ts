@@ -100,7 +100,7 @@ export function checkSources(sources: readonly Source[], opts: CheckOptions): Ch
         name: meta.name,
         object: v,
         defaulted: result.defaulted,
-        where: `${source.name}:${loc.doc.lineOf(loc.prefix)}`,
+        where: () => `${source.name}:${loc.doc.lineOf(loc.prefix)}`,
       };
       records.push(record);
       recordPlace.set(record, loc);

@@ -1,6 +1,7 @@
 // Finds and reads the manifest files named on the command line. Anything that cannot be read as
 // text is an InputError (exit status 2): a missing path, a binary file, an oversized file.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 
@@ -41,10 +42,12 @@ export function decode(name: string, bytes: Uint8Array): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
-async function readBounded(path: string): Promise<Uint8Array> {
+// Synchronous on purpose: for a thousand small files, sync reads are several times faster than
+// the thread-pool round trips of fs/promises, and a CLI has nothing else to do meanwhile.
+function readBounded(path: string): Uint8Array {
   let info;
   try {
-    info = await stat(path);
+    info = statSync(path);
   } catch (err) {
     throw new InputError(path, describeFsError(err));
   }
@@ -52,7 +55,7 @@ async function readBounded(path: string): Promise<Uint8Array> {
     throw new InputError(path, `${mib(info.size)} is larger than the ${mib(maxFileBytes)} limit for one manifest file`);
   }
   try {
-    return await readFile(path);
+    return readFileSync(path);
   } catch (err) {
     throw new InputError(path, describeFsError(err));
   }
@@ -74,10 +77,10 @@ function describeFsError(err: unknown): string {
 }
 
 /** Manifest files under dir, sorted, skipping dot-entries; symlinked directories are not followed (no loops). */
-async function listManifests(dir: string): Promise<string[]> {
+function listManifests(dir: string): string[] {
   let entries;
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch (err) {
     throw new InputError(dir, describeFsError(err));
   }
@@ -85,7 +88,7 @@ async function listManifests(dir: string): Promise<string[]> {
   for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (e.name.startsWith('.')) continue;
     const path = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await listManifests(path)));
+    if (e.isDirectory()) out.push(...listManifests(path));
     else if ((e.isFile() || e.isSymbolicLink()) && manifestExtensions.test(e.name)) out.push(path);
   }
   return out;
@@ -112,7 +115,7 @@ export interface ReadResult {
 export async function readSources(paths: readonly string[], stdin: Readable): Promise<ReadResult> {
   const sources: Source[] = [];
   const errors: InputError[] = [];
-  const read = async (name: string, load: () => Promise<Uint8Array>): Promise<void> => {
+  const read = async (name: string, load: () => Uint8Array | Promise<Uint8Array>): Promise<void> => {
     try {
       sources.push({ name, text: decode(name, await load()) });
     } catch (err) {
@@ -137,7 +140,7 @@ export async function readSources(paths: readonly string[], stdin: Readable): Pr
       continue;
     }
     try {
-      for (const file of await listManifests(path)) await read(file, () => readBounded(file));
+      for (const file of listManifests(path)) await read(file, () => readBounded(file));
     } catch (err) {
       if (err instanceof InputError) errors.push(err);
       else throw err;

@@ -12,8 +12,8 @@ export interface ObjectRecord {
   object: Record<string, unknown>;
   /** The object with schema defaults applied. */
   defaulted: Record<string, unknown>;
-  /** Where it was defined, e.g. crds/samples/seed.yaml:12 */
-  where: string;
+  /** Where it was defined, e.g. crds/samples/seed.yaml:12 (computed on demand: positions cost a re-parse). */
+  where: () => string;
 }
 
 export interface SemanticProblem {
@@ -42,7 +42,7 @@ export function findDuplicates(records: readonly ObjectRecord[]): SemanticProble
     const id = identity(r);
     const prev = first.get(id);
     if (prev === undefined) first.set(id, r);
-    else out.push({ record: r, path: ['metadata', 'name'], message: `Duplicate value: ${JSON.stringify(r.name)}: the same object is also defined at ${prev.where}` });
+    else out.push({ record: r, path: ['metadata', 'name'], message: `Duplicate value: ${JSON.stringify(r.name)}: the same object is also defined at ${prev.where()}` });
   }
   return out;
 }
