@@ -58,10 +58,16 @@ openstack-up:
 openstack-down:
 	scripts/openstack-down.sh
 
-# Starts Keystone + Neutron, runs the client suites (real OpenStack, then the simulator), stops them.
+# Starts Keystone + Neutron, runs the client suites (real OpenStack, then the simulator), then the
+# simulator's Keystone/Neutron conformance files against the real servers, and stops them.
 test-openstack: deps
 	trap 'scripts/openstack-down.sh' EXIT; scripts/openstack-up.sh >/dev/null; \
-	  $(NODE_TEST) --test-concurrency=1 'test/openstack/**/*.test.ts' $$(ls test/cloud/*.test.ts 2>/dev/null)
+	  $(NODE_TEST) --test-concurrency=1 'test/openstack/**/*.test.ts' 'test/cloud/**/*.test.ts'; \
+	  env_json="$${OSTEST_DIR:-$(CURDIR)/.local/openstack}/env.json"; \
+	  LBOP_CONFORMANCE_KEYSTONE_URL="$$(jq -r .keystoneURL "$$env_json")" LBOP_CONFORMANCE_DOMAIN=Default \
+	  LBOP_CONFORMANCE_USER="$$(jq -r .demo.username "$$env_json")" LBOP_CONFORMANCE_PASSWORD="$$(jq -r .demo.password "$$env_json")" \
+	  LBOP_CONFORMANCE_PROJECT="$$(jq -r .demo.project "$$env_json")" \
+	  $(NODE_TEST) --test-concurrency=1 test/conformance/keystone.test.ts test/conformance/neutron.test.ts
 
 # --- operator end to end on kube-apiserver + simulator (owner: operator issues) ---
 test-e2e: deps
