@@ -35,6 +35,8 @@ interface SeriesState {
   namespace: string;
   count: number;
   written: number;
+  /** The latest note (an aggregated series shows the most recent one). */
+  note: string;
   /** The create call; series patches wait for it. */
   ready: Promise<unknown>;
 }
@@ -74,7 +76,10 @@ export class EventRecorder {
     }
     const key = `${objKey}/${type}/${reason}/${text.startsWith('(combined') ? '*' : text}`;
     const s = this.series.get(key);
-    if (s) s.count++;
+    if (s) {
+      s.count++;
+      s.note = text;
+    }
     if (!this.take(objKey)) {
       this.stats.dropped++;
       return;
@@ -121,7 +126,7 @@ export class EventRecorder {
   private async create(key: string, regarding: KubeObject, type: EventType, reason: string, note: string, action: string): Promise<void> {
     const namespace = regarding.metadata.namespace || 'default';
     const name = `${regarding.metadata.name}.${this.clock.now().toString(16)}${randomBytes(3).toString('hex')}`;
-    const state: SeriesState = { name, namespace, count: 1, written: 1, ready: Promise.resolve() };
+    const state: SeriesState = { name, namespace, count: 1, written: 1, note, ready: Promise.resolve() };
     this.series.set(key, state);
     state.ready = this.o.client.create(`/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/events`, {
       apiVersion: 'events.k8s.io/v1',
@@ -154,7 +159,7 @@ export class EventRecorder {
     const count = s.count;
     await this.o.client.patch(
       `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(s.namespace)}/events/${encodeURIComponent(s.name)}`,
-      { series: { count, lastObservedTime: microTime(this.clock.now()) } },
+      { note: s.note, series: { count, lastObservedTime: microTime(this.clock.now()) } },
       'merge',
     );
     s.written = Math.max(s.written, count);
