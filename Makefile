@@ -35,7 +35,7 @@ test-unit: deps
 
 # --- conformance: the simulator held to ../shared/cloud-api.md (owner: simulator issue) ---
 test-conformance: deps
-	@echo "test-conformance: no suite yet"
+	$(NODE_TEST) 'test/conformance/**/*.test.ts'
 
 # --- real kube-apiserver + etcd built from Go modules (owner: control-plane issue) ---
 envtest:

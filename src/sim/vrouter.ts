@@ -21,7 +21,10 @@ function localPref(vmi: VncObject): number | null {
 /** Pure decision: which of the live candidates forward a prefix. */
 export function selectNextHops(live: Array<{ hop: NextHop; activeActive: boolean }>): { ecmp: boolean; hops: NextHop[] } {
   const aa = live.filter((c) => c.activeActive);
-  if (aa.length > 0) return { ecmp: aa.length > 1, hops: dedup(aa.map((c) => c.hop)) };
+  if (aa.length > 0) {
+    const hops = dedup(aa.map((c) => c.hop));
+    return { ecmp: hops.length > 1, hops };
+  }
   if (live.length === 0) return { ecmp: false, hops: [] };
   let best = live[0] as { hop: NextHop };
   for (const c of live) if ((c.hop.local_preference ?? -1) > (best.hop.local_preference ?? -1)) best = c;
