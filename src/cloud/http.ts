@@ -122,6 +122,9 @@ export class CloudHTTP {
       ...(opts.caBundle !== undefined ? { ca: opts.caBundle } : {}),
       rejectUnauthorized: !this.insecure,
     });
+    if (this.insecure) {
+      this.log.warn('TLS verification is OFF for this cloud (insecureSkipVerify)', { cloud: this.cloud });
+    }
     this.got = got.extend({
       agent: { http: this.httpAgent, https: this.httpsAgent },
       https: {

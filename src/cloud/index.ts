@@ -7,6 +7,8 @@ import { Keystone, scopeKey, type Credentials, type EndpointInterface, type Proj
 import { NeutronClient } from './neutron.js';
 import { NovaClient } from './nova.js';
 import { ContrailClient } from './contrail.js';
+import { CloudView, type ViewChange } from './cloudview.js';
+import { contrailSources, neutronSources } from './viewsources.js';
 
 export interface CloudConfig {
   name: string;
@@ -30,6 +32,8 @@ export interface Cloud {
   readonly name: string;
   readonly http: CloudHTTP;
   readonly keystone: Keystone;
+  /** The project whose token observes the whole cloud (Contrail, all-project Neutron lists). */
+  readonly adminProject: ProjectScope;
   /** Absent for plain-Neutron clouds. */
   readonly contrail: ContrailClient | undefined;
   neutron(project: ProjectScope): NeutronClient;
@@ -59,7 +63,7 @@ export function openCloud(c: CloudConfig): Cloud {
   const neutrons = new Map<string, NeutronClient>();
   const novas = new Map<string, NovaClient>();
   return {
-    name: c.name, http, keystone, contrail,
+    name: c.name, http, keystone, contrail, adminProject: admin,
     neutron(project) {
       const k = scopeKey(project);
       let n = neutrons.get(k);
@@ -80,6 +84,29 @@ export function openCloud(c: CloudConfig): Cloud {
     },
     close() { http.close(); },
   };
+}
+
+export interface CloudViewConfig {
+  clusterID: string;
+  /** Projects whose Nova servers are observed (the Cloud's tenants); [] when the cloud has no Nova. */
+  projects: readonly ProjectScope[];
+  periodMs?: number;
+  onChange?: (changes: ViewChange[]) => void;
+  logger?: winston.Logger;
+}
+
+/** The CloudView for a Cloud: Contrail kinds when it has a VNC endpoint, else Neutron ports/FIPs. */
+export function openCloudView(cloud: Cloud, v: CloudViewConfig): CloudView {
+  const novas = v.projects.map((p) => cloud.nova(p));
+  const sources = cloud.contrail !== undefined
+    ? contrailSources({ contrail: cloud.contrail, novas, clusterID: v.clusterID })
+    : neutronSources({ neutron: cloud.neutron(cloud.adminProject), novas, clusterID: v.clusterID });
+  return new CloudView({
+    cloud: cloud.name, sources,
+    ...(v.periodMs !== undefined ? { periodMs: v.periodMs } : {}),
+    ...(v.onChange !== undefined ? { onChange: v.onChange } : {}),
+    ...(v.logger !== undefined ? { logger: v.logger } : {}),
+  });
 }
 
 export * from './errors.js';

@@ -2,11 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CloudView, Conflict, contrailSources, KIND, NotFound, objectName, ownerFromAnnotations, ownerFromMetadata,
+  CloudView, Conflict, contrailSources, KIND, NotFound, objectName, openCloudView, ownerFromAnnotations, ownerFromMetadata,
   stampAnnotations, stampMetadata, type InstanceIp, type Owner, type ViewChange, type VirtualMachineInterface,
 } from '../../src/cloud/index.js';
 import { assertNoSecrets } from './capture.js';
-import { ADMIN_PASSWORD, control, eventually, IMAGE, MGMT_NET, simCloud, VIP_NET, VIP_SUBNET } from './sim.js';
+import { ADMIN_PASSWORD, control, eventually, IMAGE, MGMT_NET, requestCount, simCloud, VIP_NET, VIP_SUBNET } from './sim.js';
 
 const owner: Owner = { clusterID: 'cluster-a', kind: 'VirtualService', namespace: 'demo', name: 'vs2', uid: '6f1c2a9e-1111-2222-3333-444455556666' };
 
@@ -120,5 +120,23 @@ test('Contrail CloudView: one list per kind, ours only, server ERROR and vanishe
     const seen = changes.map((c) => `${c.kind}:${c.change}:${c.owner?.uid}`).sort();
     assert.deepEqual(seen, [`server:updated:${owner.uid}`, `virtual-machine-interface:removed:${owner.uid}`]);
     assert.equal(view.get<{ status: string }>(KIND.server, id)?.obj.status, 'ERROR');
+  } finally { await close(); }
+});
+
+test('concurrent callers share one authentication per project; openCloudView picks the Contrail kinds', async () => {
+  const { cloud, registry, close } = await simCloud();
+  try {
+    const tokens = await Promise.all(Array.from({ length: 10 }, () => cloud.keystone.token({ name: 'demo' })));
+    assert.equal(new Set(tokens.map((t) => t.value)).size, 1);
+    assert.equal(await requestCount(registry, { op: 'authenticate' }), 1);
+    const view = openCloudView(cloud, { clusterID: owner.clusterID, projects: [{ name: 'demo' }] });
+    await view.refresh();
+    assert.equal(view.synced, true);
+    assert.equal(view.listCalls, 6);
+    assert.ok(view.list(KIND.virtualNetwork).length >= 4);
+    const plain = openCloudView({ ...cloud, contrail: undefined }, { clusterID: owner.clusterID, projects: [] });
+    await plain.refresh();
+    assert.equal(plain.listCalls, 5);
+    assert.ok(plain.list(KIND.network).some((n) => n.id === VIP_NET));
   } finally { await close(); }
 });
