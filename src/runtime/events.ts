@@ -35,8 +35,6 @@ interface SeriesState {
   namespace: string;
   count: number;
   written: number;
-  /** The latest note (an aggregated series shows the most recent one). */
-  note: string;
   /** The create call; series patches wait for it. */
   ready: Promise<unknown>;
 }
@@ -76,10 +74,7 @@ export class EventRecorder {
     }
     const key = `${objKey}/${type}/${reason}/${text.startsWith('(combined') ? '*' : text}`;
     const s = this.series.get(key);
-    if (s) {
-      s.count++;
-      s.note = text;
-    }
+    if (s) s.count++; // the note of an Event is immutable: a combined series keeps its first
     if (!this.take(objKey)) {
       this.stats.dropped++;
       return;
@@ -126,7 +121,7 @@ export class EventRecorder {
   private async create(key: string, regarding: KubeObject, type: EventType, reason: string, note: string, action: string): Promise<void> {
     const namespace = regarding.metadata.namespace || 'default';
     const name = `${regarding.metadata.name}.${this.clock.now().toString(16)}${randomBytes(3).toString('hex')}`;
-    const state: SeriesState = { name, namespace, count: 1, written: 1, note, ready: Promise.resolve() };
+    const state: SeriesState = { name, namespace, count: 1, written: 1, ready: Promise.resolve() };
     this.series.set(key, state);
     state.ready = this.o.client.create(`/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/events`, {
       apiVersion: 'events.k8s.io/v1',
@@ -159,7 +154,7 @@ export class EventRecorder {
     const count = s.count;
     await this.o.client.patch(
       `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(s.namespace)}/events/${encodeURIComponent(s.name)}`,
-      { note: s.note, series: { count, lastObservedTime: microTime(this.clock.now()) } },
+      { series: { count, lastObservedTime: microTime(this.clock.now()) } },
       'merge',
     );
     s.written = Math.max(s.written, count);

@@ -191,5 +191,5 @@ test('events: identical events become one series, a flood is rate limited, simil
   assert.equal(other.length, 4, '3 distinct notes, then one combined Event');
   const combined = other.find((e) => e.note.startsWith('(combined from similar events)'));
   assert.equal(combined?.series?.count, 7);
-  assert.match(combined?.note ?? '', /note 9$/);
+  assert.equal(rec2.stats.failed, 0);
 });
