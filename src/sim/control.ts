@@ -42,6 +42,13 @@ export function controlRouter(sim: Sim, deps: { stats: Stats; faults: Faults; li
   const r = new Router();
   r.add('GET', '/healthz', () => ({ status: 200, body: { ok: true } }));
   r.add('GET', '/sim/urls', () => ({ status: 200, body: sim.urls }));
+  // For the benchmark: memory and CPU of the simulator process (?gc=1 collects first when the
+  // process runs with --expose-gc).
+  r.add('GET', '/sim/process', (req) => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (req.query.get('gc') === '1' && gc !== undefined) gc();
+    return { status: 200, body: { memory: process.memoryUsage(), cpu: process.cpuUsage(), objects: sim.store.objects.size, gc: gc !== undefined } };
+  });
   r.add('GET', '/sim/objects', (req) => {
     const api = req.query.get('api');
     const type = req.query.get('type');
