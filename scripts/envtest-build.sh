@@ -72,8 +72,9 @@ if ! (cd "$MOD" && GOFLAGS="-mod=readonly -buildvcs=false" nice -n 10 \
       go build -trimpath -ldflags="$LDFLAGS" -o "$TMP/" \
         k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl ./cmd/etcd) >"$LOG" 2>&1; then
   rm -rf "$TMP"
-  last="$(grep -v '^\s*$' "$LOG" | tail -n 1)"
-  fail "go build failed: ${last:-no output} (full log: $LOG; check network access to the Go proxy and free disk, then rerun 'make envtest')."
+  # The first error line names the cause (later ones repeat it for other packages).
+  first="$(grep -v -E '^\s*$|^#|^\s' "$LOG" | head -n 1 | cut -c1-400)"
+  fail "go build failed: ${first:-$(tail -n 1 "$LOG")} (full log: $LOG; check network access to the Go proxy and free disk, then rerun 'make envtest')."
 fi
 for b in "${BINARIES[@]}"; do [[ -x "$TMP/$b" ]] || fail "go build produced no $b binary (log: $LOG)."; done
 touch "$TMP/.complete"
