@@ -87,10 +87,11 @@ export class LeaderElector {
 
   /**
    * Campaigns until elected, runs lead(signal) while leading, and returns when leadership is
-   * lost or `stop` aborts (then the lease is released). lead's signal aborts the moment
-   * leadership ends. Returns 'lost' or 'stopped'.
+   * lost or `stop` aborts. lead's signal aborts the moment leadership ends; the promise lead
+   * returns should settle once its work has stopped: on a graceful stop the lease is released
+   * only after that, so a successor never overlaps with work still finishing here.
    */
-  async run(stop: AbortSignal, lead: (signal: AbortSignal) => void): Promise<'lost' | 'stopped'> {
+  async run(stop: AbortSignal, lead: (signal: AbortSignal) => Promise<void> | void): Promise<'lost' | 'stopped'> {
     while (!stop.aborted) {
       if (await this.tryAcquireOrRenew(stop)) break;
       await sleep(this.clock, this.jittered(), stop);
@@ -99,7 +100,7 @@ export class LeaderElector {
     this.log.info('became leader');
     const leading = new AbortController();
     this.setState('leader');
-    lead(leading.signal);
+    const work = lead(leading.signal);
     let lastRenew = this.clock.now();
     let outcome: 'lost' | 'stopped' = 'stopped';
     while (!stop.aborted) {
@@ -115,7 +116,10 @@ export class LeaderElector {
     leading.abort(new Error(outcome === 'lost' ? 'leadership lost' : 'stopping'));
     this.setState(outcome === 'lost' ? 'standby' : 'unknown');
     if (outcome === 'lost') this.log.error('leadership lost: stopping work');
-    else await this.release();
+    else {
+      await work;
+      await this.release();
+    }
     return outcome;
   }
 

@@ -101,13 +101,16 @@ export class Manager {
         let stopping: Promise<void> = Promise.resolve();
         const outcome = await this.elector.run(stop, (leading) => {
           this.startControllers();
-          leading.addEventListener(
-            'abort',
-            () => {
-              // Lost lease: stop now. Graceful stop: give in-flight work its grace period.
-              stopping = this.stopControllers(stop.aborted ? (this.o.shutdownGraceMs ?? 30_000) : 0);
-            },
-            { once: true },
+          return new Promise<void>((resolve) =>
+            leading.addEventListener(
+              'abort',
+              () => {
+                // Lost lease: stop now. Graceful stop: give in-flight work its grace period.
+                stopping = this.stopControllers(stop.aborted ? (this.o.shutdownGraceMs ?? 30_000) : 0);
+                void stopping.then(resolve);
+              },
+              { once: true },
+            ),
           );
         });
         await stopping;
