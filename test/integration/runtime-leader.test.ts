@@ -105,7 +105,7 @@ test('one leader among replicas; kill -9 hands over within the lease; graceful s
   leader.proc.kill('SIGKILL');
   killedAt.set(leader.pid, t0);
   await until('standby takes over', () => standby.leadingAt !== undefined, 30_000);
-  const takeover = (standby.leadingAt as number) - t0;
+  const takeover = Number(standby.leadingAt) - t0;
   console.log(`leader election: kill -9 → new leader reconciling after ${Math.round(takeover)} ms (lease ${LEASE_MS} ms)`);
   assert.ok(takeover <= LEASE_MS + 2 * RETRY_MS + 1000, `takeover took ${takeover} ms`);
 
@@ -118,7 +118,7 @@ test('one leader among replicas; kill -9 hands over within the lease; graceful s
   await until('graceful exit', () => standby.exitCode !== undefined, 20_000);
   assert.equal(standby.exitCode, 0);
   await until('third replica leads', () => c.leadingAt !== undefined, 30_000);
-  const handover = (c.leadingAt as number) - t1;
+  const handover = Number(c.leadingAt) - t1;
   console.log(`leader election: SIGTERM → successor reconciling after ${Math.round(handover)} ms`);
   assert.ok(handover < LEASE_MS, `released lease should hand over before it would expire (${handover} ms)`);
 
