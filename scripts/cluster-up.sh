@@ -19,6 +19,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ORIG_ARGS=("$@")
+ATTEMPT="${LBOP_CLUSTER_UP_ATTEMPT:-1}"
 BIN="${LBOP_ENVTEST_BIN:-$ROOT/.local/bin}"
 START_TIMEOUT="${LBOP_CLUSTER_START_TIMEOUT:-60}" # seconds, per phase
 
@@ -141,6 +143,15 @@ chmod 600 "$DIR/kubeconfig" "$PKI"/*.key
 
 last_line() { grep -v '^\s*$' "$1" 2>/dev/null | tail -n 1 | cut -c1-300; }
 bind_error() { grep -m1 -oE '(listen tcp|bind)[^"]*address already in use' "$1" 2>/dev/null; }
+# A port picked as free was taken before etcd/apiserver bound it (another instance starting at
+# the same moment): start over with new ports, twice at most; pinned ports are not retried.
+bind_failed() { # component, bind error
+  if [[ -z "${LBOP_ETCD_PORT:-}${LBOP_ETCD_PEER_PORT:-}${LBOP_APISERVER_PORT:-}" && $ATTEMPT -lt 3 ]]; then
+    "$ROOT/scripts/cluster-down.sh" "$DIR" >/dev/null 2>&1 || true
+    LBOP_CLUSTER_UP_ATTEMPT=$((ATTEMPT + 1)) exec "$0" "${ORIG_ARGS[@]}"
+  fi
+  fail "$1 could not bind ($2); free the port (or unset the LBOP_*_PORT pinning it) and retry."
+}
 
 # --- etcd ------------------------------------------------------------------------------------
 started=1
@@ -158,7 +169,7 @@ ETCD_PID=$!
 deadline=$(( $(date +%s) + START_TIMEOUT ))
 until [[ "$(curl -sf -m 1 "$ETCD_URL/health" 2>/dev/null)" == *'"health":"true"'* ]]; do
   if ! alive "$ETCD_PID"; then
-    if e=$(bind_error "$DIR/etcd.log"); then fail "etcd could not bind ($e); another process holds the port, retry (a new port is picked) or free it."; fi
+    if e=$(bind_error "$DIR/etcd.log"); then bind_failed etcd "$e"; fi
     fail "etcd exited during start-up: $(last_line "$DIR/etcd.log") (log: $DIR/etcd.log); run 'scripts/cluster-down.sh $DIR' and retry."
   fi
   (( $(date +%s) < deadline )) || fail "etcd not healthy after ${START_TIMEOUT}s (log: $DIR/etcd.log); check load/disk and retry."
@@ -195,7 +206,7 @@ until [[ "$(curl_api /readyz 2>/dev/null)" == "ok" ]]; do
     fail "etcd crashed while kube-apiserver was starting: $(last_line "$DIR/etcd.log") (log: $DIR/etcd.log); run 'scripts/cluster-down.sh $DIR' and retry."
   fi
   if ! alive "$API_PID"; then
-    if e=$(bind_error "$DIR/apiserver.log"); then fail "kube-apiserver could not bind ($e); retry (a new port is picked) or free the port."; fi
+    if e=$(bind_error "$DIR/apiserver.log"); then bind_failed kube-apiserver "$e"; fi
     fail "kube-apiserver exited during start-up: $(last_line "$DIR/apiserver.log") (log: $DIR/apiserver.log)."
   fi
   (( $(date +%s) < deadline )) || fail "kube-apiserver not ready after ${START_TIMEOUT}s (log: $DIR/apiserver.log; 'curl -k $SERVER/readyz?verbose' shows which check waits)."

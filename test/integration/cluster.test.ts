@@ -153,6 +153,19 @@ describe("test control plane", () => {
       }
     });
 
+    test("a port that cannot be bound names the process and the fix", async () => {
+      // Client and peer pinned to the same free port: etcd itself fails to bind the second one.
+      const server: Server = createServer();
+      await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+      const port = String((server.address() as { port: number }).port);
+      await new Promise<void>((r) => server.close(() => r()));
+      const r = await clusterUp([dir], { LBOP_ETCD_PORT: port, LBOP_ETCD_PEER_PORT: port });
+      assert.equal(r.code, 1);
+      assert.match(oneLine(r.stderr), new RegExp(`etcd could not bind \\(listen tcp 127\\.0\\.0\\.1:${port}: bind: address already in use\\); free the port`));
+      assert.ok(!existsSync(join(dir, "etcd.pid")), "a failed start left its pid file");
+      await mkdir(dir, { recursive: true }); // cluster-down removed the (then empty) directory
+    });
+
     test("missing binaries point at make envtest", async () => {
       const r = await clusterUp([dir], { LBOP_ENVTEST_BIN: join(dir, "no-bin") });
       assert.equal(r.code, 1);
