@@ -1,59 +1,32 @@
-// Compiles the CRD schemas into ajv validators. A structural schema prunes (or, with kubectl's
-// default fieldValidation=Strict, rejects) unknown fields; ajv says the same with
-// additionalProperties: false, added here to every object that lists its properties.
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+// The structural-schema check of our kinds, as ajv validators generated from the CRD schemas
+// (src/api/validators.gen.ts, written by `npm run gen` and checked for drift by a unit test):
+// precompiled, so `validate` neither loads ajv's compiler nor compiles on every start. A
+// structural schema prunes (or, with kubectl's default fieldValidation=Strict, rejects) unknown
+// fields; ajv says the same with additionalProperties: false, added to every object that lists
+// its properties.
+import type { ErrorObject } from 'ajv';
 import { assertMirrored } from './cel.js';
-import { schemaOf, walkSchema, type JSONSchemaProps } from './crds.js';
+import { schemaOf, walkSchema } from './crds.js';
 import { fieldError, type FieldError } from './errors.js';
 import { kindNames, type KindName } from './kinds.js';
+import * as precompiled from './validators.gen.js';
 
-// ajv-formats is CommonJS with a default export; under NodeNext the callable sits on .default.
-type FormatsPlugin = (ajv: Ajv, formats?: string[]) => Ajv;
-const addFormats = ((addFormatsModule as unknown as { default?: FormatsPlugin }).default ??
-  addFormatsModule) as unknown as FormatsPlugin;
-
-/** A deep copy of a CRD schema in the form ajv checks: closed objects, metadata left open. */
-export function toAjvSchema(schema: JSONSchemaProps): JSONSchemaProps {
-  const copy = structuredClone(schema);
-  walkSchema(copy, (node, path) => {
-    const isRootMetadata = path.length === 1 && path[0] === 'metadata';
-    if (
-      node.type === 'object' &&
-      !isRootMetadata &&
-      node.additionalProperties === undefined &&
-      node['x-kubernetes-preserve-unknown-fields'] !== true
-    ) {
-      node.additionalProperties = false;
-      node.properties ??= {};
-    }
-  });
-  return copy;
+/** A precompiled validator: true when valid; fills in schema defaults; leaves errors on .errors. */
+export interface SchemaValidator {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
 }
 
-let ajv: Ajv | undefined;
-const compiled = new Map<KindName, ValidateFunction>();
+const validators = precompiled as unknown as Record<KindName, SchemaValidator>;
+const checkedRules = new Set<KindName>();
 
-function newAjv(): Ajv {
-  // strict off: the schemas carry x-kubernetes-* keywords ajv does not know.
-  const instance = new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: false });
-  addFormats(instance, ['date-time']);
-  // int32/int64 describe the wire type; kube-apiserver does not range-check them either.
-  instance.addFormat('int32', { type: 'number', validate: () => true });
-  instance.addFormat('int64', { type: 'number', validate: () => true });
-  return instance;
-}
-
-/** The ajv validator of a kind (compiled once; also checks every CEL rule has a mirror). */
-export function ajvValidator(kind: KindName): ValidateFunction {
-  const hit = compiled.get(kind);
-  if (hit !== undefined) return hit;
-  ajv ??= newAjv();
-  const schema = schemaOf(kind);
-  walkSchema(schema, (node, path) => assertMirrored(node['x-kubernetes-validations'] ?? [], `${kind} ${path.join('.')}`));
-  const fn = ajv.compile(toAjvSchema(schema));
-  compiled.set(kind, fn);
-  return fn;
+/** The schema validator of a kind (and, once, the check that every CEL rule has a mirror). */
+export function ajvValidator(kind: KindName): SchemaValidator {
+  if (!checkedRules.has(kind)) {
+    walkSchema(schemaOf(kind), (node, path) => assertMirrored(node['x-kubernetes-validations'] ?? [], `${kind} ${path.join('.')}`));
+    checkedRules.add(kind);
+  }
+  return validators[kind];
 }
 
 export function compileAll(): void {

@@ -8,9 +8,9 @@
 // process, which is what a pipeline runs), and `yaml`, which keeps source positions, re-reads only
 // the files that have a problem to report. Files with aliases or a syntax error go through `yaml`
 // from the start: it caps alias expansion and words syntax errors well.
+import { createRequire } from 'node:module';
 import jsYaml from 'js-yaml';
-import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
-import type { DocumentOptions, ParseOptions, SchemaOptions } from 'yaml';
+import type { Document, DocumentOptions, Node, ParseOptions, SchemaOptions } from 'yaml';
 import type { FieldPath } from '../../api/errors.js';
 
 export interface ParsedDocument {
@@ -60,16 +60,24 @@ const yamlOptions: ParseOptions & DocumentOptions & SchemaOptions = {
   customTags: (tags) => tags.filter((t) => t !== 'timestamp' && (t as { tag?: string }).tag !== 'tag:yaml.org,2002:timestamp'),
 };
 
+// `yaml` is loaded on first need (a file with a problem): a run with nothing to report never pays for it.
+type YamlModule = typeof import('yaml');
+let yamlModule: YamlModule | undefined;
+function yaml(): YamlModule {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as YamlModule;
+  return yamlModule;
+}
+
 /** Source positions of one file's documents, built on first need. */
 class Positions {
   private docs: Document.Parsed[] | undefined;
-  private readonly lines = new LineCounter();
+  private readonly lines = new (yaml().LineCounter)();
 
   constructor(private readonly text: string) {}
 
   private parsed(): Document.Parsed[] {
     if (this.docs === undefined) {
-      const docs = parseAllDocuments(this.text, { ...yamlOptions, lineCounter: this.lines });
+      const docs = yaml().parseAllDocuments(this.text, { ...yamlOptions, lineCounter: this.lines });
       this.docs = Array.isArray(docs) ? docs : [];
     }
     return this.docs;
@@ -78,6 +86,7 @@ class Positions {
   lineOf(docIndex: number, path: FieldPath): number {
     const doc = this.parsed()[docIndex - 1];
     if (doc === undefined) return 1;
+    const { isMap, isScalar, isSeq } = yaml();
     let node: unknown = doc.contents;
     let offset = (doc.contents as Node | null)?.range?.[0] ?? doc.range[0];
     for (const seg of path) {
@@ -102,8 +111,8 @@ class Positions {
 /** The slow, precise path: values, positions and syntax errors all from `yaml`. */
 function parseWithYaml(text: string): ParsedFile {
   const positions = new Positions(text);
-  const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { ...yamlOptions, lineCounter: lines });
+  const lines = new (yaml().LineCounter)();
+  const docs = yaml().parseAllDocuments(text, { ...yamlOptions, lineCounter: lines });
   const documents: ParsedDocument[] = [];
   const syntaxErrors: SyntaxProblem[] = [];
   (Array.isArray(docs) ? docs : []).forEach((doc, i) => {
