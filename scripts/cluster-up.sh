@@ -141,7 +141,11 @@ current-context: lbop-test
 EOF
 chmod 600 "$DIR/kubeconfig" "$PKI"/*.key
 
-last_line() { grep -v '^\s*$' "$1" 2>/dev/null | tail -n 1 | cut -c1-300; }
+# Last log line; for etcd's JSON lines only "msg: error" (the stacktrace is in the log file).
+last_line() {
+  grep -v '^\s*$' "$1" 2>/dev/null | tail -n 1 |
+    sed -E 's/^\{.*"msg":"([^"]*)"(.*"error":"([^"]*)")?.*$/\1: \3/' | cut -c1-300
+}
 bind_error() { grep -m1 -oE '(listen tcp|bind)[^"]*address already in use' "$1" 2>/dev/null; }
 # A port picked as free was taken before etcd/apiserver bound it (another instance starting at
 # the same moment): start over with new ports, twice at most; pinned ports are not retried.
