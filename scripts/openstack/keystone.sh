@@ -48,6 +48,7 @@ keystone_db_setup() {
 
 keystone_start() {
   if pid_alive keystone; then log "keystone: already running (pid $(<"$OSTEST_DIR/run/keystone.pid"))"; return 0; fi
+  require_port_free "$OSTEST_KEYSTONE_PORT" keystone
   log "keystone: starting uwsgi on $KEYSTONE_URL"
   # --die-on-term: uwsgi 2.0 otherwise treats SIGTERM as "reload".
   # Connection: close: keystonemiddleware reuses sockets uwsgi already closed (RemoteDisconnected).

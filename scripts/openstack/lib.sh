@@ -52,6 +52,13 @@ wait_http() {
   done
 }
 
+# require_port_free PORT NAME: another listener there would answer our health checks.
+require_port_free() {
+  if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+    die "$2: 127.0.0.1:$1 is already in use by another process (set OSTEST_${2^^}_PORT to move it)"
+  fi
+}
+
 # sqlite_wal FILE: WAL mode is stored in the DB file; without it Keystone's leaked read
 # transactions block commits ("database is locked").
 sqlite_wal() { sqlite3 "$1" 'PRAGMA journal_mode=WAL;' >/dev/null; }

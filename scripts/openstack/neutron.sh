@@ -124,6 +124,7 @@ PYEOF
 
 neutron_start() {
   if pid_alive neutron; then log "neutron: already running (pid $(<"$OSTEST_DIR/run/neutron.pid"))"; return 0; fi
+  require_port_free "$OSTEST_NEUTRON_PORT" neutron
   log "neutron: starting neutron-server on $NEUTRON_URL"
   # shellcheck disable=SC2046
   nohup "$PY" -O -c 'import sys; from neutron.cmd.eventlet.server import main; sys.exit(main())' \
