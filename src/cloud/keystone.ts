@@ -127,7 +127,8 @@ export class Keystone {
     this.now = opts.now ?? Date.now;
     this.region = opts.region;
     this.iface = opts.interface ?? 'public';
-    this.tokens = new LRUCache({ max: opts.maxProjects ?? 100 });
+    // An evicted token is never sent again: stop scrubbing for it so the secret set stays small.
+    this.tokens = new LRUCache({ max: opts.maxProjects ?? 100, dispose: (t, _k, reason) => { if (reason === 'evict') this.http.forgetSecret(t.value); } });
     this.http.addSecret(opts.credentials.kind === 'password' ? opts.credentials.password : opts.credentials.secret);
   }
 
