@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Registry } from 'prom-client';
 import { CloudView, type ListedItem, type ViewChange, type ViewSource } from './cloudview.js';
 import type { Owner } from './owner.js';
 
@@ -70,7 +71,8 @@ test('write-through is visible at once and not undone by a list that started bef
 
 test('a delete is not resurrected by an older list; a failed list keeps the last observation', async () => {
   const fips = arraySource('floatingip', [{ id: 'f1', owner: owner('vs'), obj: { ip: '1.1.1.1' } }]);
-  const view = new CloudView({ cloud: 't', sources: [fips] });
+  const registry = new Registry();
+  const view = new CloudView({ cloud: 't', sources: [fips], registry });
   await view.refresh();
   let open!: () => void;
   fips.gate = new Promise((r) => { open = r; });
@@ -89,6 +91,9 @@ test('a delete is not resurrected by an older list; a failed list keeps the last
   assert.deepEqual(r.failed, { floatingip: 'neutron list:floatingips: 503 Service Unavailable' });
   assert.ok(view.get('floatingip', 'f2'), 'a failed list removes nothing');
   assert.match(view.lastError('floatingip') ?? '', /503/);
+  const text = await registry.metrics();
+  assert.match(text, /cloudview_list_errors_total\{cloud="t",kind="floatingip"\} 1/);
+  assert.match(text, /cloudview_objects\{cloud="t",kind="floatingip"\} 1/);
 });
 
 test('invalidate marks entries stale until a list confirms them', async () => {

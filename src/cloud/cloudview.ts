@@ -4,6 +4,7 @@
 // generation counter so a reconciler can tell "observed after my write". Changes seen on refresh
 // are reported with the owner tags of the changed objects, so their queues can be poked.
 import winston from 'winston';
+import { Counter, Gauge, Histogram, register as globalRegistry, type Registry } from 'prom-client';
 import type { Owner } from './owner.js';
 
 export interface Observed<T = unknown> {
@@ -44,6 +45,25 @@ export interface CloudViewOptions {
   minIntervalMs?: number;
   onChange?: (changes: ViewChange[]) => void;
   logger?: winston.Logger;
+  registry?: Registry;
+}
+
+interface ViewMetrics {
+  refresh: Histogram<'cloud'>;
+  objects: Gauge<'cloud' | 'kind'>;
+  listErrors: Counter<'cloud' | 'kind'>;
+}
+
+/** One set per registry, shared by every Cloud's view (prom-client refuses duplicate names). */
+function viewMetrics(registry: Registry): ViewMetrics {
+  return {
+    refresh: registry.getSingleMetric('cloudview_refresh_duration_seconds') as ViewMetrics['refresh'] | undefined
+      ?? new Histogram({ name: 'cloudview_refresh_duration_seconds', help: 'Time to list every kind of a Cloud once', labelNames: ['cloud'] as const, registers: [registry], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] }),
+    objects: registry.getSingleMetric('cloudview_objects') as ViewMetrics['objects'] | undefined
+      ?? new Gauge({ name: 'cloudview_objects', help: 'Objects held in the CloudView by kind', labelNames: ['cloud', 'kind'] as const, registers: [registry] }),
+    listErrors: registry.getSingleMetric('cloudview_list_errors_total') as ViewMetrics['listErrors'] | undefined
+      ?? new Counter({ name: 'cloudview_list_errors_total', help: 'Failed CloudView lists by kind', labelNames: ['cloud', 'kind'] as const, registers: [registry] }),
+  };
 }
 
 interface Entry { owner: Owner | undefined; obj: unknown; fp: string; generation: number; writeGen: number; stale: boolean }
@@ -70,6 +90,7 @@ export class CloudView {
   private readonly minIntervalMs: number;
   private readonly onChange: ((changes: ViewChange[]) => void) | undefined;
   private readonly log: winston.Logger;
+  private readonly metrics: ViewMetrics;
   /** Number of source list() calls made, for benchmarks and tests. */
   listCalls = 0;
 
@@ -80,6 +101,7 @@ export class CloudView {
     this.minIntervalMs = opts.minIntervalMs ?? 1_000;
     this.onChange = opts.onChange;
     this.log = opts.logger ?? winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
+    this.metrics = viewMetrics(opts.registry ?? globalRegistry);
     for (const s of opts.sources) this.kinds.set(s.kind, new Map());
   }
 
@@ -187,6 +209,7 @@ export class CloudView {
   private async runRefresh(): Promise<RefreshResult> {
     const startGen = this.gen;
     this.lastRefreshAt = Date.now();
+    const end = this.metrics.refresh.startTimer({ cloud: this.cloud });
     const results = await Promise.allSettled(this.sources.map(async (s) => { this.listCalls++; return s.list(); }));
     const listed = new Map<string, ListedItem[]>();
     const failed: Record<string, string> = {};
@@ -200,15 +223,18 @@ export class CloudView {
       const items = listed.get(s.kind);
       if (items === undefined) {
         this.failed.set(s.kind, failed[s.kind] ?? 'failed');
+        this.metrics.listErrors.inc({ cloud: this.cloud, kind: s.kind });
         this.log.warn('cloud view list failed; keeping the previous observation', { cloud: this.cloud, kind: s.kind, error: failed[s.kind] });
         continue;
       }
       const kept = s.select !== undefined ? s.select(items, listed) : items;
       this.apply(s.kind, kept, startGen, changes);
+      this.metrics.objects.set({ cloud: this.cloud, kind: s.kind }, this.kindMap(s.kind).size);
       this.failed.delete(s.kind);
       this.listedOnce.add(s.kind);
     }
     for (const [k, g] of this.tombstones) if (g <= startGen) this.tombstones.delete(k);
+    end();
     if (Object.keys(failed).length === 0) this.completedStartGen = Math.max(this.completedStartGen, startGen);
     if (changes.length > 0 && this.onChange !== undefined) {
       try { this.onChange(changes); } catch (e) { this.log.error('cloud view change callback threw', { cloud: this.cloud, error: errorText(e) }); }

@@ -93,6 +93,7 @@ export interface CloudViewConfig {
   periodMs?: number;
   onChange?: (changes: ViewChange[]) => void;
   logger?: winston.Logger;
+  registry?: Registry;
 }
 
 /** The CloudView for a Cloud: Contrail kinds when it has a VNC endpoint, else Neutron ports/FIPs. */
@@ -106,6 +107,7 @@ export function openCloudView(cloud: Cloud, v: CloudViewConfig): CloudView {
     ...(v.periodMs !== undefined ? { periodMs: v.periodMs } : {}),
     ...(v.onChange !== undefined ? { onChange: v.onChange } : {}),
     ...(v.logger !== undefined ? { logger: v.logger } : {}),
+    ...(v.registry !== undefined ? { registry: v.registry } : {}),
   });
 }
 
