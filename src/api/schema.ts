@@ -60,10 +60,26 @@ function valueAt(data: unknown, path: readonly (string | number)[]): unknown {
 }
 
 /** ajv's errors in kube-apiserver's words (see errors.ts). */
+// kube-openapi checks a string's maxLength, then minLength, then pattern, and stops at the first
+// failure; ajv (allErrors) reports all of them. Keep only the one the server would report.
+const stringChecks = ['maxLength', 'minLength', 'pattern'];
+
+function serverOrder(errors: readonly ErrorObject[]): ErrorObject[] {
+  const first = new Map<string, number>();
+  for (const e of errors) {
+    const rank = stringChecks.indexOf(e.keyword);
+    if (rank >= 0) first.set(e.instancePath, Math.min(first.get(e.instancePath) ?? rank, rank));
+  }
+  return errors.filter((e) => {
+    const rank = stringChecks.indexOf(e.keyword);
+    return rank < 0 || first.get(e.instancePath) === rank;
+  });
+}
+
 export function toFieldErrors(errors: readonly ErrorObject[], data: unknown): FieldError[] {
   const out: FieldError[] = [];
   const seen = new Set<string>();
-  for (const e of errors) {
+  for (const e of serverOrder(errors)) {
     const path = pointerToPath(e.instancePath, data);
     const value = valueAt(data, path);
     const p = e.params as Record<string, unknown>;

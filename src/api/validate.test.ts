@@ -121,6 +121,13 @@ describe('other checks', () => {
     assert.match(out, /spec\.scaleout\.minSEs: Invalid value: "string": must be of type integer/);
     assert.doesNotMatch(out, /must be less than or equal/);
   });
+  it('reports only the first failing string check, in the server\'s order (maxLength, minLength, pattern)', () => {
+    const vs = validBase.vs();
+    (vs.spec as Record<string, unknown>).poolRef = '';
+    assert.equal(render(validateObject(vs).errors), 'spec.poolRef: Invalid value: "": should be at least 1 chars long');
+    (vs.spec as Record<string, unknown>).poolRef = 'X'.repeat(300);
+    assert.equal(render(validateObject(vs).errors), 'spec.poolRef: Too long: may not be more than 253 bytes');
+  });
   it('requires metadata.name', () => {
     const pool = validBase.pool();
     pool.metadata = { namespace: 'demo' };
