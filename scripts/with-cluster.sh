@@ -20,6 +20,8 @@ teardown() {
     wait "$child" 2>/dev/null
   fi
   "$ROOT/scripts/cluster-down.sh" "$DIR"
+  # This script made the directory, so it also removes what the tests left in it.
+  rm -rf "$DIR"
 }
 trap teardown EXIT
 trap 'exit 130' INT

@@ -2,8 +2,8 @@
 // truth for starting and stopping (the Makefile and the demo use them too); this module calls
 // them and adds the conveniences tests need (kubectl runner, ServiceAccount kubeconfigs).
 import { execFile, execFileSync, spawn } from "node:child_process";
-import { mkdtemp, mkdir, readFile, writeFile } from "node:fs/promises";
-import { existsSync } from "node:fs";
+import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { existsSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYAML } from "yaml";
@@ -131,6 +131,8 @@ export async function startCluster(opts: { installCRDs?: boolean } = {}): Promis
     if (stopped) return;
     stopped = true;
     await runScript("cluster-down.sh", [dir]);
+    // This helper made the directory, so it also removes what tests left in it.
+    await rm(dir, { recursive: true, force: true });
     owned.delete(dir);
   });
 }
@@ -177,6 +179,7 @@ function installExitHandlers(): void {
     for (const dir of owned) {
       try {
         execFileSync(join(scripts, "cluster-down.sh"), [dir], { stdio: "ignore" });
+        rmSync(dir, { recursive: true, force: true });
       } catch {
         // best effort at exit; cluster-down.sh itself never fails
       }
