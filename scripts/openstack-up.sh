@@ -21,6 +21,7 @@ install_packages() {
     return 0
   fi
   [[ ${OSTEST_SKIP_APT:-0} == 1 ]] && die "packages missing and OSTEST_SKIP_APT=1: ${PACKAGES[*]}"
+  [[ $(id -u) == 0 ]] || die "packages missing; install them as root: apt-get install --no-install-recommends ${PACKAGES[*]}"
   log "installing Debian packages (a few minutes the first time): ${PACKAGES[*]}"
   local t0; t0=$(now_ms)
   export DEBIAN_FRONTEND=noninteractive
