@@ -183,7 +183,9 @@ t_etcd=$(now_ms)
 
 # --- kube-apiserver --------------------------------------------------------------------------
 # Flags: what controller-runtime's envtest passes, plus RBAC and a service-account issuer so
-# tests can act as the operator's ServiceAccount via the TokenRequest API.
+# tests can act as the operator's ServiceAccount via the TokenRequest API. As in envtest, the
+# ServiceAccount admission plugin is off: no controller-manager creates the "default" SA, and
+# without it every Pod create would be refused.
 "$BIN/kube-apiserver" \
   --etcd-servers "$ETCD_URL" \
   --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$API_PORT" \
@@ -195,6 +197,7 @@ t_etcd=$(now_ms)
   --service-account-signing-key-file "$PKI/sa.key" \
   --service-cluster-ip-range 10.0.0.0/24 \
   --allow-privileged=true \
+  --disable-admission-plugins ServiceAccount \
   --cert-dir "$PKI" \
   --profiling=false \
   </dev/null >"$DIR/apiserver.log" 2>&1 &
