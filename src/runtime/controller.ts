@@ -69,6 +69,7 @@ export class Controller<T extends KubeObject = KubeObject> {
   readonly name: string;
   readonly queue: WorkQueue;
   private readonly log: winston.Logger;
+  private readonly baseLog: winston.Logger;
   private readonly metrics: RuntimeMetrics;
   private readonly stopAll = new AbortController();
   private workers: Promise<void>[] = [];
@@ -77,7 +78,8 @@ export class Controller<T extends KubeObject = KubeObject> {
 
   constructor(private readonly o: ControllerOptions<T>) {
     this.name = o.name;
-    this.log = (o.logger ?? silentLogger()).child({ controller: o.name });
+    this.baseLog = o.logger ?? silentLogger();
+    this.log = this.baseLog.child({ controller: o.name });
     this.metrics = runtimeMetrics(o.registry);
     this.queue = new WorkQueue({
       clock: o.clock ?? realClock,
@@ -149,10 +151,20 @@ export class Controller<T extends KubeObject = KubeObject> {
 
   private async process(key: string): Promise<void> {
     const ref = parseKey(key);
-    const log = reconcileLogger(this.o.logger ?? silentLogger(), this.name, ref);
+    const log = reconcileLogger(this.baseLog, this.name, ref);
     const timeoutMs = this.o.timeoutMs ?? 120_000;
-    const deadline = AbortSignal.timeout(timeoutMs);
-    const signal = AbortSignal.any([this.stopAll.signal, deadline]);
+    // One controller per reconcile, linked to stop by a listener removed afterwards
+    // (AbortSignal.any/timeout per call retain memory under load).
+    const ac = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ac.abort(new Error(`reconcile timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    timer.unref();
+    const onStop = (): void => ac.abort(this.stopAll.signal.reason);
+    this.stopAll.signal.addEventListener('abort', onStop, { once: true });
+    const signal = ac.signal;
     const end = this.metrics.reconcileTime.startTimer({ controller: this.name });
     const count = (result: string): void => {
       this.metrics.reconcileTotal.inc({ controller: this.name, result });
@@ -161,7 +173,7 @@ export class Controller<T extends KubeObject = KubeObject> {
     try {
       const res = (await this.o.reconcile(ref, { key, log, signal })) ?? {};
       // Work cut short by the deadline is not a success, whatever the reconciler returned.
-      if (deadline.aborted) throw new Error(`reconcile timed out after ${timeoutMs} ms`);
+      if (timedOut) throw new Error(`reconcile timed out after ${timeoutMs} ms`);
       if (res.requeueAfterMs !== undefined && res.requeueAfterMs > 0) {
         this.queue.forget(key);
         this.queue.addAfter(key, res.requeueAfterMs);
@@ -188,6 +200,8 @@ export class Controller<T extends KubeObject = KubeObject> {
         });
       }
     } finally {
+      clearTimeout(timer);
+      this.stopAll.signal.removeEventListener('abort', onStop);
       this.active--;
       end();
       this.queue.done(key);

@@ -64,9 +64,11 @@ export function createLogger(opts: LoggerOptions = {}): winston.Logger {
   });
 }
 
-/** The default for libraries that were not given a logger. */
+let silent: winston.Logger | undefined;
+/** The default for libraries that were not given a logger (one shared instance). */
 export function silentLogger(): winston.Logger {
-  return winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
+  silent ??= winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
+  return silent;
 }
 
 /** A child logger for one reconcile of one object. */
