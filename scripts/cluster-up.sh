@@ -4,8 +4,12 @@
 # Usage: scripts/cluster-up.sh [--no-crds] [INSTANCE_DIR]
 #   INSTANCE_DIR defaults to .local/cluster; the default instance also writes .local/kubeconfig.
 #   Ports are free ones picked at random unless LBOP_ETCD_PORT, LBOP_ETCD_PEER_PORT or
-#   LBOP_APISERVER_PORT set them.
+#   LBOP_APISERVER_PORT set them. LBOP_CLUSTER_START_TIMEOUT (s, default 60) bounds each wait;
+#   LBOP_ENVTEST_BIN overrides the binaries' folder (.local/bin).
 #   Several instances may run at once, each in its own directory.
+#   The control plane is what envtest runs: no kube-controller-manager, so no garbage collection
+#   of ownerReferences, namespaces stay Terminating once deleted, and the aggregated ClusterRoles
+#   (admin/edit/view) have no rules.
 #
 # The instance directory receives:
 #   pki/                 CA, apiserver serving cert, admin client cert (O=system:masters), SA key pair
@@ -29,7 +33,7 @@ dir=""
 for arg in "$@"; do
   case "$arg" in
     --no-crds) install_crds=0 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     -*) echo "cluster-up: unknown option $arg; usage: scripts/cluster-up.sh [--no-crds] [INSTANCE_DIR]" >&2; exit 2 ;;
     *) dir="$arg" ;;
   esac
