@@ -114,6 +114,10 @@ describe('other checks', () => {
     assert.match(render(validateObject(vs).errors), /status\.conditions\[0\]\.status: Unsupported value: "Maybe"/);
     assert.equal(render(validateObject(vs, { ignoreStatus: true }).errors), '');
   });
+  it('still refuses unknown fields in an ignored status, as strict decoding does', () => {
+    const pool = { ...validBase.pool(), status: { foo: 1, serverCount: -5 } };
+    assert.equal(render(validateObject(pool, { ignoreStatus: true }).errors), 'status.foo: unknown field "status.foo"');
+  });
   it('does not evaluate CEL rules over ill-typed input', () => {
     const vs = validBase.vs();
     (vs.spec as Record<string, unknown>).scaleout = { minSEs: 'many', maxSEs: 2 };

@@ -99,8 +99,9 @@ export interface ValidateOptions {
   /** The stored object, for an update: CEL transition rules (immutability) run against it. */
   oldObject?: unknown;
   /**
-   * Skip status: on create and on updates of the main resource kube-apiserver drops it (the status
-   * subresource owns it), so a manifest's status can never be rejected. `validate` sets this.
+   * Check status for unknown fields only: on create and on updates of the main resource
+   * kube-apiserver drops status (the status subresource owns it), so its values are never
+   * rejected, but strict decoding still refuses a field the schema does not know. `validate` sets this.
    */
   ignoreStatus?: boolean;
 }
@@ -108,12 +109,8 @@ export interface ValidateOptions {
 export function validateObject(input: unknown, opts: ValidateOptions = {}): ValidationResult {
   const oldObj = opts.oldObject;
   if (!isObj(input)) return { errors: [fieldError.typeInvalid([], input, 'object')] };
-  let obj = input;
-  if (opts.ignoreStatus === true && 'status' in obj) {
-    obj = { ...obj };
-    delete obj.status;
-  }
-  const errors: FieldError[] = [];
+  const obj = input;
+  let errors: FieldError[] = [];
   if (typeof obj.apiVersion !== 'string' || obj.apiVersion === '') errors.push(fieldError.required(['apiVersion']));
   if (typeof obj.kind !== 'string' || obj.kind === '') errors.push(fieldError.required(['kind']));
   if (errors.length > 0) return { errors };
@@ -128,6 +125,7 @@ export function validateObject(input: unknown, opts: ValidateOptions = {}): Vali
   errors.push(...validateMetadata(obj.metadata, kind));
   const schema = schemaOf(kind.kind);
   checkListTypes(schema, defaulted, [], errors);
+  if (opts.ignoreStatus === true) errors = errors.filter((e) => e.path[0] !== 'status' || e.type === 'UnknownField');
   if (!errors.some((e) => blocking.has(e.type))) {
     let oldDefaulted: unknown;
     if (isObj(oldObj)) {
