@@ -119,7 +119,8 @@ function parseWithYaml(text: string): ParsedFile {
     if (doc.errors.length > 0) {
       for (const e of doc.errors.slice(0, 3)) {
         const line = e.linePos?.[0].line ?? lines.linePos(e.pos[0]).line;
-        syntaxErrors.push({ line, message: `YAML syntax error: ${e.message.split('\n')[0] ?? e.code}` });
+        const text = e.message.split('\n')[0] ?? e.code;
+        syntaxErrors.push({ line, message: `YAML syntax error: ${/call stack/i.test(text) ? 'nested too deeply to read' : text}` });
       }
       return;
     }
