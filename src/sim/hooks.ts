@@ -40,7 +40,8 @@ function checkAaps(store: VncStore, vmi: VncObject, props: Record<string, unknow
 
 function macFromUuid(uuid: string): string {
   const h = uuid.replace(/-/g, '');
-  return `02:${h.slice(0, 2)}:${h.slice(2, 4)}:${h.slice(4, 6)}:${h.slice(6, 8)}:${h.slice(8, 10)}`;
+  // join() makes one flat string (a template of slices would keep a cons/slice tree per MAC).
+  return ['02', h.slice(0, 2), h.slice(2, 4), h.slice(4, 6), h.slice(6, 8), h.slice(8, 10)].join(':');
 }
 
 /** True when some VMI in the refs is bound to a VM (gateway addresses are not for VM ports). */
@@ -125,7 +126,7 @@ export function installHooks(store: VncStore, ipam: Ipam): void {
       iip.props['instance_ip_address'] = formatIPv4(got.ip);
       iip.props['subnet_uuid'] = got.subnet.uuid;
       iip.props['instance_ip_family'] = 'v4';
-      iip.props['instance_ip_subnet'] = { ip_prefix: formatIPv4(got.subnet.cidr.network), ip_prefix_len: got.subnet.cidr.len };
+      iip.props['instance_ip_subnet'] = got.subnet.prefix; // one shared (read-only) object per subnet
     },
     preUpdate(iip, props, refs) {
       if (props['instance_ip_address'] !== undefined && props['instance_ip_address'] !== null && props['instance_ip_address'] !== iip.props['instance_ip_address']) {

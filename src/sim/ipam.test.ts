@@ -4,7 +4,7 @@ import { Ipam } from './ipam.js';
 import { Random } from './rand.js';
 import { VncError, type VncObject } from './store.js';
 
-const vn = (uuid: string): VncObject => ({ type: 'virtual-network', uuid, fq: ['default-domain', 'p', 'vn'], props: {}, refs: {}, created: '', modified: '', seq: 1, owner: '' });
+const vn = (uuid: string): VncObject => ({ type: 'virtual-network', uuid, fq: ['default-domain', 'p', 'vn'], props: {}, refs: {}, created: 0, modified: 0, seq: 1, owner: '' });
 const ref = (subnets: unknown[]) => ({ to: ['d', 'p', 'ipam'], uuid: 'ipam', attr: { ipam_subnets: subnets } });
 
 test('plan fills subnet_uuid, gateway last−1, dns last−2, and normalises the prefix', () => {

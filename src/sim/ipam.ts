@@ -15,6 +15,8 @@ export interface SubnetState {
   alloc: SubnetAllocator;
   /** The stored IpamSubnetType dict (shared with the VN's ref attr). */
   raw: Record<string, unknown>;
+  /** SubnetType of the subnet, shared by every instance-ip in it. */
+  prefix: Readonly<{ ip_prefix: string; ip_prefix_len: number }>;
 }
 
 export class Ipam {
@@ -111,7 +113,8 @@ export class Ipam {
     if (gateway !== undefined) reserved.add(gateway);
     if (dns !== undefined) reserved.add(dns);
     const alloc = new SubnetAllocator(cidr, fromStart, first, last, reserved, pools);
-    return { uuid, vnUuid: vn.uuid, ipamUuid, cidr, gateway, dns, alloc, raw };
+    const prefix = Object.freeze({ ip_prefix: formatIPv4(cidr.network), ip_prefix_len: cidr.len });
+    return { uuid, vnUuid: vn.uuid, ipamUuid, cidr, gateway, dns, alloc, raw, prefix };
   }
 
   commit(vnUuid: string, subnets: SubnetState[]): void {

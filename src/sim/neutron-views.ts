@@ -6,7 +6,7 @@ import type { SubnetState } from './ipam.js';
 import { deviceIdOf, portIps, portMac, tenantIdOf } from './ports.js';
 import { isObject, type VncObject } from './store.js';
 
-export const neutronTime = (pyIso: string): string => `${pyIso.slice(0, 19)}Z`;
+export const neutronTime = (ms: number): string => `${new Date(ms).toISOString().slice(0, 19)}Z`;
 
 function description(o: VncObject): string {
   const ip = o.props['id_perms'];

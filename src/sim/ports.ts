@@ -28,7 +28,17 @@ export function ensureProject(sim: Sim, keystoneId: string): VncObject {
   return sim.store.create('project', { fq_name: ['default-domain', name], uuid, parent_type: 'domain' });
 }
 
-export const tenantIdOf = (projectUuid: string | undefined): string => (projectUuid ?? '').replace(/-/g, '');
+const tenantIds = new Map<string, string>();
+/** Neutron's tenant_id (the project uuid without dashes), interned: every port and IP carries one. */
+export function tenantIdOf(projectUuid: string | undefined): string {
+  const key = projectUuid ?? '';
+  let t = tenantIds.get(key);
+  if (t === undefined) {
+    t = key.replace(/-/g, '');
+    if (tenantIds.size < 10_000) tenantIds.set(key, t);
+  }
+  return t;
+}
 
 export function aapsToVnc(pairs: PortSpec['allowedAddressPairs'], mac: string | undefined): unknown {
   return {
@@ -89,8 +99,8 @@ export function createPort(sim: Sim, project: VncObject, spec: PortSpec): VncObj
     fq_name: [...project.fq, uuid], uuid, parent_type: 'project', display_name: spec.name ?? '',
     virtual_network_refs: [{ to: vn.fq, uuid: vn.uuid }],
     virtual_machine_interface_device_owner: spec.deviceOwner ?? '',
-    id_perms: { description: spec.description ?? '', enable: true, user_visible: true },
   };
+  if (spec.description !== undefined && spec.description !== '') vmiBody['id_perms'] = { description: spec.description, enable: true };
   if (spec.macAddress !== undefined) vmiBody['virtual_machine_interface_mac_addresses'] = { mac_address: [spec.macAddress] };
   if (spec.portSecurityEnabled !== undefined) vmiBody['port_security_enabled'] = spec.portSecurityEnabled;
   if (spec.allowedAddressPairs !== undefined && spec.allowedAddressPairs.length > 0) {

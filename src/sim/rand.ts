@@ -42,7 +42,8 @@ export class Random {
   uuid(): string {
     const h = this.hex(32);
     const variant = ((parseInt(h[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+    // join() yields one flat string; a template of slices would keep the parent strings alive.
+    return [h.slice(0, 8), h.slice(8, 12), `4${h.slice(13, 16)}`, `${variant}${h.slice(17, 20)}`, h.slice(20, 32)].join('-');
   }
 }
 
@@ -55,9 +56,9 @@ export function canonicalUuid(x: string): string | undefined {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-export function nowIso(): string {
-  // datetime.utcnow().isoformat(): microseconds, no zone suffix.
-  return new Date().toISOString().replace('Z', '000');
+/** datetime.utcnow().isoformat() of an epoch-ms time: microseconds, no zone suffix. */
+export function pyIso(ms: number): string {
+  return new Date(ms).toISOString().replace('Z', '000');
 }
 
 export function nowIsoZ(): string {

@@ -1,6 +1,7 @@
 // JSON shapes of VNC reads and lists (cloud-api.md §1.3, §1.6), built on the fly from the store
 // so the store keeps only what was written (id_perms/perms2 are derived, which saves memory).
 import { CHILD_TYPES, TYPES, underscored } from './schema.js';
+import { pyIso } from './rand.js';
 import { isObject, type VncObject, type VncStore } from './store.js';
 
 export interface RenderOptions {
@@ -23,8 +24,8 @@ export function idPerms(o: VncObject): Record<string, unknown> {
   return {
     enable: given['enable'] ?? true,
     uuid: uuidLongs(o.uuid),
-    created: o.created,
-    last_modified: o.modified,
+    created: pyIso(o.created),
+    last_modified: pyIso(o.modified),
     permissions: { owner: 'cloud-admin', owner_access: 7, group: 'cloud-admin-group', group_access: 7, other_access: 7 },
     description: given['description'] ?? null,
     user_visible: given['user_visible'] ?? true,

@@ -1,7 +1,7 @@
 // The Contrail object store: the single truth every simulated API reads and writes (Neutron
 // networks/ports and Nova servers are views over these objects). Indexed by uuid, by type, by
 // fq_name, by parent and by referee (back-refs), so every request costs O(refs), never O(objects).
-import { canonicalUuid, nowIso, pyList, pyRepr, type Random } from './rand.js';
+import { canonicalUuid, pyList, pyRepr, type Random } from './rand.js';
 import { checkValue, TYPES, underscored, ValidationError, type TypeSpec } from './schema.js';
 import { ApiError } from './http.js';
 
@@ -26,8 +26,9 @@ export interface VncObject {
   parentUuid?: string;
   props: Record<string, unknown>;
   refs: Record<string, Ref[]>;
-  created: string;
-  modified: string;
+  /** Epoch ms (numbers, not ISO strings: 100k objects hold two timestamps each). */
+  created: number;
+  modified: number;
   seq: number;
   owner: string;
 }
@@ -51,9 +52,13 @@ export const isObject = (x: unknown): x is JsonObject => typeof x === 'object' &
 export class VncStore {
   readonly objects = new Map<string, VncObject>();
   readonly byType = new Map<string, Map<string, VncObject>>();
-  private readonly byFq = new Map<string, string>(); // `${type}\0${fq.join(':')}` → uuid
+  // type → parent fq (joined) → name → uuid. Two levels so the per-object key is the name string
+  // the object already holds, not a fresh joined fq_name (saves ~100 bytes per object).
+  private readonly byFq = new Map<string, Map<string, Map<string, string>>>();
   private readonly children = new Map<string, Set<string>>();
-  private readonly backRefs = new Map<string, Set<string>>(); // referee → referrers
+  // referee → referrer(s): a lone referrer is kept as its uuid, a Set only from the second on
+  // (most objects have exactly one referrer, and a Set costs ~200 bytes).
+  private readonly backRefs = new Map<string, string | Set<string>>();
   private readonly relaxed = new Set<string>(); // `${referrer} ${referee}`
   private seq = 0;
   hooks: Record<string, TypeHooks> = {};
@@ -81,7 +86,21 @@ export class VncStore {
   }
 
   uuidByFq(type: string, fq: readonly string[]): string | undefined {
-    return this.byFq.get(`${type}\0${fq.join(':')}`);
+    return this.byFq.get(type)?.get(fq.slice(0, -1).join(':'))?.get(fq[fq.length - 1] as string);
+  }
+
+  private indexFq(o: VncObject, add: boolean): void {
+    let perType = this.byFq.get(o.type);
+    if (perType === undefined) this.byFq.set(o.type, (perType = new Map()));
+    const parentKey = o.fq.slice(0, -1).join(':');
+    let names = perType.get(parentKey);
+    if (names === undefined) perType.set(parentKey, (names = new Map()));
+    const name = o.fq[o.fq.length - 1] as string;
+    if (add) names.set(name, o.uuid);
+    else {
+      names.delete(name);
+      if (names.size === 0) perType.delete(parentKey);
+    }
   }
 
   childrenOf(uuid: string): VncObject[] {
@@ -95,7 +114,8 @@ export class VncStore {
 
   referrers(uuid: string, type?: string): VncObject[] {
     const out: VncObject[] = [];
-    for (const r of this.backRefs.get(uuid) ?? []) {
+    const refs = this.backRefs.get(uuid);
+    for (const r of typeof refs === 'string' ? [refs] : (refs ?? [])) {
       const o = this.objects.get(r);
       if (o !== undefined && (type === undefined || o.type === type)) out.push(o);
     }
@@ -138,7 +158,7 @@ export class VncStore {
     const resolved = this.resolveRefs(refs, 'Unknown reference in resource create');
     if (props['display_name'] === undefined || props['display_name'] === null) props['display_name'] = name;
     const parent = parentUuid === undefined ? undefined : this.objects.get(parentUuid);
-    const now = nowIso();
+    const now = Date.now();
     const obj: VncObject = {
       type, uuid, fq: fqs, props, refs: resolved, created: now, modified: now, seq: ++this.seq,
       owner: type === 'project' ? uuid.replace(/-/g, '') : (parent?.owner ?? ctx.projectId ?? 'cloud-admin'),
@@ -157,7 +177,7 @@ export class VncStore {
   insert(obj: VncObject): void {
     this.objects.set(obj.uuid, obj);
     this.byType.get(obj.type)?.set(obj.uuid, obj);
-    this.byFq.set(`${obj.type}\0${obj.fq.join(':')}`, obj.uuid);
+    this.indexFq(obj, true);
     if (obj.parentUuid !== undefined) {
       let set = this.children.get(obj.parentUuid);
       if (set === undefined) this.children.set(obj.parentUuid, (set = new Set()));
@@ -267,16 +287,21 @@ export class VncStore {
   }
 
   private addBackRef(referee: string, referrer: string): void {
-    let set = this.backRefs.get(referee);
-    if (set === undefined) this.backRefs.set(referee, (set = new Set()));
-    set.add(referrer);
+    const cur = this.backRefs.get(referee);
+    if (cur === undefined) this.backRefs.set(referee, referrer);
+    else if (typeof cur === 'string') {
+      if (cur !== referrer) this.backRefs.set(referee, new Set([cur, referrer]));
+    } else cur.add(referrer);
   }
 
   private dropBackRefIfUnused(obj: VncObject, referee: string): void {
     for (const list of Object.values(obj.refs)) if (list.some((r) => r.uuid === referee)) return;
-    const set = this.backRefs.get(referee);
-    set?.delete(obj.uuid);
-    if (set?.size === 0) this.backRefs.delete(referee);
+    const cur = this.backRefs.get(referee);
+    if (cur === obj.uuid) this.backRefs.delete(referee);
+    else if (typeof cur === 'object') {
+      cur.delete(obj.uuid);
+      if (cur.size === 1) this.backRefs.set(referee, cur.values().next().value as string);
+    }
     this.relaxed.delete(`${obj.uuid} ${referee}`);
   }
 
@@ -301,7 +326,7 @@ export class VncStore {
     this.hooks[type]?.preUpdate?.(obj, props, refs);
     for (const [k, v] of Object.entries(props)) obj.props[k] = v;
     for (const [field, list] of Object.entries(refs)) this.setRefs(obj, field, list);
-    obj.modified = nowIso();
+    obj.modified = Date.now();
     this.onChange();
     return obj;
   }
@@ -328,7 +353,7 @@ export class VncStore {
       if (i < 0) return;
       list.splice(i, 1);
       this.setRefs(obj, field, list);
-      obj.modified = nowIso();
+      obj.modified = Date.now();
       this.onChange();
       return;
     }
@@ -348,7 +373,7 @@ export class VncStore {
     this.hooks[type]?.preUpdate?.(obj, {}, { [field]: list });
     this.setRefs(obj, field, list);
     if (relax) this.relaxed.add(`${obj.uuid} ${target.uuid}`);
-    obj.modified = nowIso();
+    obj.modified = Date.now();
     this.onChange();
   }
 
@@ -390,7 +415,7 @@ export class VncStore {
     obj.refs = savedRefs; // postDelete hooks still read the dead object's refs
     this.objects.delete(uuid);
     this.byType.get(type)?.delete(uuid);
-    this.byFq.delete(`${type}\0${obj.fq.join(':')}`);
+    this.indexFq(obj, false);
     if (obj.parentUuid !== undefined) this.children.get(obj.parentUuid)?.delete(uuid);
     this.children.delete(uuid);
     this.hooks[type]?.postDelete?.(obj);

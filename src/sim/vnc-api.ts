@@ -5,7 +5,7 @@ import type { AaaMode, Sim } from './context.js';
 import { renderCreated, renderObject } from './render.js';
 import { TYPE_BY_PLURAL, TYPES, underscored } from './schema.js';
 import { isObject, VncError, type VncObject } from './store.js';
-import { pyRepr } from './rand.js';
+import { pyIso, pyRepr } from './rand.js';
 
 const ACTIONS = ['fqname-to-id', 'id-to-fqname', 'ref-update', 'ref-relax-for-delete', 'list-bulk-collection', 'aaa-mode'];
 
@@ -250,7 +250,7 @@ export function vncRouter(sim: Sim): Router {
   r.add('GET', '/{type}/{id}', (req) => {
     const t = objectType(req);
     const o = store.mustGet(t, req.params['id'] ?? '');
-    const etag = `"${o.modified}"`;
+    const etag = `"${pyIso(o.modified)}"`;
     if (req.headers['if-none-match'] === etag) return { status: 304, headers: { ETag: etag } };
     const q = req.query;
     const fields = csv(q.get('fields'));
