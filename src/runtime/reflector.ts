@@ -97,8 +97,12 @@ export class Reflector<T extends KubeObject = KubeObject> {
           await this.listAndReplace(signal);
           needList = false;
         }
+        const watchStart = this.clock.now();
         await this.watch(signal);
-        this.backoff.reset();
+        // A watch the server ends normally is re-opened at once, unless it ended suspiciously
+        // fast (then pace the loop as for an error instead of spinning).
+        if (this.clock.now() - watchStart < 1000) await sleep(this.clock, this.backoff.next(), signal);
+        else this.backoff.reset();
       } catch (e) {
         if (signal.aborted) break;
         if (e instanceof GoneError || isGone(e)) {

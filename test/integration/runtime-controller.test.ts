@@ -48,7 +48,7 @@ test('a burst of 1000 updates to 100 objects: every final state reconciled, one 
       reconciles++;
       // Level-triggered: read the latest state from the cache, whatever woke us.
       const obj = inf.store.get(ctx.key);
-      await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 25)); // slow enough that events outpace reconciles
       reconciled.set(ref.name, (obj?.data as Record<string, string> | undefined)?.v);
       inFlight.set(ctx.key, n - 1);
     },
@@ -192,4 +192,43 @@ test('events: identical events become one series, a flood is rate limited, simil
   const combined = other.find((e) => e.note.startsWith('(combined from similar events)'));
   assert.equal(combined?.series?.count, 7);
   assert.equal(rec2.stats.failed, 0);
+});
+
+test('watches: a change to a referenced object reconciles the objects that refer to it (via an index)', async () => {
+  const ns = await createNamespace(client, 'rt-ref');
+  const wcoll = collectionPath(widgets, ns);
+  const ccoll = collectionPath(configMaps, ns);
+  await client.create(ccoll, { metadata: { name: 'shared' }, data: { v: '1' } });
+  await client.create(ccoll, { metadata: { name: 'other' }, data: { v: '1' } });
+  for (const [name, ref] of [['w1', 'shared'], ['w2', 'shared'], ['w3', 'other']]) await client.create(wcoll, widget(ns, name as string, { configRef: ref }));
+
+  const mgr = new Manager({ client, registry: new Registry() });
+  const configRef = (o: KubeObject): string[] => {
+    const ref = (o.spec as { configRef?: string } | undefined)?.configRef;
+    return ref ? [`${o.metadata.namespace}/${ref}`] : [];
+  };
+  const widgetInf = mgr.informer<Widget>(widgets, { namespace: ns, indexers: { configRef } });
+  const configInf = mgr.informer(configMaps, { namespace: ns });
+  const seen: string[] = [];
+  const ctl = mgr.controller<Widget>({
+    name: 'widget',
+    informer: widgetInf,
+    watches: [{ informer: configInf, map: (cm) => widgetInf.store.indexKeys('configRef', `${cm.metadata.namespace}/${cm.metadata.name}`) }],
+    reconcile: async (ref) => void seen.push(ref.name),
+  });
+  const stop = new AbortController();
+  const running = mgr.run(stop.signal);
+  try {
+    await until('initial reconciles', () => ['w1', 'w2', 'w3'].every((n) => seen.includes(n)));
+    await until('quiet', () => widgetInf.hasSynced() && configInf.hasSynced());
+    seen.length = 0;
+    await client.patch(`${ccoll}/shared`, { data: { v: '2' } });
+    await until('referrers reconciled', () => seen.includes('w1') && seen.includes('w2'));
+    // Both referrers were enqueued by the same event; w3 would have been too.
+    await until('queue idle', () => ctl.queue.len() === 0 && ctl.inFlight() === 0);
+    assert.ok(!seen.includes('w3'), `w3 does not refer to the changed ConfigMap: ${seen.join(',')}`);
+  } finally {
+    stop.abort();
+    await running;
+  }
 });
