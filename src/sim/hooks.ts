@@ -101,6 +101,11 @@ export function installHooks(store: VncStore, ipam: Ipam): void {
         throw new VncError(409, 'Cannot delete vmi with existing ref to sub interface');
       }
     },
+    restore(vmi) {
+      const m = vmi.props['virtual_machine_interface_mac_addresses'];
+      const mac = isObject(m) && Array.isArray(m['mac_address']) ? m['mac_address'][0] : undefined;
+      if (typeof mac === 'string') macs.set(mac, vmi.uuid);
+    },
     postDelete(vmi) {
       const m = vmi.props['virtual_machine_interface_mac_addresses'];
       const mac = isObject(m) && Array.isArray(m['mac_address']) ? m['mac_address'][0] : undefined;

@@ -57,11 +57,19 @@ export class Persistence {
     } catch {
       return undefined;
     }
-    const dump = JSON.parse(text) as Dump;
-    if (dump.version !== 1) throw new Error(`${this.path}: unknown state version`);
+    let dump: Dump;
+    try {
+      dump = JSON.parse(text) as Dump;
+    } catch (e) {
+      throw new Error(`${this.path}: not a simulator state file (${e instanceof Error ? e.message : String(e)})`);
+    }
+    if (dump?.version !== 1 || !Array.isArray(dump.objects)) throw new Error(`${this.path}: not a simulator state file (version ${String(dump?.version)})`);
     sim.config.aaaMode = dump.aaaMode;
     const store = sim.store;
-    for (const o of dump.objects) store.insert(o);
+    for (const o of dump.objects) {
+      store.insert(o);
+      store.hooks[o.type]?.restore?.(o);
+    }
     for (const vn of store.byType.get('virtual-network')?.values() ?? []) {
       sim.ipam.commit(vn.uuid, sim.ipam.plan(vn, vn.refs['network_ipam_refs'] ?? []));
     }

@@ -43,6 +43,8 @@ export interface TypeHooks {
   preUpdate?(obj: VncObject, props: Record<string, unknown>, refs: Record<string, Ref[]>): void;
   preDelete?(obj: VncObject): void;
   postDelete?(obj: VncObject): void;
+  /** Rebuilds hook-private indexes for an object loaded from --state. */
+  restore?(obj: VncObject): void;
 }
 
 export type JsonObject = Record<string, unknown>;
