@@ -31,7 +31,8 @@ export const VNC_FIELDS: Record<string, readonly string[]> = {
   [KIND.floatingIp]: ['annotations', 'floating_ip_address', 'floating_ip_fixed_ip_address', 'floating_ip_traffic_direction',
     'virtual_machine_interface_refs'],
   [KIND.virtualMachine]: ['annotations', 'virtual_machine_interface_back_refs'],
-  [KIND.virtualNetwork]: ['network_ipam_refs', 'router_external', 'is_shared', 'port_security_enabled'],
+  // floating_ip_pools (children): the parent of a VIP's floating-ip (VirtualService controller).
+  [KIND.virtualNetwork]: ['network_ipam_refs', 'router_external', 'is_shared', 'port_security_enabled', 'floating_ip_pools'],
 };
 
 /**
