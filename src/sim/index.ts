@@ -83,7 +83,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     async before(api, req, socket: Socket) {
       if (api === 'control') return undefined;
       if (!limits.take(api)) {
-        return pipeline.errorReply(api, new ApiError(429, 'Rate limit exceeded', 'overLimit', { 'Retry-After': '1' }));
+        return pipeline.errorReply(api, new ApiError(429, 'Rate limit exceeded', undefined, { 'Retry-After': '1' }));
       }
       const action = faults.decide(api, req.method, req.route, Date.now());
       if (action === undefined) return undefined;
