@@ -23,15 +23,15 @@ runs() {
   [[ "$(basename "${exe% (deleted)}")" == "$name" ]]
 }
 
-stop() { # pidfile binary-name
-  local file=$1 name=$2 pid i
+stop() { # pidfile binary-name [signal]
+  local file=$1 name=$2 sig=${3:-TERM} pid i
   [[ -f "$file" ]] || return 0
   pid="$(cat "$file")"
   if [[ "$pid" =~ ^[0-9]+$ ]] && runs "$pid" "$name"; then
-    kill -TERM "$pid" 2>/dev/null
+    kill "-$sig" "$pid" 2>/dev/null
     for i in $(seq 1 100); do runs "$pid" "$name" || break; sleep 0.1; done
     if runs "$pid" "$name"; then
-      echo "cluster-down: $name (pid $pid) ignored SIGTERM for 10s; sending SIGKILL" >&2
+      echo "cluster-down: $name (pid $pid) ignored SIG$sig for 10s; sending SIGKILL" >&2
       kill -KILL "$pid" 2>/dev/null
       for i in $(seq 1 50); do runs "$pid" "$name" || break; sleep 0.1; done
     fi
@@ -40,7 +40,14 @@ stop() { # pidfile binary-name
 }
 
 # apiserver first, so it does not log a storm of etcd connection errors while shutting down.
-stop "$DIR/apiserver.pid" kube-apiserver
+# Without etcd the apiserver's graceful shutdown only waits out its timeouts; the data is
+# thrown away either way, so then it is killed at once.
+etcd_pid="$(cat "$DIR/etcd.pid" 2>/dev/null)"
+if [[ "$etcd_pid" =~ ^[0-9]+$ ]] && runs "$etcd_pid" etcd; then
+  stop "$DIR/apiserver.pid" kube-apiserver
+else
+  stop "$DIR/apiserver.pid" kube-apiserver KILL
+fi
 stop "$DIR/etcd.pid" etcd
 # Only what cluster-up.sh (and test/support/cluster.ts: sa-*.kubeconfig) writes, never a
 # caller-chosen directory wholesale; the directory goes when nothing else is left in it.

@@ -36,4 +36,14 @@ child=$!
 wait "$child"
 rc=$?
 child=""
+# A control plane that died under the tests explains their failures better than they can.
+for p in etcd apiserver; do
+  pid="$(cat "$DIR/$p.pid" 2>/dev/null)"
+  if [[ -n "$pid" && ! -e "/proc/$pid/exe" ]] || [[ -n "$pid" && "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" == Z ]]; then
+    last="$(grep -v '^\s*$' "$DIR/$p.log" 2>/dev/null | tail -n 1 |
+      sed -E 's/^\{.*"msg":"([^"]*)"(.*"error":"([^"]*)")?.*$/last log: \1 \3/' | cut -c1-300)"
+    echo "with-cluster: $p (pid $pid) died during the run: ${last:-no log output}; rerun, and check memory/disk if it repeats." >&2
+    [[ $rc == 0 ]] && rc=1
+  fi
+done
 exit "$rc"
