@@ -45,7 +45,12 @@ if [[ "${1:-}" == "--print-dir" ]]; then echo "$CACHE"; exit 0; fi
 
 link_binaries() {
   mkdir -p "$BIN"
-  for b in "${BINARIES[@]}"; do ln -sfn "$CACHE/$b" "$BIN/$b"; done
+  # Atomic replace (rename), and none when already right: a cluster starting at this moment
+  # in another clone's run must never find a binary missing.
+  for b in "${BINARIES[@]}"; do
+    [[ "$(readlink "$BIN/$b" 2>/dev/null)" == "$CACHE/$b" ]] && continue
+    ln -sfn "$CACHE/$b" "$BIN/.$b.$$" && mv -Tf "$BIN/.$b.$$" "$BIN/$b"
+  done
 }
 
 if [[ -f "$CACHE/.complete" ]]; then
