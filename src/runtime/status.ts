@@ -29,7 +29,7 @@ export async function updateStatus<T extends KubeObject>(
 ): Promise<StatusResult<T>> {
   const path = objectPath(rt, ref);
   let current: T | undefined = u.current;
-  const maxConflicts = u.maxConflicts ?? 5;
+  const maxConflicts = u.maxConflicts ?? 8;
   for (let attempt = 0; ; attempt++) {
     try {
       current ??= await client.get<T>(path, { signal: u.signal });
@@ -45,7 +45,8 @@ export async function updateStatus<T extends KubeObject>(
     } catch (e) {
       if (isNotFound(e)) return { changed: false, obj: undefined };
       if (!isConflict(e) || attempt >= maxConflicts) throw e;
-      current = undefined; // read again and re-apply the mutation
+      current = undefined; // read again and re-apply the mutation, after a short jittered pause
+      await new Promise((r) => setTimeout(r, Math.min(500, 10 * 2 ** attempt) * (0.5 + Math.random())));
     }
   }
 }
