@@ -287,7 +287,7 @@ export function neutronRouter(sim: Sim): Router {
   const allPorts = (req: Request): VncObject[] => {
     // Narrow by device_id / network_id through the back-ref index before building views.
     const dev = req.query.getAll('device_id');
-    if (dev.length > 0) return dev.flatMap((d) => store.referrers(store.get(d)?.uuid ?? store.uuidByFq('virtual-machine', [d]) ?? '', 'virtual-machine-interface'));
+    if (dev.length > 0 && !dev.includes('')) return dev.flatMap((d) => store.referrers(store.get(d)?.uuid ?? store.uuidByFq('virtual-machine', [d]) ?? '', 'virtual-machine-interface'));
     const net = req.query.getAll('network_id');
     if (net.length > 0) return net.flatMap((n) => store.referrers(n, 'virtual-machine-interface'));
     return [...(store.byType.get('virtual-machine-interface')?.values() ?? [])];
