@@ -47,6 +47,28 @@ export type LeaderState = 'unknown' | 'standby' | 'leader';
 
 const microTime = (ms: number): string => new Date(ms).toISOString().replace(/Z$/, '000Z');
 
+/**
+ * Whether another holder still owns the lease: judged from when this process last saw the
+ * record change (observedAt, local clock), never from the holder's renewTime. Pure.
+ */
+export function heldByOther(spec: LeaseSpec, identity: string, observedAt: number, now: number, defaultLeaseMs: number): boolean {
+  const holder = spec.holderIdentity ?? '';
+  const durationMs = (spec.leaseDurationSeconds ?? defaultLeaseMs / 1000) * 1000;
+  return holder !== '' && holder !== identity && observedAt + durationMs > now;
+}
+
+/** The spec this candidate writes to take or renew the lease. Pure. */
+export function nextLeaseSpec(prev: LeaseSpec | undefined, identity: string, now: number, leaseMs: number): LeaseSpec {
+  const mine = prev?.holderIdentity === identity;
+  return {
+    holderIdentity: identity,
+    leaseDurationSeconds: Math.ceil(leaseMs / 1000),
+    acquireTime: mine && prev?.acquireTime ? prev.acquireTime : microTime(now),
+    renewTime: microTime(now),
+    leaseTransitions: (prev?.leaseTransitions ?? 0) + (mine || !prev?.holderIdentity ? 0 : 1),
+  };
+}
+
 export function defaultIdentity(): string {
   return `${hostname()}_${randomBytes(4).toString('hex')}`;
 }
@@ -160,7 +182,7 @@ export class LeaderElector {
           apiVersion: 'coordination.k8s.io/v1',
           kind: 'Lease',
           metadata: { name: this.o.name, namespace: this.o.namespace },
-          spec: this.mySpec(undefined, now()),
+          spec: nextLeaseSpec(undefined, this.identity, now(), this.leaseMs),
         };
         const created = await this.o.client.create<Lease>(this.path.replace(/\/[^/]+$/, ''), fresh, { signal: stop, timeoutMs });
         this.observe(created, now());
@@ -168,13 +190,11 @@ export class LeaderElector {
       }
       const spec = lease.spec ?? {};
       if (!isDeepStrictEqual(spec, this.observed) || lease.metadata.resourceVersion !== this.observedRV) this.observe(lease, now());
-      const holder = spec.holderIdentity ?? '';
-      const durationMs = (spec.leaseDurationSeconds ?? this.leaseMs / 1000) * 1000;
-      if (holder && holder !== this.identity && this.observedAt + durationMs > now()) {
+      if (heldByOther(spec, this.identity, this.observedAt, now(), this.leaseMs)) {
         if (this.st === 'unknown') this.setState('standby');
         return false;
       }
-      lease.spec = this.mySpec(spec, now());
+      lease.spec = nextLeaseSpec(spec, this.identity, now(), this.leaseMs);
       const updated = await this.o.client.replace<Lease>(this.path, lease, { signal: stop, timeoutMs });
       this.observe(updated, now());
       return true;
@@ -182,17 +202,6 @@ export class LeaderElector {
       if (!isConflict(e) && !isStatus(e, 409)) this.log.warn('lease update failed', { error: (e as Error).message });
       return false;
     }
-  }
-
-  private mySpec(prev: LeaseSpec | undefined, now: number): LeaseSpec {
-    const mine = prev?.holderIdentity === this.identity;
-    return {
-      holderIdentity: this.identity,
-      leaseDurationSeconds: Math.ceil(this.leaseMs / 1000),
-      acquireTime: mine && prev?.acquireTime ? prev.acquireTime : microTime(now),
-      renewTime: microTime(now),
-      leaseTransitions: (prev?.leaseTransitions ?? 0) + (mine || !prev ? 0 : 1),
-    };
   }
 
   private observe(lease: Lease, at: number): void {
