@@ -3,10 +3,11 @@
 import { Registry } from 'prom-client';
 import type winston from 'winston';
 import { Controller, type ControllerOptions } from './controller.js';
+import { EventRecorder } from './events.js';
 import { startHealthServer, type HealthServer } from './health.js';
 import { Informer, type InformerOptions } from './informer.js';
 import type { KubeClient } from './kube.js';
-import { LeaderElector, type LeaderElectionOptions } from './leaderelection.js';
+import { LeaderElector, defaultIdentity, type LeaderElectionOptions } from './leaderelection.js';
 import { silentLogger } from './log.js';
 import { runtimeMetrics } from './metrics.js';
 import type { KubeObject, ResourceType } from './objects.js';
@@ -34,6 +35,7 @@ export class Manager {
   private readonly controllers: Controller<KubeObject>[] = [];
   private health: HealthServer | undefined;
   private leading = false;
+  private instance: string | undefined;
 
   constructor(private readonly o: ManagerOptions) {
     this.client = o.client;
@@ -62,6 +64,16 @@ export class Manager {
     const c = new Controller<T>({ ...opts, logger: this.logger, registry: this.registry });
     this.controllers.push(c as unknown as Controller<KubeObject>);
     return c;
+  }
+
+  /** An event recorder reporting as this controller and this replica's identity. */
+  recorder(reportingController: string): EventRecorder {
+    return new EventRecorder({
+      client: this.client,
+      reportingController,
+      reportingInstance: this.elector?.identity ?? (this.instance ??= defaultIdentity()),
+      logger: this.logger,
+    });
   }
 
   /** Health URL once run() has started the server. */
