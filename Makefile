@@ -70,8 +70,8 @@ test-openstack: deps
 	  $(NODE_TEST) --test-concurrency=1 test/conformance/keystone.test.ts test/conformance/neutron.test.ts
 
 # --- operator end to end on kube-apiserver + simulator (owner: operator issues) ---
-test-e2e: deps
-	@echo "test-e2e: no suite yet"
+test-e2e: deps envtest
+	scripts/with-cluster.sh $(NODE_TEST) --test-concurrency=1 'test/e2e/**/*.test.ts'
 
 test: deps
 	@echo "node $$(node --version) ($$(command -v node))"

@@ -13,6 +13,10 @@ const subcommands: Record<string, Subcommand> = {
     summary: 'check manifests offline against the CRD schemas and rules (for GitOps pipelines)',
     load: () => import('./cli/validate.js'),
   },
+  run: {
+    summary: 'run the operator (reconcile Cloud, ServiceEngineGroup, ServiceEngine, Pool, VirtualService)',
+    load: () => import('./cli/run.js'),
+  },
   sim: {
     summary: 'run the cloud simulator (Keystone, Nova, Neutron, Contrail VNC) on loopback',
     load: () => import('./cli/sim.js'),

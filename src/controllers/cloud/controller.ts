@@ -1,0 +1,188 @@
+// The Cloud controller: keeps one open, checked connection per Cloud (connections.ts) and
+// reports it. Story of a reconcile: load the Cloud and its credentials Secret → (re)open the
+// connection when either changed → check it (auth, endpoints, Contrail homepage, names) →
+// start its CloudView once healthy → report Ready / Authenticated / EndpointsReachable →
+// re-check after the resync period. The Secret's content lives only in memory: a hash of it
+// decides whether to reopen; nothing of it reaches status, events or logs.
+import { createHash } from 'node:crypto';
+import { setStatusCondition, type CloudStatus, type Condition } from '../../api/index.js';
+import { openCloud, openCloudView, type Cloud as CloudClients } from '../../cloud/index.js';
+import { isNotFound, objectKey, updateStatus, type ObjectRef, type ReconcileContext, type ReconcileResult } from '../../runtime/index.js';
+import type { CloudObj, OperatorContext, Secret } from '../operator.js';
+import { INDEX, resourceOf } from '../operator.js';
+import { checkCloud, credentialsFrom, decodeSecretData, type CheckResult } from './check.js';
+import { tenantProjects, type CloudConnection } from './connections.js';
+
+const CLOUD = resourceOf('Cloud');
+const DEFAULT_RESYNC_S = 30;
+const FAILING_RECHECK_MS = 10_000;
+
+/** Per open connection: what it was opened from (a hash, never the secret itself). */
+interface Opened { fingerprint: string; conn: CloudConnection }
+
+export function installCloudController(ctx: OperatorContext): void {
+  const opened = new Map<string, Opened>();
+  const controller = ctx.manager.controller<CloudObj>({
+    name: 'cloud',
+    informer: ctx.informers.clouds,
+    workers: Math.min(ctx.config.workers, 4),
+    // Status-only updates are our own writes.
+    shouldEnqueueUpdate: (old, obj) => old.metadata.generation !== obj.metadata.generation,
+    watches: [{ informer: ctx.informers.secrets, map: (s) => ctx.informers.clouds.store.indexKeys(INDEX.cloudBySecret, objectKey(s)) }],
+    reconcile: (ref, rc) => reconcileCloud(ctx, opened, ref, rc),
+  });
+  void controller;
+}
+
+function secretRefOf(c: CloudObj): ObjectRef {
+  const r = c.spec.keystone.credentialsSecretRef;
+  return { namespace: r.namespace, name: r.name };
+}
+
+async function readSecret(ctx: OperatorContext, ref: ObjectRef, signal: AbortSignal): Promise<Secret | undefined> {
+  const cached = ctx.informers.secrets.store.get(objectKey(ref));
+  if (cached !== undefined) return cached;
+  try {
+    return await ctx.client.get<Secret>(`/api/v1/namespaces/${encodeURIComponent(ref.namespace ?? '')}/secrets/${encodeURIComponent(ref.name)}`, { signal });
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+async function reconcileCloud(ctx: OperatorContext, opened: Map<string, Opened>, ref: ObjectRef, rc: ReconcileContext): Promise<ReconcileResult> {
+  const cloud = ctx.informers.clouds.store.get(ref.name);
+  if (cloud === undefined || cloud.metadata.deletionTimestamp !== undefined) {
+    opened.delete(ref.name);
+    ctx.connections.remove(ref.name);
+    return {};
+  }
+  const resyncMs = (cloud.spec.resyncPeriodSeconds ?? DEFAULT_RESYNC_S) * 1000;
+
+  // Desired: the spec and the credentials.
+  const secret = await readSecret(ctx, secretRefOf(cloud), rc.signal);
+  const secretRef = cloud.spec.keystone.credentialsSecretRef;
+  if (secret === undefined) {
+    return notReady(ctx, opened, cloud, 'CredentialsSecretNotFound', `Secret ${secretRef.namespace}/${secretRef.name} not found`, resyncMs);
+  }
+  const creds = credentialsFrom(decodeSecretData(secret.data));
+  if (typeof creds === 'string') {
+    return notReady(ctx, opened, cloud, 'InvalidCredentialsSecret', `Secret ${secretRef.namespace}/${secretRef.name}: ${creds}`, resyncMs);
+  }
+  const fingerprint = createHash('sha256').update(JSON.stringify([cloud.spec, ctx.clusterID, secret.data ?? {}])).digest('hex');
+
+  // Open (or reopen on change), then check.
+  let current = opened.get(ref.name);
+  if (current !== undefined && current.fingerprint !== fingerprint) {
+    rc.log.info('cloud spec or credentials changed; reconnecting');
+    opened.delete(ref.name);
+    ctx.connections.remove(ref.name);
+    current = undefined;
+  }
+  const clients: CloudClients = current?.conn.cloud ?? openCloud({
+    name: cloud.metadata.name,
+    keystone: {
+      authURL: cloud.spec.keystone.authURL,
+      ...(cloud.spec.keystone.region !== undefined ? { region: cloud.spec.keystone.region } : {}),
+      ...(cloud.spec.keystone.interface !== undefined ? { interface: cloud.spec.keystone.interface } : {}),
+    },
+    credentials: creds.credentials,
+    adminProject: creds.adminProject,
+    ...(cloud.spec.contrail !== undefined ? { contrail: { apiURL: cloud.spec.contrail.apiURL } } : {}),
+    ...(cloud.spec.keystone.caBundle !== undefined ? { caBundle: cloud.spec.keystone.caBundle } : {}),
+    ...(cloud.spec.keystone.insecureSkipVerify !== undefined ? { insecureSkipVerify: cloud.spec.keystone.insecureSkipVerify } : {}),
+    logger: ctx.logger,
+    registry: ctx.manager.registry,
+  });
+  const result = await checkCloud(clients, cloud.spec);
+
+  if (result.failure !== undefined) {
+    if (current === undefined) clients.close();
+    else { opened.delete(ref.name); ctx.connections.remove(ref.name); }
+    rc.log.warn('cloud not ready', { reason: result.failure.reason, error: result.failure.message });
+    await writeStatus(ctx, cloud, result);
+    return { requeueAfterMs: result.failure.transient ? FAILING_RECHECK_MS : Math.max(resyncMs, FAILING_RECHECK_MS) };
+  }
+
+  if (current === undefined) {
+    const projects = tenantProjects(cloud.spec, creds.projectDomain);
+    const name = cloud.metadata.name;
+    const view = openCloudView(clients, {
+      clusterID: ctx.clusterID,
+      projects: [...new Map([...projects.values()].map((p) => [JSON.stringify(p), p])).values()],
+      periodMs: resyncMs,
+      onChange: (changes) => ctx.connections.viewChanged(name, changes),
+      logger: ctx.logger,
+    });
+    const conn: CloudConnection = {
+      name, spec: cloud.spec, cloud: clients, view,
+      mode: cloud.spec.contrail !== undefined ? 'contrail' : 'neutron',
+      ready: true, clusterID: ctx.clusterID, resolved: result.resolved,
+      projectFor: (namespace) => projects.get(namespace),
+    };
+    opened.set(name, { fingerprint, conn });
+    view.start();
+    // Readers wait for the first complete list before planning from it.
+    void view.refresh().then(() => ctx.connections.changed(name), () => undefined);
+    ctx.connections.set(conn);
+  } else if (JSON.stringify(current.conn.resolved) !== JSON.stringify(result.resolved)) {
+    current.conn.resolved = result.resolved;
+    ctx.connections.changed(ref.name);
+  }
+  await writeStatus(ctx, cloud, result);
+  return { requeueAfterMs: resyncMs };
+}
+
+async function notReady(ctx: OperatorContext, opened: Map<string, Opened>, cloud: CloudObj, reason: string, message: string, resyncMs: number): Promise<ReconcileResult> {
+  opened.delete(cloud.metadata.name);
+  ctx.connections.remove(cloud.metadata.name);
+  await updateStatus<CloudObj>(ctx.client, CLOUD, { name: cloud.metadata.name }, {
+    current: cloud,
+    mutate: (c) => {
+      const st = (c.status ??= {});
+      st.conditions ??= [];
+      setStatusCondition(st.conditions, { type: 'Authenticated', status: 'False', reason, message, observedGeneration: c.metadata.generation ?? 0 });
+      setStatusCondition(st.conditions, { type: 'Ready', status: 'False', reason, message, observedGeneration: c.metadata.generation ?? 0 });
+      st.observedGeneration = c.metadata.generation ?? 0;
+    },
+  });
+  return { requeueAfterMs: Math.max(resyncMs, FAILING_RECHECK_MS) };
+}
+
+/** The status a check result reports (pure: mutates the given status only). */
+export function summarizeCloud(st: CloudStatus, generation: number, r: CheckResult): void {
+  const conds: Condition[] = (st.conditions ??= []);
+  const set = (type: string, ok: boolean, reason: string, message: string): void => {
+    setStatusCondition(conds, { type, status: ok ? 'True' : 'False', reason, message, observedGeneration: generation });
+  };
+  const f = r.failure;
+  st.observedGeneration = generation;
+  st.endpoints = { ...r.endpoints };
+  if (f?.stage === 'Authenticated') {
+    set('Authenticated', false, f.reason, f.message);
+    set('EndpointsReachable', false, 'NotAuthenticated', 'not checked: authentication failed');
+  } else {
+    set('Authenticated', true, 'Authenticated', 'Keystone accepted the credentials');
+    if (f?.stage === 'EndpointsReachable') set('EndpointsReachable', false, f.reason, f.message);
+    else set('EndpointsReachable', true, 'Reachable', 'Nova, Neutron' + (r.endpoints.contrail !== undefined ? ', Glance and Contrail' : ' and Glance') + ' answered');
+  }
+  if (f === undefined) {
+    set('Ready', true, 'Ready', 'connected; management network, image and flavor resolved');
+    const res = r.resolved;
+    if (res !== undefined) {
+      st.managementNetworkUUID = res.managementNetworkUUID;
+      st.imageUUID = res.imageUUID;
+      st.flavorID = res.flavorID;
+      if (res.floatingNetworkUUID !== undefined) st.floatingNetworkUUID = res.floatingNetworkUUID;
+    }
+  } else {
+    set('Ready', false, f.reason, f.message);
+  }
+}
+
+async function writeStatus(ctx: OperatorContext, cloud: CloudObj, r: CheckResult): Promise<void> {
+  await updateStatus<CloudObj>(ctx.client, CLOUD, { name: cloud.metadata.name }, {
+    current: cloud,
+    mutate: (c) => summarizeCloud((c.status ??= {}), c.metadata.generation ?? 0, r),
+  });
+}

@@ -1,0 +1,134 @@
+// The operator's configuration: flags and environment parsed once into a typed value that is
+// passed down (STYLE.md: "configuration has one home"). Flags win over environment variables.
+//
+//   --kubeconfig PATH        (KUBECONFIG)            absent: in-cluster, then ~/.kube/config
+//   --namespace NS           (LBOP_NAMESPACES, comma-separated) repeatable; absent: all namespaces
+//   --workers N              (LBOP_WORKERS)          workers per controller, default 4
+//   --leader-elect           (LBOP_LEADER_ELECT=true) campaign for a Lease before reconciling
+//   --lease-name NAME        (LBOP_LEASE_NAME)       default contrail-lb-operator
+//   --lease-namespace NS     (LBOP_LEASE_NAMESPACE, else POD_NAMESPACE) default lb-system
+//   --metrics-addr HOST:PORT (LBOP_METRICS_ADDR)     /metrics, default 127.0.0.1:8080 ("0" disables)
+//   --health-addr HOST:PORT  (LBOP_HEALTH_ADDR)      /healthz /readyz, default 127.0.0.1:8081 ("0" disables)
+//   --cluster-id ID          (LBOP_CLUSTER_ID)       stamped on every cloud object; default: the uid
+//                                                    of the kube-system namespace (stable per cluster)
+//   --secrets-namespace NS   (LBOP_SECRETS_NAMESPACE) Secrets watched for prompt re-checks, default
+//                                                    the lease namespace (others are read on the period)
+//   --orphan-sweep-period S  (LBOP_ORPHAN_SWEEP_SECONDS) default 600
+//   --log-level LEVEL        (LBOP_LOG_LEVEL)        error|warn|info|debug, default info
+
+export interface HostPort { host: string; port: number }
+
+export interface OperatorConfig {
+  kubeconfig: string | undefined;
+  /** [] = every namespace. */
+  namespaces: string[];
+  workers: number;
+  leaderElection: { enabled: boolean; name: string; namespace: string };
+  metricsAddr: HostPort | undefined;
+  healthAddr: HostPort | undefined;
+  /** undefined: resolved at start from the kube-system namespace uid. */
+  clusterID: string | undefined;
+  secretsNamespace: string;
+  orphanSweepPeriodMs: number;
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export const RUN_USAGE = `usage: contrail-lb-operator run [flags]
+
+  --kubeconfig PATH         kubeconfig (env KUBECONFIG); default in-cluster, then ~/.kube/config
+  --namespace NS            namespace to watch, repeatable (env LBOP_NAMESPACES=a,b); default all
+  --workers N               reconcile workers per controller (env LBOP_WORKERS), default 4
+  --leader-elect            campaign for a Lease first (env LBOP_LEADER_ELECT=true)
+  --lease-name NAME         Lease name (env LBOP_LEASE_NAME), default contrail-lb-operator
+  --lease-namespace NS      Lease namespace (env LBOP_LEASE_NAMESPACE or POD_NAMESPACE), default lb-system
+  --metrics-addr HOST:PORT  /metrics (env LBOP_METRICS_ADDR), default 127.0.0.1:8080; 0 disables
+  --health-addr HOST:PORT   /healthz /readyz (env LBOP_HEALTH_ADDR), default 127.0.0.1:8081; 0 disables
+  --cluster-id ID           tag on every cloud object (env LBOP_CLUSTER_ID); default the kube-system
+                            namespace's uid. Two clusters sharing a cloud must differ.
+  --secrets-namespace NS    namespace of credentials Secrets watched for changes (env
+                            LBOP_SECRETS_NAMESPACE), default the lease namespace
+  --orphan-sweep-period S   seconds between orphan sweeps (env LBOP_ORPHAN_SWEEP_SECONDS), default 600
+  --log-level LEVEL         error|warn|info|debug (env LBOP_LOG_LEVEL), default info`;
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+
+function parseHostPort(flag: string, v: string): HostPort | undefined {
+  if (v === '0' || v === '') return undefined;
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(v);
+  if (m === null || Number(m[3]) > 65535) throw new ConfigError(`${flag} must be HOST:PORT (e.g. 127.0.0.1:8080) or 0, got '${v}'`);
+  return { host: m[1] ?? (m[2] === '' ? '127.0.0.1' : (m[2] as string)), port: Number(m[3]) };
+}
+
+function positiveInt(flag: string, v: string, max: number): number {
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > max) throw new ConfigError(`${flag} must be an integer in [1, ${max}], got '${v}'`);
+  return Number(v);
+}
+
+function namespaceName(flag: string, v: string): string {
+  if (!DNS_LABEL.test(v)) throw new ConfigError(`${flag}: '${v}' is not a valid namespace name`);
+  return v;
+}
+
+/** Parses `run` flags over the environment. Pure: throws ConfigError with a one-line reason. */
+export function parseRunConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): OperatorConfig {
+  const flags = new Map<string, string[]>();
+  const boolFlags = new Set(['--leader-elect']);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument '${arg}'`);
+    const eq = arg.indexOf('=');
+    const name = eq < 0 ? arg : arg.slice(0, eq);
+    let value: string;
+    if (eq >= 0) value = arg.slice(eq + 1);
+    else if (boolFlags.has(name)) value = 'true';
+    else {
+      const next = argv[++i];
+      if (next === undefined) throw new ConfigError(`${name} needs a value`);
+      value = next;
+    }
+    flags.set(name, [...(flags.get(name) ?? []), value]);
+  }
+  const known = new Set(['--kubeconfig', '--namespace', '--workers', '--leader-elect', '--lease-name', '--lease-namespace',
+    '--metrics-addr', '--health-addr', '--cluster-id', '--secrets-namespace', '--orphan-sweep-period', '--log-level']);
+  for (const f of flags.keys()) if (!known.has(f)) throw new ConfigError(`unknown flag ${f}`);
+  const one = (flag: string, envName?: string): string | undefined => {
+    const vs = flags.get(flag);
+    if (vs !== undefined) return vs[vs.length - 1];
+    const e = envName === undefined ? undefined : env[envName];
+    return e === undefined || e === '' ? undefined : e;
+  };
+
+  const nsList = flags.get('--namespace') ?? (env['LBOP_NAMESPACES'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const namespaces = [...new Set(nsList.map((n) => namespaceName('--namespace', n)))];
+  const leaseNamespace = namespaceName('--lease-namespace', one('--lease-namespace', 'LBOP_LEASE_NAMESPACE') ?? env['POD_NAMESPACE'] ?? 'lb-system');
+  const le = one('--leader-elect', 'LBOP_LEADER_ELECT') ?? 'false';
+  if (!['true', 'false'].includes(le)) throw new ConfigError(`--leader-elect must be true or false, got '${le}'`);
+  const level = one('--log-level', 'LBOP_LOG_LEVEL') ?? 'info';
+  if (!(LEVELS as readonly string[]).includes(level)) throw new ConfigError(`--log-level must be one of ${LEVELS.join(', ')}, got '${level}'`);
+  const clusterID = one('--cluster-id', 'LBOP_CLUSTER_ID');
+  if (clusterID !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(clusterID)) {
+    throw new ConfigError(`--cluster-id must be 1-63 characters of [A-Za-z0-9._-], got '${clusterID}'`);
+  }
+  const leaseName = one('--lease-name', 'LBOP_LEASE_NAME') ?? 'contrail-lb-operator';
+  if (!/^[a-z0-9]([-.a-z0-9]{0,251}[a-z0-9])?$/.test(leaseName)) throw new ConfigError(`--lease-name: '${leaseName}' is not a valid object name`);
+  return {
+    kubeconfig: one('--kubeconfig', 'KUBECONFIG'),
+    namespaces,
+    workers: positiveInt('--workers', one('--workers', 'LBOP_WORKERS') ?? '4', 64),
+    leaderElection: { enabled: le === 'true', name: leaseName, namespace: leaseNamespace },
+    metricsAddr: parseHostPort('--metrics-addr', one('--metrics-addr', 'LBOP_METRICS_ADDR') ?? '127.0.0.1:8080'),
+    healthAddr: parseHostPort('--health-addr', one('--health-addr', 'LBOP_HEALTH_ADDR') ?? '127.0.0.1:8081'),
+    clusterID,
+    secretsNamespace: namespaceName('--secrets-namespace', one('--secrets-namespace', 'LBOP_SECRETS_NAMESPACE') ?? leaseNamespace),
+    orphanSweepPeriodMs: positiveInt('--orphan-sweep-period', one('--orphan-sweep-period', 'LBOP_ORPHAN_SWEEP_SECONDS') ?? '600', 86_400) * 1000,
+    logLevel: level as OperatorConfig['logLevel'],
+  };
+}

@@ -1,0 +1,4 @@
+import type { OperatorContext } from '../operator.js';
+
+// Placeholder until the controller lands.
+export function installGroupController(_ctx: OperatorContext): void {}
