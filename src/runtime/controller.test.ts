@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
-import { Controller, TerminalError, type Reconcile } from './controller.js';
+import { Controller, TerminalError, specOrMetadataChanged, type Reconcile } from './controller.js';
 import { Informer } from './informer.js';
 import { KubeClient } from './kube.js';
 import { ExponentialBackoffLimiter } from './ratelimit.js';
@@ -166,4 +166,13 @@ test('stop lets an in-flight reconcile finish within the grace period, then aban
   await until(() => abortedByStop);
   c.enqueue('d');
   assert.equal(c.queue.len(), 0, 'no intake after stop');
+});
+
+test('specOrMetadataChanged ignores status-only updates', () => {
+  const base = { metadata: { name: 'a', generation: 1, labels: { x: '1' } }, status: { phase: 'A' } };
+  assert.equal(specOrMetadataChanged(base, { ...base, status: { phase: 'B' } }), false);
+  assert.equal(specOrMetadataChanged(base, { ...base, metadata: { ...base.metadata, generation: 2 } }), true);
+  assert.equal(specOrMetadataChanged(base, { ...base, metadata: { ...base.metadata, labels: { x: '2' } } }), true);
+  assert.equal(specOrMetadataChanged(base, { ...base, metadata: { ...base.metadata, finalizers: ['f'] } }), true);
+  assert.equal(specOrMetadataChanged(base, { ...base, metadata: { ...base.metadata, deletionTimestamp: 'now' } }), true);
 });

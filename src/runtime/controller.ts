@@ -2,6 +2,7 @@
 // keys one at a time each, never the same key in two workers. A reconcile either succeeds
 // (backoff forgotten), asks to be run again later (requeueAfterMs), throws (retried with
 // backoff), or throws a TerminalError (a spec problem: not retried until the object changes).
+import { isDeepStrictEqual } from 'node:util';
 import type { Registry } from 'prom-client';
 import type winston from 'winston';
 import { realClock, type Clock } from './clock.js';
@@ -58,6 +59,22 @@ export interface ControllerOptions<T extends KubeObject> {
   registry?: Registry;
   clock?: Clock;
   rateLimiter?: RateLimiter;
+}
+
+/**
+ * An update predicate that ignores status-only changes (the controller's own status writes):
+ * true when generation, labels, annotations, finalizers or deletion changed. Pure.
+ */
+export function specOrMetadataChanged(old: KubeObject, obj: KubeObject): boolean {
+  const a = old.metadata;
+  const b = obj.metadata;
+  return (
+    a.generation !== b.generation ||
+    a.deletionTimestamp !== b.deletionTimestamp ||
+    !isDeepStrictEqual(a.labels ?? {}, b.labels ?? {}) ||
+    !isDeepStrictEqual(a.annotations ?? {}, b.annotations ?? {}) ||
+    !isDeepStrictEqual(a.finalizers ?? [], b.finalizers ?? [])
+  );
 }
 
 /** Maps a related object to the keys of primary objects that refer to it through an index. */
