@@ -3,6 +3,10 @@
 import { ApiError, Router, type Reply, type Request } from './http.js';
 import type { Sim } from './context.js';
 import { cidrString, parseCidr, parseIPv4 } from './ip.js';
+import {
+  bad, FIP_ATTRS, invalid, isMac, NETWORK_ATTRS, optBool, optStr, parseAaps, parseFixedIps, PORT_ATTRS, portError,
+  resourceBody, SUBNET_ATTRS, typed,
+} from './neutron-input.js';
 import { floatingIpView, networkView, portView, subnetView } from './neutron-views.js';
 import { aapsToVnc, bindPort, createPort, deletePort, ensureProject, portIps, tenantIdOf, type PortSpec } from './ports.js';
 import { isObject, VncError, type JsonObject, type VncObject } from './store.js';
@@ -16,95 +20,6 @@ export function neutronErrorReply(err: ApiError): Reply {
   if (err.status === 401) return { status: 401, headers: err.headers, body: { error: { code: 401, title: 'Unauthorized', message: err.message } } };
   const type = err.kind ?? STATUS_CLASS[err.status] ?? 'NeutronException';
   return { status: err.status, headers: err.headers, body: { NeutronError: { type, message: err.message, detail: '' } } };
-}
-
-const bad = (msg: string, kind = 'HTTPBadRequest'): ApiError => new ApiError(400, msg, kind);
-const invalid = (msg: string): ApiError => new ApiError(400, `Invalid input for operation: ${msg}.`, 'InvalidInput');
-
-const PORT_ATTRS = ['name', 'network_id', 'fixed_ips', 'allowed_address_pairs', 'mac_address', 'device_owner', 'device_id',
-  'port_security_enabled', 'security_groups', 'admin_state_up', 'description', 'tenant_id', 'project_id',
-  'binding:host_id', 'binding:vnic_type', 'binding:profile', 'extra_dhcp_opts', 'tags'];
-const NETWORK_ATTRS = ['name', 'shared', 'router:external', 'port_security_enabled', 'admin_state_up', 'description',
-  'tenant_id', 'project_id', 'mtu', 'availability_zone_hints', 'tags'];
-const SUBNET_ATTRS = ['name', 'network_id', 'cidr', 'ip_version', 'gateway_ip', 'allocation_pools', 'enable_dhcp',
-  'dns_nameservers', 'host_routes', 'description', 'tenant_id', 'project_id', 'subnetpool_id', 'tags'];
-const FIP_ATTRS = ['floating_network_id', 'port_id', 'fixed_ip_address', 'floating_ip_address', 'subnet_id', 'description',
-  'tenant_id', 'project_id', 'dns_name', 'dns_domain', 'tags'];
-
-/** The `{"<resource>": {...}}` body, with Neutron's checks for a missing body and unknown attributes. */
-function resourceBody(req: Request, resource: string, allowed: string[]): JsonObject {
-  const b = req.json();
-  if (!isObject(b) || !isObject(b[resource])) throw bad(`Unable to find '${resource}' in request body`);
-  const inner = b[resource] as JsonObject;
-  const unknown = Object.keys(inner).filter((k) => !allowed.includes(k));
-  if (unknown.length > 0) throw bad(`Unrecognized attribute(s) '${unknown.join(', ')}'`);
-  return inner;
-}
-
-function typed<T>(v: unknown, check: (x: unknown) => boolean, attr: string, what: string): T | undefined {
-  if (v === undefined) return undefined;
-  if (!check(v)) throw invalid(`'${JSON.stringify(v)}' is not ${what} for ${attr}`);
-  return v as T;
-}
-const optStr = (b: JsonObject, k: string): string | undefined => typed<string>(b[k], (x) => typeof x === 'string', k, 'a valid string');
-const optBool = (b: JsonObject, k: string): boolean | undefined => typed<boolean>(b[k], (x) => typeof x === 'boolean', k, 'a valid boolean');
-
-const isMac = (x: unknown): boolean => typeof x === 'string' && /^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(x);
-
-function parseFixedIps(v: unknown): PortSpec['fixedIps'] {
-  if (v === undefined) return undefined;
-  if (!Array.isArray(v)) throw invalid(`Invalid data format for fixed IP: '${JSON.stringify(v)}'`);
-  return v.map((f) => {
-    if (!isObject(f)) throw invalid(`Invalid data format for fixed IP: '${JSON.stringify(f)}'`);
-    const out: { subnetId?: string; ipAddress?: string } = {};
-    if (f['subnet_id'] !== undefined) {
-      if (typeof f['subnet_id'] !== 'string') throw invalid(`'${JSON.stringify(f['subnet_id'])}' is not a valid UUID`);
-      out.subnetId = f['subnet_id'];
-    }
-    if (f['ip_address'] !== undefined) {
-      if (parseIPv4(f['ip_address']) === undefined) throw invalid(`'${String(f['ip_address'])}' is not a valid IP address`);
-      out.ipAddress = f['ip_address'] as string;
-    }
-    return out;
-  });
-}
-
-function parseAaps(v: unknown): PortSpec['allowedAddressPairs'] {
-  if (v === undefined || v === null) return v === null ? [] : undefined;
-  if (!Array.isArray(v)) throw bad(`Allowed address pairs must be a list.`, 'AllowedAddressPairsMissingIP');
-  return v.map((p) => {
-    if (!isObject(p) || typeof p['ip_address'] !== 'string') throw bad('AllowedAddressPair must contain ip_address', 'AllowedAddressPairsMissingIP');
-    const [ip, len, extra] = p['ip_address'].split('/');
-    if (parseIPv4(ip) === undefined || extra !== undefined || (len !== undefined && !/^\d+$/.test(len))) {
-      throw invalid(`'${p['ip_address']}' is not a valid IP address`);
-    }
-    if (p['mac_address'] !== undefined && !isMac(p['mac_address'])) throw invalid(`'${String(p['mac_address'])}' is not a valid MAC address`);
-    return p['mac_address'] === undefined ? { ipAddress: p['ip_address'] } : { ipAddress: p['ip_address'], macAddress: p['mac_address'] as string };
-  });
-}
-
-/** Maps VNC errors raised while building a port to the Contrail plugin's Neutron classes. */
-function portError(e: unknown, netId: string, spec: PortSpec): never {
-  if (!(e instanceof VncError)) throw e;
-  const ip = spec.fixedIps?.find((f) => f.ipAddress !== undefined)?.ipAddress ?? '';
-  if (e.status === 409 && e.message === 'IP address already in use') {
-    // Contrail plugin: IpAddressInUse (stock ML2 would say IpAddressAlreadyAllocated).
-    throw new ApiError(409, `Unable to complete operation for network ${netId}. The IP address ${ip} is in use.`, 'IpAddressInUse');
-  }
-  if (e.status === 409 && e.message.startsWith('MAC address')) {
-    throw new ApiError(409, `Unable to complete operation for network ${netId}. The mac address ${spec.macAddress ?? ''} is in use.`, 'MacAddressInUse');
-  }
-  if (e.status === 400 && e.message.includes('has invalid subnet')) throw invalid(`Subnet is not in network ${netId}`);
-  if (e.status === 400 && e.message.endsWith('has exhausted subnet([])')) {
-    throw new ApiError(400, `IP address ${ip} is not a valid IP for any of the subnets on the specified network.`, 'InvalidIpForNetwork');
-  }
-  if (e.status === 400 && e.message.includes('has exhausted subnet')) {
-    throw new ApiError(409, `No more IP addresses available on network ${netId}.`, 'IpAddressGenerationFailure');
-  }
-  if (e.status === 400 && e.message.startsWith('Allowed address pairs')) {
-    throw new ApiError(409, 'Port Security must be enabled in order to have allowed address pairs on a port.', 'AddressPairAndPortSecurityRequired');
-  }
-  throw new ApiError(e.status === 404 ? 404 : e.status === 409 ? 409 : 400, e.message, e.status === 409 ? 'Conflict' : e.status === 404 ? 'NotFound' : 'BadRequest');
 }
 
 export function neutronRouter(sim: Sim): Router {

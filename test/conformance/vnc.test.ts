@@ -418,3 +418,27 @@ test('§2 service-health-check: a non-service VMI may only refer to link-local c
   const enumBad = await call('POST', '/service-health-checks', { 'service-health-check': { fq_name: ['default-domain', 'demo', unique('hc')], parent_type: 'project', service_health_check_properties: { monitor_type: 'TCP' } } });
   assert.equal(enumBad.status, 400);
 });
+
+test('§1.4 PUT: properties replaced wholesale, untouched ones kept, Bad property in http_put, 404 for an unknown uuid', async () => {
+  const { call } = await ctx();
+  const kv = (pairs: Array<[string, string]>): Json => ({ key_value_pair: pairs.map(([key, value]) => ({ key, value })) });
+  const lb = await call('POST', '/loadbalancers', { loadbalancer: { fq_name: ['default-domain', 'demo', unique('lb')], parent_type: 'project', loadbalancer_provider: 'opencontrail', annotations: kv([['a', '1'], ['b', '2']]) } });
+  const id = String(get(lb.json, 'loadbalancer', 'uuid'));
+  const before = get((await call('GET', `/loadbalancer/${id}`)).json, 'loadbalancer', 'id_perms', 'last_modified');
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal((await call('PUT', `/loadbalancer/${id}`, { loadbalancer: { annotations: kv([['c', '3']]) } })).status, 200);
+  const got = get((await call('GET', `/loadbalancer/${id}`)).json, 'loadbalancer') as Json;
+  assert.deepEqual(got['annotations'], kv([['c', '3']]), 'a map property is replaced, not merged');
+  assert.equal(got['loadbalancer_provider'], 'opencontrail');
+  assert.notEqual(get(got, 'id_perms', 'last_modified'), before, 'last_modified is bumped');
+  const bad = await call('PUT', `/loadbalancer/${id}`, { loadbalancer: { loadbalancer_properties: { admin_state: 'yes' } } });
+  assert.equal(bad.status, 400);
+  assert.match(bad.text, /^Bad property in http_put: Error validating property loadbalancer_properties/);
+  assert.equal((await call('PUT', '/loadbalancer/11111111-2222-4333-8444-555555555555', { loadbalancer: {} })).status, 404);
+});
+
+test('§1.2 a supplied perms2.owner with a missing parent → 400 instead of 404', async () => {
+  const { call } = await ctx();
+  const res = await call('POST', '/virtual-networks', { 'virtual-network': { fq_name: ['default-domain', 'ghost', 'x'], parent_type: 'project', perms2: { owner: 'someone' } } });
+  assert.deepEqual([res.status, res.text], [400, "Parent ['default-domain', 'ghost'] type project does not exist"]);
+});
