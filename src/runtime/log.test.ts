@@ -44,6 +44,7 @@ test('secrets inside free text are scrubbed', () => {
     ['body {"auth":{"password":"admin-secret"}}', 'admin-secret'],
     ['url http://h/x?token=zzz&a=1', 'zzz'],
     ['db_password=hunter2 failed', 'hunter2'],
+    ['connect https://admin:s3cr3t@10.0.0.1:8082/ refused', 's3cr3t'],
   ];
   for (const [input, secret] of cases) {
     const out = redactText(input);

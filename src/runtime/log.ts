@@ -11,6 +11,7 @@ const TEXT_PATTERNS: Array<[RegExp, string]> = [
   [/\b(X-Auth-Token|X-Subject-Token|Authorization)(\s*[:=]\s*)("?)[^\s",;]+/gi, '$1$2$3[REDACTED]'],
   [/("[^"]*(?:password|passwd|secret|token|credential)[^"]*"\s*:\s*)"(?:[^"\\]|\\.)*"/gi, '$1"[REDACTED]"'],
   [/\b([\w.-]*(?:password|passwd|secret|token)[\w.-]*)=([^\s&,;]+)/gi, '$1=[REDACTED]'],
+  [/(\/\/[^\s/:@]+):[^\s/@]+@/g, '$1:[REDACTED]@'],
 ];
 
 export const REDACTED = '[REDACTED]';
