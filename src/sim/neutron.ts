@@ -77,10 +77,36 @@ export function neutronRouter(sim: Sim): Router {
     };
     const fields = req.query.getAll('fields');
     let out = views.filter(match);
-    const limit = Number(req.query.get('limit') ?? 'NaN');
-    if (Number.isInteger(limit) && limit > 0) out = out.slice(0, limit);
+    const body: Record<string, unknown> = {};
+    const limitStr = req.query.get('limit');
+    if (limitStr !== null) {
+      // Pagination as neutron's api_common does it: sorted by id, `marker` exclusive, a `next` link
+      // while more remain, a `previous` one once past the first page.
+      const limit = Number(limitStr);
+      if (!Number.isInteger(limit) || limit < 0) throw bad(`Limit must be an integer 0 or greater and not '${limitStr}'`);
+      out.sort((a, b) => (String(a['id']) < String(b['id']) ? -1 : 1));
+      const marker = req.query.get('marker');
+      if (marker !== null) {
+        const i = out.findIndex((v) => v['id'] === marker);
+        if (i < 0) throw new ApiError(404, `Marker ${marker} could not be found.`, 'NotFound');
+        out = out.slice(i + 1);
+      }
+      const links: unknown[] = [];
+      const page = limit === 0 ? out : out.slice(0, limit);
+      const link = (rel: string, m: string, extra: Record<string, string> = {}): unknown => {
+        const q = new URLSearchParams(req.query);
+        q.set('marker', m);
+        for (const [k, v] of Object.entries(extra)) q.set(k, v);
+        return { rel, href: `${sim.urls.neutron}${req.path}?${q.toString()}` };
+      };
+      if (limit > 0 && out.length > limit) links.push(link('next', String(page[page.length - 1]?.['id'])));
+      if (marker !== null && page.length > 0) links.push(link('previous', String(page[0]?.['id']), { page_reverse: 'True' }));
+      if (links.length > 0) body[`${key}_links`] = links;
+      out = page;
+    }
     if (fields.length > 0) out = out.map((v) => Object.fromEntries(fields.filter((f) => f in v).map((f) => [f, v[f]])));
-    return { status: 200, body: { [key]: out } };
+    body[key] = out;
+    return { status: 200, body };
   };
 
   const r = new Router();

@@ -125,7 +125,30 @@ export function novaRouter(sim: Sim): Router {
     if (anyTags !== undefined) list = list.filter((s) => anyTags.some((t) => s.tags.includes(t)));
     const notTags = q.get('not-tags')?.split(',');
     if (notTags !== undefined) list = list.filter((s) => !notTags.every((t) => s.tags.includes(t)));
-    return list.sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0));
+    list.sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : a.id < b.id ? 1 : -1));
+    const marker = q.get('marker');
+    if (marker !== null) {
+      const i = list.findIndex((s) => s.id === marker);
+      if (i < 0) throw new ApiError(400, `marker [${marker}] not found`, 'badRequest');
+      list = list.slice(i + 1);
+    }
+    const limitStr = q.get('limit');
+    if (limitStr !== null) {
+      const limit = Number(limitStr);
+      if (!Number.isInteger(limit) || limit < 0) throw new ApiError(400, `Invalid input for query parameters limit. Value: ${limitStr}.`, 'badRequest');
+      list = list.slice(0, limit);
+    }
+    return list;
+  };
+
+  /** Nova adds a `next` link whenever a page is full (so the last page may be empty). */
+  const pageLinks = (req: Request, page: Server[]): Record<string, unknown> => {
+    const limit = Number(req.query.get('limit') ?? 'NaN');
+    if (!Number.isInteger(limit) || limit <= 0 || page.length < limit) return {};
+    const q = new URLSearchParams(req.query);
+    q.set('marker', (page[page.length - 1] as Server).id);
+    const project = req.token?.project?.id ?? '';
+    return { servers_links: [{ rel: 'next', href: `${base()}/${project}${req.path}?${q.toString()}` }] };
   };
 
   const interfaceView = (s: Server, vmi: VncObject): JsonObject => ({
@@ -139,10 +162,14 @@ export function novaRouter(sim: Sim): Router {
     const doc = { id: 'v2.1', status: 'CURRENT', version: MAX_MICROVERSION.join('.'), min_version: '2.1', updated: '2013-07-23T11:33:21Z', links: [{ rel: 'self', href: `${base()}/` }] };
     return req.route === '/' ? { status: 200, body: { versions: [doc] } } : { status: 200, body: { version: doc } };
   });
-  r.add('GET', '/servers', (req) => reply(req, 200, { servers: listServers(req).map((s) => ({ id: s.id, name: s.name, links: link('servers', s.id, s.projectId) })) }));
+  r.add('GET', '/servers', (req) => {
+    const page = listServers(req);
+    return reply(req, 200, { servers: page.map((s) => ({ id: s.id, name: s.name, links: link('servers', s.id, s.projectId) })), ...pageLinks(req, page) });
+  });
   r.add('GET', '/servers/detail', (req) => {
     const v = microversion(req);
-    return reply(req, 200, { servers: listServers(req).map((s) => detail(s, v)) });
+    const page = listServers(req);
+    return reply(req, 200, { servers: page.map((s) => detail(s, v)), ...pageLinks(req, page) });
   });
   r.add('GET', '/servers/{id}', (req) => reply(req, 200, { server: detail(getServer(req), microversion(req)) }));
   r.add('POST', '/servers', (req) => {

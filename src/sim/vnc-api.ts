@@ -35,6 +35,8 @@ export interface ListQuery {
   detail: boolean;
   count: boolean;
   hrefs: boolean;
+  pageLimit?: number;
+  pageMarker?: string;
 }
 
 /** utils.get_filters: "k==<json>,k2==<json>"; a value that is not JSON is taken as a string. */
@@ -96,13 +98,24 @@ export function listCollection(sim: Sim, type: string, q: ListQuery): unknown {
   }
   const key = `${type}s`;
   if (q.count) return { [key]: { count: list.length } };
+  // Paging (page_limit/page_marker): uuid order, the marker exclusive; `marker` is the last uuid
+  // of a full page, null once the list is done.
+  let marker: string | null | undefined;
+  if (q.pageLimit !== undefined) {
+    list = [...list].sort((a, b) => (a.uuid < b.uuid ? -1 : 1));
+    if (q.pageMarker !== undefined) list = list.filter((o) => o.uuid > (q.pageMarker as string));
+    const more = list.length > q.pageLimit;
+    list = list.slice(0, q.pageLimit);
+    marker = more ? (list[list.length - 1]?.uuid ?? null) : null;
+  }
+  const paged = (items: unknown[]): unknown => (marker === undefined ? { [key]: items } : { [key]: items, marker });
   const fields = q.fields === undefined ? undefined : new Set(q.fields);
   if (q.detail) {
     const extra = fields ?? new Set<string>();
-    return { [key]: list.map((o) => ({ [type]: renderObject(store, o, { extra, hrefs: q.hrefs }) })) };
+    return paged(list.map((o) => ({ [type]: renderObject(store, o, { extra, hrefs: q.hrefs }) })));
   }
-  return {
-    [key]: list.map((o) => {
+  return paged(
+    list.map((o) => {
       const e: Record<string, unknown> = { uuid: o.uuid, fq_name: o.fq };
       if (q.hrefs) e['href'] = store.href(o.type, o.uuid);
       if (fields !== undefined) {
@@ -111,7 +124,7 @@ export function listCollection(sim: Sim, type: string, q: ListQuery): unknown {
       }
       return e;
     }),
-  };
+  );
 }
 
 function queryToList(q: URLSearchParams): ListQuery {
@@ -127,6 +140,7 @@ function queryToList(q: URLSearchParams): ListQuery {
   set('fqNames', csv(q.get('fq_names')));
   set('filters', parseFilters(q.get('filters') ?? undefined));
   set('fields', csv(q.get('fields')));
+  setPaging(out, q.get('page_limit'), q.get('page_marker'));
   return out;
 }
 
@@ -145,7 +159,17 @@ function bodyToList(b: Record<string, unknown>): ListQuery {
   if (f !== undefined) out.fields = f;
   const fl = typeof b['filters'] === 'string' ? parseFilters(b['filters']) : undefined;
   if (fl !== undefined) out.filters = fl;
+  const str = (v: unknown): string | null => (v === undefined || v === null ? null : String(v));
+  setPaging(out, str(b['page_limit']), str(b['page_marker']));
   return out;
+}
+
+function setPaging(out: ListQuery, limit: string | null, marker: string | null): void {
+  if (limit === null || limit === '') return;
+  const n = Number(limit);
+  if (!Number.isInteger(n) || n <= 0) throw new VncError(400, `Bad Request: page_limit must be a positive integer: ${limit}`);
+  out.pageLimit = n;
+  if (marker !== null && marker !== '' && marker !== 'None') out.pageMarker = marker;
 }
 
 function homepage(sim: Sim): unknown {

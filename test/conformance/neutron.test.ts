@@ -144,6 +144,24 @@ test('§5 list filters: device_id, device_owner, network_id, fixed_ips=ip_addres
   for (const x of get(all.json, 'ports') as Json[]) await call('DELETE', `/v2.0/ports/${String(x['id'])}`);
 });
 
+test('§5 paging: limit + marker with ports_links "next" walks the whole list once', async () => {
+  const made = [await port(), await port(), await port()].map((p) => String(p['id']));
+  const seen: string[] = [];
+  let url: string | undefined = `${neutron}/v2.0/ports?network_id=${netId}&limit=2`;
+  for (let i = 0; url !== undefined && i < 5; i++) {
+    const res: Res = await http('GET', url, { token });
+    assert.equal(res.status, 200, res.text);
+    const items = get(res.json, 'ports') as Json[];
+    assert.ok(items.length <= 2);
+    seen.push(...items.map((x) => String(x['id'])));
+    const links = (get(res.json, 'ports_links') ?? []) as Json[];
+    const next = links.find((l) => l['rel'] === 'next')?.['href'];
+    url = typeof next === 'string' && items.length > 0 ? next : undefined;
+  }
+  assert.deepEqual([...seen].sort(), [...made].sort());
+  for (const id of made) await call('DELETE', `/v2.0/ports/${id}`);
+});
+
 test('§5 DELETE → 204, then GET → 404', async () => {
   const p = await port();
   const del = await call('DELETE', `/v2.0/ports/${String(p['id'])}`);

@@ -159,6 +159,22 @@ test('§6 error envelopes: 400 badRequest, 404 itemNotFound, 401 from keystonemi
   assert.equal(legacy.headers.get('x-openstack-nova-api-version'), '2.10');
 });
 
+test('§6 paging: limit + marker with servers_links "next" (newest first)', async () => {
+  for (let i = 0; i < 3; i++) await boot({ name: `paged-${i}` });
+  const all = (get((await call('GET', `${nova}/servers/detail`)).json, 'servers') as Json[]).map((s) => String(s['id']));
+  const seen: string[] = [];
+  let url: string | undefined = `${nova}/servers/detail?limit=2`;
+  for (let i = 0; url !== undefined && i < 50; i++) {
+    const res: Res = await call('GET', url);
+    const items = get(res.json, 'servers') as Json[];
+    seen.push(...items.map((s) => String(s['id'])));
+    const next = ((get(res.json, 'servers_links') ?? []) as Json[]).find((l) => l['rel'] === 'next')?.['href'];
+    url = typeof next === 'string' && items.length > 0 ? next : undefined;
+  }
+  assert.deepEqual(seen, all);
+  assert.equal((await call('GET', `${nova}/servers?marker=11111111-2222-4333-8444-555555555555`)).status, 400);
+});
+
 test('§6 flavors and images are listed by name', async () => {
   const flavors = await call('GET', `${nova}/flavors/detail`);
   assert.deepEqual((get(flavors.json, 'flavors') as Json[]).map((f) => f['name']).sort(), ['m1.large', 'm1.small']);

@@ -442,3 +442,27 @@ test('§1.2 a supplied perms2.owner with a missing parent → 400 instead of 404
   const res = await call('POST', '/virtual-networks', { 'virtual-network': { fq_name: ['default-domain', 'ghost', 'x'], parent_type: 'project', perms2: { owner: 'someone' } } });
   assert.deepEqual([res.status, res.text], [400, "Parent ['default-domain', 'ghost'] type project does not exist"]);
 });
+
+test('§1.6 paging: page_limit + page_marker walk a list in uuid order; marker null at the end (GET and bulk)', async () => {
+  const { call } = await ctx();
+  const parent = await call('POST', '/projects', { project: { fq_name: ['default-domain', unique('paged')], parent_type: 'domain' } });
+  const pUuid = String(get(parent.json, 'project', 'uuid'));
+  const pFq = get(parent.json, 'project', 'fq_name') as string[];
+  for (let i = 0; i < 5; i++) await call('POST', '/service-health-checks', { 'service-health-check': { fq_name: [...pFq, `hc-${i}`], parent_type: 'project' } });
+  const seen: string[] = [];
+  let marker: unknown;
+  for (let page = 0; page < 5; page++) {
+    const q = `/service-health-checks?parent_id=${pUuid}&page_limit=2${typeof marker === 'string' ? `&page_marker=${marker}` : ''}`;
+    const res = await call('GET', q);
+    seen.push(...(get(res.json, 'service-health-checks') as Json[]).map((x) => String(x['uuid'])));
+    marker = get(res.json, 'marker');
+    if (marker === null) break;
+  }
+  assert.equal(seen.length, 5);
+  assert.deepEqual(seen, [...seen].sort(), 'uuid order');
+  assert.equal(marker, null);
+  const bulk = await call('POST', '/list-bulk-collection', { type: 'service-health-check', parent_id: [pUuid], page_limit: 3 });
+  assert.equal((get(bulk.json, 'service-health-checks') as unknown[]).length, 3);
+  assert.equal(get(bulk.json, 'marker'), seen[2]);
+  assert.equal((await call('GET', '/service-health-checks?page_limit=0')).status, 400);
+});
