@@ -3,7 +3,7 @@
 import { ApiError } from './http.js';
 import type { Sim } from './context.js';
 import { bindPort, createPort, deletePort, ensureProject, type PortSpec } from './ports.js';
-import { isObject, type VncObject } from './store.js';
+import { isObject, VncError, type VncObject } from './store.js';
 import { nowIsoZ } from './rand.js';
 
 export type ServerStatus = 'BUILD' | 'ACTIVE' | 'ERROR' | 'SHUTOFF';
@@ -35,6 +35,20 @@ export interface Server {
   novaPorts: string[];
   adminPass: string;
   hostId: string;
+  /** Set when the boot is doomed (network allocation failed): ERROR with this fault at boot end. */
+  pendingFault?: string;
+}
+
+/** Nova's answers to port problems (attach_interfaces.py / servers.py): 400 for IP trouble. */
+export function novaPortError(e: unknown, ip: string | undefined, netId?: string): unknown {
+  if (!(e instanceof VncError)) return e;
+  if (e.status === 409 && e.message === 'IP address already in use') return new ApiError(400, `Fixed IP address ${ip ?? ''} is already in use on instance.`, 'badRequest');
+  if (e.status === 400 && e.message.includes('has exhausted subnet')) {
+    return e.message.endsWith('subnet([])')
+      ? new ApiError(400, `Fixed IP ${ip ?? ''} is not a valid ip address for network ${netId ?? ''}.`, 'badRequest')
+      : new ApiError(400, `No fixed IP addresses available for network: ${netId ?? ''}`, 'badRequest');
+  }
+  return new ApiError(e.status >= 500 ? 500 : 400, e.message, e.status >= 500 ? 'computeFault' : 'badRequest');
 }
 
 export interface BootFailure { remaining: number; message: string }
@@ -80,21 +94,34 @@ export class Compute {
     };
     sim.store.create('virtual-machine', { fq_name: [id], uuid: id, display_name: input.name, server_type: 'virtual-server' });
     this.servers.set(id, server);
+    // Ports Nova must create come first: if one fails (no free IP), nothing else was touched.
+    const ordered: VncObject[] = [];
     try {
       for (const n of input.networks) {
-        if (n.port !== undefined) this.bind(server, sim.store.get(n.port) as VncObject);
+        if (n.port !== undefined) ordered.push(sim.store.get(n.port) as VncObject);
         else if (n.uuid !== undefined) {
           const spec: PortSpec = { networkId: n.uuid, deviceOwner: 'compute:nova' };
           if (n.fixedIp !== undefined) spec.fixedIps = [{ ipAddress: n.fixedIp }];
           const vmi = createPort(sim, project, spec);
           server.novaPorts.push(vmi.uuid);
-          this.bind(server, vmi);
+          ordered.push(vmi);
         }
       }
     } catch (e) {
-      this.remove(server);
-      throw e;
+      for (const p of server.novaPorts) deletePort(sim, sim.store.get(p) as VncObject);
+      server.novaPorts = [];
+      if (e instanceof VncError && e.status === 400 && e.message.includes('has exhausted subnet') && !e.message.endsWith('subnet([])')) {
+        // Nova allocates networks on the compute host: the boot is accepted, then fails.
+        server.pendingFault = `Build of instance ${id} aborted: Failed to allocate the network(s), not rescheduling.`;
+        this.schedule(server);
+        sim.changed();
+        return server;
+      }
+      this.servers.delete(id);
+      sim.store.delete('virtual-machine', id);
+      throw novaPortError(e, input.networks.find((n) => n.fixedIp !== undefined)?.fixedIp);
     }
+    for (const vmi of ordered) this.bind(server, vmi);
     this.schedule(server);
     sim.changed();
     return server;
@@ -105,7 +132,9 @@ export class Compute {
       this.timers.delete(server.id);
       if (!this.servers.has(server.id) || server.status !== 'BUILD') return;
       const failure = this.bootFailures.find((f) => f.remaining > 0);
-      if (failure !== undefined) {
+      if (server.pendingFault !== undefined) {
+        this.setState(server.id, 'ERROR', server.pendingFault);
+      } else if (failure !== undefined) {
         failure.remaining--;
         this.setState(server.id, 'ERROR', failure.message);
       } else {
@@ -199,7 +228,11 @@ export class Compute {
       if (sim.store.get(body.netId)?.type !== 'virtual-network') throw new ApiError(404, `Network ${body.netId} could not be found.`, 'itemNotFound');
       const spec: PortSpec = { networkId: body.netId, deviceOwner: 'compute:nova' };
       if (body.fixedIp !== undefined) spec.fixedIps = [{ ipAddress: body.fixedIp }];
-      vmi = createPort(sim, ensureProject(sim, s.projectId), spec);
+      try {
+        vmi = createPort(sim, ensureProject(sim, s.projectId), spec);
+      } catch (e) {
+        throw novaPortError(e, body.fixedIp, body.netId);
+      }
       s.novaPorts.push(vmi.uuid);
       this.bind(s, vmi);
     } else {

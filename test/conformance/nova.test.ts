@@ -175,6 +175,22 @@ test('§6 paging: limit + marker with servers_links "next" (newest first)', asyn
   assert.equal((await call('GET', `${nova}/servers?marker=11111111-2222-4333-8444-555555555555`)).status, 400);
 });
 
+test('§6 network trouble: a fixed IP in use → 400; an exhausted network → 202, then ERROR with the allocation fault', async () => {
+  const taken = await call('POST', `${neutron}/v2.0/ports`, { port: { network_id: SERVER_NET } });
+  const ip = String(get(taken.json, 'port', 'fixed_ips', 0, 'ip_address'));
+  const inUse = await boot({ networks: [{ uuid: SERVER_NET, fixed_ip: ip }] });
+  assert.equal(inUse.status, 400);
+  assert.match(String(get(inUse.json, 'badRequest', 'message')), new RegExp(`Fixed IP address ${ip.replace(/\./g, '\\.')} is already in use`));
+  const net = await call('POST', `${neutron}/v2.0/networks`, { network: { name: 'tiny' } });
+  const netId = String(get(net.json, 'network', 'id'));
+  await call('POST', `${neutron}/v2.0/subnets`, { subnet: { network_id: netId, cidr: '10.66.0.0/29' } });
+  for (let i = 0; i < 4; i++) assert.equal((await call('POST', `${neutron}/v2.0/ports`, { port: { network_id: netId } })).status, 201);
+  const res = await boot({ name: 'no-ip', networks: [{ uuid: netId }] });
+  assert.equal(res.status, 202);
+  const err = await until(String(get(res.json, 'server', 'id')), 'ERROR');
+  assert.match(String(get(err, 'fault', 'message')), /Failed to allocate the network\(s\)/);
+});
+
 test('§6 flavors and images are listed by name', async () => {
   const flavors = await call('GET', `${nova}/flavors/detail`);
   assert.deepEqual((get(flavors.json, 'flavors') as Json[]).map((f) => f['name']).sort(), ['m1.large', 'm1.small']);
