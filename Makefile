@@ -39,7 +39,7 @@ test-conformance: deps
 
 # --- real kube-apiserver + etcd built from Go modules (owner: control-plane issue) ---
 envtest:
-	scripts/envtest-build.sh
+	scripts/envtest-build.sh --with-controller-manager
 
 cluster-up: deps envtest
 	scripts/cluster-up.sh

@@ -39,6 +39,7 @@ stop() { # pidfile binary-name [signal]
   rm -f "$file"
 }
 
+stop "$DIR/controller-manager.pid" kube-controller-manager
 # apiserver first, so it does not log a storm of etcd connection errors while shutting down.
 # Without etcd the apiserver's graceful shutdown only waits out its timeouts; the data is
 # thrown away either way, so then it is killed at once.
@@ -52,7 +53,7 @@ stop "$DIR/etcd.pid" etcd
 # Only what cluster-up.sh (and test/support/cluster.ts: sa-*.kubeconfig) writes, never a
 # caller-chosen directory wholesale; the directory goes when nothing else is left in it.
 rm -rf "$DIR/pki" "$DIR/etcd" "$DIR/kubecache" "$DIR"/sa-*.kubeconfig
-rm -f "$DIR/kubeconfig" "$DIR/cluster.json" "$DIR/env" "$DIR/etcd.log" "$DIR/apiserver.log"
+rm -f "$DIR/kubeconfig" "$DIR/cluster.json" "$DIR/env" "$DIR/etcd.log" "$DIR/apiserver.log" "$DIR/controller-manager.log"
 rmdir "$DIR" 2>/dev/null
 [[ $default_instance == 1 ]] && rm -f "$ROOT/.local/kubeconfig"
 exit 0

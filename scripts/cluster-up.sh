@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts a real etcd + kube-apiserver (built by scripts/envtest-build.sh) on free loopback ports.
 #
-# Usage: scripts/cluster-up.sh [--no-crds] [INSTANCE_DIR]
+# Usage: scripts/cluster-up.sh [--no-crds] [--controller-manager] [INSTANCE_DIR]
 #   INSTANCE_DIR defaults to .local/cluster; the default instance also writes .local/kubeconfig.
 #   Ports are free ones picked at random unless LBOP_ETCD_PORT, LBOP_ETCD_PEER_PORT or
 #   LBOP_APISERVER_PORT set them. LBOP_CLUSTER_START_TIMEOUT (s, default 60) bounds each wait;
@@ -9,7 +9,9 @@
 #   Several instances may run at once, each in its own directory.
 #   The control plane is what envtest runs: no kube-controller-manager, so no garbage collection
 #   of ownerReferences, namespaces stay Terminating once deleted, and the aggregated ClusterRoles
-#   (admin/edit/view) have no rules.
+#   (admin/edit/view) have no rules. --controller-manager adds a kube-controller-manager running
+#   just those controllers (namespace, garbage collector, ClusterRole aggregation, ServiceAccount,
+#   kube-root-ca.crt publisher); build it first with scripts/envtest-build.sh --with-controller-manager.
 #
 # The instance directory receives:
 #   pki/                 CA, apiserver serving cert, admin client cert (O=system:masters), SA key pair
@@ -29,12 +31,14 @@ BIN="${LBOP_ENVTEST_BIN:-$ROOT/.local/bin}"
 START_TIMEOUT="${LBOP_CLUSTER_START_TIMEOUT:-60}" # seconds, per phase
 
 install_crds=1
+with_kcm=0
 dir=""
 for arg in "$@"; do
   case "$arg" in
     --no-crds) install_crds=0 ;;
+    --controller-manager) with_kcm=1 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
-    -*) echo "cluster-up: unknown option $arg; usage: scripts/cluster-up.sh [--no-crds] [INSTANCE_DIR]" >&2; exit 2 ;;
+    -*) echo "cluster-up: unknown option $arg; usage: scripts/cluster-up.sh [--no-crds] [--controller-manager] [INSTANCE_DIR]" >&2; exit 2 ;;
     *) dir="$arg" ;;
   esac
 done
@@ -55,11 +59,14 @@ t0=$(now_ms)
 for b in etcd kube-apiserver kubectl; do
   [[ -x "$BIN/$b" ]] || fail "$BIN/$b is missing; run 'make envtest' (builds kube-apiserver, etcd and kubectl from the Go module proxy)."
 done
+if [[ $with_kcm == 1 && ! -x "$BIN/kube-controller-manager" ]]; then
+  fail "$BIN/kube-controller-manager is missing; run 'scripts/envtest-build.sh --with-controller-manager' (or drop --controller-manager)."
+fi
 command -v openssl >/dev/null || fail "openssl is not installed; install it (apt-get install openssl) and retry."
 command -v curl >/dev/null || fail "curl is not installed; install it (apt-get install curl) and retry."
 
 alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
-for p in etcd apiserver; do
+for p in etcd apiserver controller-manager; do
   if [[ -f "$DIR/$p.pid" ]] && alive "$(cat "$DIR/$p.pid")"; then
     fail "an instance is already running in $DIR ($p pid $(cat "$DIR/$p.pid")); stop it with 'scripts/cluster-down.sh $DIR' (or 'make cluster-down')."
   fi
@@ -225,6 +232,26 @@ until [[ "$(curl_api /readyz 2>/dev/null)" == "ok" ]]; do
 done
 t_api=$(now_ms)
 
+# --- kube-controller-manager (optional) ------------------------------------------------------
+if [[ $with_kcm == 1 ]]; then
+  "$BIN/kube-controller-manager" --kubeconfig "$DIR/kubeconfig" \
+    --controllers namespace-controller,garbage-collector-controller,clusterrole-aggregation-controller,serviceaccount-controller,root-ca-certificate-publisher-controller \
+    --leader-elect=false --secure-port 0 --use-service-account-credentials=false \
+    --root-ca-file "$PKI/ca.crt" --service-account-private-key-file "$PKI/sa.key" \
+    </dev/null >"$DIR/controller-manager.log" 2>&1 &
+  echo $! >"$DIR/controller-manager.pid"
+  KCM_PID=$!
+  # It serves no health endpoint here; its ServiceAccount controller creating "default" shows
+  # that its informers have synced and controllers run.
+  deadline=$(( $(date +%s) + START_TIMEOUT ))
+  until "${KCTL[@]}" get serviceaccount default -n default -o name >/dev/null 2>&1; do
+    alive "$KCM_PID" || fail "kube-controller-manager exited during start-up: $(last_line "$DIR/controller-manager.log") (log: $DIR/controller-manager.log)."
+    (( $(date +%s) < deadline )) || fail "kube-controller-manager did not start its controllers within ${START_TIMEOUT}s (log: $DIR/controller-manager.log)."
+    sleep 0.2
+  done
+fi
+t_kcm=$(now_ms)
+
 # --- CRDs ------------------------------------------------------------------------------------
 shopt -s nullglob
 crd_files=("$ROOT"/crds/*.yaml "$ROOT"/crds/*.yml)
@@ -267,4 +294,4 @@ export KUBECACHEDIR='$DIR/kubecache'
 EOF
 if [[ $default_instance == 1 ]]; then cp "$DIR/kubeconfig" "$ROOT/.local/kubeconfig"; chmod 600 "$ROOT/.local/kubeconfig"; fi
 
-echo "cluster-up: $SERVER ready in $(( (t_api - t0) ))ms (etcd $(( t_etcd - t0 ))ms), $crd_count CRDs in $(( t_crds - t_api ))ms; kubeconfig: $([[ $default_instance == 1 ]] && echo "$ROOT/.local/kubeconfig" || echo "$DIR/kubeconfig")"
+echo "cluster-up: $SERVER ready in $(( (t_api - t0) ))ms (etcd $(( t_etcd - t0 ))ms)$([[ $with_kcm == 1 ]] && echo ", controller-manager in $(( t_kcm - t_api ))ms"), $crd_count CRDs in $(( t_crds - t_kcm ))ms; kubeconfig: $([[ $default_instance == 1 ]] && echo "$ROOT/.local/kubeconfig" || echo "$DIR/kubeconfig")"

@@ -6,8 +6,9 @@
 # changes the output (go.mod, go.sum, the etcd main, this script's build flags, the Go version).
 # The Go build and module caches are Go's defaults and are kept between runs.
 #
-# Usage: scripts/envtest-build.sh [--print-dir]
+# Usage: scripts/envtest-build.sh [--print-dir | --with-controller-manager]
 #   --print-dir  print the cache directory of the current pins and exit (no build)
+#   --with-controller-manager  also build kube-controller-manager (for cluster-up --controller-manager)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -41,21 +42,43 @@ PIN_HASH="$(
 )"
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/contrail-lb-operator/envtest/$PIN_HASH"
 
-if [[ "${1:-}" == "--print-dir" ]]; then echo "$CACHE"; exit 0; fi
+want_kcm=0
+case "${1:-}" in
+  --print-dir) echo "$CACHE"; exit 0 ;;
+  --with-controller-manager) want_kcm=1 ;;
+  "") ;;
+  *) fail "unknown option $1; usage: scripts/envtest-build.sh [--print-dir | --with-controller-manager]" ;;
+esac
+KCM=kube-controller-manager
 
 link_binaries() {
   mkdir -p "$BIN"
   # Atomic replace (rename), and none when already right: a cluster starting at this moment
   # in another clone's run must never find a binary missing.
-  for b in "${BINARIES[@]}"; do
+  local b
+  for b in "${BINARIES[@]}" $([[ -x "$CACHE/$KCM" ]] && echo "$KCM"); do
     [[ "$(readlink "$BIN/$b" 2>/dev/null)" == "$CACHE/$b" ]] && continue
     ln -sfn "$CACHE/$b" "$BIN/.$b.$$" && mv -Tf "$BIN/.$b.$$" "$BIN/$b"
   done
 }
 
-if [[ -f "$CACHE/.complete" ]]; then
+go_build() { # output-dir packages...
+  local out=$1; shift
+  if ! (cd "$MOD" && GOFLAGS="-mod=readonly -buildvcs=false" nice -n 10 \
+        go build -trimpath -ldflags="$LDFLAGS" -o "$out/" "$@") >"$LOG" 2>&1; then
+    rm -rf "$out"
+    # The first error line names the cause (later ones repeat it for other packages).
+    local first
+    first="$(grep -v -E '^\s*$|^#|^\s' "$LOG" | head -n 1 | cut -c1-400)"
+    fail "go build failed: ${first:-$(tail -n 1 "$LOG")} (full log: $LOG; check network access to the Go proxy and free disk, then rerun 'make envtest')."
+  fi
+}
+
+have_all() { [[ -f "$CACHE/.complete" ]] && { [[ $want_kcm == 0 ]] || [[ -x "$CACHE/$KCM" ]]; }; }
+
+if have_all; then
   link_binaries
-  echo "envtest: reusing kube-apiserver/kubectl ${KUBE_VERSION} + etcd from $CACHE"
+  echo "envtest: reusing kube-apiserver/kubectl ${KUBE_VERSION} + etcd$([[ $want_kcm == 1 ]] && echo " + $KCM") from $CACHE"
   exit 0
 fi
 
@@ -63,26 +86,29 @@ mkdir -p "$(dirname "$CACHE")" "$ROOT/.local"
 # One build per pin set at a time: a second caller waits for the first and then reuses its result.
 exec 9>"$CACHE.lock"
 flock 9
-if [[ -f "$CACHE/.complete" ]]; then
+if have_all; then
   link_binaries
   echo "envtest: reusing binaries built meanwhile in $CACHE"
   exit 0
 fi
 
-echo "envtest: building kube-apiserver, kubectl ${KUBE_VERSION} and etcd (cold build takes many minutes; log: $LOG)"
-TMP="$CACHE.tmp.$$"
-rm -rf "$TMP"; mkdir -p "$TMP"
 start=$(date +%s)
-if ! (cd "$MOD" && GOFLAGS="-mod=readonly -buildvcs=false" nice -n 10 \
-      go build -trimpath -ldflags="$LDFLAGS" -o "$TMP/" \
-        k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl ./cmd/etcd) >"$LOG" 2>&1; then
-  rm -rf "$TMP"
-  # The first error line names the cause (later ones repeat it for other packages).
-  first="$(grep -v -E '^\s*$|^#|^\s' "$LOG" | head -n 1 | cut -c1-400)"
-  fail "go build failed: ${first:-$(tail -n 1 "$LOG")} (full log: $LOG; check network access to the Go proxy and free disk, then rerun 'make envtest')."
+if [[ ! -f "$CACHE/.complete" ]]; then
+  echo "envtest: building kube-apiserver, kubectl ${KUBE_VERSION} and etcd (cold build takes many minutes; log: $LOG)"
+  TMP="$CACHE.tmp.$$"
+  rm -rf "$TMP"; mkdir -p "$TMP"
+  go_build "$TMP" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl ./cmd/etcd
+  for b in "${BINARIES[@]}"; do [[ -x "$TMP/$b" ]] || fail "go build produced no $b binary (log: $LOG)."; done
+  touch "$TMP/.complete"
+  rm -rf "$CACHE"; mv "$TMP" "$CACHE"
 fi
-for b in "${BINARIES[@]}"; do [[ -x "$TMP/$b" ]] || fail "go build produced no $b binary (log: $LOG)."; done
-touch "$TMP/.complete"
-rm -rf "$CACHE"; mv "$TMP" "$CACHE"
+# Optional (cluster-up --controller-manager): same pins, built only when asked for.
+if [[ $want_kcm == 1 && ! -x "$CACHE/$KCM" ]]; then
+  echo "envtest: building $KCM ${KUBE_VERSION} (log: $LOG)"
+  TMP="$CACHE/.kcm.tmp.$$"
+  mkdir -p "$TMP"
+  go_build "$TMP" k8s.io/kubernetes/cmd/kube-controller-manager
+  mv "$TMP/$KCM" "$CACHE/$KCM"; rm -rf "$TMP"
+fi
 link_binaries
 echo "envtest: built in $(( $(date +%s) - start ))s into $CACHE ($(du -sh "$CACHE" | cut -f1))"

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Runs a command with a fresh shared cluster up and always tears it down afterwards.
 #
-# Usage: scripts/with-cluster.sh [--no-crds] COMMAND [ARGS...]
+# Usage: scripts/with-cluster.sh [--no-crds] [--controller-manager] COMMAND [ARGS...]
+# (the options are cluster-up.sh's)
 # The command sees LBOP_TEST_KUBECONFIG, LBOP_TEST_ETCD_URL and LBOP_TEST_CLUSTER_DIR (what
 # useCluster() in test/support/cluster.ts picks up). Exit status is the command's.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 up_args=()
-if [[ "${1:-}" == "--no-crds" ]]; then up_args+=(--no-crds); shift; fi
-if [[ $# -eq 0 ]]; then echo "usage: scripts/with-cluster.sh [--no-crds] COMMAND [ARGS...]" >&2; exit 2; fi
+while [[ "${1:-}" == "--no-crds" || "${1:-}" == "--controller-manager" ]]; do up_args+=("$1"); shift; done
+if [[ $# -eq 0 ]]; then echo "usage: scripts/with-cluster.sh [--no-crds] [--controller-manager] COMMAND [ARGS...]" >&2; exit 2; fi
 
 mkdir -p "$ROOT/.local"
 DIR="$(mktemp -d "$ROOT/.local/cluster-run.XXXXXX")"
@@ -37,7 +38,7 @@ wait "$child"
 rc=$?
 child=""
 # A control plane that died under the tests explains their failures better than they can.
-for p in etcd apiserver; do
+for p in etcd apiserver controller-manager; do
   pid="$(cat "$DIR/$p.pid" 2>/dev/null)"
   if [[ -n "$pid" && ! -e "/proc/$pid/exe" ]] || [[ -n "$pid" && "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" == Z ]]; then
     last="$(grep -v '^\s*$' "$DIR/$p.log" 2>/dev/null | tail -n 1 |

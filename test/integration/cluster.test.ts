@@ -72,6 +72,36 @@ describe("test control plane", () => {
     }
   });
 
+  test("with --controller-manager, namespaces finish deleting and owned objects are garbage-collected", async () => {
+    const cluster = await startCluster({ installCRDs: false, controllerManager: true });
+    try {
+      const k = async (args: string[], input?: string) => {
+        const r = await cluster.kubectl(args, input === undefined ? {} : { input });
+        assert.equal(r.code, 0, `kubectl ${args.join(" ")}: ${r.stderr}`);
+        return r.stdout;
+      };
+      await k(["create", "namespace", "gone"]);
+      await k(["create", "configmap", "owner", "-n", "gone"]);
+      const ownerUID = await k(["get", "configmap", "owner", "-n", "gone", "-o", "jsonpath={.metadata.uid}"]);
+      await k(["create", "-f", "-"], JSON.stringify({
+        apiVersion: "v1", kind: "ConfigMap",
+        metadata: { name: "owned", namespace: "gone", ownerReferences: [{ apiVersion: "v1", kind: "ConfigMap", name: "owner", uid: ownerUID }] },
+      }));
+      await k(["delete", "configmap", "owner", "-n", "gone"]);
+      // Garbage collector: the dependent goes once its owner is gone.
+      await k(["wait", "--for=delete", "configmap/owned", "-n", "gone", "--timeout=60s"]);
+      // Namespace controller: the namespace is emptied and removed, not left Terminating.
+      await k(["delete", "namespace", "gone", "--wait=true", "--timeout=60s"]);
+      const ns = await cluster.kubectl(["get", "namespace", "gone"]);
+      assert.match(ns.stderr, /NotFound/);
+      // ClusterRole aggregation: "view" has the rules aggregated into it.
+      const rules = await k(["get", "clusterrole", "view", "-o", "jsonpath={.rules[*].resources}"]);
+      assert.match(rules, /configmaps/);
+    } finally {
+      await cluster.stop();
+    }
+  });
+
   describe("ServiceAccount kubeconfig", () => {
     let cluster: TestCluster;
     const ns = `it-sa-${randomBytes(3).toString("hex")}`;

@@ -113,14 +113,26 @@ function makeCluster(info: ClusterFile, stop: () => Promise<void>): TestCluster 
   };
 }
 
+export interface StartOptions {
+  /** Apply crds/*.yaml and wait until Established and discovered (default true). */
+  installCRDs?: boolean;
+  /**
+   * Also run kube-controller-manager with the namespace, garbage-collector, ClusterRole
+   * aggregation, ServiceAccount and kube-root-ca.crt controllers (default false, as envtest).
+   * Needs `scripts/envtest-build.sh --with-controller-manager` once.
+   */
+  controllerManager?: boolean;
+}
+
 /** Starts a private cluster in a new instance directory (under .local/). Stop it with stop(). */
-export async function startCluster(opts: { installCRDs?: boolean } = {}): Promise<TestCluster> {
+export async function startCluster(opts: StartOptions = {}): Promise<TestCluster> {
   await mkdir(join(repoRoot, ".local"), { recursive: true });
   const dir = await mkdtemp(join(repoRoot, ".local", "cluster-test."));
   owned.add(dir);
   installExitHandlers();
   try {
-    await runScript("cluster-up.sh", [...(opts.installCRDs === false ? ["--no-crds"] : []), dir]);
+    const flags = [...(opts.installCRDs === false ? ["--no-crds"] : []), ...(opts.controllerManager ? ["--controller-manager"] : [])];
+    await runScript("cluster-up.sh", [...flags, dir]);
   } catch (e) {
     owned.delete(dir);
     throw e;
