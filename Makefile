@@ -22,7 +22,7 @@ deps: .deps.stamp
 	@touch $@
 
 build: deps
-	tsc -p tsconfig.json
+	tsc -p tsconfig.build.json && cp src/sim/default-topology.yaml dist/src/sim/
 
 typecheck: deps
 	tsc --noEmit
