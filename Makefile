@@ -42,7 +42,7 @@ envtest:
 	scripts/envtest-build.sh --with-controller-manager
 
 cluster-up: deps envtest
-	scripts/cluster-up.sh
+	scripts/cluster-up.sh --controller-manager
 
 cluster-down:
 	scripts/cluster-down.sh
