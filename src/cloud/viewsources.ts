@@ -6,7 +6,7 @@ import type { ContrailClient, VncObject, Ref } from './contrail.js';
 import type { ListedItem, ViewSource } from './cloudview.js';
 import type { NeutronClient, FloatingIP, Network, Subnet } from './neutron.js';
 import type { NovaClient, Server } from './nova.js';
-import { isOurs, NAME_PREFIX, ownerFromAnnotations, ownerFromDescription, ownerFromMetadata } from './owner.js';
+import { isOurs, NAME_PREFIX, type Owner, ownerFromAnnotations, ownerFromDescription, ownerFromMetadata } from './owner.js';
 
 export const KIND = {
   vmi: 'virtual-machine-interface',
@@ -23,7 +23,9 @@ export const KIND = {
 
 /** Fields fetched per VNC kind (`detail=true&fields=...`): what planners need, nothing more. */
 export const VNC_FIELDS: Record<string, readonly string[]> = {
-  [KIND.vmi]: ['annotations', 'virtual_network_refs', 'virtual_machine_refs', 'virtual_machine_interface_mac_addresses',
+  // display_name + id_perms: ports made through Neutron (Service Engine ports) carry their
+  // owner tags in the Neutron description, which Contrail keeps in id_perms.description.
+  [KIND.vmi]: ['annotations', 'display_name', 'id_perms', 'virtual_network_refs', 'virtual_machine_refs', 'virtual_machine_interface_mac_addresses',
     'virtual_machine_interface_allowed_address_pairs', 'virtual_machine_interface_device_owner', 'port_security_enabled',
     'instance_ip_back_refs', 'floating_ip_back_refs'],
   [KIND.instanceIp]: ['annotations', 'instance_ip_address', 'instance_ip_mode', 'instance_ip_secondary', 'subnet_uuid',
@@ -45,12 +47,18 @@ export function slim(o: VncObject): VncObject {
   return { ...rest, id_perms: { created: idPerms['created'], last_modified: idPerms['last_modified'] } } as VncObject;
 }
 
+/** Owner tags of a VNC object: its annotations, else (a port made through Neutron) its description. */
+export function vncOwner(o: VncObject): Owner | undefined {
+  const d = o.id_perms?.['description'];
+  return ownerFromAnnotations(o.annotations) ?? ownerFromDescription(typeof d === 'string' ? d : undefined);
+}
+
 function vncSource(contrail: ContrailClient, kind: string, keep: (o: VncObject) => boolean, pageLimit?: number): ViewSource {
   return {
     kind,
     async list(): Promise<ListedItem[]> {
       const objs = await contrail.list(kind, { detail: true, fields: VNC_FIELDS[kind] ?? [], ...(pageLimit !== undefined ? { pageLimit } : {}) });
-      return objs.filter(keep).map((o) => ({ id: o.uuid, owner: ownerFromAnnotations(o.annotations), obj: slim(o) }));
+      return objs.filter(keep).map((o) => ({ id: o.uuid, owner: vncOwner(o), obj: slim(o) }));
     },
   };
 }
@@ -92,7 +100,7 @@ export interface ContrailViewOptions {
 }
 
 export function contrailSources(o: ContrailViewOptions): ViewSource[] {
-  const ours = (x: VncObject): boolean => isOurs(ownerFromAnnotations(x.annotations), o.clusterID);
+  const ours = (x: VncObject): boolean => isOurs(vncOwner(x), o.clusterID);
   const vm = vncSource(o.contrail, KIND.virtualMachine, () => true, o.pageLimit);
   // Contrail's virtual-machine objects are made by Nova's plugin, untagged: keep those of our
   // servers or referred to by our VMIs.

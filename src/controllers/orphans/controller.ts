@@ -1,4 +1,91 @@
+// The orphan sweep, one per Cloud: when its connection becomes ready and then every
+// --orphan-sweep-period, cloud objects tagged with this cluster ID whose owner no longer exists
+// (by uid, in the informer caches) are deleted in dependency order (select.ts decides; this
+// file only does). It runs as a controller keyed by Cloud name, so only the leader sweeps and
+// the caches are synced before it starts.
+import { isCloudError, isNotFound, KIND, type Owner } from '../../cloud/index.js';
+import type { KubeObject, ObjectRef, ReconcileContext, ReconcileResult } from '../../runtime/index.js';
+import type { CloudConnection } from '../cloud/connections.js';
 import type { OperatorContext } from '../operator.js';
+import { ownerLiveness, selectOrphans, type Tagged } from './select.js';
 
-// Placeholder until the controller lands.
-export function installOrphanSweep(_ctx: OperatorContext): void {}
+export function installOrphanSweep(ctx: OperatorContext): void {
+  const controller = ctx.manager.controller({
+    name: 'orphan-sweep',
+    informer: ctx.informers.clouds,
+    workers: 1,
+    shouldEnqueueUpdate: () => false,
+    reconcile: (ref, rc) => sweep(ctx, ref, rc),
+  });
+  ctx.connections.onChange((cloud) => controller.enqueue(cloud));
+}
+
+async function sweep(ctx: OperatorContext, ref: ObjectRef, rc: ReconcileContext): Promise<ReconcileResult> {
+  const conn = ctx.connections.get(ref.name);
+  if (conn === undefined || !conn.ready) return {}; // the connection's change wakes us
+  if (!conn.view.synced) return { requeueAfterMs: 1_000 };
+  // A list that started now: nothing we deleted or created a moment ago is misread.
+  await conn.view.refresh();
+
+  const inf = ctx.informers;
+  const uids = (objs: KubeObject[]): Set<string> => new Set(objs.flatMap((o) => (o.metadata.uid === undefined ? [] : [o.metadata.uid])));
+  const byKind = new Map<string, Set<string>>([
+    ['Cloud', uids(inf.clouds.store.list())],
+    ['ServiceEngineGroup', uids(inf.groups.store.list())],
+    ['ServiceEngine', uids(inf.serviceEngines.store.list())],
+    ['VirtualService', uids(inf.virtualServices.store.list())],
+    ['Pool', uids(inf.pools.store.list())],
+  ]);
+  const alive = ownerLiveness(byKind, (ns) => ctx.watches(ns), new Set(['Cloud']));
+  const kinds = [KIND.floatingIp, KIND.neutronFloatingIp, KIND.instanceIp, KIND.server, KIND.vmi, KIND.port];
+  const items: Tagged[] = kinds.flatMap((k) => conn.view.list(k).map((o) => ({ kind: k, id: o.id, owner: o.owner, obj: o.obj })));
+  const orphans = selectOrphans(items, ctx.clusterID, alive);
+
+  let failed = 0;
+  for (const o of orphans) {
+    try {
+      await deleteObject(conn, o);
+      conn.view.deleted(o.kind, o.id);
+      rc.log.info('deleted orphaned cloud object', { cloud: conn.name, kind: o.kind, id: o.id, ownerKind: o.owner?.kind, owner: ownerText(o.owner) });
+    } catch (e) {
+      failed++;
+      rc.log.warn('could not delete orphaned cloud object; next sweep retries', {
+        cloud: conn.name, kind: o.kind, id: o.id, error: isCloudError(e) ? e.message : String(e),
+      });
+    }
+  }
+  if (orphans.length > 0) rc.log.info('orphan sweep done', { cloud: conn.name, deleted: orphans.length - failed, failed });
+  // Dependents whose deletion failed (e.g. a port still bound) are retried soon, not in 10 min.
+  return { requeueAfterMs: failed > 0 ? Math.min(ctx.config.orphanSweepPeriodMs, 10_000) : ctx.config.orphanSweepPeriodMs };
+}
+
+function ownerText(o: Owner | undefined): string {
+  return o === undefined ? '' : `${o.namespace}/${o.name} (${o.uid})`;
+}
+
+async function deleteObject(conn: CloudConnection, o: Tagged): Promise<void> {
+  const admin = conn.cloud.adminProject;
+  try {
+    switch (o.kind) {
+      case KIND.floatingIp:
+      case KIND.instanceIp:
+        await conn.cloud.contrail?.delete(o.kind, o.id);
+        return;
+      case KIND.neutronFloatingIp:
+        await conn.cloud.neutron(admin).deleteFloatingIP(o.id);
+        return;
+      case KIND.server: {
+        const tenant = (o.obj as { tenant_id?: string }).tenant_id;
+        await conn.cloud.nova(tenant !== undefined ? { id: tenant } : admin).deleteServer(o.id);
+        return;
+      }
+      case KIND.vmi:
+      case KIND.port:
+        // Through Neutron for both: it also removes the port's own instance-ips on Contrail.
+        await conn.cloud.neutron(admin).deletePort(o.id);
+        return;
+    }
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+  }
+}

@@ -1,4 +1,180 @@
-import type { OperatorContext } from '../operator.js';
+// The ServiceEngineGroup controller: owns the group's ServiceEngine objects. Story:
+//   desired  — the group's policy and the scale-out the VirtualServices using it request;
+//   observed — its SEs (informer cache, by index) and their phases from their status;
+//   plan     — planGroup (pure): how many to create, which to retire, when to look again;
+//   apply    — create SEs `<group>-se-<5 chars>` (ownerReferences to the group, controller=true),
+//              delete retired ones (their own finalizer tears the VM down);
+//   report   — counts and Ready, patched only when changed.
+// A bare kube-apiserver has no garbage collector, and the operator must not depend on one being
+// fast: deleting the group runs its finalizer, which deletes its SEs and waits for them to go.
+import { randomBytes } from 'node:crypto';
+import { findCondition, setStatusCondition, type ServiceEngineGroupStatus } from '../../api/index.js';
+import {
+  addFinalizer, isNotFound, objectKey, objectPath, removeFinalizer, specOrMetadataChanged, updateStatus, collectionPath,
+  type ObjectRef, type ReconcileContext, type ReconcileResult,
+} from '../../runtime/index.js';
+import { requestedSEs } from '../virtualservice/placement.js';
+import { DEFAULT_GROUP, INDEX, resourceOf, type GroupObj, type OperatorContext, type SEObj } from '../operator.js';
+import { planGroup, type GroupPlan, type GroupPolicy, type GroupSE, type SEPhase } from './plan.js';
 
-// Placeholder until the controller lands.
-export function installGroupController(_ctx: OperatorContext): void {}
+export const GROUP_FINALIZER = 'lb.contrail-operator.io/service-engine-group';
+const GROUP = resourceOf('ServiceEngineGroup');
+const SE = resourceOf('ServiceEngine');
+const NAME_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+/** `<group>-se-<5 chars>`, like Avi's SE names. */
+export function seName(group: string): string {
+  const b = randomBytes(5);
+  let s = '';
+  for (const x of b) s += NAME_ALPHABET[x % NAME_ALPHABET.length];
+  return `${group.slice(0, 240)}-se-${s}`;
+}
+
+export function policyOf(g: GroupObj): GroupPolicy {
+  return {
+    maxSEs: g.spec.maxSEs ?? 10,
+    bufferSEs: g.spec.bufferSEs ?? 0,
+    maxVSPerSE: g.spec.maxVSPerSE ?? 10,
+    seDeprovisionDelaySeconds: g.spec.seDeprovisionDelaySeconds ?? 300,
+  };
+}
+
+/** An SE's phase as the group sees it, from its status (pure). */
+export function phaseOf(se: SEObj): SEPhase {
+  if (se.metadata.deletionTimestamp !== undefined) return 'Deleting';
+  const ready = findCondition(se.status?.conditions, 'Ready');
+  if (ready?.status === 'True') return 'Ready';
+  if (ready?.reason === 'ServerFailed') return 'Failed';
+  return 'Booting';
+}
+
+export function installGroupController(ctx: OperatorContext): void {
+  /** When this process first saw each SE idle: the deprovision delay counts from there. */
+  const idleSince = new Map<string, string>();
+  /** SEs created but not yet in the cache (client-go's "expectations"): never create twice. */
+  const pending = new Map<string, Set<string>>();
+  const inf = ctx.informers;
+  const groupOfSE = (se: SEObj): string[] => [`${se.metadata.namespace ?? ''}/${se.spec.seGroupRef}`];
+  ctx.manager.controller<GroupObj>({
+    name: 'serviceenginegroup',
+    informer: inf.groups,
+    workers: Math.min(ctx.config.workers, 4),
+    shouldEnqueueUpdate: specOrMetadataChanged,
+    watches: [
+      { informer: inf.serviceEngines, map: (se) => groupOfSE(se as SEObj) },
+      {
+        informer: inf.virtualServices,
+        map: (vs) => [`${vs.metadata.namespace ?? ''}/${(vs as { spec?: { seGroupRef?: string } }).spec?.seGroupRef ?? DEFAULT_GROUP}`],
+      },
+    ],
+    reconcile: (ref, rc) => reconcileGroup(ctx, idleSince, pending, ref, rc),
+  });
+}
+
+async function reconcileGroup(ctx: OperatorContext, idleSince: Map<string, string>, pending: Map<string, Set<string>>, ref: ObjectRef, rc: ReconcileContext): Promise<ReconcileResult> {
+  let group = ctx.informers.groups.store.get(rc.key);
+  if (group === undefined || !ctx.watches(ref.namespace)) return {};
+  const ses = ctx.informers.serviceEngines.store.byIndex(INDEX.seByGroup, rc.key);
+
+  if (group.metadata.deletionTimestamp !== undefined) {
+    if (!(group.metadata.finalizers ?? []).includes(GROUP_FINALIZER)) return {};
+    // Delete every SE of the group; their finalizers tear the VMs down. Done when all are gone.
+    for (const se of ses) if (se.metadata.deletionTimestamp === undefined) await deleteSE(ctx, se, rc.signal);
+    if (ses.length > 0) return { requeueAfterMs: 2_000 };
+    await removeFinalizer(ctx.client, GROUP, group, GROUP_FINALIZER, rc.signal);
+    return {};
+  }
+  group = (await addFinalizer<GroupObj>(ctx.client, GROUP, group, GROUP_FINALIZER, rc.signal)) ?? group;
+
+  // Desired and observed.
+  const now = new Date();
+  const vss = ctx.informers.virtualServices.store.byIndex(INDEX.vsByGroup, rc.key);
+  const groupSpec = { minScaleoutPerVS: group.spec.minScaleoutPerVS ?? 1, maxScaleoutPerVS: group.spec.maxScaleoutPerVS ?? 4 };
+  const vsRequests = vss.filter((v) => v.metadata.deletionTimestamp === undefined)
+    .map((v) => requestedSEs({ minSEs: v.spec.scaleout?.minSEs ?? 1, maxSEs: v.spec.scaleout?.maxSEs ?? 4 }, groupSpec));
+  const members: GroupSE[] = ses.map((se) => {
+    const hostedVS = ctx.informers.virtualServices.store.indexKeys(INDEX.vsBySE, objectKey(se)).length;
+    const uid = se.metadata.uid ?? se.metadata.name;
+    if (hostedVS > 0) idleSince.delete(uid);
+    else if (!idleSince.has(uid)) idleSince.set(uid, now.toISOString());
+    const since = hostedVS === 0 ? idleSince.get(uid) : undefined;
+    return { name: se.metadata.name, createdAt: se.metadata.creationTimestamp ?? now.toISOString(), phase: phaseOf(se), hostedVS, ...(since !== undefined ? { idleSince: since } : {}) };
+  });
+  const expected = pending.get(rc.key) ?? new Set<string>();
+  for (const se of ses) expected.delete(se.metadata.name);
+  for (const name of expected) members.push({ name, createdAt: now.toISOString(), phase: 'Booting', hostedVS: 0 });
+
+  const plan = planGroup(policyOf(group), members, vsRequests, now);
+
+  // Apply.
+  const azs = group.spec.availabilityZones ?? [];
+  for (let i = 0; i < plan.create; i++) {
+    const az = azs.length > 0 ? azs[(ses.length + i) % azs.length] : undefined;
+    expected.add(await createSE(ctx, group, az, rc.signal));
+  }
+  if (expected.size > 0) pending.set(rc.key, expected);
+  else pending.delete(rc.key);
+  for (const r of plan.retire) {
+    const se = ses.find((s) => s.metadata.name === r.name);
+    if (se !== undefined) {
+      rc.log.info('retiring service engine', { se: r.name, reason: r.reason });
+      await deleteSE(ctx, se, rc.signal);
+    }
+  }
+
+  // Report.
+  await updateStatus<GroupObj>(ctx.client, GROUP, ref, {
+    current: group, signal: rc.signal,
+    mutate: (g) => summarizeGroup((g.status ??= {}), g.metadata.generation ?? 0, members, plan),
+  });
+  return plan.recheckAfterMs !== undefined ? { requeueAfterMs: Math.max(1_000, plan.recheckAfterMs) } : {};
+}
+
+/** Group status from its members and plan (pure). */
+export function summarizeGroup(st: ServiceEngineGroupStatus, generation: number, members: readonly GroupSE[], plan: GroupPlan): void {
+  const present = members.filter((m) => m.phase !== 'Deleting');
+  const ready = present.filter((m) => m.phase === 'Ready');
+  st.observedGeneration = generation;
+  st.seCount = present.length;
+  st.readySECount = ready.length;
+  st.idleSECount = ready.filter((m) => m.hostedVS === 0).length;
+  st.conditions ??= [];
+  const ok = ready.length >= plan.desired && plan.shortfall === 0;
+  const message = plan.shortfall > 0
+    ? `${plan.shortfall} more SE(s) needed than maxSEs allows`
+    : `${ready.length}/${plan.desired} Service Engines ready`;
+  setStatusCondition(st.conditions, {
+    type: 'Ready', status: ok ? 'True' : 'False',
+    reason: ok ? 'Ready' : plan.shortfall > 0 ? 'MaxSEsReached' : 'ScalingOut', message, observedGeneration: generation,
+  });
+}
+
+async function createSE(ctx: OperatorContext, g: GroupObj, availabilityZone: string | undefined, signal: AbortSignal): Promise<string> {
+  const ns = g.metadata.namespace ?? '';
+  const body = {
+    apiVersion: SE_API_VERSION, kind: 'ServiceEngine',
+    metadata: {
+      name: seName(g.metadata.name), namespace: ns,
+      labels: { 'lb.contrail-operator.io/se-group': g.metadata.name.slice(0, 63) },
+      ownerReferences: [{ apiVersion: SE_API_VERSION, kind: 'ServiceEngineGroup', name: g.metadata.name, uid: g.metadata.uid, controller: true, blockOwnerDeletion: true }],
+    },
+    spec: {
+      cloudRef: g.spec.cloudRef, seGroupRef: g.metadata.name,
+      ...(g.spec.flavor !== undefined ? { flavor: g.spec.flavor } : {}),
+      ...(g.spec.image !== undefined ? { image: g.spec.image } : {}),
+      ...(availabilityZone !== undefined ? { availabilityZone } : {}),
+    },
+  };
+  await ctx.client.create(collectionPath(SE, ns), body, { signal });
+  return body.metadata.name;
+}
+
+const SE_API_VERSION = `${SE.group}/${SE.version}`;
+
+async function deleteSE(ctx: OperatorContext, se: SEObj, signal: AbortSignal): Promise<void> {
+  try {
+    await ctx.client.delete(objectPath(SE, { namespace: se.metadata.namespace ?? '', name: se.metadata.name }), { signal });
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+  }
+}

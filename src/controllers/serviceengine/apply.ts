@@ -1,0 +1,135 @@
+// Doing one planned step for a Service Engine through the cloud clients. Every object gets a
+// deterministic name (`lbop-<uid8>-mgmt`, `lbop-<uid8>-se`, `lbop-<uid8>-data-<net8>`) and the
+// owner tags; every successful write goes through to the CloudView at once, so the next plan in
+// the same reconcile sees it and a retry never creates a second object. Deletes treat NotFound
+// as done (teardown tolerant of 404s).
+import {
+  isNotFound, KIND, objectName, ownerDescription, stampMetadata,
+  type Owner, type ProjectScope, type ServerCreate,
+} from '../../cloud/index.js';
+import type { EventRecorder, KubeObject } from '../../runtime/index.js';
+import type { CloudConnection } from '../cloud/connections.js';
+import { createdPortEntry, portKind, withAttachment } from './observe.js';
+import type { SEAction } from './plan.js';
+
+export interface ApplyEnv {
+  conn: CloudConnection;
+  project: ProjectScope;
+  owner: Owner;
+  se: KubeObject;
+  events: EventRecorder;
+  boot: { imageRef: string; flavorRef: string; configDrive: boolean; availabilityZone?: string; userData: string };
+}
+
+export const serverName = (uid: string): string => objectName(uid, 'se');
+export const mgmtPortName = (uid: string): string => objectName(uid, 'mgmt');
+export const dataPortName = (uid: string, networkUUID: string): string => objectName(uid, `data-${networkUUID.replace(/-/g, '').slice(0, 8)}`);
+
+/** user_data telling the SE its name and its controller (base64, as Nova wants it). */
+export function userData(o: { seName: string; namespace: string; cloud: string; clusterID: string }): string {
+  const lines = [
+    '#cloud-config',
+    'write_files:',
+    '  - path: /etc/lbop/se.conf',
+    '    content: |',
+    `      SE_NAME=${o.namespace}/${o.seName}`,
+    `      CONTROLLER=contrail-lb-operator`,
+    `      CLUSTER_ID=${o.clusterID}`,
+    `      CLOUD=${o.cloud}`,
+  ];
+  return Buffer.from(lines.join('\n') + '\n').toString('base64');
+}
+
+async function ignoreNotFound(p: Promise<unknown>): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+  }
+}
+
+export async function applyAction(env: ApplyEnv, a: SEAction): Promise<void> {
+  const { conn, project, owner } = env;
+  const view = conn.view;
+  const pk = portKind(conn.mode);
+  const neutron = conn.cloud.neutron(project);
+  const nova = conn.cloud.nova(project);
+  const rebind = (portUUID: string, serverID: string | undefined): void => {
+    const cur = view.get(pk, portUUID);
+    if (cur !== undefined) view.written(pk, portUUID, withAttachment(conn.mode, cur.obj, serverID), cur.owner);
+  };
+  switch (a.kind) {
+    case 'CreateManagementPort': {
+      const network = conn.resolved?.managementNetworkUUID ?? '';
+      const p = await neutron.createPort({ network_id: network, name: mgmtPortName(owner.uid), description: ownerDescription(owner) });
+      view.written(pk, p.id, createdPortEntry(conn.mode, p), owner);
+      return;
+    }
+    case 'BootServer': {
+      const req: ServerCreate = {
+        name: serverName(owner.uid),
+        imageRef: env.boot.imageRef,
+        flavorRef: env.boot.flavorRef,
+        networks: [{ port: a.managementPortUUID }],
+        metadata: stampMetadata(owner),
+        config_drive: env.boot.configDrive,
+        user_data: env.boot.userData,
+        ...(env.boot.availabilityZone !== undefined ? { availability_zone: env.boot.availabilityZone } : {}),
+      };
+      const { id } = await nova.createServer(req);
+      view.written(KIND.server, id, { id, name: req.name, status: 'BUILD', metadata: req.metadata, addresses: {}, created: new Date().toISOString() }, owner);
+      rebind(a.managementPortUUID, id);
+      return;
+    }
+    case 'DeleteFailedBoot':
+    case 'DeleteServer': {
+      await ignoreNotFound(nova.deleteServer(a.serverUUID));
+      view.deleted(KIND.server, a.serverUUID);
+      // Nova unbinds ports it did not create; the view learns it now rather than on the next list.
+      for (const o of view.ownedBy(owner.uid)) {
+        if (o.kind === pk) {
+          const bound = conn.mode === 'neutron' ? (o.obj as { device_id?: string }).device_id : (o.obj as { virtual_machine_refs?: { uuid?: string }[] }).virtual_machine_refs?.[0]?.uuid;
+          if (bound === a.serverUUID) rebind(o.id, undefined);
+        }
+      }
+      return;
+    }
+    case 'CreateDataPort': {
+      const p = await neutron.createPort({ network_id: a.networkUUID, name: dataPortName(owner.uid, a.networkUUID), description: ownerDescription(owner) });
+      view.written(pk, p.id, createdPortEntry(conn.mode, p), owner);
+      return;
+    }
+    case 'AttachDataPort': {
+      try {
+        await nova.attachInterface(a.serverUUID, { port_id: a.portUUID });
+      } catch (e) {
+        env.events.record(env.se, 'Warning', 'VNICAdditionFailure', `attaching a data vNIC in network ${a.networkUUID} failed: ${messageOf(e)}`);
+        throw e;
+      }
+      rebind(a.portUUID, a.serverUUID);
+      env.events.record(env.se, 'Normal', 'VNICAdded', `data vNIC ${a.portUUID} added in network ${a.networkUUID}`);
+      return;
+    }
+    case 'DetachDataPort': {
+      await ignoreNotFound(nova.detachInterface(a.serverUUID, a.portUUID));
+      rebind(a.portUUID, undefined);
+      return;
+    }
+    case 'DeleteDataPort':
+    case 'DeleteManagementPort': {
+      await ignoreNotFound(neutron.deletePort(a.portUUID));
+      view.deleted(pk, a.portUUID);
+      return;
+    }
+    case 'RemoveFinalizer':
+      return; // the controller's job, after every cloud step
+  }
+}
+
+export function messageOf(e: unknown): string {
+  if (e !== null && typeof e === 'object' && 'serverMessage' in e && typeof e.serverMessage === 'string') {
+    const api = 'api' in e && typeof e.api === 'string' ? `${e.api}: ` : '';
+    return `${api}${e.serverMessage}`;
+  }
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,101 @@
+// The ServiceEngine status: a report of what the cloud shows (server, state, addresses, data
+// vNICs), what the VirtualServices placed on it say (hosted VIPs), and three conditions.
+// Pure: the controller patches it only when it changed.
+import { findCondition, setStatusCondition, type Condition, type ServiceEngineStatus } from '../../api/index.js';
+import type { SESeen } from './observe.js';
+import type { SEPlan } from './plan.js';
+
+export interface HostedVIP { virtualService: string; vipID: string; ipAddress?: string }
+
+export interface SEReport {
+  generation: number;
+  seen: SESeen | undefined;
+  plan: SEPlan | undefined;
+  /** The server was ACTIVE before (see wasActive). */
+  wasActive: boolean;
+  hostedVIPs: HostedVIP[];
+  virtualServices: string[];
+  /** A boot that failed: Nova's fault message, kept until a boot succeeds. */
+  bootFault: string | undefined;
+  /** Something outside the SE blocks it (cloud not ready, namespace not allowed, an API error). */
+  blocked: { reason: string; message: string } | undefined;
+}
+
+/** The server was ACTIVE once: losing it now is a failure to report, not a boot to retry. */
+export function wasActive(conditions: readonly Condition[] | undefined): boolean {
+  return findCondition(conditions, 'Booted')?.status === 'True' || findCondition(conditions, 'Ready')?.reason === 'ServerFailed';
+}
+
+export function summarizeSE(st: ServiceEngineStatus, r: SEReport): void {
+  const conds: Condition[] = (st.conditions ??= []);
+  const set = (type: string, status: boolean, reason: string, message: string): void => {
+    setStatusCondition(conds, { type, status: status ? 'True' : 'False', reason, message, observedGeneration: r.generation });
+  };
+  st.observedGeneration = r.generation;
+  st.hostedVIPs = r.hostedVIPs.map((v) => ({ virtualService: v.virtualService, vipID: v.vipID, ...(v.ipAddress !== undefined ? { ipAddress: v.ipAddress } : {}) }));
+  st.vsSummary = r.virtualServices.join(',');
+
+  if (r.seen !== undefined) {
+    const server = r.seen.servers[0];
+    const mgmt = r.seen.mgmt;
+    const ipOf = (p: { mac: string | undefined; ips: string[] }): string | undefined =>
+      p.ips[0] ?? (p.mac !== undefined ? server?.addresses.get(p.mac)?.[0] : undefined);
+    if (server !== undefined) st.serverUUID = server.id;
+    else delete st.serverUUID;
+    st.state = server !== undefined ? (server.status as ServiceEngineStatus['state']) : r.wasActive ? 'MISSING' : 'PENDING';
+    if (mgmt !== undefined) {
+      st.managementPortUUID = mgmt.uuid;
+      const ip = ipOf(mgmt);
+      if (ip !== undefined) st.managementIP = ip;
+    } else {
+      delete st.managementPortUUID;
+      delete st.managementIP;
+    }
+    st.dataInterfaces = r.seen.data.map((p) => {
+      const ip = ipOf(p);
+      return {
+        networkUUID: p.networkUUID, portUUID: p.uuid, attached: server !== undefined && p.attachedTo === server.id,
+        ...(p.mac !== undefined ? { macAddress: p.mac } : {}), ...(ip !== undefined ? { ipAddress: ip } : {}),
+      };
+    });
+  }
+  if (r.bootFault !== undefined) st.fault = r.bootFault;
+  else delete st.fault;
+
+  if (r.blocked !== undefined) {
+    set('Ready', false, r.blocked.reason, r.blocked.message);
+    if (findCondition(conds, 'Booted') === undefined) set('Booted', false, r.blocked.reason, r.blocked.message);
+    if (findCondition(conds, 'NetworksAttached') === undefined) set('NetworksAttached', false, r.blocked.reason, r.blocked.message);
+    return;
+  }
+  const phase = r.plan?.phase;
+  if (phase === 'Deleting') {
+    set('Ready', false, 'Deleting', 'tearing down: data vNICs, then the server, then the management port');
+    return;
+  }
+  if (phase === 'Failed') {
+    const why = st.state === 'MISSING' ? 'the server vanished from Nova' : `the server went ${st.state ?? 'away'}`;
+    set('Booted', false, 'ServerFailed', `${why} after it was ACTIVE`);
+    set('Ready', false, 'ServerFailed', `${why} after it was ACTIVE; the group replaces this SE`);
+    set('NetworksAttached', false, 'ServerFailed', why);
+    return;
+  }
+  if (phase === 'Ready') {
+    set('Booted', true, 'Active', `server ${st.serverUUID ?? ''} is ACTIVE`);
+    const missing = r.plan?.networksAttached === true ? 0 : 1;
+    if (missing === 0) set('NetworksAttached', true, 'Attached', `${st.dataInterfaces?.length ?? 0} data vNIC(s) attached`);
+    else set('NetworksAttached', false, 'Attaching', 'data vNICs are being created and attached');
+    if (missing === 0) set('Ready', true, 'Ready', 'ACTIVE with every needed data vNIC attached');
+    else set('Ready', false, 'Attaching', 'waiting for data vNICs');
+    return;
+  }
+  // Booting.
+  if (r.bootFault !== undefined) {
+    // No countdown in the message: it would change the status on every reconcile.
+    set('Booted', false, 'BootFailed', `${r.bootFault}; the failed server was deleted and the boot is retried with backoff`);
+  } else {
+    set('Booted', false, 'Booting', st.serverUUID === undefined ? 'creating the management port and booting the server' : `server ${st.serverUUID} is ${st.state ?? 'BUILD'}`);
+  }
+  set('NetworksAttached', false, 'Booting', 'data vNICs are attached once the server is ACTIVE');
+  set('Ready', false, 'Booting', 'the server is not ACTIVE yet');
+}
