@@ -28,28 +28,42 @@ export function resourceBody(req: Request, resource: string, allowed: string[]):
   return inner;
 }
 
+/** neutron-lib's attribute validation failure: `Invalid input for <attr>. Reason: <why>.` */
+export const attrError = (attr: string, why: string): ApiError => bad(`Invalid input for ${attr}. Reason: ${why}.`);
+
+const shown = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
+
 export function typed<T>(v: unknown, check: (x: unknown) => boolean, attr: string, what: string): T | undefined {
   if (v === undefined) return undefined;
-  if (!check(v)) throw invalid(`'${JSON.stringify(v)}' is not ${what} for ${attr}`);
+  if (!check(v)) throw attrError(attr, `'${shown(v)}' is not ${what}`);
   return v as T;
 }
 export const optStr = (b: JsonObject, k: string): string | undefined => typed<string>(b[k], (x) => typeof x === 'string', k, 'a valid string');
-export const optBool = (b: JsonObject, k: string): boolean | undefined => typed<boolean>(b[k], (x) => typeof x === 'boolean', k, 'a valid boolean');
+
+/** neutron-lib convert_to_boolean: booleans, "true"/"false" in any case, 0 and 1. */
+export function optBool(b: JsonObject, k: string): boolean | undefined {
+  const v = b[k];
+  if (v === undefined) return undefined;
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'string' && ['true', 'false'].includes(v.toLowerCase())) return v.toLowerCase() === 'true';
+  if (v === 0 || v === 1) return v === 1;
+  throw invalid(`'${shown(v)}' cannot be converted to boolean`);
+}
 
 export const isMac = (x: unknown): boolean => typeof x === 'string' && /^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(x);
 
 export function parseFixedIps(v: unknown): PortSpec['fixedIps'] {
   if (v === undefined) return undefined;
-  if (!Array.isArray(v)) throw invalid(`Invalid data format for fixed IP: '${JSON.stringify(v)}'`);
+  if (!Array.isArray(v)) throw attrError('fixed_ips', `Invalid data format for fixed IP: '${shown(v)}'`);
   return v.map((f) => {
-    if (!isObject(f)) throw invalid(`Invalid data format for fixed IP: '${JSON.stringify(f)}'`);
+    if (!isObject(f)) throw attrError('fixed_ips', `Invalid data format for fixed IP: '${shown(f)}'`);
     const out: { subnetId?: string; ipAddress?: string } = {};
     if (f['subnet_id'] !== undefined) {
-      if (typeof f['subnet_id'] !== 'string') throw invalid(`'${JSON.stringify(f['subnet_id'])}' is not a valid UUID`);
+      if (typeof f['subnet_id'] !== 'string') throw attrError('fixed_ips', `'${shown(f['subnet_id'])}' is not a valid UUID`);
       out.subnetId = f['subnet_id'];
     }
     if (f['ip_address'] !== undefined) {
-      if (parseIPv4(f['ip_address']) === undefined) throw invalid(`'${String(f['ip_address'])}' is not a valid IP address`);
+      if (parseIPv4(f['ip_address']) === undefined) throw attrError('fixed_ips', `'${shown(f['ip_address'])}' is not a valid IP address`);
       out.ipAddress = f['ip_address'] as string;
     }
     return out;
@@ -63,9 +77,9 @@ export function parseAaps(v: unknown): PortSpec['allowedAddressPairs'] {
     if (!isObject(p) || typeof p['ip_address'] !== 'string') throw bad('AllowedAddressPair must contain ip_address', 'AllowedAddressPairsMissingIP');
     const [ip, len, extra] = p['ip_address'].split('/');
     if (parseIPv4(ip) === undefined || extra !== undefined || (len !== undefined && !/^\d+$/.test(len))) {
-      throw invalid(`'${p['ip_address']}' is not a valid IP address`);
+      throw attrError('allowed_address_pairs', `'${p['ip_address']}' is not a valid IP address`);
     }
-    if (p['mac_address'] !== undefined && !isMac(p['mac_address'])) throw invalid(`'${String(p['mac_address'])}' is not a valid MAC address`);
+    if (p['mac_address'] !== undefined && !isMac(p['mac_address'])) throw attrError('allowed_address_pairs', `'${shown(p['mac_address'])}' is not a valid MAC address`);
     return p['mac_address'] === undefined ? { ipAddress: p['ip_address'] } : { ipAddress: p['ip_address'], macAddress: p['mac_address'] as string };
   });
 }

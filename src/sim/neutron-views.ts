@@ -26,7 +26,8 @@ export function networkView(sim: Sim, vn: VncObject): Record<string, unknown> {
     id: vn.uuid, name: vn.props['display_name'] ?? vn.fq[2], status: 'ACTIVE', admin_state_up: true,
     shared: vn.props['is_shared'] === true, 'router:external': vn.props['router_external'] === true,
     port_security_enabled: vn.props['port_security_enabled'] !== false, mtu: 1500,
-    subnets: sim.ipam.subnetsOf(vn.uuid).map((s) => s.uuid), availability_zones: [], ipv4_address_scope: null,
+    subnets: sim.ipam.subnetsOf(vn.uuid).map((s) => s.uuid), availability_zones: [], availability_zone_hints: [],
+    ipv4_address_scope: null, ipv6_address_scope: null, is_default: false,
     ...common(vn, vn.parentUuid),
   };
 }
@@ -42,7 +43,7 @@ export function subnetView(sim: Sim, s: SubnetState): Record<string, unknown> {
     cidr: cidrString(s.cidr), ip_version: 4, gateway_ip: s.gateway === undefined ? null : formatIPv4(s.gateway),
     allocation_pools: pools, enable_dhcp: raw['enable_dhcp'] !== false,
     dns_nameservers: Array.isArray(raw['dns_nameservers']) ? raw['dns_nameservers'] : [], host_routes: [],
-    ipv6_ra_mode: null, ipv6_address_mode: null, subnetpool_id: null, ...common(vn, vn.parentUuid),
+    ipv6_ra_mode: null, ipv6_address_mode: null, subnetpool_id: null, service_types: [], ...common(vn, vn.parentUuid),
   };
 }
 
@@ -64,10 +65,11 @@ export function aapView(vmi: VncObject): Array<Record<string, unknown>> {
   });
 }
 
-export function portView(sim: Sim, vmi: VncObject): Record<string, unknown> {
+/** A port as Neutron shows it; the binding:* attributes only to admins (Neutron's policy). */
+export function portView(sim: Sim, vmi: VncObject, admin = true): Record<string, unknown> {
   const vn = vmi.refs['virtual_network_refs']?.[0]?.uuid ?? '';
   const vm = vmi.refs['virtual_machine_refs']?.[0]?.uuid;
-  return {
+  const view: Record<string, unknown> = {
     id: vmi.uuid, name: vmi.props['display_name'] === vmi.uuid ? '' : (vmi.props['display_name'] ?? ''), network_id: vn,
     mac_address: portMac(vmi),
     fixed_ips: portIps(sim, vmi).map((iip) => ({ subnet_id: iip.props['subnet_uuid'], ip_address: iip.props['instance_ip_address'] })),
@@ -77,10 +79,16 @@ export function portView(sim: Sim, vmi: VncObject): Record<string, unknown> {
     status: portStatus(sim, vmi), admin_state_up: true,
     port_security_enabled: vmi.props['port_security_enabled'] !== false,
     security_groups: (vmi.refs['security_group_refs'] ?? []).map((r) => r.uuid),
-    'binding:vnic_type': 'normal', 'binding:host_id': vm !== undefined && sim.compute.servers.has(vm) ? 'sim-compute-1' : '',
-    'binding:vif_type': 'vrouter', 'binding:vif_details': {}, 'binding:profile': {}, extra_dhcp_opts: [],
+    'binding:vnic_type': 'normal', extra_dhcp_opts: [],
     ...common(vmi, vmi.parentUuid),
   };
+  if (admin) {
+    view['binding:host_id'] = vm !== undefined && sim.compute.servers.has(vm) ? 'sim-compute-1' : '';
+    view['binding:vif_type'] = 'vrouter';
+    view['binding:vif_details'] = {};
+    view['binding:profile'] = {};
+  }
+  return view;
 }
 
 export function floatingIpView(sim: Sim, fip: VncObject): Record<string, unknown> {

@@ -4,7 +4,7 @@ import { ApiError, Router, type Reply, type Request } from './http.js';
 import type { Sim } from './context.js';
 import { cidrString, parseCidr, parseIPv4 } from './ip.js';
 import {
-  bad, FIP_ATTRS, invalid, isMac, NETWORK_ATTRS, optBool, optStr, parseAaps, parseFixedIps, PORT_ATTRS, portError,
+  attrError, bad, FIP_ATTRS, invalid, isMac, NETWORK_ATTRS, optBool, optStr, parseAaps, parseFixedIps, PORT_ATTRS, portError,
   resourceBody, SUBNET_ATTRS, typed,
 } from './neutron-input.js';
 import { floatingIpView, networkView, portView, subnetView } from './neutron-views.js';
@@ -233,8 +233,8 @@ export function neutronRouter(sim: Sim): Router {
     if (net.length > 0) return net.flatMap((n) => store.referrers(n, 'virtual-machine-interface'));
     return [...(store.byType.get('virtual-machine-interface')?.values() ?? [])];
   };
-  r.add('GET', '/v2.0/ports', (req) => listReply(req, 'ports', allPorts(req).map((v) => portView(sim, v)).filter((v) => visible(req, v))));
-  r.add('GET', '/v2.0/ports/{id}', (req) => ({ status: 200, body: { port: portView(sim, getPort(req, req.params['id'] ?? '')) } }));
+  r.add('GET', '/v2.0/ports', (req) => listReply(req, 'ports', allPorts(req).map((v) => portView(sim, v, isAdmin(req))).filter((v) => visible(req, v))));
+  r.add('GET', '/v2.0/ports/{id}', (req) => ({ status: 200, body: { port: portView(sim, getPort(req, req.params['id'] ?? ''), isAdmin(req)) } }));
   r.add('POST', '/v2.0/ports', (req) => {
     const b = resourceBody(req, 'port', PORT_ATTRS);
     const netId = optStr(b, 'network_id');
@@ -248,7 +248,7 @@ export function neutronRouter(sim: Sim): Router {
     set('name', optStr(b, 'name'));
     set('fixedIps', parseFixedIps(b['fixed_ips']));
     set('allowedAddressPairs', parseAaps(b['allowed_address_pairs']));
-    if (b['mac_address'] !== undefined && !isMac(b['mac_address'])) throw invalid(`'${String(b['mac_address'])}' is not a valid MAC address`);
+    if (b['mac_address'] !== undefined && !isMac(b['mac_address'])) throw attrError('mac_address', `'${String(b['mac_address'])}' is not a valid MAC address`);
     set('macAddress', optStr(b, 'mac_address')?.toLowerCase());
     set('deviceOwner', optStr(b, 'device_owner'));
     set('deviceId', optStr(b, 'device_id'));
@@ -274,7 +274,7 @@ export function neutronRouter(sim: Sim): Router {
     } catch (e) {
       portError(e, netId, spec);
     }
-    return { status: 201, body: { port: portView(sim, vmi) } };
+    return { status: 201, body: { port: portView(sim, vmi, isAdmin(req)) } };
   });
   r.add('PUT', '/v2.0/ports/{id}', (req) => {
     const vmi = getPort(req, req.params['id'] ?? '');
@@ -314,7 +314,7 @@ export function neutronRouter(sim: Sim): Router {
     } catch (e) {
       portError(e, vmi.refs['virtual_network_refs']?.[0]?.uuid ?? '', {} as PortSpec);
     }
-    return { status: 200, body: { port: portView(sim, vmi) } };
+    return { status: 200, body: { port: portView(sim, vmi, isAdmin(req)) } };
   });
   r.add('DELETE', '/v2.0/ports/{id}', (req) => {
     const vmi = getPort(req, req.params['id'] ?? '');
