@@ -53,6 +53,15 @@ export function neutronRouter(sim: Sim): Router {
     return f;
   };
 
+  /** The resource's own NotFound (a missing pagination marker is reported as the resource). */
+  const notFound = (collection: string, id: string): ApiError => {
+    const m: Record<string, [string, string]> = {
+      ports: ['PortNotFound', `Port ${id} could not be found.`], networks: ['NetworkNotFound', `Network ${id} could not be found.`],
+      subnets: ['SubnetNotFound', `Subnet ${id} could not be found.`], floatingips: ['FloatingIPNotFound', `Floating IP ${id} could not be found`],
+    };
+    const [kind, msg] = m[collection] ?? ['NotFound', `${id} could not be found.`];
+    return new ApiError(404, msg, kind);
+  };
   /** Neutron list filters: every query key except paging/fields, values ORed, compared as strings. */
   const listReply = (req: Request, key: string, views: Array<Record<string, unknown>>): Reply => {
     const skip = new Set(['fields', 'limit', 'marker', 'sort_key', 'sort_dir', 'page_reverse']);
@@ -83,12 +92,12 @@ export function neutronRouter(sim: Sim): Router {
       // Pagination as neutron's api_common does it: sorted by id, `marker` exclusive, a `next` link
       // while more remain, a `previous` one once past the first page.
       const limit = Number(limitStr);
-      if (!Number.isInteger(limit) || limit < 0) throw bad(`Limit must be an integer 0 or greater and not '${limitStr}'`);
+      if (!Number.isInteger(limit) || limit < 0) throw bad(`Bad limit request: Limit must be an integer 0 or greater and not '${limitStr}'.`, 'BadRequest');
       out.sort((a, b) => (String(a['id']) < String(b['id']) ? -1 : 1));
       const marker = req.query.get('marker');
       if (marker !== null) {
         const i = out.findIndex((v) => v['id'] === marker);
-        if (i < 0) throw new ApiError(404, `Marker ${marker} could not be found.`, 'NotFound');
+        if (i < 0) throw notFound(key, marker);
         out = out.slice(i + 1);
       }
       const links: unknown[] = [];
@@ -148,8 +157,10 @@ export function neutronRouter(sim: Sim): Router {
   });
   r.add('DELETE', '/v2.0/networks/{id}', (req) => {
     const vn = getNetwork(req, req.params['id'] ?? '');
-    if (store.referrers(vn.uuid).some((o) => o.type === 'virtual-machine-interface' || o.type === 'instance-ip')) {
-      throw new ApiError(409, `Unable to complete operation on network ${vn.uuid}. There are one or more ports still in use on the network.`, 'NetworkInUse');
+    const inUse = store.referrers(vn.uuid, 'virtual-machine-interface');
+    if (inUse.length > 0 || store.referrers(vn.uuid, 'instance-ip').length > 0) {
+      const ids = inUse.length > 0 ? `, id for these ports is: ${inUse.map((p) => p.uuid).join(', ')}` : '';
+      throw new ApiError(409, `Unable to complete operation on network ${vn.uuid}. There are one or more ports still in use on the network${ids}.`, 'NetworkInUse');
     }
     for (const pool of store.childrenOf(vn.uuid)) {
       if (store.childrenOf(pool.uuid).length > 0) throw new ApiError(409, `Unable to complete operation on network ${vn.uuid}. There are one or more floating IPs still in use on the network.`, 'NetworkInUse');
@@ -350,7 +361,7 @@ export function neutronRouter(sim: Sim): Router {
     const project = targetProject(req, b);
     const vn = getNetwork(req, netId);
     const pool = store.childrenOf(vn.uuid).find((c) => c.type === 'floating-ip-pool');
-    if (pool === undefined) throw bad(`Network ${netId} is not a valid external network`, 'BadRequest');
+    if (pool === undefined) throw bad(`Bad floatingip request: Network ${netId} is not a valid external network.`, 'BadRequest');
     const uuid = sim.random.uuid();
     const body: JsonObject = { fq_name: [...pool.fq, uuid], uuid, parent_type: 'floating-ip-pool', project_refs: [{ to: project.fq, uuid: project.uuid }] };
     const addr = optStr(b, 'floating_ip_address');
