@@ -23,17 +23,25 @@ runs() {
   [[ "$(basename "${exe% (deleted)}")" == "$name" ]]
 }
 
+# True once PID has exited: no such process, or a zombie (an exited orphan may be re-parented
+# to a process that never reaps it).
+gone() {
+  local st
+  st="$(sed -E 's/^.*\) (.).*$/\1/' "/proc/$1/stat" 2>/dev/null)" || return 0
+  [[ -z "$st" || "$st" == Z || "$st" == X ]]
+}
+
 stop() { # pidfile binary-name [signal]
   local file=$1 name=$2 sig=${3:-TERM} pid i
   [[ -f "$file" ]] || return 0
   pid="$(cat "$file")"
   if [[ "$pid" =~ ^[0-9]+$ ]] && runs "$pid" "$name"; then
     kill "-$sig" "$pid" 2>/dev/null
-    for i in $(seq 1 100); do runs "$pid" "$name" || break; sleep 0.1; done
-    if runs "$pid" "$name"; then
+    for i in $(seq 1 100); do gone "$pid" && break; sleep 0.1; done
+    if ! gone "$pid"; then
       echo "cluster-down: $name (pid $pid) ignored SIG$sig for 10s; sending SIGKILL" >&2
       kill -KILL "$pid" 2>/dev/null
-      for i in $(seq 1 50); do runs "$pid" "$name" || break; sleep 0.1; done
+      for i in $(seq 1 50); do gone "$pid" && break; sleep 0.1; done
     fi
   fi
   rm -f "$file"
@@ -44,7 +52,7 @@ stop "$DIR/controller-manager.pid" kube-controller-manager
 # Without etcd the apiserver's graceful shutdown only waits out its timeouts; the data is
 # thrown away either way, so then it is killed at once.
 etcd_pid="$(cat "$DIR/etcd.pid" 2>/dev/null)"
-if [[ "$etcd_pid" =~ ^[0-9]+$ ]] && runs "$etcd_pid" etcd; then
+if [[ "$etcd_pid" =~ ^[0-9]+$ ]] && runs "$etcd_pid" etcd && ! gone "$etcd_pid"; then
   stop "$DIR/apiserver.pid" kube-apiserver
 else
   stop "$DIR/apiserver.pid" kube-apiserver KILL
