@@ -18,6 +18,7 @@ export interface Token {
 }
 
 export const UNAUTHORIZED = 'The request you have made requires authentication.';
+const CLIENT_ERROR = 'The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.';
 
 export class Identity {
   readonly domain = { id: 'default', name: 'Default' };
@@ -49,12 +50,15 @@ export class Identity {
   authenticate(body: unknown, lifetimeSeconds: number): Token {
     const auth = isObject(body) ? body['auth'] : undefined;
     const identity = isObject(auth) ? auth['identity'] : undefined;
-    if (!isObject(auth) || !isObject(identity)) {
-      throw new ApiError(400, "Invalid input for field 'identity': 'identity' is a required property", 'Bad Request');
-    }
+    // Keystone's jsonschema messages start with the failing rule.
+    if (!isObject(auth)) throw new ApiError(400, "'auth' is a required property");
+    if (!isObject(identity)) throw new ApiError(400, "'identity' is a required property");
     const methods = identity['methods'];
-    if (!Array.isArray(methods) || methods.length === 0) {
-      throw new ApiError(400, "Invalid input for field 'identity/methods': 'methods' is a required property", 'Bad Request');
+    if (!Array.isArray(methods) || methods.length === 0 || !methods.every((m) => typeof m === 'string')) {
+      throw new ApiError(400, "'methods' is a required property (a non-empty list of strings)");
+    }
+    for (const m of methods as string[]) {
+      if (!(m in identity)) throw new ApiError(400, `Expecting to find ${m} in identity. ${CLIENT_ERROR}`);
     }
     let user: User | undefined;
     if (methods.includes('password')) {
@@ -151,8 +155,9 @@ function catalog(sim: Sim, projectId: string): unknown[] {
 export function keystoneErrorReply(sim: Sim, err: ApiError): Reply {
   const titles: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 413: 'Request Entity Too Large', 429: 'Too Many Requests', 503: 'Service Unavailable' };
   const headers = { ...err.headers };
-  if (err.status === 401) headers['WWW-Authenticate'] = `Keystone uri="${sim.urls.keystone}"`;
-  return { status: err.status, headers, body: { error: { code: err.status, title: titles[err.status] ?? 'Internal Server Error', message: err.message } } };
+  if (err.status === 401) headers['WWW-Authenticate'] = `Keystone uri="${sim.urls.keystone}/v3"`;
+  const message = err.kind === 'MalformedRequestBody' ? `Expecting to find valid JSON in request body. ${CLIENT_ERROR}` : err.message;
+  return { status: err.status, headers, body: { error: { code: err.status, title: titles[err.status] ?? 'Internal Server Error', message } } };
 }
 
 function versionDoc(sim: Sim): Record<string, unknown> {

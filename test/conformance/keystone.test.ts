@@ -64,6 +64,10 @@ test('§4 malformed auth bodies → 400', async () => {
   assert.equal(get(none.json, 'error', 'code'), 400);
   const notJson = await http('POST', `${k.url}/v3/auth/tokens`, { raw: '{"auth": ', headers: { 'Content-Type': 'application/json' } });
   assert.equal(notJson.status, 400);
+  assert.match(String(get(notJson.json, 'error', 'message')), /^Expecting to find valid JSON in request body/);
+  const noPayload = await http('POST', `${k.url}/v3/auth/tokens`, { body: { auth: { identity: { methods: ['password'] } } } });
+  assert.equal(noPayload.status, 400);
+  assert.match(String(get(noPayload.json, 'error', 'message')), /^Expecting to find password in identity/);
 });
 
 test('§4 a token validates itself (GET /v3/auth/tokens) and a garbage subject token is 404', async () => {
