@@ -1,0 +1,200 @@
+# Nova: api (uwsgi, 2 processes x 1 thread), conductor, scheduler and compute (eventlet,
+# compute_driver=fake.FakeDriver). Sourced by openstack-up.sh after lib.sh.
+# Every Nova process gets the BEGIN IMMEDIATE sitecustomize (OPENSTACK.md §3.7); nothing else does.
+
+NOVA_HOST=host-ovs-filter-active   # the only host the ML2 `test` mech driver binds ports for
+NOVA_DAEMONS=(nova-conductor nova-scheduler nova-compute)
+
+nova_configure() {
+  local etc="$OSTEST_DIR/etc/nova" n="$OSTEST_DIR/nova"
+  mkdir -p "$etc" "$n/instances" "$n/lock" "$n/pyhooks"
+  { cat <<CONF
+[DEFAULT]
+host = $NOVA_HOST
+my_ip = 127.0.0.1
+state_path = $n
+instances_path = $n/instances
+transport_url = rabbit://guest:guest@127.0.0.1:$OSTEST_RABBITMQ_PORT/
+compute_driver = fake.FakeDriver
+enabled_apis = osapi_compute
+osapi_compute_workers = 1
+use_stderr = true
+# The fake driver plugs nothing, so nothing waits for vif events; Neutron does not notify Nova.
+vif_plugging_is_fatal = false
+vif_plugging_timeout = 0
+# The fake driver reports 8 vCPU / 8000 MB / 500 GB: overcommit so tests can boot hundreds.
+cpu_allocation_ratio = 100.0
+ram_allocation_ratio = 100.0
+disk_allocation_ratio = 100.0
+[api]
+auth_strategy = keystone
+[wsgi]
+api_paste_config = $etc/api-paste.ini
+[api_database]
+connection = sqlite:///$n/nova_api.sqlite
+[database]
+connection = sqlite:///$n/nova.sqlite
+[conductor]
+workers = 1
+[scheduler]
+workers = 1
+discover_hosts_in_cells_interval = 10
+[oslo_concurrency]
+lock_path = $n/lock
+[oslo_messaging_notifications]
+driver = noop
+[vnc]
+enabled = false
+# Quotas unlimited by default; a test lowers them per project through os-quota-sets.
+[quota]
+instances = -1
+cores = -1
+ram = -1
+[placement]
+auth_type = password
+auth_url = $KEYSTONE_URL/v3
+project_domain_name = Default
+user_domain_name = Default
+project_name = service
+username = nova
+password = $OSTEST_SERVICE_PASSWORD
+region_name = $OSTEST_REGION
+[neutron]
+auth_type = password
+auth_url = $KEYSTONE_URL/v3
+project_domain_name = Default
+user_domain_name = Default
+project_name = service
+username = nova
+password = $OSTEST_SERVICE_PASSWORD
+region_name = $OSTEST_REGION
+[glance]
+region_name = $OSTEST_REGION
+[cinder]
+os_region_name = $OSTEST_REGION
+CONF
+    keystone_authtoken_section nova
+  } >"$etc/nova.conf"
+  paste_file api-paste.ini >"$etc/api-paste.ini"
+  cat >"$etc/nova-api.wsgi" <<'PYEOF'
+from nova.api.openstack.compute.wsgi import init_application
+application = init_application()
+PYEOF
+  # SQLite in WAL mode answers SQLITE_BUSY at once when a deferred transaction upgrades from
+  # read to write (8 parallel DELETEs → 3 × "database is locked"). BEGIN IMMEDIATE takes the
+  # write lock up front and then waits on the busy timeout. Installed lazily, when oslo.db's
+  # engines module is first imported, so eventlet's monkey-patching still comes first.
+  cat >"$n/pyhooks/sitecustomize.py" <<'PYEOF'
+import importlib.abc
+import importlib.util
+import sys
+
+_TARGET = "oslo_db.sqlalchemy.engines"
+
+
+def _patch(engines):
+    orig = engines.create_engine
+
+    def create_engine(*args, **kwargs):
+        engine = orig(*args, **kwargs)
+        if engine.dialect.name == "sqlite":
+            from sqlalchemy import event
+
+            @event.listens_for(engine, "before_cursor_execute", retval=True)
+            def _immediate(conn, cursor, statement, params, context, executemany):
+                if statement == "BEGIN":
+                    cursor.execute("PRAGMA busy_timeout = 30000")
+                    statement = "BEGIN IMMEDIATE"
+                return statement, params
+        return engine
+
+    engines.create_engine = create_engine
+
+
+class _Hook(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name != _TARGET:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            return spec
+        exec_module = spec.loader.exec_module
+
+        def patched(module):
+            exec_module(module)
+            _patch(module)
+
+        spec.loader.exec_module = patched
+        return spec
+
+
+sys.meta_path.insert(0, _Hook())
+PYEOF
+}
+
+nova_env() { echo OSTEST_DIR="$OSTEST_DIR" PYTHONPATH="$OSTEST_DIR/nova/pyhooks"; }
+
+nova_manage() {
+  # shellcheck disable=SC2046
+  env $(nova_env) "$PY" -c 'import sys; from nova.cmd.manage import main; sys.exit(main())' \
+    --config-file "$OSTEST_DIR/etc/nova/nova.conf" "$@" >>"$OSTEST_DIR/log/nova-manage.log" 2>&1
+}
+
+nova_db_setup() {
+  local n="$OSTEST_DIR/nova" rc
+  [[ -f $n/.schema ]] && return 0
+  log "nova: api_db sync, cell0 + cell1, db sync"
+  nova_manage api_db sync || { tail -n 20 "$OSTEST_DIR/log/nova-manage.log" >&2; die "nova: api_db sync failed"; }
+  nova_manage cell_v2 map_cell0 --database_connection "sqlite:///$n/nova_cell0.sqlite" \
+    || { tail -n 20 "$OSTEST_DIR/log/nova-manage.log" >&2; die "nova: map_cell0 failed"; }
+  rc=0; nova_manage cell_v2 create_cell --name cell1 || rc=$?
+  # 2 = a cell with that name/URL exists already (a re-run after a partial setup).
+  (( rc == 0 || rc == 2 )) || { tail -n 20 "$OSTEST_DIR/log/nova-manage.log" >&2; die "nova: create_cell failed"; }
+  nova_manage db sync || { tail -n 20 "$OSTEST_DIR/log/nova-manage.log" >&2; die "nova: db sync failed"; }
+  for db in nova_api nova_cell0 nova; do sqlite_wal "$n/$db.sqlite"; done
+  touch "$n/.schema"
+}
+
+# nova_start [DAEMON...]: nova-api and the named daemons (default all). nova-compute creates its
+# resource provider at start, so the caller starts it once Placement answers.
+nova_start() {
+  # shellcheck disable=SC2046
+  uwsgi_start nova-api "$OSTEST_NOVA_PORT" 2 1 "$OSTEST_DIR/etc/nova/nova-api.wsgi" \
+    OS_NOVA_CONFIG_DIR="$OSTEST_DIR/etc/nova" $(nova_env)
+  local d mod
+  for d in "${@:-${NOVA_DAEMONS[@]}}"; do
+    if pid_alive "$d"; then log "$d: already running (pid $(<"$OSTEST_DIR/run/$d.pid"))"; continue; fi
+    mod=${d#nova-}
+    log "$d: starting"
+    # shellcheck disable=SC2046
+    env $(nova_env) nohup "$PY" -c "import sys; from nova.cmd.$mod import main; sys.exit(main())" \
+      --config-file "$OSTEST_DIR/etc/nova/nova.conf" --log-file "$OSTEST_DIR/log/$d.log" \
+      >"$OSTEST_DIR/log/$d.out" 2>&1 </dev/null &
+    echo $! >"$OSTEST_DIR/run/$d.pid"
+  done
+}
+
+nova_wait() {
+  wait_http "http://127.0.0.1:$OSTEST_NOVA_PORT/" 90 nova-api "$OSTEST_DIR/log/nova-api.log"
+  local d
+  for d in "${NOVA_DAEMONS[@]}"; do
+    pid_alive "$d" || { tail -n 30 "$OSTEST_DIR/log/$d.log" >&2; die "$d exited during start-up"; }
+  done
+}
+
+# nova_discover_hosts: map the compute node into cell1 once nova-compute has registered it
+# (read straight from the SQLite files: a nova-manage call costs ~3 s of Python start-up).
+nova_discover_hosts() {
+  local n="$OSTEST_DIR/nova" deadline=$(( $(date +%s) + 120 ))
+  until [[ -n $(sqlite3 "$n/nova_api.sqlite" "select host from host_mappings where host='$NOVA_HOST'" 2>/dev/null) ]]; do
+    (( $(date +%s) < deadline )) || { tail -n 30 "$OSTEST_DIR/log/nova-compute.log" >&2; die "nova-compute never registered its node"; }
+    pid_alive nova-compute || { tail -n 30 "$OSTEST_DIR/log/nova-compute.log" >&2; die "nova-compute exited"; }
+    if [[ -n $(sqlite3 "$n/nova.sqlite" "select host from compute_nodes where host='$NOVA_HOST' and deleted=0" 2>/dev/null) ]]; then
+      log "nova: cell_v2 discover_hosts"
+      nova_manage cell_v2 discover_hosts || true
+    else
+      sleep 1
+    fi
+  done
+}
