@@ -135,6 +135,7 @@ export async function startCluster(opts: StartOptions = {}): Promise<TestCluster
     await runScript("cluster-up.sh", [...flags, dir]);
   } catch (e) {
     owned.delete(dir);
+    await rm(dir, { recursive: true, force: true }); // cluster-up.sh stopped what it had started
     throw e;
   }
   const info = JSON.parse(await readFile(join(dir, "cluster.json"), "utf8")) as ClusterFile;
