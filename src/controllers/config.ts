@@ -15,6 +15,9 @@
 //                                                    the lease namespace (others are read on the period)
 //   --orphan-sweep-period S  (LBOP_ORPHAN_SWEEP_SECONDS) default 600
 //   --log-level LEVEL        (LBOP_LOG_LEVEL)        error|warn|info|debug, default info
+//   --controllers a,b        (LBOP_CONTROLLERS)      run only these controllers (default all): cloud,
+//                                                    serviceenginegroup, serviceengine, orphan-sweep, pool,
+//                                                    virtualservice (tests of one controller's contract)
 
 export interface HostPort { host: string; port: number }
 
@@ -31,7 +34,11 @@ export interface OperatorConfig {
   secretsNamespace: string;
   orphanSweepPeriodMs: number;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
+  /** undefined = every controller. */
+  controllers: string[] | undefined;
 }
+
+export const CONTROLLER_NAMES = ['cloud', 'serviceenginegroup', 'serviceengine', 'orphan-sweep', 'pool', 'virtualservice'] as const;
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -39,6 +46,8 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+const CONTROLLER_NAMES_TEXT = 'cloud, serviceenginegroup, serviceengine, orphan-sweep, pool, virtualservice';
 
 export const RUN_USAGE = `usage: contrail-lb-operator run [flags]
 
@@ -55,7 +64,9 @@ export const RUN_USAGE = `usage: contrail-lb-operator run [flags]
   --secrets-namespace NS    namespace of credentials Secrets watched for changes (env
                             LBOP_SECRETS_NAMESPACE), default the lease namespace
   --orphan-sweep-period S   seconds between orphan sweeps (env LBOP_ORPHAN_SWEEP_SECONDS), default 600
-  --log-level LEVEL         error|warn|info|debug (env LBOP_LOG_LEVEL), default info`;
+  --log-level LEVEL         error|warn|info|debug (env LBOP_LOG_LEVEL), default info
+  --controllers a,b         run only these controllers (env LBOP_CONTROLLERS), default all:
+                            ${CONTROLLER_NAMES_TEXT}`;
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -79,6 +90,8 @@ function namespaceName(flag: string, v: string): string {
 
 /** Parses `run` flags over the environment. Pure: throws ConfigError with a one-line reason. */
 export function parseRunConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): OperatorConfig {
+  const known = new Set(['--kubeconfig', '--namespace', '--workers', '--leader-elect', '--lease-name', '--lease-namespace',
+    '--metrics-addr', '--health-addr', '--cluster-id', '--secrets-namespace', '--orphan-sweep-period', '--log-level', '--controllers']);
   const flags = new Map<string, string[]>();
   const boolFlags = new Set(['--leader-elect']);
   for (let i = 0; i < argv.length; i++) {
@@ -86,6 +99,7 @@ export function parseRunConfig(argv: readonly string[], env: Readonly<Record<str
     if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument '${arg}'`);
     const eq = arg.indexOf('=');
     const name = eq < 0 ? arg : arg.slice(0, eq);
+    if (!known.has(name)) throw new ConfigError(`unknown flag ${name}`);
     let value: string;
     if (eq >= 0) value = arg.slice(eq + 1);
     else if (boolFlags.has(name)) value = 'true';
@@ -96,9 +110,6 @@ export function parseRunConfig(argv: readonly string[], env: Readonly<Record<str
     }
     flags.set(name, [...(flags.get(name) ?? []), value]);
   }
-  const known = new Set(['--kubeconfig', '--namespace', '--workers', '--leader-elect', '--lease-name', '--lease-namespace',
-    '--metrics-addr', '--health-addr', '--cluster-id', '--secrets-namespace', '--orphan-sweep-period', '--log-level']);
-  for (const f of flags.keys()) if (!known.has(f)) throw new ConfigError(`unknown flag ${f}`);
   const one = (flag: string, envName?: string): string | undefined => {
     const vs = flags.get(flag);
     if (vs !== undefined) return vs[vs.length - 1];
@@ -117,6 +128,11 @@ export function parseRunConfig(argv: readonly string[], env: Readonly<Record<str
   if (clusterID !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(clusterID)) {
     throw new ConfigError(`--cluster-id must be 1-63 characters of [A-Za-z0-9._-], got '${clusterID}'`);
   }
+  const ctl = one('--controllers', 'LBOP_CONTROLLERS');
+  const controllers = ctl === undefined ? undefined : ctl.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  for (const c of controllers ?? []) {
+    if (!(CONTROLLER_NAMES as readonly string[]).includes(c)) throw new ConfigError(`--controllers: unknown controller '${c}' (have ${CONTROLLER_NAMES.join(', ')})`);
+  }
   const leaseName = one('--lease-name', 'LBOP_LEASE_NAME') ?? 'contrail-lb-operator';
   if (!/^[a-z0-9]([-.a-z0-9]{0,251}[a-z0-9])?$/.test(leaseName)) throw new ConfigError(`--lease-name: '${leaseName}' is not a valid object name`);
   return {
@@ -130,5 +146,6 @@ export function parseRunConfig(argv: readonly string[], env: Readonly<Record<str
     secretsNamespace: namespaceName('--secrets-namespace', one('--secrets-namespace', 'LBOP_SECRETS_NAMESPACE') ?? leaseNamespace),
     orphanSweepPeriodMs: positiveInt('--orphan-sweep-period', one('--orphan-sweep-period', 'LBOP_ORPHAN_SWEEP_SECONDS') ?? '600', 86_400) * 1000,
     logLevel: level as OperatorConfig['logLevel'],
+    controllers,
   };
 }

@@ -7,7 +7,7 @@ import type { Registry } from 'prom-client';
 import type winston from 'winston';
 import { kinds, type Cloud, type KindName, type Pool, type ServiceEngine, type ServiceEngineGroup, type VirtualService } from '../api/index.js';
 import {
-  EventRecorder, Manager, silentLogger, startHealthServer,
+  Controller, EventRecorder, Manager, silentLogger, startHealthServer, type ControllerOptions, type ManagerOptions,
   type HealthServer, type Informer, type KubeClient, type KubeObject, type ObjectMeta, type ResourceType,
 } from '../runtime/index.js';
 import { CloudConnections } from './cloud/connections.js';
@@ -142,6 +142,19 @@ function makeInformers(manager: Manager, config: OperatorConfig): Informers {
   };
 }
 
+/** A manager that only runs the controllers named in --controllers; the others exist but never start. */
+class SelectiveManager extends Manager {
+  constructor(o: ManagerOptions, private readonly enabled: ReadonlySet<string> | undefined) {
+    super(o);
+  }
+
+  override controller<T extends KubeObject>(opts: Omit<ControllerOptions<T>, 'logger' | 'registry'>): Controller<T> {
+    if (this.enabled === undefined || this.enabled.has(opts.name)) return super.controller(opts);
+    this.logger.info('controller disabled by --controllers', { controller: opts.name });
+    return new Controller<T>(opts);
+  }
+}
+
 export interface OperatorOptions {
   client: KubeClient;
   logger?: winston.Logger;
@@ -159,12 +172,12 @@ export interface Operator {
 
 export function buildOperator(config: OperatorConfig, o: OperatorOptions): Operator {
   const logger = o.logger ?? silentLogger();
-  const manager = new Manager({
+  const manager = new SelectiveManager({
     client: o.client, logger,
     ...(o.registry !== undefined ? { registry: o.registry } : {}),
     ...(config.leaderElection.enabled ? { leaderElection: { name: config.leaderElection.name, namespace: config.leaderElection.namespace } } : {}),
     ...(config.healthAddr !== undefined ? { health: { host: config.healthAddr.host, port: config.healthAddr.port } } : {}),
-  });
+  }, config.controllers === undefined ? undefined : new Set(config.controllers));
   const informers = makeInformers(manager, config);
   const connections = new CloudConnections();
   const events = new EventRecorder({

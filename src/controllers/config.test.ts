@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, parseRunConfig } from './config.js';
+
+test('defaults: all namespaces, 4 workers, loopback probes, no election, cluster ID resolved later', () => {
+  const c = parseRunConfig([], {});
+  assert.deepEqual(c.namespaces, []);
+  assert.equal(c.workers, 4);
+  assert.deepEqual(c.metricsAddr, { host: '127.0.0.1', port: 8080 });
+  assert.deepEqual(c.healthAddr, { host: '127.0.0.1', port: 8081 });
+  assert.deepEqual(c.leaderElection, { enabled: false, name: 'contrail-lb-operator', namespace: 'lb-system' });
+  assert.equal(c.clusterID, undefined);
+  assert.equal(c.secretsNamespace, 'lb-system');
+  assert.equal(c.orphanSweepPeriodMs, 600_000);
+  assert.equal(c.logLevel, 'info');
+});
+
+test('flags win over env; --namespace repeats; --flag=value and --flag value both work', () => {
+  const c = parseRunConfig(
+    ['--namespace', 'a', '--namespace=b', '--workers=8', '--leader-elect', '--lease-namespace', 'ops', '--metrics-addr', '0', '--cluster-id', 'prod-1'],
+    { LBOP_WORKERS: '2', LBOP_NAMESPACES: 'x,y', LBOP_CLUSTER_ID: 'env-id', LBOP_LOG_LEVEL: 'debug', POD_NAMESPACE: 'pod-ns' },
+  );
+  assert.deepEqual(c.namespaces, ['a', 'b']);
+  assert.equal(c.workers, 8);
+  assert.deepEqual(c.leaderElection, { enabled: true, name: 'contrail-lb-operator', namespace: 'ops' });
+  assert.equal(c.metricsAddr, undefined);
+  assert.equal(c.clusterID, 'prod-1');
+  assert.equal(c.logLevel, 'debug');
+  assert.equal(c.secretsNamespace, 'ops');
+});
+
+test('env alone configures it (in-cluster Deployment style)', () => {
+  const c = parseRunConfig([], { LBOP_NAMESPACES: 'x, y', POD_NAMESPACE: 'pod-ns', LBOP_LEADER_ELECT: 'true', LBOP_HEALTH_ADDR: '0.0.0.0:9000' });
+  assert.deepEqual(c.namespaces, ['x', 'y']);
+  assert.equal(c.leaderElection.namespace, 'pod-ns');
+  assert.equal(c.leaderElection.enabled, true);
+  assert.deepEqual(c.healthAddr, { host: '0.0.0.0', port: 9000 });
+});
+
+test('bad input is a one-line ConfigError naming the flag', () => {
+  const bad: [string[], RegExp][] = [
+    [['--workers', '0'], /--workers/],
+    [['--namespace', 'Not_A_NS'], /--namespace/],
+    [['--metrics-addr', 'nope'], /--metrics-addr/],
+    [['--log-level', 'loud'], /--log-level/],
+    [['--cluster-id', 'has space'], /--cluster-id/],
+    [['--bogus'], /unknown flag --bogus/],
+    [['--kubeconfig'], /--kubeconfig needs a value/],
+    [['--controllers', 'cloud,nonsense'], /--controllers/],
+  ];
+  for (const [argv, re] of bad) assert.throws(() => parseRunConfig(argv, {}), (e: unknown) => e instanceof ConfigError && re.test(e.message), argv.join(' '));
+});
+
+test('--controllers selects controllers by name', () => {
+  assert.equal(parseRunConfig([], {}).controllers, undefined);
+  assert.deepEqual(parseRunConfig(['--controllers', 'cloud,serviceengine'], {}).controllers, ['cloud', 'serviceengine']);
+});
