@@ -28,6 +28,7 @@ export function seedTopology(sim: Sim, t: Topology, opts: { identityOnly?: boole
   store.create('project', { fq_name: ['default-domain', 'default-project'], parent_type: 'domain' });
   const ipam = store.create('network-ipam', { fq_name: ['default-domain', 'default-project', 'default-network-ipam'], parent_type: 'project' });
   for (const p of t.projects) {
+    if (p.synced === false) continue;
     const id = projectIds.get(p.name) as string;
     store.create('project', { fq_name: ['default-domain', p.name], uuid: canonicalUuid(id), parent_type: 'domain' });
   }

@@ -10,7 +10,8 @@ import { isObject } from './store.js';
 export interface Topology {
   region: string;
   aaaMode: 'no-auth' | 'cloud-admin' | 'rbac';
-  projects: Array<{ name: string; id?: string }>;
+  /** synced: false = known to Keystone only, created in VNC on first lookup (vnc_openstack). */
+  projects: Array<{ name: string; id?: string; synced?: boolean }>;
   users: Array<{ name: string; password: string; roles: Record<string, string[]> }>;
   networks: Array<{
     name: string; id?: string; project: string; shared: boolean; external: boolean; floatingIpPool?: string;
@@ -70,7 +71,13 @@ export function validateTopology(doc: unknown, file: string): Topology {
     const o = obj(p, `projects[${i}]`);
     const id = o['id'] === undefined ? undefined : str(o['id'], `projects[${i}].id`);
     if (id !== undefined && !/^[0-9a-f]{32}$/.test(id)) fail(`projects[${i}].id`, 'must be 32 lower-case hex digits (a Keystone project id)');
-    t.projects.push(id === undefined ? { name: str(o['name'], `projects[${i}].name`) } : { name: str(o['name'], `projects[${i}].name`), id });
+    const proj: Topology['projects'][number] = { name: str(o['name'], `projects[${i}].name`) };
+    if (id !== undefined) proj.id = id;
+    if (o['synced'] !== undefined) {
+      if (typeof o['synced'] !== 'boolean') fail(`projects[${i}].synced`, 'must be true or false');
+      proj.synced = o['synced'] as boolean;
+    }
+    t.projects.push(proj);
   });
   const projectNames = new Set(t.projects.map((p) => p.name));
   list('users').forEach((u, i) => {

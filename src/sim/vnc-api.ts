@@ -5,7 +5,8 @@ import type { AaaMode, Sim } from './context.js';
 import { renderCreated, renderObject } from './render.js';
 import { TYPE_BY_PLURAL, TYPES, underscored } from './schema.js';
 import { isObject, VncError, type VncObject } from './store.js';
-import { pyIso, pyRepr } from './rand.js';
+import { formatIPv4 } from './ip.js';
+import { canonicalUuid, pyIso, pyRepr } from './rand.js';
 
 const ACTIONS = ['fqname-to-id', 'id-to-fqname', 'ref-update', 'ref-relax-for-delete', 'list-bulk-collection', 'aaa-mode'];
 
@@ -212,7 +213,12 @@ export function vncRouter(sim: Sim): Router {
     const t = typeOr404(typeof b['type'] === 'string' ? b['type'] : undefined);
     const fq = b['fq_name'];
     if (!Array.isArray(fq)) throw new VncError(400, 'Bad Request: fq_name must be a list');
-    const u = store.uuidByFq(t, fq.map(String));
+    let u = store.uuidByFq(t, fq.map(String));
+    if (u === undefined && t === 'project' && fq.length === 2 && fq[0] === 'default-domain') {
+      // vnc_openstack's on-demand sync: a Keystone project unknown to VNC is created on lookup.
+      const ks = sim.identity.projectByName(String(fq[1]));
+      if (ks !== undefined) u = store.create('project', { fq_name: ['default-domain', ks.name], uuid: canonicalUuid(ks.id), parent_type: 'domain' }).uuid;
+    }
     if (u === undefined) throw new VncError(404, `Name ${pyRepr(fq)} not found`);
     return { status: 200, body: { uuid: u } };
   });
@@ -248,6 +254,40 @@ export function vncRouter(sim: Sim): Router {
     const t = typeOr404(typeof b['type'] === 'string' ? b['type'] : undefined);
     req.route = '/list-bulk-collection';
     return { status: 200, body: listCollection(sim, t, bodyToList(b)) };
+  });
+  // VN address actions (api_server.py): allocate/free addresses without instance-ips.
+  const vnOf = (req: Request): VncObject => store.mustGet('virtual-network', req.params['id'] ?? '');
+  r.add('POST', '/virtual-network/{id}/ip-alloc', (req) => {
+    const vn = vnOf(req);
+    const b = body(req);
+    const count = b['count'] ?? 1;
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > 1024) throw new VncError(400, `Bad Request: invalid count ${pyRepr(count)}`);
+    const subnet = typeof b['subnet'] === 'string' ? sim.ipam.subnetsOf(vn.uuid).find((x) => `${x.prefix.ip_prefix}/${x.prefix.ip_prefix_len}` === b['subnet']) : undefined;
+    if (b['subnet'] !== undefined && subnet === undefined) throw new VncError(400, `Virtual-Network(${pyRepr(vn.fq)}) has invalid subnet(${String(b['subnet'])})`);
+    const got: string[] = [];
+    try {
+      for (let i = 0; i < count; i++) got.push(formatIPv4(sim.ipam.allocate(vn, subnet === undefined ? {} : { subnetUuid: subnet.uuid }).ip));
+    } catch (e) {
+      for (const ip of got) sim.ipam.free(vn.uuid, ip);
+      throw e;
+    }
+    sim.changed();
+    return { status: 200, body: { ip_addr: got } };
+  });
+  r.add('POST', '/virtual-network/{id}/ip-free', (req) => {
+    const vn = vnOf(req);
+    const list = body(req)['ip_addr'];
+    if (!Array.isArray(list)) throw new VncError(400, 'Bad Request: ip_addr must be a list');
+    for (const ip of list) sim.ipam.free(vn.uuid, ip);
+    sim.changed();
+    return { status: 200, body: {} };
+  });
+  r.add('POST', '/virtual-network/{id}/subnet-ip-count', (req) => {
+    const vn = vnOf(req);
+    const list = body(req)['subnet_list'];
+    if (!Array.isArray(list)) throw new VncError(400, 'Bad Request: subnet_list must be a list');
+    const subnets = sim.ipam.subnetsOf(vn.uuid);
+    return { status: 200, body: { ip_count_list: list.map((c) => subnets.find((x) => `${x.prefix.ip_prefix}/${x.prefix.ip_prefix_len}` === c)?.alloc.usedCount ?? 0) } };
   });
   const collectionType = (req: Request): string => {
     const c = req.params['collection'] ?? '';

@@ -466,3 +466,36 @@ test('§1.6 paging: page_limit + page_marker walk a list in uuid order; marker n
   assert.equal(get(bulk.json, 'marker'), seen[2]);
   assert.equal((await call('GET', '/service-health-checks?page_limit=0')).status, 400);
 });
+
+test('§1.7 fqname-to-id syncs a Keystone-only project into VNC with uuid = the Keystone id, dashed', async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const { startSimulator } = await import('../../src/sim/index.js');
+  const dir = mkdtempSync(join(tmpdir(), 'lbop-topo-'));
+  const file = join(dir, 't.yaml');
+  writeFileSync(file, 'projects:\n  - {name: admin}\n  - {name: late, id: 0123456789abcdef0123456789abcdef, synced: false}\nusers:\n  - {name: admin, password: pw, roles: {admin: [admin]}}\n');
+  const s = await startSimulator({ seed: 1, topology: file });
+  try {
+    const { token } = await login(s.urls.keystone, 'admin', 'pw', 'admin');
+    const res = await http('POST', `${s.urls.contrail}/fqname-to-id`, { token, body: { type: 'project', fq_name: ['default-domain', 'late'] } });
+    assert.deepEqual([res.status, res.json], [200, { uuid: '01234567-89ab-cdef-0123-456789abcdef' }]);
+    const none = await http('POST', `${s.urls.contrail}/fqname-to-id`, { token, body: { type: 'project', fq_name: ['default-domain', 'nobody'] } });
+    assert.equal(none.status, 404);
+  } finally {
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('§1.1 virtual-network ip-alloc / ip-free / subnet-ip-count', async () => {
+  const { call } = await ctx();
+  const vn = await createVn(call, [subnet('10.8.0.0', 24)]);
+  const a = await call('POST', `/virtual-network/${vn.uuid}/ip-alloc`, { count: 2 });
+  assert.deepEqual(a.json, { ip_addr: ['10.8.0.252', '10.8.0.251'] });
+  assert.deepEqual((await call('POST', `/virtual-network/${vn.uuid}/subnet-ip-count`, { subnet_list: ['10.8.0.0/24'] })).json, { ip_count_list: [2] });
+  assert.equal((await call('POST', `/virtual-network/${vn.uuid}/ip-free`, { ip_addr: ['10.8.0.252'] })).status, 200);
+  const iip = await createIip(call, vn.fq);
+  assert.equal(get((await call('GET', `/instance-ip/${String(get(iip.json, 'instance-ip', 'uuid'))}`)).json, 'instance-ip', 'instance_ip_address'), '10.8.0.252', 'freed address reused');
+  assert.equal((await call('POST', `/virtual-network/${vn.uuid}/ip-alloc`, { subnet: '10.9.0.0/24' })).status, 400);
+});
