@@ -15,7 +15,8 @@ export function parseIPv4(s: unknown): number | undefined {
 }
 
 export function formatIPv4(n: number): string {
-  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+  // join() yields one flat string; a template would be stored as a tree of cons strings.
+  return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }
 
 export interface Cidr {

@@ -279,7 +279,7 @@ export class VncStore {
         const target = this.objects.get(uuid) as VncObject;
         resolved.push({ to: target.fq, uuid, attr: r['attr'] ?? null });
       }
-      out[field] = resolved;
+      out[field] = resolved.slice(); // exact-size copy: push() leaves room for 16 more refs
     }
     return out;
   }
