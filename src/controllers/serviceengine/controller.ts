@@ -31,8 +31,16 @@ const BOOT_BACKOFF_MAX_MS = 300_000;
 
 interface BootFailures { count: number; retryAt: number; fault: string }
 
+/**
+ * A data vNIC is removed only on an observation listed AFTER it was found unneeded: a VIP
+ * instance-ip or floating IP made a moment ago (not yet in the view) must keep it. Until then
+ * the removal waits for one more list; the generation at the first decision is kept per SE.
+ */
+const REMOVALS = new Set<SEAction['kind']>(['DetachDataPort', 'DeleteDataPort']);
+
 export function installServiceEngineController(ctx: OperatorContext): void {
   const failures = new Map<string, BootFailures>();
+  const removalsSince = new Map<string, number>();
   const inf = ctx.informers;
   const seKeysOfVS = (vs: { metadata: { namespace?: string }; status?: { serviceEngines?: { name?: string }[] } }): string[] =>
     (vs.status?.serviceEngines ?? []).flatMap((s) => (s.name === undefined ? [] : [`${vs.metadata.namespace ?? ''}/${s.name}`]));
@@ -48,7 +56,7 @@ export function installServiceEngineController(ctx: OperatorContext): void {
         map: (pool) => inf.virtualServices.store.byIndex(INDEX.vsByPool, objectKey(pool)).flatMap((vs) => seKeysOfVS(vs)),
       },
     ],
-    reconcile: (ref, rc) => reconcileSE(ctx, failures, ref, rc),
+    reconcile: (ref, rc) => reconcileSE(ctx, failures, removalsSince, ref, rc),
   });
   ctx.connections.onChange((cloud) => {
     for (const k of inf.serviceEngines.store.indexKeys(INDEX.seByCloud, cloud)) controller.enqueue(k);
@@ -78,13 +86,14 @@ export function demandOf(ctx: OperatorContext, se: SEObj): { networks: string[];
   return { networks: [...networks].sort(), vips, virtualServices: names.sort() };
 }
 
-async function reconcileSE(ctx: OperatorContext, failures: Map<string, BootFailures>, ref: ObjectRef, rc: ReconcileContext): Promise<ReconcileResult> {
+async function reconcileSE(ctx: OperatorContext, failures: Map<string, BootFailures>, removalsSince: Map<string, number>, ref: ObjectRef, rc: ReconcileContext): Promise<ReconcileResult> {
   let se = ctx.informers.serviceEngines.store.get(rc.key);
   if (se === undefined || !ctx.watches(se.metadata.namespace)) return {};
   const uid = se.metadata.uid ?? '';
   const deleting = se.metadata.deletionTimestamp !== undefined;
   if (deleting && !(se.metadata.finalizers ?? []).includes(SE_FINALIZER)) {
     failures.delete(uid);
+    removalsSince.delete(uid);
     return {};
   }
   const demand = demandOf(ctx, se);
@@ -135,6 +144,8 @@ async function reconcileSE(ctx: OperatorContext, failures: Map<string, BootFailu
   let seen: SESeen = observeSE(conn.view, conn.mode, uid);
   let plan: SEPlan = planServiceEngine({ deleting, neededNetworks: demand.networks, wasActive: report.wasActive }, toObservation(seen));
   let backoffMs: number | undefined;
+  let awaitingList = false;
+  let wrote = false;
   try {
     for (let step = 0; step < MAX_STEPS; step++) {
       const extras = duplicates(seen);
@@ -155,10 +166,19 @@ async function reconcileSE(ctx: OperatorContext, failures: Map<string, BootFailu
             continue;
           }
         }
+        if (!deleting && REMOVALS.has(a.kind)) {
+          const since = removalsSince.get(uid) ?? conn.view.generation;
+          removalsSince.set(uid, since);
+          if (!conn.view.listedSince(since)) {
+            awaitingList = true;
+            continue;
+          }
+        }
         if (a.kind === 'DeleteFailedBoot') recordBootFailure(ctx, failures, se, uid, a.fault, report);
         rc.log.debug('applying', { action: a.kind });
         await applyAction(env, a);
         progressed = true;
+        wrote = true;
       }
       if (!progressed) break;
       seen = observeSE(conn.view, conn.mode, uid);
@@ -175,13 +195,17 @@ async function reconcileSE(ctx: OperatorContext, failures: Map<string, BootFailu
     throw e;
   }
   if (plan.phase === 'Ready' && seen.servers.length > 0) failures.delete(uid);
+  if (!awaitingList && !plan.actions.some((a) => REMOVALS.has(a.kind))) removalsSince.delete(uid);
   report.seen = seen;
   report.plan = plan;
   report.bootFault = failures.get(uid)?.fault;
   await write();
 
+  // Our writes are confirmed (and what they changed, e.g. a vNIC's address, read) on a list soon;
+  // its change callback wakes this SE again.
+  if (wrote) conn.view.invalidate(KIND.server);
   if (backoffMs !== undefined) return { requeueAfterMs: backoffMs };
-  if (plan.waiting || plan.actions.length > 0) {
+  if (plan.waiting || plan.actions.length > 0 || awaitingList) {
     // Something only observation will show done: have the view list again soon.
     const server = seen.servers[0];
     if (server !== undefined) conn.view.invalidate(KIND.server, server.id);
