@@ -193,9 +193,10 @@ function body(req: Request): Record<string, unknown> {
 export function vncRouter(sim: Sim): Router {
   const store = sim.store;
   const r = new Router();
+  // Concrete labels for known types only, so junk paths cannot grow the stats without bound.
   r.label = (template, params) => {
-    if (template === '/{collection}') return `/${params['collection'] ?? ''}`;
-    if (template === '/{type}/{id}') return `/${params['type'] ?? ''}/{id}`;
+    if (template === '/{collection}' && TYPE_BY_PLURAL.has(params['collection'] ?? '')) return `/${params['collection'] ?? ''}`;
+    if (template === '/{type}/{id}' && TYPES[params['type'] ?? ''] !== undefined) return `/${params['type'] ?? ''}/{id}`;
     return template;
   };
   r.add('GET', '/', () => ({ status: 200, body: homepage(sim) }));
@@ -252,7 +253,6 @@ export function vncRouter(sim: Sim): Router {
   r.add('POST', '/list-bulk-collection', (req) => {
     const b = body(req);
     const t = typeOr404(typeof b['type'] === 'string' ? b['type'] : undefined);
-    req.route = '/list-bulk-collection';
     return { status: 200, body: listCollection(sim, t, bodyToList(b)) };
   });
   // VN address actions (api_server.py): allocate/free addresses without instance-ips.
@@ -294,13 +294,10 @@ export function vncRouter(sim: Sim): Router {
     if (ACTIONS.includes(c)) throw new VncError(405, 'Method Not Allowed');
     const t = TYPE_BY_PLURAL.get(c);
     if (t === undefined) throw new VncError(404, `Resource type '${c.replace(/s$/, '')}' not found`);
-    req.route = `/${c}`;
     return t;
   };
   const objectType = (req: Request): string => {
-    const t = typeOr404(req.params['type']);
-    req.route = `/${t}/{id}`;
-    return t;
+    return typeOr404(req.params['type']);
   };
   r.add('POST', '/{collection}', (req) => {
     const t = collectionType(req);
