@@ -13,9 +13,10 @@ import { ADMIN, conditionsOf, SECRETS_NAMESPACE, startHarness, type Harness } fr
 import type { KubeObject } from '../../src/runtime/index.js';
 
 let h: Harness;
+let operator: ReturnType<Harness['startOperator']>;
 before(async () => {
   h = await startHarness({ name: 'se-cloud' });
-  h.startOperator();
+  operator = h.startOperator();
 });
 after(async () => h?.stop());
 
@@ -90,4 +91,26 @@ test('wrong credentials, unreachable Keystone, unknown CA: not Ready with a clea
     for (const n of ['se-cloud-wrong', 'se-cloud-unreachable', 'se-cloud-tls']) await h.remove('Cloud', n, undefined);
     await h.client.delete(`/api/v1/namespaces/${SECRETS_NAMESPACE}/secrets/se-cloud-wrong`).catch(() => undefined);
   }
+});
+
+test('fixing the credentials Secret makes the Cloud Ready without touching the Cloud', async () => {
+  await secretFor('se-cloud-fix', 'wrong-password-1');
+  await badCloud('se-cloud-fix', { credentialsSecretRef: { name: 'se-cloud-fix', namespace: SECRETS_NAMESPACE } });
+  try {
+    await h.waitFor(async () => (await cloudConditions('se-cloud-fix'))['Ready']?.reason === 'InvalidCredentials', { what: 'not Ready first', timeoutMs: 30_000 });
+    await h.client.patch(`/api/v1/namespaces/${SECRETS_NAMESPACE}/secrets/se-cloud-fix`, { stringData: { password: ADMIN.password } }, 'merge');
+    const t0 = Date.now();
+    await h.waitFor(async () => (await cloudConditions('se-cloud-fix'))['Ready']?.status === 'True', { what: 'Ready after the Secret changed', timeoutMs: 30_000 });
+    // The Secret watch, not the 10 s re-check of a failing Cloud, brought it.
+    assert.ok(Date.now() - t0 < 8_000, `Ready ${Date.now() - t0} ms after the Secret changed`);
+  } finally {
+    await h.remove('Cloud', 'se-cloud-fix', undefined);
+    await h.client.delete(`/api/v1/namespaces/${SECRETS_NAMESPACE}/secrets/se-cloud-fix`).catch(() => undefined);
+  }
+});
+
+test('SIGTERM stops the operator cleanly (exit 0)', async () => {
+  const code = await operator.stop();
+  assert.equal(code, 0);
+  assert.match(operator.output(), /manager stopped/);
 });
