@@ -58,8 +58,9 @@ openstack-up:
 openstack-down:
 	scripts/openstack-down.sh
 
-# Starts Keystone + Neutron, runs the client suites (real OpenStack, then the simulator), then the
-# simulator's Keystone/Neutron conformance files against the real servers, and stops them.
+# Starts the real OpenStack (Keystone, Neutron, Nova + Placement, Glance, RabbitMQ; see
+# scripts/openstack-up.sh), runs the client suites (real OpenStack, then the simulator), then the
+# simulator's Keystone/Neutron/Nova conformance cases against the real servers, and stops them.
 test-openstack: deps
 	trap 'scripts/openstack-down.sh' EXIT; scripts/openstack-up.sh >/dev/null; \
 	  $(NODE_TEST) --test-concurrency=1 'test/openstack/**/*.test.ts' 'test/cloud/**/*.test.ts'; \
@@ -67,7 +68,8 @@ test-openstack: deps
 	  LBOP_CONFORMANCE_KEYSTONE_URL="$$(jq -r .keystoneURL "$$env_json")" LBOP_CONFORMANCE_DOMAIN=Default \
 	  LBOP_CONFORMANCE_USER="$$(jq -r .demo.username "$$env_json")" LBOP_CONFORMANCE_PASSWORD="$$(jq -r .demo.password "$$env_json")" \
 	  LBOP_CONFORMANCE_PROJECT="$$(jq -r .demo.project "$$env_json")" \
-	  $(NODE_TEST) --test-concurrency=1 test/conformance/keystone.test.ts test/conformance/neutron.test.ts
+	  $(NODE_TEST) --test-concurrency=1 test/conformance/keystone.test.ts test/conformance/neutron.test.ts \
+	    test/e2e-openstack/nova-conformance.test.ts
 
 # --- operator end to end on kube-apiserver + simulator (owner: operator issues) ---
 test-e2e: deps envtest

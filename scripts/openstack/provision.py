@@ -6,7 +6,7 @@
                           router with gateway + interface (demo), so floating IPs can be associated;
                           the operator's networks: `avi-mgmt` (admin, shared), `vip-net` 19.1.1.0/24 and
                           `server-net` 20.0.0.0/24 (demo; vip-subnet on demo-router), `alt-vip-net` (alt)
-  provision.py nova       flavors m1.tiny (1) and m1.small (2), images `avi-se` and `cirros-fake` (tiny raw)
+  provision.py nova       flavors m1.tiny (1), m1.small (2), x1.nohost (99, fits no host), images `avi-se` and `cirros-fake` (tiny raw)
   provision.py envjson    prints the JSON the tests read (URLs, credentials, ids)
 Configuration comes from the environment set by scripts/openstack/lib.sh.
 """
@@ -178,7 +178,9 @@ def nova():
     admin = token("admin", ADMIN_PW, "admin")
     _, _, body = call("GET", f"{NOVA}/flavors", admin)
     have = {f["name"] for f in body["flavors"]}
-    for fid, name, ram, disk in (("1", "m1.tiny", 512, 1), ("2", "m1.small", 2048, 20)):
+    # x1.nohost is larger than the fake host: a boot with it goes to ERROR "No valid host".
+    for fid, name, ram, disk in (("1", "m1.tiny", 512, 1), ("2", "m1.small", 2048, 20),
+                                 ("99", "x1.nohost", 100_000_000, 1)):
         if name not in have:
             call("POST", f"{NOVA}/flavors", admin, {"flavor": {
                 "id": fid, "name": name, "ram": ram, "vcpus": 1, "disk": disk}})
