@@ -62,7 +62,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   store.onChange = () => sim.changed();
   const restored = persistence?.load(sim);
   seedTopology(sim, topology, { identityOnly: restored !== undefined });
-  if (restored !== undefined) persistence?.restoreTokens(sim, restored.tokens);
+  if (restored !== undefined) persistence?.restoreIdentity(sim, restored);
   sim.compute.resume();
 
   const stats = new Stats();

@@ -7,6 +7,8 @@ import { nowIsoZ, type Random } from './rand.js';
 
 export interface Project { id: string; name: string; domainId: string; description: string; enabled: boolean }
 export interface User { id: string; name: string; password: string; domainId: string; roles: Map<string, string[]> }
+/** An application credential: bound to its user and one project, scoped by itself. */
+export interface AppCredential { id: string; name: string; secret: string; user: User; projectId: string; roles: string[] }
 export interface Token {
   id: string;
   user: User;
@@ -15,6 +17,7 @@ export interface Token {
   issuedAt: Date;
   expiresAt: Date;
   auditId: string;
+  methods?: string[];
 }
 
 export const UNAUTHORIZED = 'The request you have made requires authentication.';
@@ -26,6 +29,7 @@ export class Identity {
   readonly users = new Map<string, User>();
   readonly roleIds = new Map<string, string>();
   readonly tokens = new Map<string, Token>();
+  readonly appCredentials = new Map<string, AppCredential>();
 
   constructor(private readonly random: Random) {}
 
@@ -70,6 +74,14 @@ export class Identity {
         if (byId || byName) user = u;
       }
       if (user === undefined || pw['password'] !== user.password) throw new ApiError(401, UNAUTHORIZED);
+    } else if (methods.includes('application_credential')) {
+      const ac = this.appCredential(identity['application_credential']);
+      const project = this.projects.get(ac.projectId);
+      if (project === undefined) throw new ApiError(401, UNAUTHORIZED);
+      if (auth['scope'] !== undefined && auth['scope'] !== null) {
+        throw new ApiError(401, 'Application credentials cannot request a scope.');
+      }
+      return this.issue(ac.user, project, ac.roles, lifetimeSeconds, ['application_credential']);
     } else if (methods.includes('token')) {
       const t = isObject(identity['token']) ? identity['token']['id'] : undefined;
       const old = typeof t === 'string' ? this.validate(t) : undefined;
@@ -90,14 +102,53 @@ export class Identity {
       roles = user.roles.get(project.id) ?? [];
       if (roles.length === 0) throw new ApiError(401, UNAUTHORIZED);
     }
+    return this.issue(user, project, roles, lifetimeSeconds, ['password']);
+  }
+
+  private issue(user: User, project: Project | undefined, roles: string[], lifetimeSeconds: number, methods: string[]): Token {
     const issuedAt = new Date();
     const token: Token = {
-      id: `gAAAAAB${this.random.hex(48)}`, user, roles, issuedAt,
+      id: `gAAAAAB${this.random.hex(48)}`, user, roles, issuedAt, methods,
       expiresAt: new Date(issuedAt.getTime() + lifetimeSeconds * 1000), auditId: this.random.hex(22),
     };
     if (project !== undefined) token.project = project;
     this.tokens.set(token.id, token);
     return token;
+  }
+
+  /** `{id, secret}` or `{name, secret, user: {name, domain} | {id}}`; 401 unless it matches. */
+  private appCredential(x: unknown): AppCredential {
+    if (!isObject(x) || typeof x['secret'] !== 'string') throw new ApiError(400, "'secret' is a required property");
+    let found: AppCredential | undefined;
+    if (typeof x['id'] === 'string') found = this.appCredentials.get(x['id']);
+    else if (typeof x['name'] === 'string' && isObject(x['user'])) {
+      const u = x['user'];
+      for (const ac of this.appCredentials.values()) {
+        const userOk = typeof u['id'] === 'string' ? u['id'] === ac.user.id : u['name'] === ac.user.name && this.domainMatches(u['domain']);
+        if (ac.name === x['name'] && userOk) found = ac;
+      }
+    } else {
+      throw new ApiError(400, 'Could not find application credential: an id, or a name and a user, is required.');
+    }
+    if (found === undefined || found.secret !== x['secret']) throw new ApiError(401, UNAUTHORIZED);
+    return found;
+  }
+
+  /** POST /v3/users/{id}/application_credentials (the caller's own user, project from its token). */
+  createAppCredential(t: Token, userId: string, body: unknown): AppCredential {
+    if (t.user.id !== userId) throw new ApiError(403, 'You are not authorized to perform the requested action.');
+    if (t.project === undefined) throw new ApiError(403, 'Application credentials need a project-scoped token.');
+    const b = isObject(body) ? body['application_credential'] : undefined;
+    if (!isObject(b) || typeof b['name'] !== 'string' || b['name'] === '') throw new ApiError(400, "'name' is a required property");
+    for (const ac of this.appCredentials.values()) {
+      if (ac.user.id === userId && ac.name === b['name']) throw new ApiError(409, `Conflict occurred attempting to store application_credential - Duplicate entry.`);
+    }
+    const ac: AppCredential = {
+      id: this.random.hex(32), name: b['name'], secret: typeof b['secret'] === 'string' ? b['secret'] : this.random.hex(43),
+      user: t.user, projectId: t.project.id, roles: [...t.roles],
+    };
+    this.appCredentials.set(ac.id, ac);
+    return ac;
   }
 
   validate(id: string | undefined): Token | undefined {
@@ -121,7 +172,7 @@ const iso = (d: Date): string => d.toISOString().replace('Z', '000Z');
 export function tokenBody(sim: Sim, t: Token): Record<string, unknown> {
   const dom = sim.identity.domain;
   const body: Record<string, unknown> = {
-    methods: ['password'],
+    methods: t.methods ?? ['password'],
     user: { id: t.user.id, name: t.user.name, domain: dom, password_expires_at: null },
     audit_ids: [t.auditId],
     expires_at: iso(t.expiresAt),
@@ -195,6 +246,21 @@ export function keystoneRouter(sim: Sim): Router {
     .add('DELETE', '/v3/auth/tokens', (req) => {
       id.tokens.delete(subject(req).id);
       return { status: 204 };
+    })
+    .add('POST', '/v3/users/{id}/application_credentials', (req) => {
+      const ac = id.createAppCredential(req.token as Token, req.params['id'] ?? '', req.json());
+      sim.changed();
+      const project = id.projects.get(ac.projectId);
+      return {
+        status: 201,
+        body: {
+          application_credential: {
+            id: ac.id, name: ac.name, secret: ac.secret, project_id: ac.projectId, user_id: ac.user.id, unrestricted: false,
+            expires_at: null, description: null, roles: ac.roles.map((r) => ({ id: id.roleId(r), name: r, domain_id: null })),
+            links: { self: `${sim.urls.keystone}/v3/users/${ac.user.id}/application_credentials/${ac.id}` }, project_name: project?.name,
+          },
+        },
+      };
     })
     .add('GET', '/v3/projects', (req) => {
       const name = req.query.get('name');

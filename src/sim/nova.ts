@@ -10,7 +10,7 @@ const FAULT_NAMES: Record<number, string> = {
   400: 'badRequest', 401: 'unauthorized', 403: 'forbidden', 404: 'itemNotFound', 405: 'badMethod', 409: 'conflictingRequest',
   413: 'overLimit', 415: 'badMediaType', 429: 'overLimit', 501: 'notImplemented', 503: 'serviceUnavailable',
 };
-const MAX_MICROVERSION = [2, 90] as const;
+const MAX_MICROVERSION = [2, 93] as const; // as the Debian nova-api the team tests against
 
 export function novaErrorReply(err: ApiError): Reply {
   if (err.status === 401) return { status: 401, headers: err.headers, body: { error: { code: 401, title: 'Unauthorized', message: err.message } } };
@@ -28,7 +28,7 @@ function microversion(req: Request): [number, number] {
   if (v === undefined) return [2, 1];
   if (v === 'latest') return [MAX_MICROVERSION[0], MAX_MICROVERSION[1]];
   const m = /^(\d+)\.(\d+)$/.exec(v);
-  if (m === null) throw new ApiError(400, `Invalid format for API version: ${v}`, 'badRequest');
+  if (m === null) throw new ApiError(400, `API Version String ${v} is of invalid format. Must be of format MajorNum.MinorNum.`, 'badRequest');
   const ver: [number, number] = [Number(m[1]), Number(m[2])];
   if (ver[0] !== 2 || ver[1] < 1 || ver[1] > MAX_MICROVERSION[1]) {
     throw new ApiError(406, `Version ${v} is not supported by the API. Minimum is 2.1 and maximum is ${MAX_MICROVERSION.join('.')}.`, 'notAcceptable');
@@ -134,8 +134,8 @@ export function novaRouter(sim: Sim): Router {
     }
     const limitStr = q.get('limit');
     if (limitStr !== null) {
-      const limit = Number(limitStr);
-      if (!Number.isInteger(limit) || limit < 0) throw new ApiError(400, `Invalid input for query parameters limit. Value: ${limitStr}.`, 'badRequest');
+      const limit = Number(limitStr || '0');
+      if (!/^[0-9]*$/.test(limitStr)) throw new ApiError(400, `Invalid input for query parameters limit. Value: ${limitStr}. '${limitStr}' does not match '^[0-9]*$'`, 'badRequest');
       list = list.slice(0, limit);
     }
     return list;
@@ -158,6 +158,25 @@ export function novaRouter(sim: Sim): Router {
   });
 
   const r = new Router();
+  // Nova puts the microversion headers on errors too: wrap every handler.
+  const add = r.add.bind(r);
+  r.add = (method, template, handler) =>
+    add(method, template, async (req) => {
+      try {
+        return await handler(req);
+      } catch (e) {
+        if (e instanceof ApiError) {
+          let v: [number, number] | undefined;
+          try {
+            v = microversion(req);
+          } catch {
+            v = undefined;
+          }
+          if (v !== undefined) Object.assign(e.headers, versionHeaders(v));
+        }
+        throw e;
+      }
+    });
   r.add('GET', '/', (req) => {
     const doc = { id: 'v2.1', status: 'CURRENT', version: MAX_MICROVERSION.join('.'), min_version: '2.1', updated: '2013-07-23T11:33:21Z', links: [{ rel: 'self', href: `${base()}/` }] };
     return req.route === '/' ? { status: 200, body: { versions: [doc] } } : { status: 200, body: { version: doc } };
@@ -181,6 +200,9 @@ export function novaRouter(sim: Sim): Router {
     if (extra.length > 0) throw new ApiError(400, `Additional properties are not allowed (${extra.map((k) => `'${k}'`).join(', ')} ${extra.length > 1 ? 'were' : 'was'} unexpected)`, 'badRequest');
     if (typeof s['name'] !== 'string' || s['name'].trim() === '' || s['name'].length > 255) throw schemaError('name', "'name' is a required non-empty string of at most 255 characters");
     if (typeof s['imageRef'] !== 'string') throw schemaError('imageRef', "'imageRef' is a required property");
+    if (!/^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/.test(s['imageRef']) && !/^https?:\/\//.test(s['imageRef'])) {
+      throw schemaError('imageRef', `Value: ${s['imageRef']}. '${s['imageRef']}' is not valid under any of the given schemas`);
+    }
     if (typeof s['flavorRef'] !== 'string' && typeof s['flavorRef'] !== 'number') throw schemaError('flavorRef', "'flavorRef' is a required property");
     const imageRef = s['imageRef'].split('/').pop() as string;
     const flavorRef = String(s['flavorRef']).split('/').pop() as string;

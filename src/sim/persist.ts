@@ -14,7 +14,8 @@ interface Dump {
   objects: VncObject[];
   relaxed: string[];
   servers: Server[];
-  tokens: Array<{ id: string; user: string; project?: string; roles: string[]; issuedAt: string; expiresAt: string; auditId: string }>;
+  tokens: Array<{ id: string; user: string; project?: string; roles: string[]; issuedAt: string; expiresAt: string; auditId: string; methods?: string[] }>;
+  appCredentials?: Array<{ id: string; name: string; secret: string; user: string; projectId: string; roles: string[] }>;
 }
 
 export class Persistence {
@@ -42,7 +43,9 @@ export class Persistence {
       tokens: [...sim.identity.tokens.values()].map((t: Token) => ({
         id: t.id, user: t.user.name, ...(t.project === undefined ? {} : { project: t.project.id }), roles: t.roles,
         issuedAt: t.issuedAt.toISOString(), expiresAt: t.expiresAt.toISOString(), auditId: t.auditId,
+        ...(t.methods === undefined ? {} : { methods: t.methods }),
       })),
+      appCredentials: [...sim.identity.appCredentials.values()].map((a) => ({ id: a.id, name: a.name, secret: a.secret, user: a.user.name, projectId: a.projectId, roles: a.roles })),
     };
     const tmp = `${this.path}.tmp`;
     writeFileSync(tmp, JSON.stringify(dump));
@@ -50,7 +53,7 @@ export class Persistence {
   }
 
   /** Loads the VNC objects and servers (identity is re-seeded from the topology); undefined if no file. */
-  load(sim: Sim): { tokens: SavedToken[] } | undefined {
+  load(sim: Sim): { tokens: SavedToken[]; appCredentials: NonNullable<Dump['appCredentials']> } | undefined {
     let text: string;
     try {
       text = readFileSync(this.path, 'utf8');
@@ -86,15 +89,21 @@ export class Persistence {
       if (a !== undefined && b !== undefined && store.get(a) !== undefined && store.get(b) !== undefined) store.relax(a, b);
     }
     for (const s of dump.servers) sim.compute.servers.set(s.id, s);
-    return { tokens: dump.tokens };
+    return { tokens: dump.tokens, appCredentials: dump.appCredentials ?? [] };
   }
 
-  restoreTokens(sim: Sim, tokens: SavedToken[]): void {
+  restoreIdentity(sim: Sim, saved: { tokens: SavedToken[]; appCredentials: NonNullable<Dump['appCredentials']> }): void {
     const users = [...sim.identity.users.values()];
+    for (const a of saved.appCredentials) {
+      const user = users.find((u) => u.name === a.user);
+      if (user !== undefined) sim.identity.appCredentials.set(a.id, { id: a.id, name: a.name, secret: a.secret, user, projectId: a.projectId, roles: a.roles });
+    }
+    const tokens = saved.tokens;
     for (const t of tokens) {
       const user = users.find((u) => u.name === t.user);
       if (user === undefined) continue;
       const token: Token = { id: t.id, user, roles: t.roles, issuedAt: new Date(t.issuedAt), expiresAt: new Date(t.expiresAt), auditId: t.auditId };
+      if (t.methods !== undefined) token.methods = t.methods;
       const project = t.project === undefined ? undefined : sim.identity.projects.get(t.project);
       if (project !== undefined) token.project = project;
       sim.identity.tokens.set(t.id, token);

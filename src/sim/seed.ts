@@ -18,7 +18,13 @@ export function seedTopology(sim: Sim, t: Topology, opts: { identityOnly?: boole
     const roles = new Map<string, string[]>();
     for (const [proj, names] of Object.entries(u.roles)) roles.set(projectIds.get(proj) as string, names);
     const id = random.hex(32);
-    identity.users.set(id, { id, name: u.name, password: u.password, domainId: identity.domain.id, roles });
+    const user = { id, name: u.name, password: u.password, domainId: identity.domain.id, roles };
+    identity.users.set(id, user);
+    for (const ac of u.applicationCredentials ?? []) {
+      const projectId = projectIds.get(ac.project) as string;
+      const acId = ac.id ?? random.hex(32);
+      identity.appCredentials.set(acId, { id: acId, name: ac.name, secret: ac.secret, user, projectId, roles: roles.get(projectId) ?? [] });
+    }
   }
   sim.images = t.images.map((im) => ({ id: im.id ?? random.uuid(), name: im.name }));
   sim.flavors = t.flavors.map((f) => ({ ...f }));

@@ -12,7 +12,10 @@ export interface Topology {
   aaaMode: 'no-auth' | 'cloud-admin' | 'rbac';
   /** synced: false = known to Keystone only, created in VNC on first lookup (vnc_openstack). */
   projects: Array<{ name: string; id?: string; synced?: boolean }>;
-  users: Array<{ name: string; password: string; roles: Record<string, string[]> }>;
+  users: Array<{
+    name: string; password: string; roles: Record<string, string[]>;
+    applicationCredentials?: Array<{ name: string; id?: string; secret: string; project: string }>;
+  }>;
   networks: Array<{
     name: string; id?: string; project: string; shared: boolean; external: boolean; floatingIpPool?: string;
     subnets: Array<{ cidr: string; id?: string; gateway?: string }>;
@@ -89,7 +92,23 @@ export function validateTopology(doc: unknown, file: string): Topology {
       if (!Array.isArray(names) || !names.every((x) => typeof x === 'string')) fail(`users[${i}].roles.${proj}`, 'must be a list of role names');
       r[proj] = names as string[];
     }
-    t.users.push({ name: str(o['name'], `users[${i}].name`), password: str(o['password'], `users[${i}].password`), roles: r });
+    const user: Topology['users'][number] = { name: str(o['name'], `users[${i}].name`), password: str(o['password'], `users[${i}].password`), roles: r };
+    const acs = o['applicationCredentials'];
+    if (acs !== undefined) {
+      if (!Array.isArray(acs)) fail(`users[${i}].applicationCredentials`, 'must be a list');
+      user.applicationCredentials = (acs as unknown[]).map((a, j) => {
+        const w = `users[${i}].applicationCredentials[${j}]`;
+        const ao = obj(a, w);
+        const project = str(ao['project'], `${w}.project`);
+        if (r[project] === undefined || r[project].length === 0) fail(`${w}.project`, `user ${user.name} has no role in project ${project}`);
+        const id = ao['id'] === undefined ? undefined : str(ao['id'], `${w}.id`);
+        if (id !== undefined && !/^[0-9a-f]{32}$/.test(id)) fail(`${w}.id`, 'must be 32 lower-case hex digits');
+        const out: { name: string; id?: string; secret: string; project: string } = { name: str(ao['name'], `${w}.name`), secret: str(ao['secret'], `${w}.secret`), project };
+        if (id !== undefined) out.id = id;
+        return out;
+      });
+    }
+    t.users.push(user);
   });
   list('networks').forEach((n, i) => {
     const w = `networks[${i}]`;

@@ -155,6 +155,15 @@ test('§6 error envelopes: 400 badRequest, 404 itemNotFound, 401 from keystonemi
   assert.equal(get(anon.json, 'error', 'code'), 401);
   const version = await call('GET', `${nova}/servers`, undefined, { 'OpenStack-API-Version': 'compute 2.x' });
   assert.equal(version.status, 400);
+  assert.equal(get(version.json, 'badRequest', 'message'), 'API Version String 2.x is of invalid format. Must be of format MajorNum.MinorNum.');
+  const tooNew = await call('GET', `${nova}/servers`, undefined, { 'OpenStack-API-Version': 'compute 2.200' });
+  assert.equal(tooNew.status, 406);
+  const versioned404 = await call('GET', `${nova}/servers/11111111-2222-4333-8444-555555555555`, undefined, { 'OpenStack-API-Version': 'compute 2.52' });
+  assert.equal(versioned404.headers.get('openstack-api-version'), 'compute 2.52', 'errors carry the microversion too');
+  const badImage = await boot({ imageRef: 'x' });
+  assert.match(String(get(badImage.json, 'badRequest', 'message')), /^Invalid input for field\/attribute imageRef\. Value: x\./);
+  const badLimit = await call('GET', `${nova}/servers?limit=abc`);
+  assert.equal(badLimit.status, 400);
   const legacy = await call('GET', `${nova}/servers`, undefined, { 'X-OpenStack-Nova-API-Version': '2.10' });
   assert.equal(legacy.headers.get('x-openstack-nova-api-version'), '2.10');
 });
