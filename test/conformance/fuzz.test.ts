@@ -122,3 +122,25 @@ test('fuzz: random and malformed bodies never crash the simulator nor change sta
   assert.equal((await http('GET', `${s.urls.contrail}/`)).status, 200, 'still serving');
   assert.equal((await http('GET', `${s.urls.neutron}/v2.0/networks`, { token })).status, 200);
 });
+
+test('fuzz: random query strings on list and read routes never produce a 500', async () => {
+  const r = new Random(SEED + 1);
+  const s = await sim();
+  const l = await login(s.urls.keystone, 'admin', 'admin-secret', 'demo');
+  const nova = endpoint(l.catalog, 'compute');
+  const keys = ['detail', 'count', 'fields', 'filters', 'parent_id', 'parent_fq_name_str', 'parent_type', 'back_ref_id', 'obj_uuids', 'fq_names',
+    'page_limit', 'page_marker', 'exclude_hrefs', 'exclude_back_refs', 'limit', 'marker', 'fixed_ips', 'device_id', 'network_id', 'name', 'status',
+    'tags', 'tags-any', 'not-tags', 'all_tenants', 'page_reverse', 'sort_key', 'network', 'api', 'type'];
+  const values = ['', 'true', 'True', '0', '-1', '99999999999', 'abc', 'a==b', 'x==[1', 'ip_address=1.2.3.4', 'ip_address', '(', '[', '.*', VIP_NET, 'default-domain:demo', 'project', '%00', '1,2,3'];
+  const bases = [`${s.urls.contrail}/virtual-networks`, `${s.urls.contrail}/instance-ips`, `${s.urls.contrail}/virtual-network/${VIP_NET}`,
+    `${s.urls.neutron}/v2.0/ports`, `${s.urls.neutron}/v2.0/networks`, `${s.urls.neutron}/v2.0/subnets`, `${s.urls.neutron}/v2.0/floatingips`,
+    `${nova}/servers`, `${nova}/servers/detail`, `${s.urls.control}/sim/routes`, `${s.urls.control}/sim/objects`];
+  for (let i = 0; i < 300; i++) {
+    const q = new URLSearchParams();
+    const n = 1 + Math.floor(r.float() * 3);
+    for (let j = 0; j < n; j++) q.append(keys[Math.floor(r.float() * keys.length)] as string, values[Math.floor(r.float() * values.length)] as string);
+    const url = `${bases[i % bases.length] as string}?${q.toString()}`;
+    const res = await http('GET', url, { token: l.token });
+    assert.ok(res.status < 500, `GET ${url} → ${res.status} ${res.text.slice(0, 300)}`);
+  }
+});
