@@ -2,12 +2,11 @@
 // looks things up by), the cloud connections, an event recorder, and the list of installers —
 // one per controller — that register their controllers on the manager. Adding a controller is
 // adding one line to `installers`.
-import { hostname } from 'node:os';
 import type { Registry } from 'prom-client';
 import type winston from 'winston';
 import { kinds, type Cloud, type KindName, type Pool, type ServiceEngine, type ServiceEngineGroup, type VirtualService } from '../api/index.js';
 import {
-  Controller, EventRecorder, Manager, silentLogger, startHealthServer, type ControllerOptions, type ManagerOptions,
+  Controller, Manager, type EventRecorder, silentLogger, startHealthServer, type ControllerOptions, type ManagerOptions,
   type HealthServer, type Informer, type KubeClient, type KubeObject, type ObjectMeta, type ResourceType,
 } from '../runtime/index.js';
 import { CloudConnections } from './cloud/connections.js';
@@ -180,10 +179,7 @@ export function buildOperator(config: OperatorConfig, o: OperatorOptions): Opera
   }, config.controllers === undefined ? undefined : new Set(config.controllers));
   const informers = makeInformers(manager, config);
   const connections = new CloudConnections();
-  const events = new EventRecorder({
-    client: o.client, reportingController: 'lb.contrail-operator.io/contrail-lb-operator',
-    reportingInstance: `${hostname()}-${process.pid}`.slice(0, 128), logger,
-  });
+  const events = manager.recorder('lb.contrail-operator.io/contrail-lb-operator');
   const context: OperatorContext = {
     config, clusterID: o.clusterID, manager, client: o.client, informers, connections, events, logger,
     watches: (namespace) => config.namespaces.length === 0 || (namespace !== undefined && config.namespaces.includes(namespace)),

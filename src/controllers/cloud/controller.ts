@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { setStatusCondition, type CloudStatus, type Condition } from '../../api/index.js';
 import { openCloud, openCloudView, type Cloud as CloudClients } from '../../cloud/index.js';
-import { isNotFound, objectKey, updateStatus, type ObjectRef, type ReconcileContext, type ReconcileResult } from '../../runtime/index.js';
+import { isNotFound, isStatus, objectKey, updateStatus, type ObjectRef, type ReconcileContext, type ReconcileResult } from '../../runtime/index.js';
 import type { CloudObj, OperatorContext, Secret } from '../operator.js';
 import { INDEX, resourceOf } from '../operator.js';
 import { checkCloud, credentialsFrom, decodeSecretData, type CheckResult } from './check.js';
@@ -39,13 +39,14 @@ function secretRefOf(c: CloudObj): ObjectRef {
   return { namespace: r.namespace, name: r.name };
 }
 
-async function readSecret(ctx: OperatorContext, ref: ObjectRef, signal: AbortSignal): Promise<Secret | undefined> {
+async function readSecret(ctx: OperatorContext, ref: ObjectRef, signal: AbortSignal): Promise<Secret | 'forbidden' | undefined> {
   const cached = ctx.informers.secrets.store.get(objectKey(ref));
   if (cached !== undefined) return cached;
   try {
     return await ctx.client.get<Secret>(`/api/v1/namespaces/${encodeURIComponent(ref.namespace ?? '')}/secrets/${encodeURIComponent(ref.name)}`, { signal });
   } catch (e) {
     if (isNotFound(e)) return undefined;
+    if (isStatus(e, 403)) return 'forbidden';
     throw e;
   }
 }
@@ -62,6 +63,10 @@ async function reconcileCloud(ctx: OperatorContext, opened: Map<string, Opened>,
   // Desired: the spec and the credentials.
   const secret = await readSecret(ctx, secretRefOf(cloud), rc.signal);
   const secretRef = cloud.spec.keystone.credentialsSecretRef;
+  if (secret === 'forbidden') {
+    return notReady(ctx, opened, cloud, 'CredentialsSecretForbidden',
+      `the operator may not read Secret ${secretRef.namespace}/${secretRef.name}; keep credentials Secrets in namespace ${ctx.config.secretsNamespace} (--secrets-namespace)`, resyncMs);
+  }
   if (secret === undefined) {
     return notReady(ctx, opened, cloud, 'CredentialsSecretNotFound', `Secret ${secretRef.namespace}/${secretRef.name} not found`, resyncMs);
   }
