@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 16);
 const OPS = Number(process.env['BENCH_OPS'] ?? 5000);
@@ -60,7 +61,9 @@ function report(name: string, r: { wall: number; cpu: number; requests: number }
 
 async function main(): Promise<void> {
   const nodeFlags = (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
-  const child = spawn(process.execPath, ['--expose-gc', ...nodeFlags, '--import', 'tsx', 'src/cli.ts', 'sim', '--seed', '1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--expose-gc', ...nodeFlags, '--import', 'tsx', 'src/cli.ts', 'sim', '--seed', '1'], {
+    cwd: fileURLToPath(new URL('../../', import.meta.url)), stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
     const first = await new Promise<string>((resolve, reject) => {
       createInterface({ input: child.stdout }).once('line', resolve);

@@ -8,9 +8,11 @@ import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { http } from './support.js';
 
-const cli = (args: string[]) => spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'sim', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const cli = (args: string[]) => spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'sim', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
 
 test('sim prints {keystone,nova,neutron,contrail,control} first, serves, and stops on SIGTERM', async () => {
   const child = cli(['--seed', '7', '--boot-time-ms', '100']);
