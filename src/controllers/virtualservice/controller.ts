@@ -24,6 +24,7 @@ const CONVERGING_MS = 5_000;
 const RESOURCES_MS = 15_000;
 
 const key = (ns: string, name: string): string => `${ns}/${name}`;
+const NETWORK_KINDS = new Set<string>([KIND.virtualNetwork, KIND.network, KIND.subnet]);
 
 export function installVirtualServiceController(ctx: OperatorContext): void {
   const { informers: inf, connections } = ctx;
@@ -51,8 +52,10 @@ export function installVirtualServiceController(ctx: OperatorContext): void {
     ],
   });
   connections.onChange((cloud) => { for (const k of byIndex(INDEX.vsByCloud, cloud)) controller.enqueue(k); });
-  connections.onViewChange((_cloud, changes) => {
+  connections.onViewChange((cloud, changes) => {
     for (const c of changes) if (c.owner?.kind === 'VirtualService') controller.enqueue(key(c.owner.namespace, c.owner.name));
+    // A network or subnet appeared or changed: VIPs waiting for one may resolve now.
+    if (changes.some((c) => NETWORK_KINDS.has(c.kind))) for (const k of byIndex(INDEX.vsByCloud, cloud)) controller.enqueue(k);
   });
 }
 

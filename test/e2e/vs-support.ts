@@ -1,0 +1,96 @@
+// Helpers for the VirtualService e2e tests: the seed objects (DESIGN.md §1), status readers and
+// the vRouter's view of a VIP (`/sim/routes`).
+import type { KubeObject } from '../../src/runtime/index.js';
+import type { VirtualServiceStatus, PoolStatus } from '../../src/api/index.js';
+import type { Harness } from './harness.js';
+
+export const VIP_NET = '02b846e6-cd68-4c84-b7ab-3709946ed28b';
+export const VIP_SUBNET = 'a834986a-385e-4616-9d9c-6b91cfaa51e0';
+
+export type VS = KubeObject & { spec: Record<string, unknown>; status?: VirtualServiceStatus };
+export type PoolObject = KubeObject & { status?: PoolStatus };
+
+export interface SeedOptions {
+  vs?: string;
+  pool?: string;
+  group?: string;
+  minSEs?: number;
+  maxSEs?: number;
+  ecmp?: boolean;
+  vip?: Record<string, unknown>[];
+  groupSpec?: Record<string, unknown>;
+  vsSpec?: Record<string, unknown>;
+}
+
+export async function applyGroup(h: Harness, name = 'default', spec: Record<string, unknown> = {}): Promise<void> {
+  await h.apply('ServiceEngineGroup', { metadata: { name }, spec: { cloudRef: h.cloudName, minScaleoutPerVS: 1, maxScaleoutPerVS: 4, maxSEs: 10, bufferSEs: 0, ...spec } });
+}
+
+export async function applyPool(h: Harness, name = 'vs2-pool', servers: Record<string, unknown>[] = [{ ip: '20.0.0.3', port: 80 }]): Promise<void> {
+  await h.apply('Pool', { metadata: { name }, spec: { cloudRef: h.cloudName, servers, lbAlgorithm: 'LeastConnections' } });
+}
+
+export async function applyVS(h: Harness, o: SeedOptions = {}): Promise<void> {
+  await h.apply('VirtualService', {
+    metadata: { name: o.vs ?? 'vs2' },
+    spec: {
+      cloudRef: h.cloudName, poolRef: o.pool ?? 'vs2-pool', ...(o.group !== undefined ? { seGroupRef: o.group } : {}),
+      vip: o.vip ?? [{ vipID: '0', autoAllocateIP: true, subnetUUID: VIP_SUBNET }],
+      services: [{ port: 80 }],
+      scaleout: { ecmp: o.ecmp ?? true, minSEs: o.minSEs ?? 1, maxSEs: o.maxSEs ?? 4 },
+      ...o.vsSpec,
+    },
+  });
+}
+
+/** The seed scenario: the default group, Pool vs2-pool (20.0.0.3:80) and VirtualService vs2. */
+export async function applySeed(h: Harness, o: SeedOptions = {}): Promise<void> {
+  await applyGroup(h, o.group ?? 'default', o.groupSpec);
+  await applyPool(h, o.pool ?? 'vs2-pool');
+  await applyVS(h, o);
+}
+
+export async function vsStatus(h: Harness, name = 'vs2'): Promise<VirtualServiceStatus | undefined> {
+  return (await h.get<VS>('VirtualService', name))?.status;
+}
+
+export function condition(s: { conditions?: { type: string; status: string; reason: string; message: string }[] } | undefined, type: string) {
+  return s?.conditions?.find((c) => c.type === type);
+}
+
+/** Next hops (server names) the vRouter has for a VIP /32 in a network. */
+export async function nextHops(h: Harness, ip: string, network = VIP_NET): Promise<string[]> {
+  const r = await h.simControl<{ networks: { uuid: string; routes: { prefix: string; nexthops: { server_name: string }[] }[] }[] }>('GET', `/sim/routes?network=${network}`);
+  const route = r.networks.find((n) => n.uuid === network)?.routes.find((x) => x.prefix === `${ip}/32`);
+  return (route?.nexthops ?? []).map((n) => n.server_name).sort();
+}
+
+/** The Nova server name of each SE the status lists as programmed. */
+export async function programmedServers(h: Harness, s: VirtualServiceStatus | undefined): Promise<string[]> {
+  const names = (s?.serviceEngines ?? []).filter((x) => x.cloudProgrammingDone === true).map((x) => x.name ?? '');
+  const out: string[] = [];
+  for (const n of names) {
+    const se = await h.get<KubeObject & { status?: { serverUUID?: string } }>('ServiceEngine', n);
+    const servers = await h.simObjects({ api: 'nova', type: 'server' });
+    const server = servers.find((x) => x.uuid === se?.status?.serverUUID);
+    if (server?.name !== undefined) out.push(server.name);
+  }
+  return out.sort();
+}
+
+/** Waits until the VS is Ready with `n` programmed SEs and the vRouter agrees; returns the status. */
+export async function waitReadyWith(h: Harness, n: number, name = 'vs2', timeoutMs = 120_000): Promise<VirtualServiceStatus> {
+  return h.waitFor(async () => {
+    const s = await vsStatus(h, name);
+    const ip = s?.vip?.[0]?.ipAddress;
+    if (condition(s, 'Ready')?.status !== 'True' || ip === undefined) return undefined;
+    const programmed = (s?.serviceEngines ?? []).filter((x) => x.cloudProgrammingDone === true);
+    if (programmed.length !== n || s?.seSummary !== `${n}/${n}`) return undefined;
+    const hops = await nextHops(h, ip);
+    return hops.length === n ? s : undefined;
+  }, { what: `${name} Ready on ${n} SE(s) with ${n} ECMP next hops`, timeoutMs, intervalMs: 250 });
+}
+
+export async function eventReasons(h: Harness, name: string): Promise<string[]> {
+  return (await h.events()).filter((e) => e.regarding.name === name && e.regarding.kind === 'VirtualService').map((e) => e.reason);
+}
