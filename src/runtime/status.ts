@@ -29,7 +29,8 @@ export async function updateStatus<T extends KubeObject>(
 ): Promise<StatusResult<T>> {
   const path = objectPath(rt, ref);
   let current: T | undefined = u.current;
-  const maxConflicts = u.maxConflicts ?? 8;
+  // Generous: a burst of spec writes (kubectl apply loops, GitOps syncs) can outlast a few retries.
+  const maxConflicts = u.maxConflicts ?? 16;
   for (let attempt = 0; ; attempt++) {
     try {
       current ??= await client.get<T>(path, { signal: u.signal });
