@@ -58,22 +58,20 @@ export function condition(s: { conditions?: { type: string; status: string; reas
   return s?.conditions?.find((c) => c.type === type);
 }
 
-/** Next hops (server names) the vRouter has for a VIP /32 in a network. */
+/** Next hops (Nova server ids) the vRouter has for a VIP /32 in a network. */
 export async function nextHops(h: Harness, ip: string, network = VIP_NET): Promise<string[]> {
-  const r = await h.simControl<{ networks: { uuid: string; routes: { prefix: string; nexthops: { server_name: string }[] }[] }[] }>('GET', `/sim/routes?network=${network}`);
+  const r = await h.simControl<{ networks: { uuid: string; routes: { prefix: string; nexthops: { server_id: string }[] }[] }[] }>('GET', `/sim/routes?network=${network}`);
   const route = r.networks.find((n) => n.uuid === network)?.routes.find((x) => x.prefix === `${ip}/32`);
-  return (route?.nexthops ?? []).map((n) => n.server_name).sort();
+  return (route?.nexthops ?? []).map((n) => n.server_id).sort();
 }
 
-/** The Nova server name of each SE the status lists as programmed. */
-export async function programmedServers(h: Harness, s: VirtualServiceStatus | undefined): Promise<string[]> {
-  const names = (s?.serviceEngines ?? []).filter((x) => x.cloudProgrammingDone === true).map((x) => x.name ?? '');
+/** The Nova server ids of the SEs a status lists as programmed (cloudProgrammingDone). */
+export async function programmedServerIDs(h: Harness, s: VirtualServiceStatus | undefined): Promise<string[]> {
   const out: string[] = [];
-  for (const n of names) {
-    const se = await h.get<KubeObject & { status?: { serverUUID?: string } }>('ServiceEngine', n);
-    const servers = await h.simObjects({ api: 'nova', type: 'server' });
-    const server = servers.find((x) => x.uuid === se?.status?.serverUUID);
-    if (server?.name !== undefined) out.push(server.name);
+  for (const x of s?.serviceEngines ?? []) {
+    if (x.cloudProgrammingDone !== true || x.name === undefined) continue;
+    const se = await h.get<KubeObject & { status?: { serverUUID?: string } }>('ServiceEngine', x.name);
+    if (se?.status?.serverUUID !== undefined) out.push(se.status.serverUUID);
   }
   return out.sort();
 }
@@ -86,8 +84,10 @@ export async function waitReadyWith(h: Harness, n: number, name = 'vs2', timeout
     if (condition(s, 'Ready')?.status !== 'True' || ip === undefined) return undefined;
     const programmed = (s?.serviceEngines ?? []).filter((x) => x.cloudProgrammingDone === true);
     if (programmed.length !== n || s?.seSummary !== `${n}/${n}`) return undefined;
+    // The vRouter must forward the VIP to exactly the placed, healthy SEs.
     const hops = await nextHops(h, ip);
-    return hops.length === n ? s : undefined;
+    const placed = await programmedServerIDs(h, s);
+    return hops.length === n && JSON.stringify(hops) === JSON.stringify(placed) ? s : undefined;
   }, { what: `${name} Ready on ${n} SE(s) with ${n} ECMP next hops`, timeoutMs, intervalMs: 250 });
 }
 
