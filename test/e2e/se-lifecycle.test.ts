@@ -118,3 +118,22 @@ test('a server that goes ERROR after ACTIVE: the SE is not Ready within one obse
   await h.remove('ServiceEngineGroup', 'failover');
   await h.waitFor(async () => (await h.ourObjects()).length === 0, { what: 'failover cleaned up', timeoutMs: 60_000 });
 });
+
+test('scale-in: lowering bufferSEs retires an idle SE once seDeprovisionDelaySeconds has passed, and not before', async () => {
+  await h.apply('ServiceEngineGroup', group('scalein', { bufferSEs: 2, seDeprovisionDelaySeconds: 6 }));
+  const ready = await waitReady('scalein', 2);
+  // The delay counts from when the operator first saw the SE idle: its creation, here.
+  const created = Math.min(...ready.map((s) => Date.parse(String(s.metadata['creationTimestamp']))));
+  await h.apply('ServiceEngineGroup', group('scalein', { bufferSEs: 1, seDeprovisionDelaySeconds: 6 }));
+  await h.waitFor(async () => (await sesOf('scalein')).length === 1, { what: 'one SE retired', timeoutMs: 30_000, intervalMs: 50 });
+  const after = Date.now() - created;
+  assert.ok(after >= 6_000 - 1_000, `retired ${after} ms after creation (delay 6 s; creationTimestamp has 1 s resolution)`);
+  assert.equal((await readySEs('scalein')).length, 1, 'the remaining SE stays Ready');
+  await h.waitFor(async () => (await h.ourObjects()).filter((o) => o.type === 'server').length === 1, { what: "the retired SE's server deleted", timeoutMs: 30_000 });
+  await h.waitFor(async () => {
+    const cur = await h.get<KubeObject & { status?: { seCount?: number; idleSECount?: number } }>('ServiceEngineGroup', 'scalein');
+    return cur?.status?.seCount === 1 && cur.status.idleSECount === 1;
+  }, { what: 'group counts after scale-in' });
+  await h.remove('ServiceEngineGroup', 'scalein');
+  await h.waitFor(async () => (await h.ourObjects()).length === 0, { what: 'scalein cleaned up', timeoutMs: 60_000 });
+});

@@ -79,9 +79,8 @@ async function reconcileCloud(ctx: OperatorContext, opened: Map<string, Opened>,
   // Open (or reopen on change), then check.
   let current = opened.get(ref.name);
   if (current !== undefined && current.fingerprint !== fingerprint) {
+    // The old connection keeps serving until the new one checks out (no gap on a rotation).
     rc.log.info('cloud spec or credentials changed; reconnecting');
-    opened.delete(ref.name);
-    ctx.connections.remove(ref.name);
     current = undefined;
   }
   const clients: CloudClients = current?.conn.cloud ?? openCloud({
@@ -103,7 +102,8 @@ async function reconcileCloud(ctx: OperatorContext, opened: Map<string, Opened>,
 
   if (result.failure !== undefined) {
     if (current === undefined) clients.close();
-    else { opened.delete(ref.name); ctx.connections.remove(ref.name); }
+    opened.delete(ref.name);
+    ctx.connections.remove(ref.name);
     rc.log.warn('cloud not ready', { reason: result.failure.reason, error: result.failure.message });
     await writeStatus(ctx, cloud, result);
     return { requeueAfterMs: result.failure.transient ? FAILING_RECHECK_MS : Math.max(resyncMs, FAILING_RECHECK_MS) };

@@ -112,8 +112,10 @@ async function reconcileSE(ctx: OperatorContext, failures: Map<string, BootFailu
   // Desired: the cloud connection and the project this namespace may use.
   const conn = ctx.connections.get(se.spec.cloudRef);
   if (conn === undefined || !conn.ready || conn.resolved === undefined) {
+    // The SE is unobservable, not known broken: a Ready SE keeps its status (and its place in
+    // ECMP sets) rather than flapping on a credentials rotation or a Keystone hiccup.
     report.blocked = { reason: 'CloudNotReady', message: `Cloud ${se.spec.cloudRef} is not Ready` };
-    await write();
+    if (!isTrue(se.status?.conditions, 'Ready')) await write();
     return { requeueAfterMs: 10_000 };
   }
   const project = conn.projectFor(ref.namespace ?? '') ?? (deleting ? conn.cloud.adminProject : undefined);
