@@ -1,0 +1,66 @@
+// Failover and programming faults end to end: an SE whose server goes to ERROR leaves the VIP's
+// ECMP set at once, the VS stays OPER_UP (Degraded) on the survivor, a replacement is placed and
+// the primary moves to the oldest healthy SE; a fault injected on /ref-update turns a scale-out
+// into OPER_DOWN with an IPAttachFailure event, and clearing it recovers.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startHarness, type Harness } from './harness.js';
+import { applySeed, applyVS, condition, eventReasons, nextHops, vsStatus, waitReadyWith } from './vs-support.js';
+import type { KubeObject } from '../../src/runtime/index.js';
+
+let h: Harness;
+before(async () => {
+  // Slow boots keep the degraded window open long enough to observe.
+  h = await startHarness({ name: 'vs-failover', sim: { bootTimeMs: 4000 } });
+  h.startOperator();
+});
+after(async () => h?.stop());
+
+const serverOf = async (se: string): Promise<string> =>
+  (await h.get<KubeObject & { status?: { serverUUID?: string } }>('ServiceEngine', se))?.status?.serverUUID ?? '';
+
+test('SE server ERROR: out of the ECMP set, OPER_UP Degraded, replaced, primary moves', async () => {
+  await applySeed(h, { minSEs: 2 });
+  const s = await waitReadyWith(h, 2, 'vs2', 180_000);
+  const primary = s.serviceEngines?.find((x) => x.primary === true)?.name ?? '';
+  const other = s.serviceEngines?.find((x) => x.primary !== true)?.name ?? '';
+  const dead = await serverOf(primary);
+  const survivor = await serverOf(other);
+  const ip = s.vip?.[0]?.ipAddress ?? '';
+  await h.simControl('POST', `/sim/servers/${dead}/state`, { state: 'ERROR', message: 'host failed' });
+
+  const degraded = await h.waitFor(async () => {
+    const st = await vsStatus(h);
+    const programmed = (st?.serviceEngines ?? []).filter((x) => x.cloudProgrammingDone === true).map((x) => x.name);
+    return !programmed.includes(primary) && condition(st, 'Degraded')?.status === 'True' ? st : undefined;
+  }, { what: 'failed SE out of the set, Degraded', timeoutMs: 30_000, intervalMs: 100 });
+  assert.equal(degraded.operStatus?.state, 'OPER_UP', 'no flap to DOWN while one SE carries the VIP');
+  assert.equal(condition(degraded, 'Ready')?.status, 'True');
+  assert.equal(degraded.percentSEsUp, 50);
+  assert.equal(degraded.serviceEngines?.find((x) => x.primary === true)?.name, other, 'the primary moved to the oldest healthy SE');
+  assert.deepEqual(await nextHops(h, ip), [survivor]);
+
+  const healed = await waitReadyWith(h, 2, 'vs2', 180_000);
+  const names = (healed.serviceEngines ?? []).map((x) => x.name);
+  assert.equal(names.includes(primary), false, 'the failed SE is not placed again');
+  assert.equal(healed.serviceEngines?.find((x) => x.primary === true)?.name, other);
+  assert.equal((await nextHops(h, ip)).includes(dead), false);
+});
+
+test('fault on ref-update: OPER_DOWN + IPAttachFailure; recovery when cleared', async () => {
+  await h.simControl('POST', '/sim/faults', { api: 'contrail', method: 'POST', route: '/ref-update', status: 500, message: 'injected vrouter programming failure', probability: 1 });
+  try {
+    await applyVS(h, { minSEs: 3 });
+    const down = await h.waitFor(async () => {
+      const st = await vsStatus(h);
+      return st?.operStatus?.state === 'OPER_DOWN' ? st : undefined;
+    }, { what: 'OPER_DOWN', timeoutMs: 120_000, intervalMs: 200 });
+    assert.match((down.operStatus?.reason ?? []).join(' '), /injected vrouter programming failure/);
+    assert.equal(condition(down, 'Placed')?.reason, 'ProgrammingFailed');
+    await h.waitFor(async () => (await eventReasons(h, 'vs2')).includes('IPAttachFailure'), { what: 'IPAttachFailure event' });
+    await h.waitFor(async () => (await eventReasons(h, 'vs2')).includes('VSDown'), { what: 'VSDown event' });
+  } finally {
+    await h.simControl('DELETE', '/sim/faults');
+  }
+  await waitReadyWith(h, 3, 'vs2', 180_000);
+});
