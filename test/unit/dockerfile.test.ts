@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYAML, parseAllDocuments } from 'yaml';
 import { repoRoot } from '../support/cluster.js';
+import { parseRunConfig } from '../../src/controllers/config.js';
 import { dockerIgnored, lintDockerfile, parseCopy, parseDockerfile, stagesOf, type ImageRules } from './dockerfile-lint.js';
 
 const read = (p: string): string => readFileSync(join(repoRoot, p), 'utf8');
@@ -77,6 +78,51 @@ describe('Dockerfile', () => {
     const container = (parseYAML(read('deploy/base/deployment.yaml')) as { spec: { template: { spec: { containers: { args: string[]; command?: string[] }[] } } } }).spec.template.spec.containers[0];
     assert.equal(container?.command, undefined);
     assert.ok(container?.args.every((a) => a.startsWith('--')), container?.args.join(' '));
+  });
+});
+
+describe('the Deployment and the `run` command agree', () => {
+  type Container = { args: string[]; env: { name: string; value?: string }[]; ports: { name: string; containerPort: number }[];
+    readinessProbe: { httpGet: { port: string } }; livenessProbe: { httpGet: { port: string } }; resources: { limits: { memory: string } } };
+  const docs = (p: string): Record<string, unknown>[] => parseAllDocuments(read(p)).map((d) => d.toJS() as Record<string, unknown>);
+  const deployment = docs('deploy/base/deployment.yaml')[0] as { spec: { template: { spec: { containers: Container[]; terminationGracePeriodSeconds: number } } } };
+  const container = deployment.spec.template.spec.containers[0] as Container;
+
+  it("its args parse with run's flag parser: leader election on, probes and metrics reachable off-pod", () => {
+    const config = parseRunConfig(container.args, { POD_NAMESPACE: 'lb-system' });
+    assert.equal(config.leaderElection.enabled, true);
+    assert.equal(config.leaderElection.namespace, 'lb-system');
+    assert.equal(config.secretsNamespace, 'lb-system', 'credentials Secrets are read where the Role allows');
+    assert.equal(config.healthAddr?.host, '0.0.0.0');
+    assert.equal(config.metricsAddr?.host, '0.0.0.0');
+    const port = (name: string): number | undefined => container.ports.find((p) => p.name === name)?.containerPort;
+    assert.equal(port('health'), config.healthAddr?.port);
+    assert.equal(port('metrics'), config.metricsAddr?.port);
+    assert.equal(container.readinessProbe.httpGet.port, 'health');
+    assert.equal(container.livenessProbe.httpGet.port, 'health');
+    const service = docs('deploy/base/service.yaml')[0] as { spec: { ports: { targetPort: string }[] } };
+    assert.equal(service.spec.ports[0]?.targetPort, 'metrics');
+  });
+
+  it('the Role allows exactly the Lease the Deployment elects on', () => {
+    const config = parseRunConfig(container.args, { POD_NAMESPACE: 'lb-system' });
+    const role = docs('deploy/base/rbac.yaml').find((d) => d['kind'] === 'Role') as { rules: { resources: string[]; resourceNames?: string[]; verbs: string[] }[] };
+    const named = role.rules.find((r) => r.resources.includes('leases') && r.resourceNames !== undefined);
+    assert.deepEqual(named?.resourceNames, [config.leaderElection.name]);
+    assert.deepEqual(named?.verbs, ['get', 'update']);
+  });
+
+  it('the V8 heap ceiling fits under the memory limit, in the base and in production', () => {
+    const mib = (q: string): number => (q.endsWith('Gi') ? Number(q.slice(0, -2)) * 1024 : Number(q.replace(/Mi$/, '')));
+    const heap = (c: Container): number => Number(/--max-old-space-size=(\d+)/.exec(c.env.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '')?.[1]);
+    assert.ok(heap(container) < mib(container.resources.limits.memory) * 0.8, `heap ${heap(container)} MiB vs limit ${container.resources.limits.memory}`);
+    const prod = docs('deploy/overlays/production/deployment-patch.yaml')[0] as { spec: { template: { spec: { containers: Container[] } } } };
+    const p = prod.spec.template.spec.containers[0] as Container;
+    assert.ok(heap(p) < mib(p.resources.limits.memory) * 0.8, `production heap ${heap(p)} MiB vs limit ${p.resources.limits.memory}`);
+  });
+
+  it('the grace period covers the runtime\'s 30 s shutdown budget', () => {
+    assert.ok(deployment.spec.template.spec.terminationGracePeriodSeconds >= 40);
   });
 });
 
