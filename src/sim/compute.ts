@@ -35,6 +35,7 @@ export interface Server {
   novaPorts: string[];
   adminPass: string;
   hostId: string;
+  locked?: boolean;
   /** Set when the boot is doomed (network allocation failed): ERROR with this fault at boot end. */
   pendingFault?: string;
 }
@@ -189,6 +190,7 @@ export class Compute {
   delete(id: string): void {
     const s = this.servers.get(id);
     if (s === undefined) throw new ApiError(404, `Instance ${id} could not be found.`, 'itemNotFound');
+    if (s.locked === true) throw new ApiError(409, `Instance ${id} is locked`, 'conflictingRequest');
     this.remove(s);
     this.sim.changed();
   }

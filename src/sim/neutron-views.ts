@@ -17,7 +17,7 @@ function common(o: VncObject, projectUuid: string | undefined): Record<string, u
   const tenant = tenantIdOf(projectUuid);
   return {
     tenant_id: tenant, project_id: tenant, description: description(o), created_at: neutronTime(o.created),
-    updated_at: neutronTime(o.modified), revision_number: 0, tags: [],
+    updated_at: neutronTime(o.modified), revision_number: o.rev ?? 0, tags: [],
   };
 }
 

@@ -53,6 +53,17 @@ export function neutronRouter(sim: Sim): Router {
     return f;
   };
 
+  /** `If-Match: revision_number=N` on PUT/DELETE (neutron's revision_if_match extension). */
+  const checkRevision = (req: Request, o: VncObject): void => {
+    const h = req.headers['if-match'];
+    if (typeof h !== 'string') return;
+    const m = /revision_number=(\d+)/.exec(h);
+    if (m === null) throw bad(`Invalid If-Match header: ${h}`);
+    const current = o.rev ?? 0;
+    if (Number(m[1]) !== current) {
+      throw new ApiError(412, `Constrained to ${m[1] as string}, but current revision is ${current}`, 'RevisionNumberConstraintFailed');
+    }
+  };
   /** The resource's own NotFound (a missing pagination marker is reported as the resource). */
   const notFound = (collection: string, id: string): ApiError => {
     const m: Record<string, [string, string]> = {
@@ -146,6 +157,7 @@ export function neutronRouter(sim: Sim): Router {
   });
   r.add('PUT', '/v2.0/networks/{id}', (req) => {
     const vn = getNetwork(req, req.params['id'] ?? '');
+    checkRevision(req, vn);
     const b = resourceBody(req, 'network', NETWORK_ATTRS);
     const upd: JsonObject = {};
     if (b['name'] !== undefined) upd['display_name'] = optStr(b, 'name');
@@ -157,6 +169,7 @@ export function neutronRouter(sim: Sim): Router {
   });
   r.add('DELETE', '/v2.0/networks/{id}', (req) => {
     const vn = getNetwork(req, req.params['id'] ?? '');
+    checkRevision(req, vn);
     const inUse = store.referrers(vn.uuid, 'virtual-machine-interface');
     if (inUse.length > 0 || store.referrers(vn.uuid, 'instance-ip').length > 0) {
       const ids = inUse.length > 0 ? `, id for these ports is: ${inUse.map((p) => p.uuid).join(', ')}` : '';
@@ -289,6 +302,7 @@ export function neutronRouter(sim: Sim): Router {
   });
   r.add('PUT', '/v2.0/ports/{id}', (req) => {
     const vmi = getPort(req, req.params['id'] ?? '');
+    checkRevision(req, vmi);
     const b = resourceBody(req, 'port', PORT_ATTRS);
     if (b['network_id'] !== undefined && b['network_id'] !== vmi.refs['virtual_network_refs']?.[0]?.uuid) throw bad('Cannot update read-only attribute network_id');
     if (b['mac_address'] !== undefined && b['mac_address'] !== portView(sim, vmi)['mac_address']) throw bad('Cannot update read-only attribute mac_address');
@@ -329,6 +343,7 @@ export function neutronRouter(sim: Sim): Router {
   });
   r.add('DELETE', '/v2.0/ports/{id}', (req) => {
     const vmi = getPort(req, req.params['id'] ?? '');
+    checkRevision(req, vmi);
     try {
       deletePort(sim, vmi);
     } catch (e) {
@@ -386,6 +401,7 @@ export function neutronRouter(sim: Sim): Router {
   });
   r.add('PUT', '/v2.0/floatingips/{id}', (req) => {
     const fip = getFip(req, req.params['id'] ?? '');
+    checkRevision(req, fip);
     const b = resourceBody(req, 'floatingip', FIP_ATTRS);
     const upd: JsonObject = 'port_id' in b ? fipPortRefs(req, b['port_id'], b['fixed_ip_address']) : {};
     if (b['description'] !== undefined) upd['id_perms'] = { description: optStr(b, 'description'), enable: true };
@@ -394,6 +410,7 @@ export function neutronRouter(sim: Sim): Router {
   });
   r.add('DELETE', '/v2.0/floatingips/{id}', (req) => {
     const fip = getFip(req, req.params['id'] ?? '');
+    checkRevision(req, fip);
     store.delete('floating-ip', fip.uuid);
     return { status: 204 };
   });

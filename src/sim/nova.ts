@@ -93,7 +93,7 @@ export function novaRouter(sim: Sim): Router {
       'OS-EXT-STS:vm_state': VM_STATE[s.status], 'OS-EXT-STS:task_state': s.taskState, 'OS-EXT-STS:power_state': POWER_STATE[s.status],
       'OS-EXT-AZ:availability_zone': s.availabilityZone, config_drive: s.configDrive ? 'True' : '', key_name: s.keyName,
       security_groups: s.securityGroups.map((name) => ({ name })), 'OS-SRV-USG:launched_at': s.launchedAt,
-      'OS-SRV-USG:terminated_at': null, 'os-extended-volumes:volumes_attached': [], locked: false,
+      'OS-SRV-USG:terminated_at': null, 'os-extended-volumes:volumes_attached': [], locked: s.locked === true,
     };
     if (atLeast(v, 26)) view['tags'] = s.tags;
     if (s.fault !== undefined && s.status === 'ERROR') view['fault'] = s.fault;
@@ -280,6 +280,9 @@ export function novaRouter(sim: Sim): Router {
     } else if ('os-start' in b) {
       if (s.status !== 'SHUTOFF') throw new ApiError(409, `Cannot 'start' instance ${s.id} while it is in vm_state ${VM_STATE[s.status]}`, 'conflictingRequest');
       compute.setState(s.id, 'ACTIVE');
+    } else if ('lock' in b || 'unlock' in b) {
+      s.locked = 'lock' in b;
+      sim.changed();
     } else if ('reboot' in b) {
       if (s.status === 'BUILD') throw new ApiError(409, `Cannot 'reboot' instance ${s.id} while it is in vm_state building`, 'conflictingRequest');
       compute.setState(s.id, 'ACTIVE');

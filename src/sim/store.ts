@@ -29,6 +29,8 @@ export interface VncObject {
   /** Epoch ms (numbers, not ISO strings: 100k objects hold two timestamps each). */
   created: number;
   modified: number;
+  /** Updates since create (Neutron's revision_number). */
+  rev?: number;
   seq: number;
   owner: string;
 }
@@ -318,6 +320,11 @@ export class VncStore {
 
   // ---- update ---------------------------------------------------------------------------------
 
+  private touch(obj: VncObject): void {
+    obj.modified = Date.now();
+    obj.rev = (obj.rev ?? 0) + 1;
+  }
+
   update(type: string, uuid: string, body: unknown): VncObject {
     const obj = this.mustGet(type, uuid);
     if (body === null || body === undefined) return obj;
@@ -328,7 +335,7 @@ export class VncStore {
     this.hooks[type]?.preUpdate?.(obj, props, refs);
     for (const [k, v] of Object.entries(props)) obj.props[k] = v;
     for (const [field, list] of Object.entries(refs)) this.setRefs(obj, field, list);
-    obj.modified = Date.now();
+    this.touch(obj);
     this.onChange();
     return obj;
   }
@@ -355,7 +362,7 @@ export class VncStore {
       if (i < 0) return;
       list.splice(i, 1);
       this.setRefs(obj, field, list);
-      obj.modified = Date.now();
+      this.touch(obj);
       this.onChange();
       return;
     }
@@ -375,7 +382,7 @@ export class VncStore {
     this.hooks[type]?.preUpdate?.(obj, {}, { [field]: list });
     this.setRefs(obj, field, list);
     if (relax) this.relaxed.add(`${obj.uuid} ${target.uuid}`);
-    obj.modified = Date.now();
+    this.touch(obj);
     this.onChange();
   }
 

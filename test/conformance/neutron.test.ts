@@ -162,6 +162,21 @@ test('§5 paging: limit + marker with ports_links "next" walks the whole list on
   for (const id of made) await call('DELETE', `/v2.0/ports/${id}`);
 });
 
+test('§5 revision_number grows with updates; If-Match with a stale revision → 412', async () => {
+  const p = await port();
+  const id = String(p['id']);
+  const r0 = Number(p['revision_number']);
+  const upd = await call('PUT', `/v2.0/ports/${id}`, { port: { name: 'renamed' } });
+  const r1 = Number(get(upd.json, 'port', 'revision_number'));
+  assert.ok(r1 > r0, `${r1} > ${r0}`);
+  const stale = await http('PUT', `${neutron}/v2.0/ports/${id}`, { token, body: { port: { name: 'x' } }, headers: { 'If-Match': `revision_number=${r0}` } });
+  assert.equal(stale.status, 412);
+  assert.equal(neutronError(stale).type, 'RevisionNumberConstraintFailed');
+  const fresh = await http('PUT', `${neutron}/v2.0/ports/${id}`, { token, body: { port: { name: 'y' } }, headers: { 'If-Match': `revision_number=${r1}` } });
+  assert.equal(fresh.status, 200);
+  await call('DELETE', `/v2.0/ports/${id}`);
+});
+
 test('§5 DELETE → 204, then GET → 404', async () => {
   const p = await port();
   const del = await call('DELETE', `/v2.0/ports/${String(p['id'])}`);

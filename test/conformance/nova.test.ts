@@ -121,6 +121,17 @@ test('§7.3 delete → 204, then GET 404; Nova-created ports deleted, pre-create
   assert.deepEqual(get((await call('GET', `${neutron}/v2.0/ports?device_id=${id}`)).json, 'ports'), []);
 });
 
+test('§6 a locked server cannot be deleted (409) until unlocked', async () => {
+  const res = await boot({ name: 'locked' });
+  const id = String(get(res.json, 'server', 'id'));
+  assert.equal((await call('POST', `${nova}/servers/${id}/action`, { lock: null })).status, 202);
+  assert.equal((await status(id))['locked'], true);
+  const del = await call('DELETE', `${nova}/servers/${id}`);
+  assert.deepEqual(del.json, { conflictingRequest: { code: 409, message: `Instance ${id} is locked` } });
+  await call('POST', `${nova}/servers/${id}/action`, { unlock: null });
+  assert.equal((await call('DELETE', `${nova}/servers/${id}`)).status, 204);
+});
+
 test('§6 list: name is a regex, status filter, /servers/detail, no metadata filter', async () => {
   await boot({ name: 'bobb' });
   await boot({ name: 'alice' });
