@@ -83,6 +83,7 @@ export function demandOf(ctx: OperatorContext, se: SEObj): { networks: string[];
     const pool = ctx.informers.pools.store.get(`${ns}/${vs.spec.poolRef}`);
     for (const s of pool?.status?.servers ?? []) if (s.networkUUID !== undefined && s.networkUUID !== '') networks.add(s.networkUUID);
   }
+  vips.sort((a, b) => a.virtualService.localeCompare(b.virtualService) || a.vipID.localeCompare(b.vipID));
   return { networks: [...networks].sort(), vips, virtualServices: names.sort() };
 }
 
@@ -207,8 +208,14 @@ async function reconcileSE(ctx: OperatorContext, failures: Map<string, BootFailu
   // its change callback wakes this SE again.
   if (wrote) conn.view.invalidate(KIND.server);
   if (backoffMs !== undefined) return { requeueAfterMs: backoffMs };
+  if (plan.phase === 'Ready' && plan.waiting && plan.actions.length === 0 && !awaitingList) {
+    // Only waiting for a VirtualService to drop its reference to a vNIC: that shows up as a
+    // change of the vNIC on the view's own period (which wakes us); no need to poll the cloud.
+    return { requeueAfterMs: (conn.spec.resyncPeriodSeconds ?? 30) * 1000 };
+  }
   if (plan.waiting || plan.actions.length > 0 || awaitingList) {
-    // Something only observation will show done: have the view list again soon.
+    // Something only observation will show done (a boot, a delete, a fresh list before a
+    // removal): have the view list again soon.
     const server = seen.servers[0];
     if (server !== undefined) conn.view.invalidate(KIND.server, server.id);
     else conn.view.invalidate(KIND.server);
