@@ -1,0 +1,32 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { findCondition, type CloudStatus } from '../../api/index.js';
+import { summarizeCloud } from './controller.js';
+
+const cond = (st: CloudStatus, t: string): string => `${findCondition(st.conditions, t)?.status}/${findCondition(st.conditions, t)?.reason}`;
+
+test('a healthy check: Ready, Authenticated, EndpointsReachable, endpoints and resolved ids', () => {
+  const st: CloudStatus = {};
+  summarizeCloud(st, 4, {
+    endpoints: { keystone: 'k', nova: 'n', neutron: 'q', contrail: 'c' },
+    resolved: { managementNetworkUUID: 'net', imageUUID: 'img', flavorID: '2' },
+  });
+  assert.deepEqual([cond(st, 'Ready'), cond(st, 'Authenticated'), cond(st, 'EndpointsReachable')], ['True/Ready', 'True/Authenticated', 'True/Reachable']);
+  assert.deepEqual([st.managementNetworkUUID, st.imageUUID, st.flavorID, st.observedGeneration], ['net', 'img', '2', 4]);
+  assert.equal(st.endpoints?.contrail, 'c');
+});
+
+test('an authentication failure: not Authenticated, endpoints not checked, Ready False with the same reason and message', () => {
+  const st: CloudStatus = {};
+  summarizeCloud(st, 1, { endpoints: { keystone: 'k' }, failure: { stage: 'Authenticated', reason: 'InvalidCredentials', message: 'keystone authenticate: rejected', transient: false } });
+  assert.equal(cond(st, 'Authenticated'), 'False/InvalidCredentials');
+  assert.equal(cond(st, 'EndpointsReachable'), 'False/NotAuthenticated');
+  assert.equal(cond(st, 'Ready'), 'False/InvalidCredentials');
+  assert.equal(findCondition(st.conditions, 'Ready')?.message, 'keystone authenticate: rejected');
+});
+
+test('an unreachable endpoint after a good authentication', () => {
+  const st: CloudStatus = {};
+  summarizeCloud(st, 1, { endpoints: { keystone: 'k', nova: 'n' }, failure: { stage: 'EndpointsReachable', reason: 'EndpointUnreachable', message: 'connection refused', transient: true } });
+  assert.deepEqual([cond(st, 'Authenticated'), cond(st, 'EndpointsReachable'), cond(st, 'Ready')], ['True/Authenticated', 'False/EndpointUnreachable', 'False/EndpointUnreachable']);
+});
