@@ -3,7 +3,7 @@
 // bites, and the Dockerfile, .dockerignore, package.json and deploy/ are checked against each other.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYAML, parseAllDocuments } from 'yaml';
 import { repoRoot } from '../support/cluster.js';
@@ -123,6 +123,20 @@ describe('the Deployment and the `run` command agree', () => {
 
   it('the grace period covers the runtime\'s 30 s shutdown budget', () => {
     assert.ok(deployment.spec.template.spec.terminationGracePeriodSeconds >= 40);
+  });
+});
+
+describe('deploy/ kustomizations list every manifest', () => {
+  const resources = (p: string): string[] => (parseYAML(read(p)) as { resources: string[] }).resources;
+  it('crds/Kustomization names every CRD file (deploy/ takes the CRDs from there)', () => {
+    const files = readdirSync(join(repoRoot, 'crds')).filter((f) => /\.ya?ml$/.test(f)).sort();
+    assert.deepEqual([...resources('crds/Kustomization')].sort(), files);
+  });
+  it('deploy/base/kustomization.yaml names every manifest beside it, and the CRDs', () => {
+    const files = readdirSync(join(repoRoot, 'deploy/base')).filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml').sort();
+    const listed = resources('deploy/base/kustomization.yaml');
+    assert.deepEqual(listed.filter((r) => r.endsWith('.yaml')).sort(), files);
+    assert.ok(listed.includes('../../crds'));
   });
 });
 
