@@ -60,8 +60,9 @@ openstack-down:
 
 # Starts the real OpenStack (Keystone, Neutron, Nova + Placement, Glance, RabbitMQ; see
 # scripts/openstack-up.sh), runs the client suites (real OpenStack, then the simulator), then the
-# simulator's Keystone/Neutron/Nova conformance cases against the real servers, and stops them.
-test-openstack: deps
+# simulator's Keystone/Neutron/Nova conformance cases against the real servers, then the operator
+# end to end on them (plain-Neutron Cloud, test/e2e-openstack/op-*.test.ts), and stops them.
+test-openstack: deps envtest
 	trap 'scripts/openstack-down.sh' EXIT; scripts/openstack-up.sh >/dev/null; \
 	  $(NODE_TEST) --test-concurrency=1 'test/openstack/**/*.test.ts' 'test/cloud/**/*.test.ts'; \
 	  env_json="$${OSTEST_DIR:-$(CURDIR)/.local/openstack}/env.json"; \
@@ -69,7 +70,8 @@ test-openstack: deps
 	  LBOP_CONFORMANCE_USER="$$(jq -r .demo.username "$$env_json")" LBOP_CONFORMANCE_PASSWORD="$$(jq -r .demo.password "$$env_json")" \
 	  LBOP_CONFORMANCE_PROJECT="$$(jq -r .demo.project "$$env_json")" \
 	  $(NODE_TEST) --test-concurrency=1 test/conformance/keystone.test.ts test/conformance/neutron.test.ts \
-	    test/e2e-openstack/nova-conformance.test.ts
+	    test/e2e-openstack/nova-conformance.test.ts; \
+	  scripts/with-cluster.sh $(NODE_TEST) --test-concurrency=1 'test/e2e-openstack/op-*.test.ts'
 
 # --- operator end to end on kube-apiserver + simulator (owner: operator issues) ---
 test-e2e: deps envtest

@@ -1,0 +1,96 @@
+// The e2e tests' own view of the real OpenStack: plain admin REST calls (not the operator's
+// clients, so a bug there cannot hide itself), listing what carries a cluster's owner tags, and
+// fixtures an admin would set up (quotas, deleting a server behind the operator's back).
+import { ownerFromDescription, ownerFromMetadata, type Owner } from '../../src/cloud/owner.js';
+import type { OpenStackEnv } from './env.js';
+
+export interface Server { id: string; name: string; status: string; metadata: Record<string, string>; tenant_id: string; fault?: { message: string } }
+export interface Port {
+  id: string; name: string; network_id: string; device_id: string; device_owner: string; description: string; status: string;
+  fixed_ips: { subnet_id: string; ip_address: string }[]; allowed_address_pairs: { ip_address: string; mac_address: string }[];
+}
+export interface FloatingIP { id: string; floating_ip_address: string; port_id: string | null; fixed_ip_address: string | null; description: string }
+
+export interface Ours { servers: (Server & { owner: Owner })[]; ports: (Port & { owner: Owner })[]; fips: (FloatingIP & { owner: Owner })[] }
+
+export class RealCloud {
+  private token = '';
+  /** Requests made by the tests themselves (not the operator's). */
+  calls = 0;
+  constructor(readonly env: OpenStackEnv) {}
+
+  private async login(): Promise<string> {
+    const res = await fetch(`${this.env.keystoneURL}/v3/auth/tokens`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: this.env.admin.username, domain: { name: 'Default' }, password: this.env.admin.password } } }, scope: { project: { name: 'admin', domain: { name: 'Default' } } } } }),
+    });
+    if (res.status !== 201) throw new Error(`admin login: ${res.status}`);
+    this.token = res.headers.get('x-subject-token') ?? '';
+    return this.token;
+  }
+
+  async call<T>(method: string, url: string, body?: unknown): Promise<{ status: number; json: T }> {
+    for (let attempt = 0; ; attempt++) {
+      const token = this.token === '' ? await this.login() : this.token;
+      this.calls++;
+      const res = await fetch(url, {
+        method, headers: { 'x-auth-token': token, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      const text = await res.text();
+      if (res.status === 401 && attempt === 0) { this.token = ''; continue; }
+      return { status: res.status, json: (text === '' ? undefined : JSON.parse(text)) as T };
+    }
+  }
+
+  private get nova(): string { return this.env.novaURL ?? ''; }
+  private get neutron(): string { return `${this.env.neutronURL}/v2.0`; }
+
+  async server(id: string): Promise<Server | undefined> {
+    const r = await this.call<{ server: Server }>('GET', `${this.nova}/servers/${id}`);
+    return r.status === 404 ? undefined : r.json.server;
+  }
+  async port(id: string): Promise<Port | undefined> {
+    const r = await this.call<{ port: Port }>('GET', `${this.neutron}/ports/${id}`);
+    return r.status === 404 ? undefined : r.json.port;
+  }
+  async ports(query = ''): Promise<Port[]> {
+    return (await this.call<{ ports: Port[] }>('GET', `${this.neutron}/ports${query === '' ? '' : `?${query}`}`)).json.ports;
+  }
+
+  /** Every server, port and floating IP tagged with this cluster ID, in any project. */
+  async ours(clusterID: string): Promise<Ours> {
+    const [servers, ports, fips] = await Promise.all([
+      this.call<{ servers: Server[] }>('GET', `${this.nova}/servers/detail?all_tenants=1`),
+      this.call<{ ports: Port[] }>('GET', `${this.neutron}/ports`),
+      this.call<{ floatingips: FloatingIP[] }>('GET', `${this.neutron}/floatingips`),
+    ]);
+    const mine = <T,>(items: T[], owner: (x: T) => Owner | undefined): (T & { owner: Owner })[] =>
+      items.flatMap((x) => {
+        const o = owner(x);
+        return o !== undefined && o.clusterID === clusterID ? [{ ...x, owner: o }] : [];
+      });
+    return {
+      servers: mine(servers.json.servers, (s) => ownerFromMetadata(s.metadata)),
+      ports: mine(ports.json.ports, (p) => ownerFromDescription(p.description)),
+      fips: mine(fips.json.floatingips, (f) => ownerFromDescription(f.description)),
+    };
+  }
+
+  async deleteServer(id: string): Promise<void> {
+    const r = await this.call('DELETE', `${this.nova}/servers/${id}`);
+    if (r.status !== 204 && r.status !== 404) throw new Error(`delete server ${id}: ${r.status}`);
+  }
+
+  /** Nova's instances quota of a project (-1 = unlimited). */
+  async setInstanceQuota(projectID: string, instances: number): Promise<void> {
+    const r = await this.call('PUT', `${this.nova}/os-quota-sets/${projectID}`, { quota_set: { instances } });
+    if (r.status !== 200) throw new Error(`nova quota: ${r.status} ${JSON.stringify(r.json)}`);
+  }
+
+  /** Neutron's port quota of a project (-1 = unlimited). */
+  async setPortQuota(projectID: string, port: number): Promise<void> {
+    const r = await this.call('PUT', `${this.neutron}/quotas/${projectID}`, { quota: { port } });
+    if (r.status !== 200) throw new Error(`neutron quota: ${r.status} ${JSON.stringify(r.json)}`);
+  }
+}
