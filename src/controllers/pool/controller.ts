@@ -8,6 +8,7 @@ import { KIND } from '../../cloud/viewsources.js';
 import { INDEX, resourceOf, type OperatorContext, type PoolObj } from '../operator.js';
 import { networksFromView } from './networks.js';
 import { resolvedCondition, resolveServers, statusServers } from './resolve.js';
+import { tenantOf } from './tenant.js';
 
 const RT = resourceOf('Pool');
 const WAIT_MS = 2_000;
@@ -51,7 +52,7 @@ async function reconcile(ctx: OperatorContext, ref: ObjectRef): Promise<Reconcil
     await unresolved('WaitingForCloud', `waiting for Cloud ${pool.spec.cloudRef}`);
     return { requeueAfterMs: WAIT_MS };
   }
-  const project = conn.projectFor(pool.metadata.namespace ?? '');
+  const project = await tenantOf(conn, pool.metadata.namespace ?? '');
   if (project === undefined) {
     await unresolved('Forbidden', `namespace ${pool.metadata.namespace ?? ''} is not a tenant of Cloud ${conn.name}`);
     return {};

@@ -10,6 +10,7 @@ import type { Owner } from '../../cloud/owner.js';
 import type { CloudConnection } from '../cloud/connections.js';
 import { DEFAULT_GROUP, INDEX, resourceOf, type GroupObj, type OperatorContext, type SEObj, type VSObj } from '../operator.js';
 import { networksFromView } from '../pool/networks.js';
+import { tenantOf } from '../pool/tenant.js';
 import { dataVnics, observeContrail, observeNeutron, seFailed, seHealthy } from './observe.js';
 import { planPlacement, requestedSEs, type PlacementPolicy, type SECandidate } from './placement.js';
 import { program, teardown } from './program.js';
@@ -86,7 +87,7 @@ async function reconcile(ctx: OperatorContext, ref: ObjectRef, rc: ReconcileCont
     await report([], { waiting: `waiting for Cloud ${vs.spec.cloudRef}` });
     return { requeueAfterMs: WAIT_MS };
   }
-  const project = conn.projectFor(ns);
+  const project = await tenantOf(conn, ns);
   if (project === undefined) {
     await report([{ state: 'OPER_DOWN', condition: 'Placed', reason: 'Forbidden', message: `namespace ${ns} is not a tenant of Cloud ${conn.name}` }]);
     return {};
@@ -153,7 +154,9 @@ async function load(ctx: OperatorContext, vs: VSObj, conn: CloudConnection, proj
     const projectFq = await projectFqName(conn, project);
     return { vs, conn, owner, writer: new ContrailVipWriter(conn.cloud.contrail, conn.view, owner, projectFq), seen: observeContrail(conn.view, uid) };
   }
-  const writer = new NeutronVipWriter(conn.cloud.neutron(project), conn.cloud.neutron(conn.cloud.adminProject), conn.view, owner);
+  // Clients are keyed by the Cloud's own scope (name + domain, or id) of the tenant.
+  const scope = conn.projectFor(vs.metadata.namespace ?? '') ?? conn.cloud.adminProject;
+  const writer = new NeutronVipWriter(conn.cloud.neutron(scope), conn.cloud.neutron(conn.cloud.adminProject), conn.view, owner);
   return { vs, conn, owner, writer, seen: observeNeutron(conn.view, uid) };
 }
 
@@ -245,7 +248,7 @@ async function finalize(ctx: OperatorContext, vs: VSObj, conn: CloudConnection |
     }
     return { requeueAfterMs: WAIT_MS };
   }
-  const project = conn.projectFor(vs.metadata.namespace ?? '') ?? conn.cloud.adminProject;
+  const project = (await tenantOf(conn, vs.metadata.namespace ?? '')) ?? conn.cloud.adminProject;
   const l = await load(ctx, vs, conn, project);
   const plan = planVips(vs.metadata.uid ?? '', [], l.seen, vs.spec.scaleout?.ecmp === true);
   try {

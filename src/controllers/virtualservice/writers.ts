@@ -200,8 +200,8 @@ export class NeutronVipWriter implements VipWriter {
     if (addr === undefined || cur === undefined) return;
     const next = edit(cur.obj.allowed_address_pairs ?? [], addr);
     if (next === undefined) return;
-    // Only ip_address is sent: the MAC defaults to the port's own.
-    const port = await this.admin.updatePort(sePort, { allowed_address_pairs: next.map((p) => ({ ip_address: p.ip_address })) });
+    const pairs = next.map((p) => (p.mac_address !== undefined ? { ip_address: p.ip_address, mac_address: p.mac_address } : { ip_address: p.ip_address }));
+    const port = await this.admin.updatePort(sePort, { allowed_address_pairs: pairs });
     this.view.written(KIND.port, sePort, { ...cur.obj, allowed_address_pairs: port.allowed_address_pairs ?? next }, cur.owner);
   }
 
