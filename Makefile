@@ -82,8 +82,8 @@ test: deps
 	$(MAKE) --no-print-directory typecheck lint test-unit test-conformance test-integration test-openstack test-e2e
 	@echo "all test stages passed"
 
-demo: deps
-	@echo "make demo: the end-to-end demo arrives with the VirtualService issue; until then try 'make sim'."
+demo: deps envtest
+	node --import tsx src/cli.ts demo $(DEMO_ARGS)
 
 sim: deps
 	tsx src/cli.ts sim

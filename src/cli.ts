@@ -21,6 +21,10 @@ const subcommands: Record<string, Subcommand> = {
     summary: 'run the cloud simulator (Keystone, Nova, Neutron, Contrail VNC) on loopback',
     load: () => import('./cli/sim.js'),
   },
+  demo: {
+    summary: 'the seed scenario end to end: local apiserver, simulator, operator, vs2 scaled out with ECMP',
+    load: () => import('./cli/demo.js'),
+  },
 };
 
 function usage(): string {
