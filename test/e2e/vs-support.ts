@@ -79,8 +79,11 @@ export async function programmedServerIDs(h: Harness, s: VirtualServiceStatus | 
 /** Waits until the VS is Ready with `n` programmed SEs and the vRouter agrees; returns the status. */
 export async function waitReadyWith(h: Harness, n: number, name = 'vs2', timeoutMs = 120_000): Promise<VirtualServiceStatus> {
   return h.waitFor(async () => {
-    const s = await vsStatus(h, name);
+    const vs = await h.get<VS>('VirtualService', name);
+    const s = vs?.status;
     const ip = s?.vip?.[0]?.ipAddress;
+    // Computed from the current spec, not an earlier one.
+    if (s?.observedGeneration !== vs?.metadata.generation) return undefined;
     if (condition(s, 'Ready')?.status !== 'True' || ip === undefined) return undefined;
     const programmed = (s?.serviceEngines ?? []).filter((x) => x.cloudProgrammingDone === true);
     if (programmed.length !== n || s?.seSummary !== `${n}/${n}`) return undefined;
