@@ -45,17 +45,23 @@ export class ContrailVipWriter implements VipWriter {
     return vn;
   }
 
-  /** POST, or adopt the object holding the name; then record it as read with the view's fields. */
-  private async create<T extends VncObject>(type: string, body: Partial<VncObject> & { fq_name: string[] }): Promise<T> {
+  /**
+   * POST, or adopt the object holding the name; then record it in the view. Server-filled fields
+   * (an allocated address) come back only on a read, so `readBack` objects are read once; an
+   * adopted object is always read (it may differ from what we would have sent).
+   */
+  private async create<T extends VncObject>(type: string, body: Partial<VncObject> & { fq_name: string[] }, readBack: boolean): Promise<T> {
+    const sent = { ...body, annotations: stampAnnotations(this.owner) };
     let uuid: string;
+    let adopted = false;
     try {
-      uuid = (await this.vnc.create(type, { ...body, annotations: stampAnnotations(this.owner) })).uuid;
+      uuid = (await this.vnc.create(type, sent)).uuid;
     } catch (e) {
       if (!(e instanceof Conflict && e.conflict === 'AlreadyExists')) throw e;
       uuid = await this.vnc.fqNameToId(type, body.fq_name);
+      adopted = true;
     }
-    // Server-filled fields (the allocated address) come back only on a read.
-    const obj = await this.vnc.read<T>(type, uuid, { fields: VNC_FIELDS[type] ?? [] });
+    const obj = readBack || adopted ? await this.vnc.read<T>(type, uuid, { fields: VNC_FIELDS[type] ?? [] }) : ({ ...sent, uuid } as unknown as T);
     this.view.written(type, uuid, obj, this.owner);
     return obj;
   }
@@ -66,7 +72,7 @@ export class ContrailVipWriter implements VipWriter {
     const vmi = await this.create<VirtualMachineInterface>(KIND.vmi, {
       fq_name: [...this.projectFq, v.names.port], parent_type: 'project',
       virtual_network_refs: [{ to: vn.fq_name, uuid: vn.uuid }],
-    });
+    }, false);
     return { uuid: vmi.uuid, name: last(vmi.fq_name), networkUUID: vn.uuid };
   }
 
@@ -83,7 +89,7 @@ export class ContrailVipWriter implements VipWriter {
       ...(v.target.staticIP !== undefined ? { instance_ip_address: v.target.staticIP } : {}),
       virtual_network_refs: [{ to: vn.fq_name, uuid: vn.uuid }],
       virtual_machine_interface_refs: portRefs,
-    });
+    }, true);
     return {
       uuid: iip.uuid, name: last(iip.fq_name), address: iip.instance_ip_address,
       ...(iip.instance_ip_mode !== undefined ? { mode: iip.instance_ip_mode } : {}),
@@ -107,7 +113,7 @@ export class ContrailVipWriter implements VipWriter {
       floating_ip_fixed_ip_address: ip.address,
       ...(f.address !== undefined ? { floating_ip_address: f.address } : {}),
       project_refs: [{ to: this.projectFq }],
-    });
+    }, true);
     return { uuid: fip.uuid, name: last(fip.fq_name), address: fip.floating_ip_address, fixedAddress: fip.floating_ip_fixed_ip_address, vmiRefs: [] };
   }
 
