@@ -6,9 +6,10 @@
 //   const h = await startHarness({ name: 'se-basic' });   // namespace + Cloud `se-basic`
 //   const op = h.startOperator();
 //   await h.waitFor(async () => ..., { what: 'two SEs ACTIVE' });
-//   await h.stop();
+//   await h.stop();                                        // operator output → .local/e2e-logs/<name>-<i>.log
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useCluster, repoRoot, type TestCluster } from '../support/cluster.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/index.js';
@@ -203,6 +204,10 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
     waitFor,
     async stop() {
       await Promise.all(operators.map((p) => p.stop()));
+      // Every operator's output, kept for after-the-fact debugging of a failed run.
+      const logDir = join(repoRoot, '.local', 'e2e-logs');
+      mkdirSync(logDir, { recursive: true });
+      operators.forEach((p, i) => writeFileSync(join(logDir, `${o.name}-${i}.log`), p.output()));
       await client.delete(`${collection('Cloud', undefined)}/${cloudName}`).catch(() => undefined);
       await client.delete(`${secretPath}/${secretName}`).catch(() => undefined);
       await sim.close();
