@@ -84,7 +84,9 @@ async function reconcile(ctx: OperatorContext, ref: ObjectRef, rc: ReconcileCont
     await writeStatus(ctx, vs as VSObj, { problems, ...extra });
   };
   if (conn === undefined || !conn.ready || !conn.view.synced) {
-    await report([], { waiting: `waiting for Cloud ${vs.spec.cloudRef}` });
+    // A status already written stays as it is: its serviceEngines[] is what keeps the SEs'
+    // data vNICs in place while the cloud connection is (re)opened.
+    if (vs.status?.operStatus === undefined) await report([], { waiting: `waiting for Cloud ${vs.spec.cloudRef}` });
     return { requeueAfterMs: WAIT_MS };
   }
   const project = await tenantOf(conn, ns);
