@@ -106,7 +106,7 @@ async function reconcile(ctx: OperatorContext, ref: ObjectRef, rc: ReconcileCont
   }
   if (refusals.length > 0) {
     // Refused: nothing is created (and nothing torn down) until the spec or the cloud changes.
-    for (const p of refusals) ctx.events.record(vs, 'Warning', 'InitialPlacementFailed', p.message);
+    // The event (InitialPlacementFailed) comes with the status transition.
     await report(refusals);
     return { requeueAfterMs: RESOURCES_MS * 2 };
   }

@@ -125,6 +125,9 @@ function camel(state: OperState): string {
   return `Oper${word.charAt(0).toUpperCase()}${word.slice(1)}`;
 }
 
+/** Placed=False reasons that mean "cannot be placed as specified" (not merely "not yet"). */
+const PLACEMENT_FAILURES = new Set(['InsufficientSEs', 'Forbidden', 'NotFound', 'InvalidSpec', 'GroupNotFound']);
+
 export interface StatusEvent { type: 'Normal' | 'Warning'; reason: string; note: string }
 
 /** Events for the change between two statuses (none when nothing changed). */
@@ -144,8 +147,8 @@ export function transitionEvents(prev: VirtualServiceStatus | undefined, next: V
   }
   const placedBefore = prev?.conditions?.find((c) => c.type === 'Placed');
   const placed = next.conditions?.find((c) => c.type === 'Placed');
-  if (placed?.status === 'False' && ['InsufficientSEs', 'Forbidden'].includes(placed.reason) && after === 0 &&
-      (placedBefore?.reason !== placed.reason || placedBefore.status !== 'False')) {
+  if (placed?.status === 'False' && PLACEMENT_FAILURES.has(placed.reason) && after === 0 &&
+      (placedBefore?.reason !== placed.reason || placedBefore.message !== placed.message || placedBefore.status !== 'False')) {
     out.push({ type: 'Warning', reason: 'InitialPlacementFailed', note: placed.message });
   }
   return out;
