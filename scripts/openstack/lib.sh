@@ -43,8 +43,9 @@ pid_alive() {
   [[ -s $f ]] || return 1
   pid=$(<"$f")
   [[ -r /proc/$pid/cmdline ]] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$OSTEST_DIR" && return 0
-  tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF -- "OSTEST_DIR=$OSTEST_DIR"
+  # (2>/dev/null first: the process may exit between the test above and the read)
+  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "$OSTEST_DIR" && return 0
+  tr '\0' '\n' 2>/dev/null <"/proc/$pid/environ" | grep -qxF -- "OSTEST_DIR=$OSTEST_DIR"
 }
 
 # wait_tcp PORT SECONDS NAME LOGFILE: poll until something accepts on 127.0.0.1:PORT.

@@ -156,14 +156,19 @@ nova_db_setup() {
   touch "$n/.schema"
 }
 
-# nova_start [DAEMON...]: nova-api and the named daemons (default all). nova-compute creates its
-# resource provider at start, so the caller starts it once Placement answers.
+# nova_start [SERVICE...]: the named Nova services (default all). nova-scheduler looks up the
+# placement endpoint in the catalog at start and nova-compute creates its resource provider at
+# start, so the caller starts those two once Keystone is provisioned and Placement answers.
 nova_start() {
-  # shellcheck disable=SC2046
-  uwsgi_start nova-api "$OSTEST_NOVA_PORT" 2 1 "$OSTEST_DIR/etc/nova/nova-api.wsgi" \
-    OS_NOVA_CONFIG_DIR="$OSTEST_DIR/etc/nova" $(nova_env)
-  local d mod
-  for d in "${@:-${NOVA_DAEMONS[@]}}"; do
+  local d mod list=("$@")
+  (( ${#list[@]} )) || list=(nova-api "${NOVA_DAEMONS[@]}")
+  for d in "${list[@]}"; do
+    if [[ $d == nova-api ]]; then
+      # shellcheck disable=SC2046
+      uwsgi_start nova-api "$OSTEST_NOVA_PORT" 2 1 "$OSTEST_DIR/etc/nova/nova-api.wsgi" \
+        OS_NOVA_CONFIG_DIR="$OSTEST_DIR/etc/nova" $(nova_env)
+      continue
+    fi
     if pid_alive "$d"; then log "$d: already running (pid $(<"$OSTEST_DIR/run/$d.pid"))"; continue; fi
     mod=${d#nova-}
     log "$d: starting"
