@@ -80,7 +80,17 @@ test('wrong credentials, unreachable Keystone, unknown CA: not Ready with a clea
     assert.match((await cloudConditions('se-cloud-wrong'))['Ready']?.message ?? '', /rejected the credentials of user admin/);
     assert.match((await cloudConditions('se-cloud-unreachable'))['Ready']?.message ?? '', /connection refused/);
     assert.match((await cloudConditions('se-cloud-tls'))['Ready']?.message ?? '', /caBundle/);
+    // A group on the Cloud with wrong credentials: its SE waits, says why, and creates nothing.
+    await h.apply('ServiceEngineGroup', { metadata: { name: 'on-bad-cloud' }, spec: { cloudRef: 'se-cloud-wrong', bufferSEs: 1 } } as KubeObject);
+    const se = await h.waitFor(async () => {
+      const ses = await h.list<KubeObject & { spec: { seGroupRef: string } }>('ServiceEngine');
+      const mine = ses.find((x) => x.spec.seGroupRef === 'on-bad-cloud');
+      return mine !== undefined && conditionsOf(mine)['Ready']?.reason === 'CloudNotReady' ? mine : undefined;
+    }, { what: 'SE waiting for its Cloud', timeoutMs: 30_000 });
+    assert.match(conditionsOf(se)['Ready']?.message ?? '', /Cloud se-cloud-wrong is not Ready/);
     assert.deepEqual(await h.ourObjects(), [], 'nothing created in the cloud');
+    await h.remove('ServiceEngineGroup', 'on-bad-cloud');
+    await h.waitFor(async () => (await h.get('ServiceEngineGroup', 'on-bad-cloud')) === undefined, { what: 'group gone', timeoutMs: 30_000 });
     const logs = h.operators.map((p) => p.output()).join('\n');
     assert.ok(logs.length > 0, 'the operator logged something');
     for (const secret of [wrongPassword, ADMIN.password]) assert.ok(!logs.includes(secret), 'no password in the operator output');
