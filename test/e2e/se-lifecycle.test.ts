@@ -137,3 +137,15 @@ test('scale-in: lowering bufferSEs retires an idle SE once seDeprovisionDelaySec
   await h.remove('ServiceEngineGroup', 'scalein');
   await h.waitFor(async () => (await h.ourObjects()).length === 0, { what: 'scalein cleaned up', timeoutMs: 60_000 });
 });
+
+test('a 500 on the boot request (outcome unknown): booted again only after a fresh list, one server', async () => {
+  await h.simControl('POST', '/sim/faults', { api: 'nova', method: 'POST', route: '/v2.1/{project_id}/servers', status: 500, message: 'Unexpected API Error.', count: 1 });
+  await h.apply('ServiceEngineGroup', group('unknown', { bufferSEs: 1 }));
+  const [se] = await waitReady('unknown', 1);
+  assert.ok(se);
+  const mine = ownedBy(await h.ourObjects(), se.metadata.uid ?? '');
+  assert.equal(mine.filter((o) => o.type === 'server').length, 1, 'one server');
+  assert.match(h.operators.map((p) => p.output()).join('\n'), /Unexpected API Error/, 'the failure was logged with Nova\'s message');
+  await h.remove('ServiceEngineGroup', 'unknown');
+  await h.waitFor(async () => (await h.ourObjects()).length === 0, { what: 'unknown cleaned up', timeoutMs: 60_000 });
+});

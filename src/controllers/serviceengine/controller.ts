@@ -37,10 +37,21 @@ interface BootFailures { count: number; retryAt: number; fault: string }
  * the removal waits for one more list; the generation at the first decision is kept per SE.
  */
 const REMOVALS = new Set<SEAction['kind']>(['DetachDataPort', 'DeleteDataPort']);
+/**
+ * Likewise a create whose outcome is unknown (a timeout, a 5xx: the object may exist) is not
+ * sent again before a list taken after it: that list shows the object (adopted) or its absence.
+ */
+const CREATES = new Set<SEAction['kind']>(['CreateManagementPort', 'BootServer', 'CreateDataPort']);
+
+/** What the controller remembers per SE (by uid) between reconciles; losing it is safe. */
+interface Memory {
+  failures: Map<string, BootFailures>;
+  removalsSince: Map<string, number>;
+  uncertainSince: Map<string, number>;
+}
 
 export function installServiceEngineController(ctx: OperatorContext): void {
-  const failures = new Map<string, BootFailures>();
-  const removalsSince = new Map<string, number>();
+  const mem: Memory = { failures: new Map(), removalsSince: new Map(), uncertainSince: new Map() };
   const inf = ctx.informers;
   const seKeysOfVS = (vs: { metadata: { namespace?: string }; status?: { serviceEngines?: { name?: string }[] } }): string[] =>
     (vs.status?.serviceEngines ?? []).flatMap((s) => (s.name === undefined ? [] : [`${vs.metadata.namespace ?? ''}/${s.name}`]));
@@ -56,7 +67,7 @@ export function installServiceEngineController(ctx: OperatorContext): void {
         map: (pool) => inf.virtualServices.store.byIndex(INDEX.vsByPool, objectKey(pool)).flatMap((vs) => seKeysOfVS(vs)),
       },
     ],
-    reconcile: (ref, rc) => reconcileSE(ctx, failures, removalsSince, ref, rc),
+    reconcile: (ref, rc) => reconcileSE(ctx, mem, ref, rc),
   });
   ctx.connections.onChange((cloud) => {
     for (const k of inf.serviceEngines.store.indexKeys(INDEX.seByCloud, cloud)) controller.enqueue(k);
@@ -87,7 +98,8 @@ export function demandOf(ctx: OperatorContext, se: SEObj): { networks: string[];
   return { networks: [...networks].sort(), vips, virtualServices: names.sort() };
 }
 
-async function reconcileSE(ctx: OperatorContext, failures: Map<string, BootFailures>, removalsSince: Map<string, number>, ref: ObjectRef, rc: ReconcileContext): Promise<ReconcileResult> {
+async function reconcileSE(ctx: OperatorContext, mem: Memory, ref: ObjectRef, rc: ReconcileContext): Promise<ReconcileResult> {
+  const { failures, removalsSince, uncertainSince } = mem;
   let se = ctx.informers.serviceEngines.store.get(rc.key);
   if (se === undefined || !ctx.watches(se.metadata.namespace)) return {};
   const uid = se.metadata.uid ?? '';
@@ -95,6 +107,7 @@ async function reconcileSE(ctx: OperatorContext, failures: Map<string, BootFailu
   if (deleting && !(se.metadata.finalizers ?? []).includes(SE_FINALIZER)) {
     failures.delete(uid);
     removalsSince.delete(uid);
+    uncertainSince.delete(uid);
     return {};
   }
   const demand = demandOf(ctx, se);
@@ -177,9 +190,22 @@ async function reconcileSE(ctx: OperatorContext, failures: Map<string, BootFailu
             continue;
           }
         }
+        if (CREATES.has(a.kind)) {
+          const since = uncertainSince.get(uid);
+          if (since !== undefined && !conn.view.listedSince(since)) {
+            awaitingList = true;
+            continue;
+          }
+          uncertainSince.delete(uid);
+        }
         if (a.kind === 'DeleteFailedBoot') recordBootFailure(ctx, failures, se, uid, a.fault, report);
         rc.log.debug('applying', { action: a.kind });
-        await applyAction(env, a);
+        try {
+          await applyAction(env, a);
+        } catch (e) {
+          if (CREATES.has(a.kind) && outcomeUnknown(e)) uncertainSince.set(uid, conn.view.generation);
+          throw e;
+        }
         progressed = true;
         wrote = true;
       }
@@ -222,6 +248,12 @@ async function reconcileSE(ctx: OperatorContext, failures: Map<string, BootFailu
     return { requeueAfterMs: OBSERVE_MS };
   }
   return {};
+}
+
+/** A failed write that may still have happened: no HTTP answer, or a server-side error. */
+function outcomeUnknown(e: unknown): boolean {
+  if (!isCloudError(e)) return true;
+  return e.kind === 'Unavailable' && (e.status === undefined || e.status >= 500);
 }
 
 /** Extra servers or management ports (a duplicate boot): delete all but the adopted one. */
