@@ -10,6 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { useCluster, repoRoot, type TestCluster } from '../support/cluster.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/index.js';
@@ -33,6 +34,8 @@ export interface HarnessOptions {
 
 export interface OperatorProcess {
   readonly child: ChildProcess;
+  /** Its /metrics endpoint (a free loopback port chosen at start; '' after the 8th operator). */
+  readonly metricsURL: string;
   /** Everything written to stdout and stderr so far. */
   output(): string;
   readonly exited: Promise<number | null>;
@@ -55,6 +58,8 @@ export interface Harness {
   /** Every operator process started so far (their output is kept for scans). */
   operators: OperatorProcess[];
   startOperator(extraArgs?: string[]): OperatorProcess;
+  /** GET the operator's /metrics text. */
+  metrics(p: OperatorProcess): Promise<string>;
   apply<T extends KubeObject>(kind: KindName, obj: T): Promise<T>;
   get<T extends KubeObject>(kind: KindName, name: string, namespace?: string): Promise<T | undefined>;
   list<T extends KubeObject>(kind: KindName, namespace?: string): Promise<T[]>;
@@ -132,11 +137,15 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
   });
 
   const operators: OperatorProcess[] = [];
+  // Loopback ports the kernel just handed out (and we released), one per operator we may start.
+  const freePorts = await Promise.all(Array.from({ length: 8 }, () => freePort()));
   const h: Harness = {
     cluster, client, sim, namespace, cloudName, clusterID, operators, cloudManifest,
     startOperator(extraArgs = []) {
+      // Past the pre-allocated ports (many restarts), later operators run without /metrics.
+      const metricsPort = freePorts.shift();
       const args = ['--import', 'tsx', join(repoRoot, 'src/cli.ts'), 'run', '--kubeconfig', cluster.kubeconfig,
-        '--namespace', namespace, '--cluster-id', clusterID, '--metrics-addr', '0', '--health-addr', '0',
+        '--namespace', namespace, '--cluster-id', clusterID, '--metrics-addr', metricsPort === undefined ? '0' : `127.0.0.1:${metricsPort}`, '--health-addr', '0',
         '--secrets-namespace', SECRETS_NAMESPACE, '--log-level', 'debug', ...extraArgs];
       const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '' } });
       let out = '';
@@ -144,7 +153,7 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
       child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       const p: OperatorProcess = {
-        child, exited,
+        child, exited, metricsURL: metricsPort === undefined ? '' : `http://127.0.0.1:${metricsPort}/metrics`,
         output: () => out,
         async stop() {
           if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
@@ -161,6 +170,10 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
       };
       operators.push(p);
       return p;
+    },
+    async metrics(p: OperatorProcess): Promise<string> {
+      const res = await fetch(p.metricsURL);
+      return res.text();
     },
     async apply<T extends KubeObject>(kind: KindName, obj: T): Promise<T> {
       const ns = kinds[kind].namespaced ? (obj.metadata.namespace ?? namespace) : undefined;
@@ -221,6 +234,17 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
     throw e;
   }
   return h;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 /** The Cloud's conditions by type. */

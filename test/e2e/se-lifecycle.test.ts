@@ -92,6 +92,9 @@ test('a Nova boot failure: SECreationFailure, the server deleted, a retry succee
   assert.equal(mine.filter((o) => o.type === 'server').length, 1, 'one server (the failed one deleted)');
   assert.equal(mine.filter((o) => o.api === 'neutron' && o.type === 'port').length, 1, 'one management port (kept across the retry)');
   assert.equal(se.status?.fault, undefined, 'fault cleared once ACTIVE');
+  const metrics = await h.metrics(h.operators[0] as NonNullable<(typeof h.operators)[0]>);
+  assert.match(metrics, new RegExp(`lbop_service_engine_boot_failures_total\\{cloud="${h.cloudName}"\\} [1-9]`));
+  assert.match(metrics, /lbop_service_engine_boot_seconds_count\{cloud="se-life"\} [1-9]/);
   await h.remove('ServiceEngineGroup', 'bootfail');
   await h.waitFor(async () => (await h.ourObjects()).length === 0, { what: 'bootfail cleaned up', timeoutMs: 60_000 });
 });

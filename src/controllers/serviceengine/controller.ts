@@ -19,6 +19,7 @@ import { INDEX, resourceOf, type OperatorContext, type SEObj } from '../operator
 import { applyAction, messageOf, userData, type ApplyEnv } from './apply.js';
 import { observeSE, toObservation, type SESeen } from './observe.js';
 import { planServiceEngine, type SEAction, type SEPlan } from './plan.js';
+import { seMetrics, type SEMetrics } from './metrics.js';
 import { summarizeSE, wasActive, type HostedVIP, type SEReport } from './status.js';
 
 export const SE_FINALIZER = 'lb.contrail-operator.io/service-engine';
@@ -45,13 +46,18 @@ const CREATES = new Set<SEAction['kind']>(['CreateManagementPort', 'BootServer',
 
 /** What the controller remembers per SE (by uid) between reconciles; losing it is safe. */
 interface Memory {
+  metrics: SEMetrics;
+  /** When the current boot request was sent (for the boot-time histogram). */
+  bootSentAt: Map<string, number>;
   failures: Map<string, BootFailures>;
   removalsSince: Map<string, number>;
   uncertainSince: Map<string, number>;
 }
 
 export function installServiceEngineController(ctx: OperatorContext): void {
-  const mem: Memory = { failures: new Map(), removalsSince: new Map(), uncertainSince: new Map() };
+  const mem: Memory = {
+    metrics: seMetrics(ctx.manager.registry), bootSentAt: new Map(), failures: new Map(), removalsSince: new Map(), uncertainSince: new Map(),
+  };
   const inf = ctx.informers;
   const seKeysOfVS = (vs: { metadata: { namespace?: string }; status?: { serviceEngines?: { name?: string }[] } }): string[] =>
     (vs.status?.serviceEngines ?? []).flatMap((s) => (s.name === undefined ? [] : [`${vs.metadata.namespace ?? ''}/${s.name}`]));
@@ -108,6 +114,7 @@ async function reconcileSE(ctx: OperatorContext, mem: Memory, ref: ObjectRef, rc
     failures.delete(uid);
     removalsSince.delete(uid);
     uncertainSince.delete(uid);
+    mem.bootSentAt.delete(uid);
     return {};
   }
   const demand = demandOf(ctx, se);
@@ -119,6 +126,9 @@ async function reconcileSE(ctx: OperatorContext, mem: Memory, ref: ObjectRef, rc
     const before = isTrue(se?.status?.conditions, 'Booted');
     const res = await updateStatus<SEObj>(ctx.client, SE, ref, { current: se as SEObj, mutate: (o) => summarizeSE((o.status ??= {}), report), signal: rc.signal });
     if (res.obj !== undefined && !before && isTrue(res.obj.status?.conditions, 'Booted')) {
+      const sent = mem.bootSentAt.get(uid);
+      if (sent !== undefined) mem.metrics.bootSeconds.observe({ cloud: se?.spec.cloudRef ?? '' }, (Date.now() - sent) / 1000);
+      mem.bootSentAt.delete(uid);
       ctx.events.record(res.obj, 'Normal', 'SECreated', `Service Engine ${ref.name} is ACTIVE (server ${res.obj.status?.serverUUID ?? ''})`);
     }
   };
@@ -198,9 +208,10 @@ async function reconcileSE(ctx: OperatorContext, mem: Memory, ref: ObjectRef, rc
           }
           uncertainSince.delete(uid);
         }
-        if (a.kind === 'DeleteFailedBoot') recordBootFailure(ctx, failures, se, uid, a.fault, report);
+        if (a.kind === 'DeleteFailedBoot') recordBootFailure(ctx, mem, se, uid, a.fault, report);
         rc.log.debug('applying', { action: a.kind });
         try {
+          if (a.kind === 'BootServer') mem.bootSentAt.set(uid, Date.now());
           await applyAction(env, a);
         } catch (e) {
           if (CREATES.has(a.kind) && outcomeUnknown(e)) uncertainSince.set(uid, conn.view.generation);
@@ -216,7 +227,7 @@ async function reconcileSE(ctx: OperatorContext, mem: Memory, ref: ObjectRef, rc
   } catch (e) {
     if (isCloudError(e) && plan.phase === 'Booting' && !deleting && seen.servers.length === 0 && seen.mgmt !== undefined) {
       // The boot request itself was refused (quota, image, scheduling): same story as a fault.
-      recordBootFailure(ctx, failures, se, uid, messageOf(e), report);
+      recordBootFailure(ctx, mem, se, uid, messageOf(e), report);
     }
     report.seen = observeSE(conn.view, conn.mode, uid);
     report.plan = planServiceEngine({ deleting, neededNetworks: demand.networks, wasActive: report.wasActive }, toObservation(report.seen));
@@ -263,7 +274,9 @@ function duplicates(seen: SESeen): SEAction[] {
   return out;
 }
 
-function recordBootFailure(ctx: OperatorContext, failures: Map<string, BootFailures>, se: SEObj, uid: string, fault: string, report: SEReport): void {
+function recordBootFailure(ctx: OperatorContext, mem: Memory, se: SEObj, uid: string, fault: string, report: SEReport): void {
+  const failures = mem.failures;
+  mem.metrics.bootFailures.inc({ cloud: se.spec.cloudRef });
   const prev = failures.get(uid);
   const count = (prev?.count ?? 0) + 1;
   const delay = Math.min(BOOT_BACKOFF_MAX_MS, BOOT_BACKOFF_MS * 2 ** (count - 1));
