@@ -46,7 +46,7 @@ glance_start() {
   if pid_alive glance; then log "glance: already running (pid $(<"$OSTEST_DIR/run/glance.pid"))"; return 0; fi
   require_port_free "$OSTEST_GLANCE_PORT" glance
   log "glance: starting glance-api on $GLANCE_URL"
-  nohup "$PY" -c 'import sys; from glance.cmd.api import main; sys.exit(main())' \
+  setsid nohup "$PY" -c 'import sys; from glance.cmd.api import main; sys.exit(main())' \
     --config-file "$OSTEST_DIR/etc/glance/glance-api.conf" --log-file "$OSTEST_DIR/log/glance.log" \
     >"$OSTEST_DIR/log/glance.out" 2>&1 </dev/null &
   echo $! >"$OSTEST_DIR/run/glance.pid"

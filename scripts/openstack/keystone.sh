@@ -54,7 +54,7 @@ keystone_start() {
   # Connection: close: keystonemiddleware reuses sockets uwsgi already closed (RemoteDisconnected).
   OS_KEYSTONE_CONFIG_DIR="$OSTEST_DIR/etc/keystone" \
   OS_KEYSTONE_CONFIG_FILES="$OSTEST_DIR/etc/keystone/keystone.conf" \
-  nohup uwsgi --plugin python3 --http-socket "127.0.0.1:$OSTEST_KEYSTONE_PORT" \
+  setsid nohup uwsgi --plugin python3 --http-socket "127.0.0.1:$OSTEST_KEYSTONE_PORT" \
     --wsgi-file /usr/bin/keystone-wsgi-public --master --processes 1 --threads 4 \
     --die-on-term --need-app --lazy-apps --add-header 'Connection: close' \
     --logto "$OSTEST_DIR/log/keystone.log" \

@@ -35,17 +35,34 @@ die() { log "ERROR: $*"; exit 1; }
 
 now_ms() { date +%s%3N; }
 
-# pid_alive NAME: true when run/NAME.pid names a live process that is ours (its command line
-# mentions our state dir, or it was started with OSTEST_DIR=<ours> in its environment, as the
-# rabbitmq wrapper and epmd are), so a recycled PID is never mistaken for a service.
+# Every service runs in a process group of its own (started with setsid) whose id is the
+# recorded PID, and with OSTEST_DIR=<ours> in its environment; openstack-down signals the group.
+export OSTEST_DIR
+
+# proc_ours PID: a live process that is ours (its command line mentions our state dir, or its
+# environment has OSTEST_DIR=<ours>), so a recycled PID is never mistaken for a service.
+proc_ours() {
+  local pid=$1 text
+  # No pipes here: `tr | grep -q` under pipefail reads as "not ours" when grep exits early
+  # (SIGPIPE). 2>/dev/null first: the process may exit between the test and the read.
+  text=$(tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline") || return 1
+  [[ $text == *"$OSTEST_DIR"* ]] && return 0
+  text=$(tr '\0' '\n' 2>/dev/null <"/proc/$pid/environ") || return 1
+  [[ $'\n'$text$'\n' == *$'\n'"OSTEST_DIR=$OSTEST_DIR"$'\n'* ]]
+}
+
+# group_ours PGID: some live member of the process group is ours.
+group_ours() {
+  local p
+  for p in $(pgrep -g "$1" 2>/dev/null); do proc_ours "$p" && return 0; done
+  return 1
+}
+
+# pid_alive NAME: run/NAME.pid names a live process that is ours.
 pid_alive() {
-  local f="$OSTEST_DIR/run/$1.pid" pid
+  local f="$OSTEST_DIR/run/$1.pid"
   [[ -s $f ]] || return 1
-  pid=$(<"$f")
-  [[ -r /proc/$pid/cmdline ]] || return 1
-  # (2>/dev/null first: the process may exit between the test above and the read)
-  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "$OSTEST_DIR" && return 0
-  tr '\0' '\n' 2>/dev/null <"/proc/$pid/environ" | grep -qxF -- "OSTEST_DIR=$OSTEST_DIR"
+  proc_ours "$(<"$f")"
 }
 
 # wait_tcp PORT SECONDS NAME LOGFILE: poll until something accepts on 127.0.0.1:PORT.
@@ -70,7 +87,7 @@ uwsgi_start() {
   if pid_alive "$name"; then log "$name: already running (pid $(<"$OSTEST_DIR/run/$name.pid"))"; return 0; fi
   require_port_free "$port" "$name"
   log "$name: starting uwsgi on 127.0.0.1:$port"
-  env "$@" OSTEST_DIR="$OSTEST_DIR" nohup uwsgi --plugin python3 --http-socket "127.0.0.1:$port" \
+  env "$@" OSTEST_DIR="$OSTEST_DIR" setsid nohup uwsgi --plugin python3 --http-socket "127.0.0.1:$port" \
     --wsgi-file "$wsgi" --master --processes "$procs" --threads "$threads" \
     --die-on-term --need-app --lazy-apps --add-header 'Connection: close' \
     --logto "$OSTEST_DIR/log/$name.log" \
@@ -144,3 +161,60 @@ require_port_free() {
 # sqlite_wal FILE: WAL mode is stored in the DB file; without it Keystone's leaked read
 # transactions block commits ("database is locked").
 sqlite_wal() { sqlite3 "$1" 'PRAGMA journal_mode=WAL;' >/dev/null; }
+
+# write_sqlite_hook: $OSTEST_DIR/pyhooks/sitecustomize.py, put on PYTHONPATH of Nova and Neutron
+# only. Never Keystone: its leaked sessions would then hold the write lock (30 s stalls, then 500).
+write_sqlite_hook() {
+  mkdir -p "$OSTEST_DIR/pyhooks"
+  # SQLite in WAL mode answers SQLITE_BUSY at once when a deferred transaction upgrades from
+  # read to write (8 parallel DELETEs → 3 × "database is locked"). BEGIN IMMEDIATE takes the
+  # write lock up front and then waits on the busy timeout. Installed lazily, when oslo.db's
+  # engines module is first imported, so eventlet's monkey-patching still comes first.
+  cat >"$OSTEST_DIR/pyhooks/sitecustomize.py" <<'PYEOF'
+import importlib.abc
+import importlib.util
+import sys
+
+_TARGET = "oslo_db.sqlalchemy.engines"
+
+
+def _patch(engines):
+    orig = engines.create_engine
+
+    def create_engine(*args, **kwargs):
+        engine = orig(*args, **kwargs)
+        if engine.dialect.name == "sqlite":
+            from sqlalchemy import event
+
+            @event.listens_for(engine, "before_cursor_execute", retval=True)
+            def _immediate(conn, cursor, statement, params, context, executemany):
+                if statement == "BEGIN":
+                    cursor.execute("PRAGMA busy_timeout = 30000")
+                    statement = "BEGIN IMMEDIATE"
+                return statement, params
+        return engine
+
+    engines.create_engine = create_engine
+
+
+class _Hook(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name != _TARGET:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            return spec
+        exec_module = spec.loader.exec_module
+
+        def patched(module):
+            exec_module(module)
+            _patch(module)
+
+        spec.loader.exec_module = patched
+        return spec
+
+
+sys.meta_path.insert(0, _Hook())
+PYEOF
+}

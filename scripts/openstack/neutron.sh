@@ -4,6 +4,9 @@
 neutron_configure() {
   local etc="$OSTEST_DIR/etc/neutron"
   mkdir -p "$etc" "$OSTEST_DIR/neutron/lock"
+  # Nova's compute binding ports while the API writes: deferred transactions upgrading to write
+  # got "database is locked" (HTTP 500 on PUT /ports) without BEGIN IMMEDIATE.
+  write_sqlite_hook
   cat >"$etc/neutron.conf" <<CONF
 [DEFAULT]
 bind_host = 127.0.0.1
@@ -127,7 +130,8 @@ neutron_start() {
   require_port_free "$OSTEST_NEUTRON_PORT" neutron
   log "neutron: starting neutron-server on $NEUTRON_URL"
   # shellcheck disable=SC2046
-  nohup "$PY" -O -c 'import sys; from neutron.cmd.eventlet.server import main; sys.exit(main())' \
+  OSTEST_DIR="$OSTEST_DIR" PYTHONPATH="$OSTEST_DIR/pyhooks" \
+  setsid nohup "$PY" -O -c 'import sys; from neutron.cmd.eventlet.server import main; sys.exit(main())' \
     $(neutron_conf_args) --log-file "$OSTEST_DIR/log/neutron.log" \
     >"$OSTEST_DIR/log/neutron.out" 2>&1 </dev/null &
   echo $! >"$OSTEST_DIR/run/neutron.pid"

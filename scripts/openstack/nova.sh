@@ -1,13 +1,13 @@
 # Nova: api (uwsgi, 2 processes x 1 thread), conductor, scheduler and compute (eventlet,
 # compute_driver=fake.FakeDriver). Sourced by openstack-up.sh after lib.sh.
-# Every Nova process gets the BEGIN IMMEDIATE sitecustomize (OPENSTACK.md §3.7); nothing else does.
+# Every Nova process gets the BEGIN IMMEDIATE sitecustomize (OPENSTACK.md §3.7; lib.sh).
 
 NOVA_HOST=host-ovs-filter-active   # the only host the ML2 `test` mech driver binds ports for
 NOVA_DAEMONS=(nova-conductor nova-scheduler nova-compute)
 
 nova_configure() {
   local etc="$OSTEST_DIR/etc/nova" n="$OSTEST_DIR/nova"
-  mkdir -p "$etc" "$n/instances" "$n/lock" "$n/pyhooks"
+  mkdir -p "$etc" "$n/instances" "$n/lock"
   { cat <<CONF
 [DEFAULT]
 host = $NOVA_HOST
@@ -80,60 +80,10 @@ CONF
 from nova.api.openstack.compute.wsgi import init_application
 application = init_application()
 PYEOF
-  # SQLite in WAL mode answers SQLITE_BUSY at once when a deferred transaction upgrades from
-  # read to write (8 parallel DELETEs → 3 × "database is locked"). BEGIN IMMEDIATE takes the
-  # write lock up front and then waits on the busy timeout. Installed lazily, when oslo.db's
-  # engines module is first imported, so eventlet's monkey-patching still comes first.
-  cat >"$n/pyhooks/sitecustomize.py" <<'PYEOF'
-import importlib.abc
-import importlib.util
-import sys
-
-_TARGET = "oslo_db.sqlalchemy.engines"
-
-
-def _patch(engines):
-    orig = engines.create_engine
-
-    def create_engine(*args, **kwargs):
-        engine = orig(*args, **kwargs)
-        if engine.dialect.name == "sqlite":
-            from sqlalchemy import event
-
-            @event.listens_for(engine, "before_cursor_execute", retval=True)
-            def _immediate(conn, cursor, statement, params, context, executemany):
-                if statement == "BEGIN":
-                    cursor.execute("PRAGMA busy_timeout = 30000")
-                    statement = "BEGIN IMMEDIATE"
-                return statement, params
-        return engine
-
-    engines.create_engine = create_engine
-
-
-class _Hook(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path, target=None):
-        if name != _TARGET:
-            return None
-        sys.meta_path.remove(self)
-        spec = importlib.util.find_spec(name)
-        if spec is None or spec.loader is None:
-            return spec
-        exec_module = spec.loader.exec_module
-
-        def patched(module):
-            exec_module(module)
-            _patch(module)
-
-        spec.loader.exec_module = patched
-        return spec
-
-
-sys.meta_path.insert(0, _Hook())
-PYEOF
+  write_sqlite_hook
 }
 
-nova_env() { echo OSTEST_DIR="$OSTEST_DIR" PYTHONPATH="$OSTEST_DIR/nova/pyhooks"; }
+nova_env() { echo OSTEST_DIR="$OSTEST_DIR" PYTHONPATH="$OSTEST_DIR/pyhooks"; }
 
 nova_manage() {
   # shellcheck disable=SC2046
@@ -173,7 +123,7 @@ nova_start() {
     mod=${d#nova-}
     log "$d: starting"
     # shellcheck disable=SC2046
-    env $(nova_env) nohup "$PY" -c "import sys; from nova.cmd.$mod import main; sys.exit(main())" \
+    env $(nova_env) setsid nohup "$PY" -c "import sys; from nova.cmd.$mod import main; sys.exit(main())" \
       --config-file "$OSTEST_DIR/etc/nova/nova.conf" --log-file "$OSTEST_DIR/log/$d.log" \
       >"$OSTEST_DIR/log/$d.out" 2>&1 </dev/null &
     echo $! >"$OSTEST_DIR/run/$d.pid"

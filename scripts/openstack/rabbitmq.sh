@@ -37,7 +37,7 @@ rabbitmq_start() {
   if ! pid_alive epmd; then
     require_port_free "$OSTEST_EPMD_PORT" epmd
     # shellcheck disable=SC2046
-    env $(rabbitmq_env) nohup setpriv --reuid rabbitmq --regid rabbitmq --init-groups \
+    env $(rabbitmq_env) setsid nohup setpriv --reuid rabbitmq --regid rabbitmq --init-groups \
       /usr/bin/epmd -address 127.0.0.1 -port "$OSTEST_EPMD_PORT" \
       >"$OSTEST_DIR/log/epmd.out" 2>&1 </dev/null &
     echo $! >"$OSTEST_DIR/run/epmd.pid"
@@ -45,7 +45,7 @@ rabbitmq_start() {
   log "rabbitmq: starting on 127.0.0.1:$OSTEST_RABBITMQ_PORT"
   # The wrapper script stays as the parent and turns TERM into a clean broker stop.
   # shellcheck disable=SC2046
-  env $(rabbitmq_env) nohup setpriv --reuid rabbitmq --regid rabbitmq --init-groups \
+  env $(rabbitmq_env) setsid nohup setpriv --reuid rabbitmq --regid rabbitmq --init-groups \
     /usr/lib/rabbitmq/bin/rabbitmq-server >"$OSTEST_DIR/log/rabbitmq.log" 2>&1 </dev/null &
   echo $! >"$OSTEST_DIR/run/rabbitmq.pid"
 }

@@ -9,7 +9,7 @@ import { conditionsOf, SECRETS_NAMESPACE, startHarness, type Harness, type Opera
 import { applyPool, condition, vsStatus, type VS } from '../e2e/vs-support.js';
 import type { KubeObject } from '../../src/runtime/index.js';
 import { openStackEnv } from './env.js';
-import { RealCloud, type Port } from './real.js';
+import { keystone, RealCloud, type Port } from './real.js';
 
 type SE = KubeObject & {
   spec: { seGroupRef: string };
@@ -39,9 +39,9 @@ before(async () => {
     keystone: { authURL: `${env.keystoneURL}/v3`, region: env.region, credentialsSecretRef: { name: 'os-e2e-credentials', namespace: SECRETS_NAMESPACE } },
     serviceEngine: { image: 'avi-se', flavor: 'm1.tiny', bootstrap: 'ConfigDrive' },
     floatingNetwork: 'public',
-    // By id: in plain-Neutron mode a network names its project only by id (tenant_id), and the
-    // operator matches a tenant given by name against Contrail fq_names only (see the report).
-    tenants: [{ namespace: h.namespace, project: ids('project-demo') }],
+    // By name, as users write it: Neutron networks carry only the project's id, which the
+    // operator learns from its token for that project.
+    tenants: [{ namespace: h.namespace, project: 'demo' }],
   }));
   op = h.startOperator();
   await h.waitFor(async () => conditionsOf(await h.get('Cloud', h.cloudName))['Ready']?.status === 'True', { what: 'Cloud on real Keystone Ready', timeoutMs: 120_000 });
@@ -164,6 +164,8 @@ test('the seed-shaped VirtualService → VIP port in the VIP subnet, placement a
   const pair = holders[0]?.allowed_address_pairs.find((a) => a.ip_address.startsWith(ip));
   assert.match(pair?.mac_address ?? '', /^fa:16:3e:/);
   assert.equal(s?.operStatus?.state, 'OPER_UP');
+  assert.equal(s?.percentSEsUp, 100);
+  assert.equal(s?.serviceEngines?.filter((x) => x.primary === true).length, 1, 'one primary SE');
   assert.equal(s?.vip?.[0]?.numSEsAssigned, 1);
 });
 
@@ -232,6 +234,22 @@ test('a Neutron port quota set low for the project → OPER_RESOURCES with Neutr
   await h.waitFor(async () => condition(await vsStatus(h, 'vs-quota'), 'VIPAllocated')?.status === 'True', { what: 'vs-quota recovers once the quota is lifted', timeoutMs: 60_000 });
 });
 
+test('a static VIP address already allocated → OPER_RESOURCES with Neutron\'s IpAddressAlreadyAllocated message', async () => {
+  const taken = (await vsStatus(h, 'vs2'))?.vip?.[0]?.ipAddress ?? '';
+  assert.match(taken, /^19\.1\.1\.\d+$/);
+  await h.apply('VirtualService', {
+    metadata: { name: 'vs-static' },
+    spec: { cloudRef: h.cloudName, poolRef: 'vs2-pool', vip: [{ vipID: '0', autoAllocateIP: false, ipAddress: taken, subnetUUID: VIP_SUBNET }], services: [{ port: 82 }], scaleout: { ecmp: false, minSEs: 1, maxSEs: 1 } },
+  });
+  const s = await h.waitFor(async () => {
+    const st = await vsStatus(h, 'vs-static');
+    return st?.operStatus?.state === 'OPER_RESOURCES' ? st : undefined;
+  }, { what: 'vs-static OPER_RESOURCES', timeoutMs: 60_000 });
+  assert.equal(condition(s, 'VIPAllocated')?.reason, 'IPInUse');
+  assert.match((s.operStatus?.reason ?? []).join(' '), new RegExp(`IP address ${taken.replace(/\./g, '\\.')} already allocated in subnet ${VIP_SUBNET}`));
+  await h.remove('VirtualService', 'vs-static');
+});
+
 test('a Nova instances quota set low → the boot is refused and Nova\'s message reaches the events', async () => {
   const demo = ids('project-demo');
   const inDemo = (await os.call<{ servers: unknown[] }>('GET', `${env.novaURL ?? ''}/servers?all_tenants=1&project_id=${demo}`)).json.servers.length;
@@ -244,6 +262,20 @@ test('a Nova instances quota set low → the boot is refused and Nova\'s message
     await os.setInstanceQuota(demo, -1);
   }
   await waitPlaced(4);
+  await assertNoDuplicates();
+});
+
+test('Keystone restarted mid-run → the operator goes on and converges', async () => {
+  keystone('stop');
+  try {
+    await applyVS(3);
+    // Keystone stays down for a while: whatever the operator needs from it now fails.
+    await new Promise((r) => setTimeout(r, 5_000));
+  } finally {
+    keystone('start');
+  }
+  await waitPlaced(3);
+  assert.equal(op.child.exitCode, null, 'the operator is still running');
   await assertNoDuplicates();
 });
 

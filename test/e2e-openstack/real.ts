@@ -1,6 +1,8 @@
 // The e2e tests' own view of the real OpenStack: plain admin REST calls (not the operator's
 // clients, so a bug there cannot hide itself), listing what carries a cluster's owner tags, and
 // fixtures an admin would set up (quotas, deleting a server behind the operator's back).
+import { execFileSync } from 'node:child_process';
+import { repoRoot } from '../support/cluster.js';
 import { ownerFromDescription, ownerFromMetadata, type Owner } from '../../src/cloud/owner.js';
 import type { OpenStackEnv } from './env.js';
 
@@ -93,4 +95,12 @@ export class RealCloud {
     const r = await this.call('PUT', `${this.neutron}/quotas/${projectID}`, { quota: { port } });
     if (r.status !== 200) throw new Error(`neutron quota: ${r.status} ${JSON.stringify(r.json)}`);
   }
+}
+
+/** Stops or starts the test cloud's Keystone (its recorded uwsgi) with the setup script's own functions. */
+export function keystone(action: 'stop' | 'start'): void {
+  const script = action === 'stop'
+    ? 'source scripts/openstack/lib.sh; pid=$(<"$OSTEST_DIR/run/keystone.pid"); kill -TERM -- "-$pid"; for i in $(seq 100); do pid_alive keystone || exit 0; sleep 0.1; done; exit 1'
+    : 'source scripts/openstack/lib.sh; source scripts/openstack/keystone.sh; keystone_start; keystone_wait';
+  execFileSync('bash', ['-c', script], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
 }
