@@ -90,7 +90,7 @@ uwsgi_start() {
   env "$@" OSTEST_DIR="$OSTEST_DIR" setsid nohup uwsgi --plugin python3 --http-socket "127.0.0.1:$port" \
     --wsgi-file "$wsgi" --master --processes "$procs" --threads "$threads" \
     --die-on-term --need-app --lazy-apps --add-header 'Connection: close' \
-    --logto "$OSTEST_DIR/log/$name.log" \
+    --worker-reload-mercy 5 --logto "$OSTEST_DIR/log/$name.log" \
     >"$OSTEST_DIR/log/$name.out" 2>&1 </dev/null &
   echo $! >"$OSTEST_DIR/run/$name.pid"
 }

@@ -19,6 +19,8 @@ compute_driver = fake.FakeDriver
 enabled_apis = osapi_compute
 osapi_compute_workers = 1
 use_stderr = true
+# oslo.service waits up to 60 s for RPC handlers on SIGTERM; openstack-down waits 10 s.
+graceful_shutdown_timeout = 5
 # The fake driver plugs nothing, so nothing waits for vif events; Neutron does not notify Nova.
 vif_plugging_is_fatal = false
 vif_plugging_timeout = 0
