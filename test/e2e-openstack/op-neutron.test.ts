@@ -250,6 +250,29 @@ test('a static VIP address already allocated → OPER_RESOURCES with Neutron\'s 
   await h.remove('VirtualService', 'vs-static');
 });
 
+test('an exhausted subnet → OPER_RESOURCES with Neutron\'s IpAddressGenerationFailure message', async () => {
+  const tiny = await os.tinySubnet(ids('project-demo'), `lbop-e2e-tiny-${h.clusterID}`);
+  const tinyVS = (name: string): Promise<unknown> => h.apply('VirtualService', {
+    metadata: { name },
+    spec: { cloudRef: h.cloudName, poolRef: 'vs2-pool', vip: [{ vipID: '0', autoAllocateIP: true, subnetUUID: tiny.subnet }], services: [{ port: 83 }], scaleout: { ecmp: false, minSEs: 1, maxSEs: 1 } },
+  });
+  try {
+    await tinyVS('vs-tiny-1');
+    await h.waitFor(async () => (await vsStatus(h, 'vs-tiny-1'))?.vip?.[0]?.ipAddress === '192.168.77.4', { what: 'vs-tiny-1 has the only address', timeoutMs: 60_000 });
+    await tinyVS('vs-tiny-2');
+    const s = await h.waitFor(async () => {
+      const st = await vsStatus(h, 'vs-tiny-2');
+      return st?.operStatus?.state === 'OPER_RESOURCES' ? st : undefined;
+    }, { what: 'vs-tiny-2 OPER_RESOURCES', timeoutMs: 60_000 });
+    assert.equal(condition(s, 'VIPAllocated')?.reason, 'IPExhausted');
+    assert.match((s.operStatus?.reason ?? []).join(' '), new RegExp(`No more IP addresses available on network ${tiny.network}`));
+  } finally {
+    for (const n of ['vs-tiny-1', 'vs-tiny-2']) await h.remove('VirtualService', n);
+    await h.waitFor(async () => (await h.get('VirtualService', 'vs-tiny-1')) === undefined && (await h.get('VirtualService', 'vs-tiny-2')) === undefined, { what: 'tiny VSs gone', timeoutMs: 120_000 });
+    await os.deleteNetwork(tiny.network);
+  }
+});
+
 test('a Nova instances quota set low → the boot is refused and Nova\'s message reaches the events', async () => {
   const demo = ids('project-demo');
   const inDemo = (await os.call<{ servers: unknown[] }>('GET', `${env.novaURL ?? ''}/servers?all_tenants=1&project_id=${demo}`)).json.servers.length;

@@ -84,6 +84,21 @@ export class RealCloud {
     if (r.status !== 204 && r.status !== 404) throw new Error(`delete server ${id}: ${r.status}`);
   }
 
+  /** A network of `projectID` with a /29 subnet whose allocation pool holds exactly one address. */
+  async tinySubnet(projectID: string, name: string): Promise<{ network: string; subnet: string }> {
+    const net = await this.call<{ network: { id: string } }>('POST', `${this.neutron}/networks`, { network: { name, project_id: projectID } });
+    if (net.status !== 201) throw new Error(`create network: ${net.status} ${JSON.stringify(net.json)}`);
+    const sub = await this.call<{ subnet: { id: string } }>('POST', `${this.neutron}/subnets`, { subnet: {
+      name, network_id: net.json.network.id, project_id: projectID, ip_version: 4, cidr: '192.168.77.0/29', enable_dhcp: false,
+      gateway_ip: '192.168.77.1', allocation_pools: [{ start: '192.168.77.4', end: '192.168.77.4' }] } });
+    if (sub.status !== 201) throw new Error(`create subnet: ${sub.status} ${JSON.stringify(sub.json)}`);
+    return { network: net.json.network.id, subnet: sub.json.subnet.id };
+  }
+
+  async deleteNetwork(id: string): Promise<void> {
+    await this.call('DELETE', `${this.neutron}/networks/${id}`);
+  }
+
   /** Nova's instances quota of a project (-1 = unlimited). */
   async setInstanceQuota(projectID: string, instances: number): Promise<void> {
     const r = await this.call('PUT', `${this.nova}/os-quota-sets/${projectID}`, { quota_set: { instances } });
