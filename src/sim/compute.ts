@@ -249,7 +249,9 @@ export class Compute {
     this.requireRunning(s, 'detach_interface');
     const vmi = this.sim.store.get(portId);
     const bound = vmi?.refs['virtual_machine_refs']?.[0]?.uuid === s.id;
-    if (vmi === undefined || !bound) throw new ApiError(404, `Port ${portId} is not attached`, 'itemNotFound');
+    // As Nova: the API accepts (202) the detach of a port that is not attached, or does not
+    // exist, and nova-compute fails it later (PortNotFound in its log); nothing changes.
+    if (vmi === undefined || !bound) return;
     s.ports = s.ports.filter((p) => p !== portId);
     if (s.novaPorts.includes(portId)) {
       s.novaPorts = s.novaPorts.filter((p) => p !== portId);

@@ -79,7 +79,7 @@ export function novaRouter(sim: Sim): Router {
     }
     return out;
   };
-  const detail = (s: Server, v: [number, number]): JsonObject => {
+  const detail = (s: Server, v: [number, number], admin: boolean): JsonObject => {
     const flavor = sim.flavors.find((f) => f.id === s.flavorRef);
     const view: JsonObject = {
       id: s.id, name: s.name, status: s.status, tenant_id: s.projectId, user_id: s.userId, metadata: s.metadata,
@@ -96,7 +96,11 @@ export function novaRouter(sim: Sim): Router {
       'OS-SRV-USG:terminated_at': null, 'os-extended-volumes:volumes_attached': [], locked: s.locked === true,
     };
     if (atLeast(v, 26)) view['tags'] = s.tags;
-    if (s.fault !== undefined && s.status === 'ERROR') view['fault'] = s.fault;
+    if (s.fault !== undefined && s.status === 'ERROR') {
+      // As Nova: a 500 fault's details (its traceback) are shown to admins only.
+      const { details, ...rest } = s.fault;
+      view['fault'] = admin || s.fault.code !== 500 ? { ...rest, details } : rest;
+    }
     return view;
   };
   const reply = (req: Request, status: number, body?: unknown, headers: Record<string, string> = {}): Reply => ({
@@ -188,9 +192,9 @@ export function novaRouter(sim: Sim): Router {
   r.add('GET', '/servers/detail', (req) => {
     const v = microversion(req);
     const page = listServers(req);
-    return reply(req, 200, { servers: page.map((s) => detail(s, v)), ...pageLinks(req, page) });
+    return reply(req, 200, { servers: page.map((s) => detail(s, v, isAdmin(req))), ...pageLinks(req, page) });
   });
-  r.add('GET', '/servers/{id}', (req) => reply(req, 200, { server: detail(getServer(req), microversion(req)) }));
+  r.add('GET', '/servers/{id}', (req) => reply(req, 200, { server: detail(getServer(req), microversion(req), isAdmin(req)) }));
   r.add('POST', '/servers', (req) => {
     const v = microversion(req);
     const b = req.json();
@@ -264,7 +268,7 @@ export function novaRouter(sim: Sim): Router {
       s.name = name;
       sim.changed();
     }
-    return reply(req, 200, { server: detail(s, microversion(req)) });
+    return reply(req, 200, { server: detail(s, microversion(req), isAdmin(req)) });
   });
   r.add('DELETE', '/servers/{id}', (req) => {
     compute.delete(getServer(req).id);
