@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHarness, type Harness } from './harness.js';
-import { applySeed, applyVS, condition, vsStatus, VIP_NET, type VS } from './vs-support.js';
+import { applySeed, applyVS, condition, vsStatus, VIP_NET, type VS, cleanNamespace } from './vs-support.js';
 import type { KubeObject } from '../../src/runtime/index.js';
 
 interface Port { id: string; name: string; network_id: string; fixed_ips: { ip_address: string }[]; allowed_address_pairs: { ip_address: string }[]; description?: string }
@@ -14,8 +14,13 @@ let h: Harness;
 before(async () => {
   h = await startHarness({ name: 'neutron-vs', mode: 'neutron', sim: { bootTimeMs: 300 } });
   h.startOperator();
+  await cleanNamespace(h);
 });
-after(async () => h?.stop());
+after(async () => {
+  if (h === undefined) return;
+  await cleanNamespace(h).catch((e: unknown) => console.error(`cleanup: ${(e as Error).message}`));
+  await h.stop();
+});
 
 async function ports(): Promise<Port[]> {
   const auth = await fetch(`${h.sim.urls.keystone}/v3/auth/tokens`, {

@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHarness, type Harness } from './harness.js';
-import { applySeed, applyVS, condition, eventReasons, nextHops, vsStatus, waitReadyWith } from './vs-support.js';
+import { applySeed, applyVS, condition, eventReasons, nextHops, vsStatus, waitReadyWith, cleanNamespace } from './vs-support.js';
 import type { KubeObject } from '../../src/runtime/index.js';
 
 let h: Harness;
@@ -13,8 +13,13 @@ before(async () => {
   // Slow boots keep the degraded window open long enough to observe.
   h = await startHarness({ name: 'vs-failover', sim: { bootTimeMs: 4000 } });
   h.startOperator();
+  await cleanNamespace(h);
 });
-after(async () => h?.stop());
+after(async () => {
+  if (h === undefined) return;
+  await cleanNamespace(h).catch((e: unknown) => console.error(`cleanup: ${(e as Error).message}`));
+  await h.stop();
+});
 
 const serverOf = async (se: string): Promise<string> =>
   (await h.get<KubeObject & { status?: { serverUUID?: string } }>('ServiceEngine', se))?.status?.serverUUID ?? '';

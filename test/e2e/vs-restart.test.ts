@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHarness, type Harness } from './harness.js';
-import { applyGroup, applyPool, applyVS, condition, type VS } from './vs-support.js';
+import { applyGroup, applyPool, applyVS, condition, type VS, cleanNamespace } from './vs-support.js';
 
 const COUNT = 20;
 const ROUNDS = 10;
@@ -27,10 +27,17 @@ function seeded(seed: number): () => number {
 let h: Harness;
 before(async () => {
   h = await startHarness({ name: 'vs-restart', sim: { bootTimeMs: 500 } });
+  const op = h.startOperator();
+  await cleanNamespace(h);
+  await op.stop();
   await applyGroup(h, 'default', { maxSEs: 8, maxVSPerSE: 10 });
   await applyPool(h);
 });
-after(async () => h?.stop());
+after(async () => {
+  if (h === undefined) return;
+  await cleanNamespace(h).catch((e: unknown) => console.error(`cleanup: ${(e as Error).message}`));
+  await h.stop();
+});
 
 test('SIGKILL at random points during convergence of 20 VS: all converge, no leak, no duplicate, no IP twice', async () => {
   const rand = seeded(20261124);

@@ -5,14 +5,19 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHarness, type Harness } from './harness.js';
-import { applySeed, applyVS, condition, eventReasons, nextHops, vsStatus, waitReadyWith, VIP_SUBNET, type VS, type PoolObject } from './vs-support.js';
+import { applySeed, applyVS, condition, eventReasons, nextHops, vsStatus, waitReadyWith, VIP_SUBNET, type VS, type PoolObject, cleanNamespace } from './vs-support.js';
 
 let h: Harness;
 before(async () => {
   h = await startHarness({ name: 'vs-scale', sim: { bootTimeMs: 300 } });
   h.startOperator();
+  await cleanNamespace(h);
 });
-after(async () => h?.stop());
+after(async () => {
+  if (h === undefined) return;
+  await cleanNamespace(h).catch((e: unknown) => console.error(`cleanup: ${(e as Error).message}`));
+  await h.stop();
+});
 
 test('seed: vs2 Ready on 1 SE, VIP 19.1.1.x with one ECMP next hop, pool resolved', async () => {
   await applySeed(h);

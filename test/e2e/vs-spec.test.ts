@@ -4,18 +4,23 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHarness, type Harness } from './harness.js';
-import { applyGroup, applyPool, applyVS, condition, nextHops, vsStatus, waitReadyWith, VIP_SUBNET, type VS } from './vs-support.js';
+import { applyGroup, applyPool, applyVS, condition, nextHops, vsStatus, waitReadyWith, VIP_SUBNET, type VS, cleanNamespace } from './vs-support.js';
 
 const PUBLIC_NET = '6f0c3b8e-2d4a-4b9c-8e1f-0a2b3c4d5e05';
 let h: Harness;
 before(async () => {
   h = await startHarness({ name: 'vs-spec', sim: { bootTimeMs: 300 } });
   h.startOperator();
+  await cleanNamespace(h);
   await applyGroup(h);
   await applyPool(h);
   await applyPool(h, 'other-pool', [{ ip: '20.0.0.9', port: 8080 }]);
 });
-after(async () => h?.stop());
+after(async () => {
+  if (h === undefined) return;
+  await cleanNamespace(h).catch((e: unknown) => console.error(`cleanup: ${(e as Error).message}`));
+  await h.stop();
+});
 
 const staticVip = (ip: string, extra: Record<string, unknown> = {}) => [{ vipID: '0', autoAllocateIP: false, ipAddress: ip, subnetUUID: VIP_SUBNET, ...extra }];
 

@@ -97,3 +97,15 @@ export async function waitReadyWith(h: Harness, n: number, name = 'vs2', timeout
 export async function eventReasons(h: Harness, name: string): Promise<string[]> {
   return (await h.events()).filter((e) => e.regarding.name === name && e.regarding.kind === 'VirtualService').map((e) => e.reason);
 }
+
+/**
+ * Deletes this namespace's VirtualServices (waiting until the operator has torn their VIPs
+ * down), then its Pools and groups. Used before (leftovers of an earlier run in a reused
+ * cluster) and after each file, with the operator running. SEs are the groups' business.
+ */
+export async function cleanNamespace(h: Harness, timeoutMs = 60_000): Promise<void> {
+  for (const v of await h.list<KubeObject>('VirtualService')) await h.remove('VirtualService', v.metadata.name);
+  await h.waitFor(async () => (await h.list<KubeObject>('VirtualService')).length === 0, { what: 'VirtualServices torn down', timeoutMs });
+  for (const p of await h.list<KubeObject>('Pool')) await h.remove('Pool', p.metadata.name);
+  for (const g of await h.list<KubeObject>('ServiceEngineGroup')) await h.remove('ServiceEngineGroup', g.metadata.name);
+}

@@ -5,17 +5,22 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHarness, type Harness } from './harness.js';
-import { applyGroup, applyPool, applyVS, condition, vsStatus, eventReasons, VIP_SUBNET, VIP_NET, type VS } from './vs-support.js';
+import { applyGroup, applyPool, applyVS, condition, vsStatus, eventReasons, VIP_SUBNET, VIP_NET, type VS, cleanNamespace } from './vs-support.js';
 
 let h: Harness;
 before(async () => {
   // An SE that never boots keeps these VSs at the VIP stage: placement is other files' business.
   h = await startHarness({ name: 'vs-vip', sim: { bootTimeMs: 3_600_000 } });
   h.startOperator();
+  await cleanNamespace(h);
   await applyGroup(h, 'default', { maxSEs: 1 });
   await applyPool(h);
 });
-after(async () => h?.stop());
+after(async () => {
+  if (h === undefined) return;
+  await cleanNamespace(h).catch((e: unknown) => console.error(`cleanup: ${(e as Error).message}`));
+  await h.stop();
+});
 
 test('auto-allocated VIP: port + secondary instance-ip with deterministic names, status.vip filled', async () => {
   await applyVS(h, { vs: 'auto' });
