@@ -68,6 +68,8 @@ function runKubectl(
     child.on("close", (code) =>
       resolvePromise({ code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }),
     );
+    // kubectl may exit before reading stdin (e.g. `auth can-i`); its exit status tells the story.
+    child.stdin.on("error", () => undefined);
     child.stdin.end(opts.input ?? "");
   });
 }
