@@ -91,13 +91,13 @@ neutron_start
 if [[ $nova ]]; then
   placement_start
   glance_start
-  nova_start nova-api nova-conductor
+  nova_start nova-api
 fi
 "$PY" "$HERE/openstack/provision.py" keystone
 if [[ $nova ]]; then
   placement_wait
   rabbitmq_wait
-  nova_start nova-scheduler nova-compute
+  nova_start nova-conductor nova-scheduler nova-compute
 fi
 neutron_wait
 "$PY" "$HERE/openstack/provision.py" neutron

@@ -108,9 +108,10 @@ nova_db_setup() {
   touch "$n/.schema"
 }
 
-# nova_start [SERVICE...]: the named Nova services (default all). nova-scheduler looks up the
-# placement endpoint in the catalog at start and nova-compute creates its resource provider at
-# start, so the caller starts those two once Keystone is provisioned and Placement answers.
+# nova_start [SERVICE...]: the named Nova services (default all). conductor and scheduler log in
+# to Placement at start (a 401 before the nova user exists is fatal) and nova-compute creates its
+# resource provider at start, so the caller starts those once Keystone is provisioned and
+# Placement answers; only nova-api may start earlier.
 nova_start() {
   local d mod list=("$@")
   (( ${#list[@]} )) || list=(nova-api "${NOVA_DAEMONS[@]}")
