@@ -35,6 +35,12 @@ describe('resolveVip', () => {
     ['floating network of another project', { vipID: '0', subnetUUID: 'sub-vip-net', autoAllocateFloatingIP: true, floatingNetworkRef: 'private-ext' }, 'Forbidden'],
     ['floating network without a pool (Contrail)', { vipID: '0', subnetUUID: 'sub-vip-net', autoAllocateFloatingIP: true, floatingNetworkRef: 'vip-net' }, 'NotFound'],
   ];
+  test('refused: a floating IP on a plain-Neutron cloud (not supported yet), with the reason', () => {
+    const r = resolveVip({ vipID: '0', subnetUUID: 'sub-vip-net', autoAllocateFloatingIP: true, floatingNetworkRef: 'public' }, networks, demo, { contrail: false });
+    assert.equal(r.target, undefined);
+    assert.equal(r.refusal?.reason, 'InvalidSpec');
+    assert.match(r.refusal?.message ?? '', /not supported on plain-Neutron clouds/);
+  });
   for (const [name, vip, reason] of refusals) {
     test(`refused: ${name}`, () => {
       const r = resolveVip(vip, networks, demo, contrail);

@@ -62,6 +62,8 @@ export function resolveVip(
   }
   const target: VipTarget = { vipID: vip.vipID, networkUUID: network.uuid, subnetUUID: subnet.uuid, cidr: subnet.cidr, ...(staticIP !== undefined ? { staticIP } : {}) };
   if (vip.autoAllocateFloatingIP === true || vip.floatingIP !== undefined) {
+    // Not built yet for plain Neutron (a FIP on the VIP port): refused loudly, never skipped silently.
+    if (!o.contrail) return refuse('InvalidSpec', `VIP ${vip.vipID}: floating IPs are not supported on plain-Neutron clouds yet (Cloud without contrail); remove autoAllocateFloatingIP/floatingIP`);
     const ref = vip.floatingNetworkRef ?? o.cloudFloatingNetwork;
     if (ref === undefined) return refuse('InvalidSpec', `VIP ${vip.vipID}: no floatingNetworkRef and the Cloud has no floatingNetwork`);
     const fnet = findNetwork(ref, networks, project);
