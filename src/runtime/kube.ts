@@ -41,6 +41,21 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
+const MAX_429_ATTEMPTS = 10;
+
+/** Retry-After in seconds (the apiserver sends 1), capped so a caller's deadline still rules. */
+export function retryAfterMs(header: string | undefined): number {
+  const seconds = Number(header);
+  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 10) * 1000 : 1000;
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+  });
+}
+
 /** How long auth headers from the kubeconfig are reused before being recomputed (token rotation). */
 const AUTH_REFRESH_MS = 60_000;
 
@@ -129,13 +144,23 @@ export class KubeClient {
     });
   }
 
-  /** A request whose JSON response is returned; non-2xx becomes an ApiError. */
+  /**
+   * A request whose JSON response is returned; non-2xx becomes an ApiError. A 429 (the server
+   * did not process the request: priority-and-fairness, or "storage is (re)initializing" while a
+   * new CRD's watch cache fills) is retried after its Retry-After, as client-go does.
+   */
   async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-    const res = await this.open(method, path, opts);
-    const text = await readBody(res);
-    const status = res.statusCode ?? 0;
-    if (status < 200 || status > 299) throw apiErrorFrom(status, text, method, path);
-    return (text ? JSON.parse(text) : {}) as T;
+    for (let attempt = 1; ; attempt++) {
+      const res = await this.open(method, path, opts);
+      const text = await readBody(res);
+      const status = res.statusCode ?? 0;
+      if (status === 429 && attempt < MAX_429_ATTEMPTS && !opts.signal?.aborted) {
+        await sleep(retryAfterMs(res.headers['retry-after']), opts.signal);
+        continue;
+      }
+      if (status < 200 || status > 299) throw apiErrorFrom(status, text, method, path);
+      return (text ? JSON.parse(text) : {}) as T;
+    }
   }
 
   get<T = unknown>(path: string, opts?: RequestOptions): Promise<T> {
