@@ -1,5 +1,6 @@
-// Differential conformance of Nova: the cases of test/conformance/nova.test.ts (cloud-api.md §6,
-// §7 OpenStack.3), run against the simulator by default and against the real Nova of
+// Differential conformance of Nova: the Nova cases of cloud-api.md §6 and §7 OpenStack.3 that both
+// the simulator and real Nova can stage (the simulator-only ones are in test/conformance/nova.test.ts),
+// run against the simulator by default (`make test-conformance`) and against the real Nova of
 // scripts/openstack-up.sh when LBOP_CONFORMANCE_KEYSTONE_URL is set (as `make test-openstack`
 // does). Same requests, same assertions; where real Nova differs, the test says so in a
 // `KNOWN DIFFERENCE` comment and asserts the real behaviour for the real target — nothing is
