@@ -275,8 +275,7 @@ test('an exhausted subnet → OPER_RESOURCES with Neutron\'s IpAddressGeneration
 
 test('a Nova instances quota set low → the boot is refused and Nova\'s message reaches the events', async () => {
   const demo = ids('project-demo');
-  const inDemo = (await os.call<{ servers: unknown[] }>('GET', `${env.novaURL ?? ''}/servers?all_tenants=1&project_id=${demo}`)).json.servers.length;
-  await os.setInstanceQuota(demo, inDemo);
+  await os.capInstancesAtCurrentUse(demo);
   try {
     await applyVS(4);
     const ev = await h.waitFor(async () => (await h.events()).find((e) => e.reason === 'SECreationFailure' && /Quota exceeded for instances/.test(e.note)), { what: 'SECreationFailure with Nova\'s quota message', timeoutMs: 120_000 });

@@ -105,6 +105,23 @@ export class RealCloud {
     if (r.status !== 200) throw new Error(`nova quota: ${r.status} ${JSON.stringify(r.json)}`);
   }
 
+  /**
+   * Caps a project's instances quota at what it uses now, so its next boot is refused. Nova checks
+   * the new limit against in-use + reserved at the moment of the PUT, and the operator may boot a
+   * server between our read and our write: re-read and retry on Nova's 400 for that race.
+   */
+  async capInstancesAtCurrentUse(projectID: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const d = await this.call<{ quota_set: { instances: { in_use: number; reserved: number } } }>('GET', `${this.nova}/os-quota-sets/${projectID}/detail`);
+      if (d.status !== 200) throw new Error(`nova quota detail: ${d.status} ${JSON.stringify(d.json)}`);
+      const used = d.json.quota_set.instances.in_use + d.json.quota_set.instances.reserved;
+      const r = await this.call('PUT', `${this.nova}/os-quota-sets/${projectID}`, { quota_set: { instances: used } });
+      if (r.status === 200) return;
+      if (r.status !== 400 || attempt >= 10) throw new Error(`nova quota: ${r.status} ${JSON.stringify(r.json)}`);
+      await new Promise((res) => setTimeout(res, 500));
+    }
+  }
+
   /** Neutron's port quota of a project (-1 = unlimited). */
   async setPortQuota(projectID: string, port: number): Promise<void> {
     const r = await this.call('PUT', `${this.neutron}/quotas/${projectID}`, { quota: { port } });
