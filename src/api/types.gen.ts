@@ -847,7 +847,7 @@ export interface VirtualServiceStatusAutoscale {
    */
   lastScaleTime?: string;
   /**
-   * Why desiredSEs is what it is: ScaledUp, ScaledDown, WithinTolerance, ScaleDownStabilized, AtMaximum, AtMinimum, MetricMissing, MetricStale.
+   * Why desiredSEs is what it is: ScaledUp, ScaledDown, WithinTolerance, DesiredWithinRange, ScaleDownStabilized, AtMaximum, AtMinimum, WaitingForSEs, IncompleteMetrics, MetricMissing, MetricStale (docs/autoscale.md).
    */
   reason?: string;
   /**
