@@ -83,6 +83,7 @@ test-openstack: deps envtest
 
 # --- operator end to end on kube-apiserver + simulator (owner: operator issues) ---
 test-e2e: deps envtest
+	scripts/ensure-debs.sh prometheus:prometheus # test/e2e/monitoring-prometheus.test.ts
 	scripts/with-cluster.sh $(NODE_TEST) --test-concurrency=1 'test/e2e/**/*.test.ts'
 
 test: deps
