@@ -10,7 +10,7 @@ export npm_config_audit := false
 
 NODE_TEST := node --import tsx --test --test-reporter=spec
 
-.PHONY: all deps typecheck lint test test-unit test-conformance test-integration test-e2e \
+.PHONY: all deps typecheck lint test test-unit test-monitoring test-conformance test-integration test-e2e \
         test-openstack envtest cluster-up cluster-down openstack-up openstack-down demo sim bench build clean
 
 all: test
@@ -32,6 +32,13 @@ lint: deps
 
 test-unit: deps
 	$(NODE_TEST) 'src/**/*.test.ts' 'test/unit/**/*.test.ts'
+
+# --- the monitoring pack (deploy/components/monitoring): promtool from Debian's prometheus package
+# checks the alerts, runs a unit test per alert and every dashboard query on the documented series;
+# the kustomize render checks use the pinned kubectl when `make envtest` has linked it ---
+test-monitoring: deps
+	scripts/ensure-debs.sh prometheus:promtool
+	$(NODE_TEST) 'test/monitoring/**/*.test.ts'
 
 # --- conformance: the simulator held to ../shared/cloud-api.md (owner: simulator issue) ---
 # (+ the Nova cases shared with real Nova, kept once in test/e2e-openstack/, here against the simulator)
@@ -76,11 +83,12 @@ test-openstack: deps envtest
 
 # --- operator end to end on kube-apiserver + simulator (owner: operator issues) ---
 test-e2e: deps envtest
+	scripts/ensure-debs.sh prometheus:prometheus # test/e2e/monitoring-prometheus.test.ts
 	scripts/with-cluster.sh $(NODE_TEST) --test-concurrency=1 'test/e2e/**/*.test.ts'
 
 test: deps
 	@echo "node $$(node --version) ($$(command -v node))"
-	$(MAKE) --no-print-directory typecheck lint test-unit test-conformance test-integration test-openstack test-e2e
+	$(MAKE) --no-print-directory typecheck lint test-monitoring test-unit test-conformance test-integration test-openstack test-e2e
 	@echo "all test stages passed"
 
 demo: deps envtest

@@ -21,6 +21,7 @@ const subcommands: Record<string, Subcommand> = {
     summary: 'run the cloud simulator (Keystone, Nova, Neutron, Contrail VNC) on loopback',
     load: () => import('./cli/sim.js'),
   },
+  status: { summary: 'show virtual services: oper state, SEs, VIPs, pool members, autoscale (also kubectl lb status)', load: async () => ({ run: (await import('./cli/status.js')).statusMain }) },
   demo: {
     summary: 'the seed scenario end to end: local apiserver, simulator, operator, vs2 scaled out with ECMP',
     load: () => import('./cli/demo.js'),

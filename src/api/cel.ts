@@ -63,6 +63,10 @@ export const celMirrors: Readonly<Record<string, Mirror>> = {
   '!has(self.portRangeEnd) || self.portRangeEnd >= self.port': (self) =>
     lessOrEqual(num(self, 'port'), num(self, 'portRangeEnd')),
   'self.minSEs <= self.maxSEs': (self) => lessOrEqual(num(self, 'minSEs'), num(self, 'maxSEs')),
+  // ecmp is defaulted (false), so CEL always sees it; an absent one here is the default too.
+  '!has(self.autoscale) || self.ecmp': (self) => !has(self, 'autoscale') || bool(self, 'ecmp') === true,
+  "self.metric != 'CPUPercent' || self.target <= 100": (self) =>
+    str(self, 'metric') !== 'CPUPercent' || lessOrEqual(num(self, 'target'), 100),
 };
 
 export function isTransitionRule(rule: string): boolean {

@@ -41,7 +41,12 @@ for (const kind of kindNames) {
       assert.equal(crd.spec.versions.length, 1);
       assert.equal(v?.name, version);
       assert.equal(v?.served && v.storage, true);
-      assert.deepEqual(v?.subresources, { status: {} });
+      // VirtualService alone has a scale subresource (kubectl scale, an external HPA): docs/autoscale.md.
+      const scale = kind === 'VirtualService'
+        ? { scale: { specReplicasPath: '.spec.scaleout.minSEs', statusReplicasPath: '.status.numSEsUp', labelSelectorPath: '.status.selector' } }
+        : {};
+      assert.deepEqual(v?.subresources, { status: {}, ...scale });
+      for (const p of Object.values(scale.scale ?? {})) assert.ok(nodeAt(schema, p) !== undefined, `${p} exists in the schema`);
     });
     it('is structural, with a type and a description on every field', () => {
       walkSchema(schema, (node, path) => {

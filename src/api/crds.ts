@@ -56,7 +56,7 @@ export interface CRD {
       name: string;
       served: boolean;
       storage: boolean;
-      subresources?: { status?: object };
+      subresources?: { status?: object; scale?: { specReplicasPath: string; statusReplicasPath?: string; labelSelectorPath?: string } };
       additionalPrinterColumns?: PrinterColumn[];
       schema: { openAPIV3Schema: JSONSchemaProps };
     }[];

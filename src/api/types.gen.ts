@@ -739,6 +739,28 @@ export interface VirtualServiceScaleout {
    * Most SEs the VS scales out to (at most the group's maxScaleoutPerVS). Default: 4.
    */
   maxSEs?: number;
+  autoscale?: VirtualServiceScaleoutAutoscale;
+}
+/**
+ * Load-aware scale-out with the HorizontalPodAutoscaler's algorithm: the SE count becomes ceil(SEs x observed / target) within [minSEs, min(maxSEs, the group's maxScaleoutPerVS)]; up at once, down only to the highest count recommended within the stabilization window. minSEs (what `kubectl scale` sets) is the floor. Needs ecmp.
+ */
+export interface VirtualServiceScaleoutAutoscale {
+  /**
+   * The per-SE average to hold at target: open connections of this VS per SE, requests per second of this VS per SE, or the SEs' CPU utilization in percent.
+   */
+  metric: 'ConnectionsPerSE' | 'RequestsPerSecondPerSE' | 'CPUPercent';
+  /**
+   * The per-SE value to hold (connections, requests per second, or percent up to 100).
+   */
+  target: number;
+  /**
+   * Scale in only to the highest SE count recommended during this many seconds. Default: 300.
+   */
+  scaleDownStabilizationSeconds?: number;
+  /**
+   * No change while observed/target is within 1 +- tolerance (0.1 is 10 %). Default: 0.1.
+   */
+  tolerance?: number;
 }
 /**
  * VirtualServiceStatus is what `show virtualservice summary` shows.
@@ -757,6 +779,15 @@ export interface VirtualServiceStatus {
    * SEs up / SEs requested, e.g. 1/1 (the SES column).
    */
   seSummary?: string;
+  /**
+   * SEs the VS is up on (programmed on every VIP); the scale subresource's status.replicas.
+   */
+  numSEsUp?: number;
+  /**
+   * Label selector of the VS's series and objects (lb.contrail-operator.io/virtualservice=NAME); the scale subresource's status.selector, which an external HPA requires. Selects no Pods: SEs are VMs.
+   */
+  selector?: string;
+  autoscale?: VirtualServiceStatusAutoscale;
   /**
    * Observed state of each VIP.
    *
@@ -798,6 +829,50 @@ export interface VirtualServiceStatusOperStatus {
    * When state last changed.
    */
   lastChangedTime?: string;
+}
+/**
+ * What the autoscaler observed and decided (absent without spec.scaleout.autoscale).
+ */
+export interface VirtualServiceStatusAutoscale {
+  /**
+   * The observed per-SE average of spec.scaleout.autoscale.metric, rounded; absent when no fresh sample.
+   */
+  currentMetric?: number;
+  /**
+   * The SE count the autoscaler asks the placement for.
+   */
+  desiredSEs?: number;
+  /**
+   * When desiredSEs last changed.
+   */
+  lastScaleTime?: string;
+  /**
+   * Why desiredSEs is what it is: ScaledUp, ScaledDown, WithinTolerance, DesiredWithinRange, ScaleDownStabilized, AtMaximum, AtMinimum, WaitingForSEs, IncompleteMetrics, MetricMissing, MetricStale (docs/autoscale.md).
+   */
+  reason?: string;
+  /**
+   * The decision in words, with the metric and the target.
+   */
+  message?: string;
+  /**
+   * The scale-down window's recommendations the planner still needs (each newer one lower than the one before, so at most one per SE count); kept in status so a new leader keeps the window.
+   *
+   * @maxItems 64
+   */
+  recommendations?: VirtualServiceStatusAutoscaleRecommendation[];
+}
+/**
+ * One recommendation.
+ */
+export interface VirtualServiceStatusAutoscaleRecommendation {
+  /**
+   * The SE count recommended (before clamping to the bounds).
+   */
+  desiredSEs: number;
+  /**
+   * When it was recommended.
+   */
+  time: string;
 }
 /**
  * One VIP as observed.
