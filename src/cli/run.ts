@@ -112,6 +112,7 @@ export async function run(argv: string[]): Promise<number> {
     // The CLI serves /metrics itself (secure serving needs the client for TokenReview/SAR).
     const operator = buildOperator({ ...config, metricsAddr: undefined }, { client, logger, clusterID, registry });
     let metrics: Awaited<ReturnType<typeof startHealthServer>> | undefined;
+    let stopCertWatch: (() => void) | undefined;
     if (serving.mode !== 'off') {
       try {
         metrics = await startHealthServer({ registry, checks: {}, host: serving.addr.host, port: serving.addr.port, ...(serving.mode === 'https' ? await secure(serving, client) : {}),
@@ -119,6 +120,14 @@ export async function run(argv: string[]): Promise<number> {
       } catch (e) {
         process.stderr.write(`run: cannot serve /metrics on ${serving.addr.host}:${serving.addr.port}: ${redactText((e as Error).message)}\n`);
         return 1;
+      }
+      if (serving.mode === 'https' && serving.certDir !== undefined) {
+        const { readCertDir, watchCertDir } = await import('../runtime/metricsauth.js');
+        const server = metrics;
+        stopCertWatch = watchCertDir(serving.certDir, readCertDir(serving.certDir), (tls) => {
+          server.setTLS(tls);
+          logger.info('metrics certificate reloaded', { dir: serving.certDir });
+        }, (m) => logger.warn('metrics certificate', { error: m }));
       }
       logger.info('serving metrics', { url: `${metrics.url}/metrics`, auth: serving.mode === 'https' ? 'TokenReview+SubjectAccessReview' : 'none' });
     }
@@ -139,6 +148,7 @@ export async function run(argv: string[]): Promise<number> {
     } finally {
       process.removeListener('SIGTERM', onSignal);
       process.removeListener('SIGINT', onSignal);
+      stopCertWatch?.();
       await metrics?.close();
     }
   } finally {

@@ -24,6 +24,8 @@ export interface HealthServerOptions {
 
 export interface HealthServer {
   url: string;
+  /** Serves a new certificate to new connections (a rotated cert-manager Secret); https only. */
+  setTLS(tls: TLSMaterial): void;
   close(): Promise<void>;
 }
 
@@ -74,6 +76,10 @@ export async function startHealthServer(o: HealthServerOptions): Promise<HealthS
   const addr = server.address() as AddressInfo;
   return {
     url: `${o.tls !== undefined ? 'https' : 'http'}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`,
+    setTLS: (tls) => {
+      if (!(server instanceof https.Server)) throw new Error('setTLS on a plain HTTP server');
+      server.setSecureContext({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' });
+    },
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

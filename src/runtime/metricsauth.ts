@@ -80,6 +80,33 @@ export function readCertDir(dir: string): TLSMaterial {
   }
 }
 
+/**
+ * Re-reads tls.crt/tls.key every periodMs and hands a changed pair to apply (the kubelet updates a
+ * mounted Secret in place when cert-manager renews it). A pair that does not load is skipped:
+ * the last good one keeps being served. Returns the stop function.
+ */
+export function watchCertDir(dir: string, current: TLSMaterial, apply: (tls: TLSMaterial) => void, onError: (message: string) => void, periodMs = 60_000): () => void {
+  let last = current;
+  const timer = setInterval(() => {
+    let next: TLSMaterial;
+    try {
+      next = readCertDir(dir);
+    } catch (e) {
+      onError((e as Error).message);
+      return;
+    }
+    if (next.cert === last.cert && next.key === last.key) return;
+    try {
+      apply(next);
+      last = next;
+    } catch (e) {
+      onError(`new certificate in ${dir} not used: ${(e as Error).message}`);
+    }
+  }, periodMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 /** A self-signed certificate for the metrics endpoint (the key never leaves the process). */
 export function selfSignedCert(hosts: readonly string[], validDays = 365): TLSMaterial {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
