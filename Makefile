@@ -11,7 +11,7 @@ export npm_config_audit := false
 NODE_TEST := node --import tsx --test --test-reporter=spec
 
 .PHONY: all deps typecheck lint test test-unit test-monitoring test-conformance test-integration test-e2e \
-        test-openstack envtest cluster-up cluster-down openstack-up openstack-down demo sim bench build clean
+        test-openstack envtest helm cluster-up cluster-down openstack-up openstack-down demo sim bench build clean
 
 all: test
 
@@ -23,6 +23,8 @@ deps: .deps.stamp
 
 build: deps
 	tsc -p tsconfig.build.json && cp src/sim/default-topology.yaml dist/src/sim/
+	@# The commit for --version and lbop_build_info where there is no .git (an installed copy).
+	@printf '{"commit":"%s"}\n' "$$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)" > dist/build-info.json
 
 typecheck: deps
 	tsc --noEmit
@@ -49,6 +51,11 @@ test-conformance: deps
 envtest:
 	scripts/envtest-build.sh --with-controller-manager
 
+# The helm CLI for the chart's lint/template/dry-run checks, built from the Go module proxy
+# (Debian bookworm has no helm package), cached in ~/.cache/contrail-lb-operator/helm.
+helm:
+	scripts/helm-build.sh
+
 cluster-up: deps envtest
 	scripts/cluster-up.sh --controller-manager
 
@@ -56,7 +63,7 @@ cluster-down:
 	scripts/cluster-down.sh
 
 # One shared cluster for the whole stage (torn down on exit, also on failure or Ctrl-C).
-test-integration: deps envtest
+test-integration: deps envtest helm
 	scripts/with-cluster.sh $(NODE_TEST) 'test/integration/**/*.test.ts'
 
 # --- real Keystone + Neutron from Debian packages (owner: cloud-clients issue) ---

@@ -62,10 +62,26 @@ link_binaries() {
   done
 }
 
+# A cold build is quiet for many minutes: say that it is still going at least every 30 s
+# (with what the Go build cache has grown to, which shows it is not stuck).
+progress() { # pid what
+  local pid=$1 what=$2 t0 i
+  t0=$(date +%s)
+  while kill -0 "$pid" 2>/dev/null; do
+    for ((i = 0; i < 25; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 1; done
+    echo "envtest: still building $what ($(( $(date +%s) - t0 ))s, Go build cache $(du -sh "$(go env GOCACHE)" 2>/dev/null | cut -f1))"
+  done
+}
+
 go_build() { # output-dir packages...
   local out=$1; shift
-  if ! (cd "$MOD" && GOFLAGS="-mod=readonly -buildvcs=false" nice -n 10 \
-        go build -trimpath -ldflags="$LDFLAGS" -o "$out/" "$@") >"$LOG" 2>&1; then
+  local what="${*##*/}" pid rc=0
+  (cd "$MOD" && GOFLAGS="-mod=readonly -buildvcs=false" exec nice -n 10 \
+        go build -trimpath -ldflags="$LDFLAGS" -o "$out/" "$@") >"$LOG" 2>&1 &
+  pid=$!
+  progress "$pid" "$what"
+  wait "$pid" || rc=$?
+  if [[ $rc != 0 ]]; then
     rm -rf "$out"
     # The first error line names the cause (later ones repeat it for other packages).
     local first

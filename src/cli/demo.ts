@@ -10,7 +10,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from
 import { dirname, join, resolve } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
+import { parseFlags, UsageError, type FlagTable } from './flags.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DEMO_DIR = join(ROOT, '.local/demo');
@@ -29,18 +29,14 @@ prints its status and the vRouter's ECMP next hops, then scales vs2 out to 3 Ser
 
 interface Options { keep: boolean; timeoutMs: number }
 
-function parse(argv: string[]): Options | string {
-  const o: Options = { keep: false, timeoutMs: 180_000 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--keep') o.keep = true;
-    else if (a === '--timeout') {
-      const v = argv[++i];
-      if (v === undefined || !/^\d+$/.test(v) || Number(v) < 10) return '--timeout needs a number of seconds >= 10';
-      o.timeoutMs = Number(v) * 1000;
-    } else return `unknown flag ${a ?? ''}`;
-  }
-  return o;
+const FLAGS: FlagTable = { keep: { type: 'boolean' }, timeout: { type: 'string' } };
+
+function parse(argv: string[]): Options | 'help' {
+  const flags = parseFlags(FLAGS, argv);
+  if (flags.help()) return 'help';
+  const t = flags.string('timeout') ?? '180';
+  if (!/^\d+$/.test(t) || Number(t) < 10) throw new UsageError(`--timeout needs a number of seconds >= 10, got '${t}'`);
+  return { keep: flags.bool('keep'), timeoutMs: Number(t) * 1000 };
 }
 
 const say = (s: string): void => { process.stdout.write(`${s}\n`); };
@@ -85,7 +81,8 @@ async function waitFor<T>(what: string, timeoutMs: number, fn: () => Promise<T |
 interface SimURLs { keystone: string; contrail: string; control: string }
 
 /** The seed samples with the Cloud pointed at the simulator. */
-function seedManifests(urls: SimURLs): string {
+async function seedManifests(urls: SimURLs): Promise<string> {
+  const { parseAllDocuments } = await import('yaml');
   const docs = parseAllDocuments(readFileSync(join(ROOT, 'crds/samples/seed.yaml'), 'utf8')).map((d) => d.toJS() as Record<string, unknown>);
   for (const d of docs) {
     if (d['kind'] !== 'Cloud') continue;
@@ -147,9 +144,16 @@ async function readyWith(n: number, control: string, timeoutMs: number): Promise
 }
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) { say(USAGE); return 0; }
-  const o = parse(argv);
-  if (typeof o === 'string') { process.stderr.write(`demo: ${o}\n\n${USAGE}\n`); return 2; }
+  let o: Options;
+  try {
+    const parsed = parse(argv);
+    if (parsed === 'help') { say(USAGE); return 0; }
+    o = parsed;
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`demo: ${e.message} (see demo --help)\n`);
+    return 2;
+  }
 
   const started: ChildProcess[] = [];
   let clusterUp = false;
@@ -195,7 +199,7 @@ export async function run(argv: string[]): Promise<number> {
     step('applying the seed sample (crds/samples/seed.yaml) and the credentials Secret');
     kubectl(['create', 'namespace', 'lb-system']);
     kubectl(['-n', 'lb-system', 'create', 'secret', 'generic', 'jvnc2-credentials', '--from-literal=username=admin', '--from-literal=password=admin-secret']);
-    say(kubectl(['apply', '-f', '-'], seedManifests(urls)).trim());
+    say(kubectl(['apply', '-f', '-'], await seedManifests(urls)).trim());
 
     step('waiting for vs2 to be Ready');
     const one = await readyWith(1, urls.control, o.timeoutMs);

@@ -1,7 +1,12 @@
 // `contrail-lb-operator sim`: run the cloud simulator in the foreground. The first stdout line is
 // one JSON object with the five base URLs, so scripts can read it and go.
 import process from 'node:process';
-import { DEFAULT_BOOT_TIME_MS, startSimulator, TopologyError, type SimulatorOptions } from '../sim/index.js';
+import type { SimulatorOptions } from '../sim/index.js';
+import { parseFlags, UsageError, type FlagTable, type Flags } from './flags.js';
+
+// As DEFAULT_BOOT_TIME_MS in src/sim/index.ts (a unit test keeps them equal): the usage text
+// must not load the simulator.
+export const DEFAULT_BOOT_TIME_MS = 500;
 
 const USAGE = `usage: contrail-lb-operator sim [flags]
 
@@ -16,50 +21,67 @@ const USAGE = `usage: contrail-lb-operator sim [flags]
 
 The first line on stdout is {"keystone","nova","neutron","contrail","control"} URLs.`;
 
-class UsageError extends Error {}
+const PORTS = ['keystone', 'nova', 'neutron', 'contrail', 'control'] as const;
 
-function parseArgs(argv: string[]): SimulatorOptions {
+// One row per flag; toOptions() below turns the parsed flags into SimulatorOptions.
+const FLAGS: FlagTable = {
+  topology: { type: 'string' },
+  seed: { type: 'string' },
+  listen: { type: 'string' },
+  'boot-time-ms': { type: 'string' },
+  'token-lifetime': { type: 'string' },
+  state: { type: 'string' },
+  ...Object.fromEntries(PORTS.map((p) => [`port-${p}`, { type: 'string' } as const])),
+};
+
+function int(flags: Flags, name: string, min: number, max: number): number | undefined {
+  const v = flags.string(name);
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`--${name} needs an integer in [${min}, ${max}], got '${v}'`);
+  return Number(v);
+}
+
+function file(flags: Flags, name: string): string | undefined {
+  const v = flags.string(name);
+  if (v === '') throw new UsageError(`--${name} needs a file`);
+  return v;
+}
+
+export function toOptions(flags: Flags): SimulatorOptions {
   const opts: SimulatorOptions = {};
-  const ports: NonNullable<SimulatorOptions['ports']> = {};
-  const int = (flag: string, v: string | undefined, min: number, max: number): number => {
-    if (v === undefined || !/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
-      throw new UsageError(`${flag} needs an integer in [${min}, ${max}]`);
-    }
-    return Number(v);
+  const set = <K extends keyof SimulatorOptions>(k: K, v: SimulatorOptions[K] | undefined): void => {
+    if (v !== undefined) opts[k] = v;
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = (): string | undefined => inline ?? argv[++i];
-    switch (flag) {
-      case '--topology': opts.topology = value() ?? ''; if (opts.topology === '') throw new UsageError('--topology needs a file'); break;
-      case '--seed': opts.seed = int(flag, value(), 0, 2 ** 32 - 1); break;
-      case '--listen': opts.listen = value() ?? ''; break;
-      case '--boot-time-ms': opts.bootTimeMs = int(flag, value(), 0, 3_600_000); break;
-      case '--token-lifetime': opts.tokenLifetimeSeconds = int(flag, value(), 1, 10_000_000); break;
-      case '--state': opts.statePath = value() ?? ''; if (opts.statePath === '') throw new UsageError('--state needs a file'); break;
-      case '--port-keystone': case '--port-nova': case '--port-neutron': case '--port-contrail': case '--port-control':
-        ports[flag.slice('--port-'.length) as keyof typeof ports] = int(flag, value(), 0, 65535);
-        break;
-      default: throw new UsageError(`unknown flag ${arg}`);
-    }
+  set('topology', file(flags, 'topology'));
+  set('seed', int(flags, 'seed', 0, 2 ** 32 - 1));
+  set('listen', flags.string('listen'));
+  set('bootTimeMs', int(flags, 'boot-time-ms', 0, 3_600_000));
+  set('tokenLifetimeSeconds', int(flags, 'token-lifetime', 1, 10_000_000));
+  set('statePath', file(flags, 'state'));
+  const ports: NonNullable<SimulatorOptions['ports']> = {};
+  for (const p of PORTS) {
+    const n = int(flags, `port-${p}`, 0, 65535);
+    if (n !== undefined) ports[p] = n;
   }
   if (Object.keys(ports).length > 0) opts.ports = ports;
   return opts;
 }
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
   let opts: SimulatorOptions;
   try {
-    opts = parseArgs(argv);
+    const flags = parseFlags(FLAGS, argv);
+    if (flags.help()) {
+      process.stdout.write(USAGE + '\n');
+      return 0;
+    }
+    opts = toOptions(flags);
   } catch (e) {
-    process.stderr.write(`sim: ${(e as Error).message}\n\n${USAGE}\n`);
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`sim: ${e.message} (see sim --help)\n`);
     return 2;
   }
+  const { startSimulator, TopologyError } = await import('../sim/index.js');
   let sim;
   try {
     sim = await startSimulator(opts);

@@ -3,8 +3,8 @@
 import process from 'node:process';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs, usage, UsageError } from './validate/args.js';
-import { checkSources, formatProblem, type CheckReport } from './validate/check.js';
-import { readSources, type InputError } from './validate/input.js';
+import type { CheckReport } from './validate/check.js';
+import type { InputError } from './validate/input.js';
 
 export interface IO {
   stdin: Readable;
@@ -33,13 +33,15 @@ export async function run(argv: string[], io: IO = process): Promise<number> {
     args = parseArgs(argv);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    io.stderr.write(`contrail-lb-operator validate: ${err.message}\n\n${usage}\n`);
+    io.stderr.write(`contrail-lb-operator validate: ${err.message} (see validate --help)\n`);
     return 2;
   }
   if (args.help) {
     io.stdout.write(`${usage}\n`);
     return 0;
   }
+  // The schemas and ajv load only now: --help and usage errors stay instant.
+  const [{ checkSources, formatProblem }, { readSources }] = await Promise.all([import('./validate/check.js'), import('./validate/input.js')]);
   const { sources, errors: inputErrors } = await readSources(args.paths, io.stdin);
   let report: CheckReport;
   try {

@@ -92,8 +92,8 @@ test('a delete is not resurrected by an older list; a failed list keeps the last
   assert.ok(view.get('floatingip', 'f2'), 'a failed list removes nothing');
   assert.match(view.lastError('floatingip') ?? '', /503/);
   const text = await registry.metrics();
-  assert.match(text, /cloudview_list_errors_total\{cloud="t",kind="floatingip"\} 1/);
-  assert.match(text, /cloudview_objects\{cloud="t",kind="floatingip"\} 1/);
+  assert.match(text, /lbop_cloudview_list_errors_total\{cloud="t",kind="floatingip"\} 1/);
+  assert.match(text, /lbop_cloudview_objects\{cloud="t",kind="floatingip"\} 1/);
 });
 
 test('invalidate marks entries stale until a list confirms them', async () => {

@@ -57,12 +57,12 @@ interface ViewMetrics {
 /** One set per registry, shared by every Cloud's view (prom-client refuses duplicate names). */
 function viewMetrics(registry: Registry): ViewMetrics {
   return {
-    refresh: registry.getSingleMetric('cloudview_refresh_duration_seconds') as ViewMetrics['refresh'] | undefined
-      ?? new Histogram({ name: 'cloudview_refresh_duration_seconds', help: 'Time to list every kind of a Cloud once', labelNames: ['cloud'] as const, registers: [registry], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] }),
-    objects: registry.getSingleMetric('cloudview_objects') as ViewMetrics['objects'] | undefined
-      ?? new Gauge({ name: 'cloudview_objects', help: 'Objects held in the CloudView by kind', labelNames: ['cloud', 'kind'] as const, registers: [registry] }),
-    listErrors: registry.getSingleMetric('cloudview_list_errors_total') as ViewMetrics['listErrors'] | undefined
-      ?? new Counter({ name: 'cloudview_list_errors_total', help: 'Failed CloudView lists by kind', labelNames: ['cloud', 'kind'] as const, registers: [registry] }),
+    refresh: registry.getSingleMetric('lbop_cloudview_refresh_duration_seconds') as ViewMetrics['refresh'] | undefined
+      ?? new Histogram({ name: 'lbop_cloudview_refresh_duration_seconds', help: 'Time to list every kind of a Cloud once', labelNames: ['cloud'] as const, registers: [registry], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] }),
+    objects: registry.getSingleMetric('lbop_cloudview_objects') as ViewMetrics['objects'] | undefined
+      ?? new Gauge({ name: 'lbop_cloudview_objects', help: 'Objects held in the CloudView by kind', labelNames: ['cloud', 'kind'] as const, registers: [registry] }),
+    listErrors: registry.getSingleMetric('lbop_cloudview_list_errors_total') as ViewMetrics['listErrors'] | undefined
+      ?? new Counter({ name: 'lbop_cloudview_list_errors_total', help: 'Failed CloudView lists by kind', labelNames: ['cloud', 'kind'] as const, registers: [registry] }),
   };
 }
 

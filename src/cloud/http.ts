@@ -63,14 +63,14 @@ interface Metrics { requests: Counter<'cloud' | 'api' | 'op' | 'code'>; duration
 
 /** prom-client refuses a second registration of a name; clouds share one set per registry. */
 function metricsFor(registry: Registry): Metrics {
-  const requests = registry.getSingleMetric('cloud_api_requests_total') as Metrics['requests'] | undefined
+  const requests = registry.getSingleMetric('lbop_cloud_api_requests_total') as Metrics['requests'] | undefined
     ?? new Counter({
-      name: 'cloud_api_requests_total', help: 'Cloud API requests by outcome (HTTP status or transport error)',
+      name: 'lbop_cloud_api_requests_total', help: 'Cloud API requests by outcome (HTTP status or transport error)',
       labelNames: ['cloud', 'api', 'op', 'code'] as const, registers: [registry],
     });
-  const duration = registry.getSingleMetric('cloud_api_request_duration_seconds') as Metrics['duration'] | undefined
+  const duration = registry.getSingleMetric('lbop_cloud_api_request_duration_seconds') as Metrics['duration'] | undefined
     ?? new Histogram({
-      name: 'cloud_api_request_duration_seconds', help: 'Cloud API request latency, per attempt',
+      name: 'lbop_cloud_api_request_duration_seconds', help: 'Cloud API request latency, per attempt',
       labelNames: ['cloud', 'api', 'op'] as const, registers: [registry],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     });

@@ -103,6 +103,8 @@ export class Controller<T extends KubeObject = KubeObject> {
       ...(o.rateLimiter ? { rateLimiter: o.rateLimiter } : {}),
       metrics: queueMetrics(this.metrics, o.name),
     });
+    const clock = o.clock ?? realClock;
+    this.metrics.probeQueue(o.name, { processingSince: () => this.queue.processingSince(), now: () => clock.now() });
   }
 
   enqueue(key: string): void {
@@ -131,6 +133,7 @@ export class Controller<T extends KubeObject = KubeObject> {
       w.informer.addHandlers({ onAdd: fan, onUpdate: (old, obj) => (fan(old), fan(obj)), onDelete: fan });
     }
     const n = this.o.workers ?? 2;
+    this.metrics.maxConcurrent.set({ controller: this.name }, n);
     for (let i = 0; i < n; i++) this.workers.push(this.worker());
     this.log.info('controller started', { workers: n });
   }
@@ -187,6 +190,7 @@ export class Controller<T extends KubeObject = KubeObject> {
       this.metrics.reconcileTotal.inc({ controller: this.name, result });
     };
     this.active++;
+    this.metrics.activeWorkers.inc({ controller: this.name });
     try {
       const res = (await this.o.reconcile(ref, { key, log, signal })) ?? {};
       // Work cut short by the deadline is not a success, whatever the reconciler returned.
@@ -207,6 +211,7 @@ export class Controller<T extends KubeObject = KubeObject> {
       this.metrics.reconcileErrors.inc({ controller: this.name });
       count('error');
       if (err instanceof TerminalError) {
+        this.metrics.terminalErrors.inc({ controller: this.name });
         this.queue.forget(key);
         log.warn('reconcile failed permanently; not retrying until the object changes', { error: redactText(err.message) });
       } else {
@@ -220,6 +225,7 @@ export class Controller<T extends KubeObject = KubeObject> {
       clearTimeout(timer);
       this.stopAll.signal.removeEventListener('abort', onStop);
       this.active--;
+      this.metrics.activeWorkers.dec({ controller: this.name });
       end();
       this.queue.done(key);
     }

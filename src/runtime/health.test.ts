@@ -28,3 +28,29 @@ test('healthz, readyz with failing checks listed, and metrics', async () => {
     await h.close();
   }
 });
+
+test('https: a new certificate is served to new connections after setTLS', async () => {
+  const { selfSignedCert } = await import('./metricsauth.js');
+  const { X509Certificate } = await import('node:crypto');
+  const https = await import('node:https');
+  const a = selfSignedCert(['127.0.0.1']);
+  const b = selfSignedCert(['127.0.0.1']);
+  const h = await startHealthServer({ registry: new Registry(), checks: {}, tls: a });
+  const servedCert = (ca: string): Promise<string> => new Promise((resolve, reject) => {
+    const req = https.get(`${h.url}/healthz`, { ca, agent: false }, (res) => {
+      const peer = (res.socket as import('node:tls').TLSSocket).getPeerX509Certificate();
+      res.resume();
+      resolve(peer?.fingerprint256 ?? '');
+    });
+    req.on('error', reject);
+  });
+  try {
+    assert.match(h.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(await servedCert(a.cert), new X509Certificate(a.cert).fingerprint256);
+    h.setTLS(b);
+    assert.equal(await servedCert(b.cert), new X509Certificate(b.cert).fingerprint256);
+    await assert.rejects(servedCert(a.cert), /self[- ]signed|unable to verify|certificate/i, 'the old CA no longer verifies');
+  } finally {
+    await h.close();
+  }
+});

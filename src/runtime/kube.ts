@@ -1,9 +1,55 @@
-// A small Kubernetes HTTP client: credentials from a kubeconfig (via @kubernetes/client-node),
-// one keep-alive agent shared by every request and watch, JSON in and out, and errors with the
+// A small Kubernetes HTTP client: credentials from a kubeconfig (via @kubernetes/client-node,
+// files merged and the context picked by kubectl's rules, see kubeconfig.ts), one keep-alive agent
+// shared by every request and watch (through the kubeconfig's proxy-url when it has one), JSON in
+// and out, a User-Agent on every request, client-go's rest_client_* metrics, and errors with the
 // API's status code and reason. Raw HTTP because watches must stream and be abortable.
 import http from 'node:http';
 import https from 'node:https';
+import process from 'node:process';
 import { KubeConfig } from '@kubernetes/client-node';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { userAgent } from '../buildinfo.js';
+import { loadKubeconfig, proxyFor, selectContext } from './kubeconfig.js';
+
+export interface KubeClientOptions {
+  /** A context of the kubeconfig other than its current-context (kubectl --context). */
+  context?: string;
+  /** Registry for rest_client_requests_total / rest_client_request_duration_seconds. */
+  registry?: Registry;
+  /** Default: contrail-lb-operator/<version> (<os>/<arch>) node/<version>. */
+  userAgent?: string;
+}
+
+interface RestMetrics {
+  requests: Counter<'code' | 'method' | 'host'>;
+  duration: Histogram<'verb' | 'host'>;
+}
+
+const restMetricsOf = new WeakMap<Registry, RestMetrics>();
+
+/** client-go's apiserver client metrics (names and labels as k8s.io/client-go/tools/metrics). */
+export function restClientMetrics(registry: Registry): RestMetrics {
+  let m = restMetricsOf.get(registry);
+  if (m === undefined) {
+    m = {
+      requests: new Counter({
+        name: 'rest_client_requests_total',
+        help: 'Number of HTTP requests to the apiserver, partitioned by status code, method, and host.',
+        labelNames: ['code', 'method', 'host'],
+        registers: [registry],
+      }),
+      duration: new Histogram({
+        name: 'rest_client_request_duration_seconds',
+        help: 'Request latency in seconds (until response headers), broken down by verb and host.',
+        labelNames: ['verb', 'host'],
+        buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60],
+        registers: [registry],
+      }),
+    };
+    restMetricsOf.set(registry, m);
+  }
+  return m;
+}
 
 export class ApiError extends Error {
   constructor(
@@ -63,20 +109,41 @@ export class KubeClient {
   private authHeaders: Record<string, string> = {};
   private authAt = 0;
 
+  private readonly userAgent: string;
+  private readonly metrics: RestMetrics | undefined;
+
   private constructor(
     readonly config: KubeConfig,
     readonly server: URL,
     readonly agent: http.Agent,
-  ) {}
+    o: KubeClientOptions,
+  ) {
+    this.userAgent = o.userAgent ?? userAgent();
+    this.metrics = o.registry === undefined ? undefined : restClientMetrics(o.registry);
+  }
 
-  /** From a kubeconfig file path, a loaded KubeConfig, or the default locations. */
-  static async create(from?: string | KubeConfig): Promise<KubeClient> {
+  /**
+   * From a kubeconfig setting (one path, or a list a:b merged as kubectl merges KUBECONFIG), a
+   * loaded KubeConfig, or the default locations (KUBECONFIG, ~/.kube/config, in-cluster).
+   */
+  static async create(from?: string | KubeConfig, o: KubeClientOptions = {}): Promise<KubeClient> {
     const kc = from instanceof KubeConfig ? from : new KubeConfig();
-    if (typeof from === 'string') kc.loadFromFile(from);
-    else if (from === undefined) kc.loadFromDefault();
+    if (typeof from === 'string') kc.loadFromString(JSON.stringify(selectContext(loadKubeconfig(from), o.context)));
+    else if (from === undefined) {
+      const env = process.env['KUBECONFIG'];
+      if (env !== undefined && env !== '') kc.loadFromString(JSON.stringify(selectContext(loadKubeconfig(env), o.context)));
+      else {
+        kc.loadFromDefault();
+        if (o.context !== undefined) {
+          if (kc.getContextObject(o.context) === null) throw new Error(`context '${o.context}' not found in the kubeconfig (have: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
+          kc.setCurrentContext(o.context);
+        }
+      }
+    } else if (o.context !== undefined) kc.setCurrentContext(o.context);
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
     const server = new URL(cluster.server);
+    const proxy = proxyFor(cluster.proxyUrl);
     const opts: https.RequestOptions = {};
     await kc.applyToHTTPSOptions(opts);
     const tls = {
@@ -86,9 +153,14 @@ export class KubeClient {
       ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
       ...(opts.servername ? { servername: opts.servername } : {}),
     };
-    const agentOpts = { keepAlive: true, keepAliveMsecs: 30_000, scheduling: 'lifo' as const };
+    // Node's agents tunnel through an http(s) proxy themselves (CONNECT for https), with no
+    // bypass list: the kubeconfig asked for this proxy for this cluster.
+    const agentOpts = {
+      keepAlive: true, keepAliveMsecs: 30_000, scheduling: 'lifo' as const,
+      ...(proxy !== undefined ? { proxyEnv: { HTTPS_PROXY: proxy, HTTP_PROXY: proxy } } : {}),
+    };
     const agent = server.protocol === 'https:' ? new https.Agent({ ...agentOpts, ...tls }) : new http.Agent(agentOpts);
-    const client = new KubeClient(kc, server, agent);
+    const client = new KubeClient(kc, server, agent, o);
     client.setAuth(opts);
     return client;
   }
@@ -124,19 +196,29 @@ export class KubeClient {
   async open(method: string, path: string, opts: RequestOptions = {}): Promise<http.IncomingMessage> {
     const u = this.url(path, opts.query);
     const body = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
-    const headers: Record<string, string> = { ...(await this.headers()), Accept: 'application/json' };
+    const headers: Record<string, string> = { ...(await this.headers()), Accept: 'application/json', 'User-Agent': this.userAgent };
     if (body) {
       headers['Content-Type'] = opts.patchType ? PATCH_CONTENT_TYPE[opts.patchType] : 'application/json';
       headers['Content-Length'] = String(body.length);
     }
     const mod = u.protocol === 'https:' ? https : http;
+    const started = performance.now();
+    const host = u.host;
     return new Promise((resolve, reject) => {
       const req = mod.request(u, { method, headers, agent: this.agent, signal: opts.signal }, resolve);
       const timeout = opts.timeoutMs ?? 30_000;
       const timer = setTimeout(() => req.destroy(new Error(`${method} ${path}: no response in ${timeout} ms`)), timeout);
-      req.on('response', () => clearTimeout(timer));
+      let responded = false;
+      req.on('response', (res) => {
+        responded = true;
+        clearTimeout(timer);
+        this.metrics?.requests.inc({ code: String(res.statusCode ?? 0), method, host });
+        this.metrics?.duration.observe({ verb: method, host }, (performance.now() - started) / 1000);
+      });
       req.on('error', (e) => {
         clearTimeout(timer);
+        // client-go counts a request that got no response with code "<error>".
+        if (!responded) this.metrics?.requests.inc({ code: '<error>', method, host });
         reject(e);
       });
       req.on('socket', (s) => s.setKeepAlive(true, 30_000));

@@ -1,4 +1,8 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import process from 'node:process';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import { FakeClock } from './clock.js';
@@ -31,4 +35,65 @@ test('metrics use the controller-runtime / client-go names on the given registry
   assert.ok(text.includes('# TYPE workqueue_queue_duration_seconds histogram'));
   assert.ok(text.includes('# TYPE workqueue_work_duration_seconds histogram'));
   assert.equal(runtimeMetrics(new Registry()) === m, false, 'separate registries get separate metrics');
+});
+
+test('default process/Node series and lbop_build_info are on every runtime registry', async () => {
+  const registry = new Registry();
+  runtimeMetrics(registry);
+  runtimeMetrics(registry); // idempotent: prom-client would throw on a second registration
+  const text = await registry.metrics();
+  for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_open_fds', 'nodejs_eventloop_lag_seconds', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_gc_duration_seconds']) {
+    assert.match(text, new RegExp(`^# TYPE ${name} `, 'm'), name);
+  }
+  assert.match(text, new RegExp(`^lbop_build_info\\{version="[^"]+",node="${process.versions.node.replaceAll('.', '\\.')}",commit="(?:[0-9a-f]+|unknown)"\\} 1$`, 'm'));
+});
+
+test('active workers, terminal errors and in-progress work are reported per controller', async () => {
+  const registry = new Registry();
+  const m = runtimeMetrics(registry);
+  const clock = new FakeClock();
+  const q = new WorkQueue({ clock, metrics: queueMetrics(m, 'vs') });
+  m.probeQueue('vs', { processingSince: () => q.processingSince(), now: () => clock.now() });
+  q.add('a');
+  q.add('b');
+  await q.get();
+  clock.advance(3000);
+  await q.get();
+  clock.advance(1000);
+  let text = await registry.metrics();
+  assert.match(text, /workqueue_unfinished_work_seconds\{name="vs"\} 5$/m, '4 s + 1 s in progress');
+  assert.match(text, /workqueue_longest_running_processor_seconds\{name="vs"\} 4$/m);
+  q.done('a');
+  q.done('b');
+  text = await registry.metrics();
+  assert.match(text, /workqueue_unfinished_work_seconds\{name="vs"\} 0$/m);
+  assert.match(text, /workqueue_longest_running_processor_seconds\{name="vs"\} 0$/m);
+  m.activeWorkers.inc({ controller: 'vs' });
+  m.terminalErrors.inc({ controller: 'vs' });
+  text = await registry.metrics();
+  assert.match(text, /controller_runtime_active_workers\{controller="vs"\} 1$/m);
+  assert.match(text, /controller_runtime_terminal_reconcile_errors_total\{controller="vs"\} 1$/m);
+});
+
+test('docs/metrics.md lists every series the code registers', async () => {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+  const doc = readFileSync(join(root, 'docs/metrics.md'), 'utf8');
+  // The names the code declares (metric constructors in src/), and prom-client's defaults.
+  const declared = new Set<string>();
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) {
+        for (const x of readFileSync(p, 'utf8').matchAll(/name: '((?:lbop|controller_runtime|workqueue|rest_client|leader_election)_[a-z_]+)'/g)) declared.add(x[1] as string);
+      }
+    }
+  };
+  walk(join(root, 'src'));
+  assert.ok(declared.size >= 20, `found only ${declared.size} series in src/`);
+  const registry = new Registry();
+  runtimeMetrics(registry);
+  for (const x of await registry.getMetricsAsJSON()) declared.add(x.name);
+  const missing = [...declared].filter((n) => !doc.includes(`\`${n}\``));
+  assert.deepEqual(missing, []);
 });

@@ -57,6 +57,11 @@ export class WorkQueue {
     return this.shuttingDown;
   }
 
+  /** When each key now being processed was taken (clock ms): for the in-progress work gauges. */
+  processingSince(): IterableIterator<number> {
+    return this.startedAt.values();
+  }
+
   isProcessing(key: string): boolean {
     return this.processing.has(key);
   }

@@ -14,7 +14,7 @@ const requests = Number(process.env['LBOP_BENCH_REQUESTS'] ?? 2000);
 const VIP_NET = '02b846e6-cd68-4c84-b7ab-3709946ed28b';
 
 async function totalRequests(registry: Registry): Promise<Map<string, number>> {
-  const m = (await registry.getMetricsAsJSON()).find((x) => x.name === 'cloud_api_requests_total');
+  const m = (await registry.getMetricsAsJSON()).find((x) => x.name === 'lbop_cloud_api_requests_total');
   const out = new Map<string, number>();
   for (const v of m?.values ?? []) out.set(String(v.labels['op']), (out.get(String(v.labels['op'])) ?? 0) + v.value);
   return out;

@@ -57,7 +57,7 @@ test('Contrail: VIP port + shared active-active instance-ip, ref-update, relax, 
     const bulk = await vnc.list<VirtualMachineInterface>('virtual-machine-interface', { objUuids: many, detail: true, fields: ['annotations'] });
     assert.deepEqual(bulk.map((v) => v.uuid), [vip.uuid]);
     assert.equal(await vnc.count('instance-ip'), 1);
-    const ops = (await registry.getMetricsAsJSON()).find((m) => m.name === 'cloud_api_requests_total')?.values.map((v) => v.labels['op']);
+    const ops = (await registry.getMetricsAsJSON()).find((m) => m.name === 'lbop_cloud_api_requests_total')?.values.map((v) => v.labels['op']);
     assert.ok(ops?.includes('list:virtual-machine-interface'));
     await assertNoSecrets([ADMIN_PASSWORD, (await cloud.keystone.token({ name: 'admin' })).value], { logs: cap.lines, errors, registry });
   } finally { await close(); }

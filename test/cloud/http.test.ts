@@ -29,8 +29,8 @@ test('User-Agent, a request id per request, keep-alive, metrics by cloud/api/op/
     assert.notEqual(seen[0]?.id, seen[1]?.id);
     assert.equal(seen[0]?.port, seen[1]?.port, 'the second request reuses the kept-alive socket');
     const text = await registry.metrics();
-    assert.match(text, /cloud_api_requests_total\{cloud="jvnc2",api="neutron",op="listPorts",code="200"\} 2/);
-    assert.match(text, /cloud_api_request_duration_seconds_count\{cloud="jvnc2",api="neutron",op="listPorts"\} 2/);
+    assert.match(text, /lbop_cloud_api_requests_total\{cloud="jvnc2",api="neutron",op="listPorts",code="200"\} 2/);
+    assert.match(text, /lbop_cloud_api_request_duration_seconds_count\{cloud="jvnc2",api="neutron",op="listPorts"\} 2/);
     assert.ok(cap.lines.some((l) => l.includes('"path":"/v2.0/ports"')));
     assert.ok(!cap.lines.some((l) => l.includes('secret-looking-value')), 'query strings are not logged');
   } finally { client.close(); srv.close(); }

@@ -35,7 +35,7 @@ export async function control(sim: Simulator, method: string, path: string, body
 }
 
 export async function requestCount(registry: Registry, match: { op?: string; code?: string; api?: string }): Promise<number> {
-  const m = (await registry.getMetricsAsJSON()).find((x) => x.name === 'cloud_api_requests_total');
+  const m = (await registry.getMetricsAsJSON()).find((x) => x.name === 'lbop_cloud_api_requests_total');
   return (m?.values ?? []).filter((v) => Object.entries(match).every(([k, want]) => v.labels[k] === want)).reduce((a, v) => a + v.value, 0);
 }
 

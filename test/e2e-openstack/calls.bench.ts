@@ -1,7 +1,7 @@
 // Cloud calls per VirtualService: the same plain-Neutron scenario (one group with no buffer, the
 // seed Pool and VirtualService on one SE, then teardown) against the simulator and against the
 // real OpenStack of scripts/openstack-up.sh, counted from the operator's own
-// cloud_api_requests_total. Prints a table; asserts nothing (a benchmark, not a test).
+// lbop_cloud_api_requests_total. Prints a table; asserts nothing (a benchmark, not a test).
 //   scripts/with-cluster.sh node --import tsx test/e2e-openstack/calls.bench.ts [sim|real ...]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -17,7 +17,7 @@ async function scrape(port: number): Promise<Counts> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const out: Counts = new Map();
   for (const line of text.split('\n')) {
-    const m = /^cloud_api_requests_total\{([^}]*)\} (\d+)/.exec(line);
+    const m = /^lbop_cloud_api_requests_total\{([^}]*)\} (\d+)/.exec(line);
     if (m === null) continue;
     const labels = Object.fromEntries([...(m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
     const key = `${labels['api'] ?? '?'} ${labels['op'] ?? '?'}`;

@@ -99,6 +99,8 @@ const NEEDED: string[][] = [
   ['get', 'leases.coordination.k8s.io/contrail-lb-operator', '-n', NS],
   ['update', 'leases.coordination.k8s.io/contrail-lb-operator', '-n', NS],
   ...['get', 'list', 'watch'].map((v) => [v, 'secrets', '-n', NS]),
+  ['create', 'tokenreviews.authentication.k8s.io'], // /metrics authentication
+  ['create', 'subjectaccessreviews.authorization.k8s.io'], // /metrics authorization
 ];
 const FORBIDDEN: string[][] = [
   // Secrets anywhere but lb-system, and no writes to Secrets at all.
@@ -194,7 +196,7 @@ describe('deploy/ on a real API server', () => {
     const objects = await render(cluster, 'deploy');
     const kindsRendered = objects.map((o) => o.kind).sort();
     assert.deepEqual([...new Set(kindsRendered)], ['ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'Deployment', 'Namespace',
-      'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
+      'NetworkPolicy', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
     assert.equal(kindsRendered.filter((k) => k === 'CustomResourceDefinition').length, 5, 'the five CRDs from crds/');
     await ok(cluster, ['apply', '-k', join(repoRoot, 'deploy')]);
     const versions = async (): Promise<string[]> =>

@@ -13,7 +13,7 @@ function open(username: string, password: string, logger = captureLogs().logger,
 }
 
 async function requests(registry: Registry, op: string): Promise<number> {
-  const m = (await registry.getMetricsAsJSON()).find((x) => x.name === 'cloud_api_requests_total');
+  const m = (await registry.getMetricsAsJSON()).find((x) => x.name === 'lbop_cloud_api_requests_total');
   return (m?.values ?? []).filter((v) => v.labels['op'] === op).reduce((a, v) => a + v.value, 0);
 }
 

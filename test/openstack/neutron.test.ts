@@ -118,7 +118,7 @@ test('lists follow next links page by page', async () => {
     const small = new NeutronClient(paged.keystone.session({ name: 'demo' }), { pageSize: 2 });
     const listed = await small.listPorts({ device_id: `page-${run}` });
     assert.deepEqual(listed.map((p) => p.id).sort(), [...ids].sort());
-    const m = (await pagedRegistry.getMetricsAsJSON()).find((x) => x.name === 'cloud_api_requests_total');
+    const m = (await pagedRegistry.getMetricsAsJSON()).find((x) => x.name === 'lbop_cloud_api_requests_total');
     const pages = (m?.values ?? []).filter((v) => v.labels['op'] === 'list:ports').reduce((a, v) => a + v.value, 0);
     assert.ok(pages >= 3, `5 ports in pages of 2 take at least 3 requests, saw ${pages}`);
   } finally { paged.close(); }

@@ -64,7 +64,7 @@ describe('Dockerfile', () => {
     assert.equal(base.compilerOptions.outDir, 'dist');
     assert.notEqual(base.compilerOptions.noEmit, true);
     const script = pkg.bin['contrail-lb-operator'] as string;
-    assert.match(read(script), /from '\.\.\/dist\/src\/cli\.js'/);
+    assert.match(read(script), /join\(root, 'dist\/src\/cli\.js'\)/, 'bin/ runs the compiled dist/src/cli.js when it is there (the image)');
     assert.match(read(script), /main\(process\.argv\.slice\(2\)\)/);
     assert.match(read(script), /^#!\/usr\/bin\/env node\n/);
   });

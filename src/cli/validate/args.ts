@@ -1,4 +1,8 @@
-// Flags of `contrail-lb-operator validate`, parsed once into a typed config.
+// Flags of `contrail-lb-operator validate`, parsed once into a typed config (src/cli/flags.ts).
+import { parseFlags, UsageError, type FlagTable } from '../flags.js';
+
+export { UsageError };
+
 export interface ValidateArgs {
   paths: string[];
   output: 'text' | 'json';
@@ -6,8 +10,6 @@ export interface ValidateArgs {
   resolveRefs: boolean;
   help: boolean;
 }
-
-export class UsageError extends Error {}
 
 export const usage = `usage: contrail-lb-operator validate -f PATH [-f PATH...] [--output text|json] [--strict] [--resolve-refs]
 
@@ -27,47 +29,25 @@ would on create, before a GitOps pipeline runs kubectl apply.
 Exit status: 0 all valid, 1 some object is invalid (or a document does not parse),
 2 usage error or unreadable input (missing file, binary, larger than 8 MiB).`;
 
+const FLAGS: FlagTable = {
+  filename: { type: 'string', short: 'f', multiple: true },
+  output: { type: 'string', short: 'o' },
+  strict: { type: 'boolean' },
+  'resolve-refs': { type: 'boolean' },
+};
+
 export function parseArgs(argv: readonly string[]): ValidateArgs {
-  const args: ValidateArgs = { paths: [], output: 'text', strict: false, resolveRefs: false, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
-    const value = (): string => {
-      if (inline !== undefined) return inline;
-      const next = argv[i + 1];
-      if (next === undefined) throw new UsageError(`flag ${flag} needs a value`);
-      i++;
-      return next;
-    };
-    switch (flag) {
-      case '-f':
-      case '--filename':
-        args.paths.push(value());
-        break;
-      case '-o':
-      case '--output': {
-        const v = value();
-        if (v !== 'text' && v !== 'json') throw new UsageError(`--output must be text or json, not '${v}'`);
-        args.output = v;
-        break;
-      }
-      case '--strict':
-        args.strict = true;
-        break;
-      case '--resolve-refs':
-        args.resolveRefs = true;
-        break;
-      case '-h':
-      case '--help':
-        args.help = true;
-        break;
-      default:
-        if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unknown flag '${arg}'`);
-        args.paths.push(arg); // a bare path is taken as -f PATH
-    }
-  }
+  // A bare path is taken as -f PATH; '-' alone is stdin.
+  const flags = parseFlags(FLAGS, argv, { positionals: true });
+  const output = flags.string('output') ?? 'text';
+  if (output !== 'text' && output !== 'json') throw new UsageError(`--output must be text or json, not '${output}'`);
+  const args: ValidateArgs = {
+    paths: [...flags.strings('filename'), ...flags.positionals],
+    output,
+    strict: flags.bool('strict'),
+    resolveRefs: flags.bool('resolve-refs'),
+    help: flags.help(),
+  };
   if (!args.help && args.paths.length === 0) throw new UsageError('no input: give at least one -f PATH (or -f - for stdin)');
   return args;
 }
