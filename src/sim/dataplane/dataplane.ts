@@ -1,0 +1,386 @@
+// The netns data plane of the simulator (`sim --dataplane netns`): a fabric namespace standing for
+// the vRouters, a namespace per Nova server (the SE), one veth per data vNIC between them, the
+// vRouter model's routes as resilient nexthop groups in the fabric, pool servers and a client in
+// namespaces of their own. It observes the simulator (every change reschedules one serial
+// reconcile: snapshot → plan → apply) and never edits the model.
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import process from 'node:process';
+import type { Sim } from '../context.js';
+import type { SimPlugin } from '../index.js';
+import type { ServerStatus } from '../compute.js';
+import { checkDataplaneHost, Netns, sweep, type SweepResult } from './netns.js';
+import { planDataplane, processTransition, type Action, type DataplaneWant, type ServerWant, type VnicWant } from './plan.js';
+import { isBenchmarkAddress, CLIENT_NET, Renumbering } from './renumber.js';
+import { snapshotModel, type ModelOptions } from './model.js';
+import { noSeProcesses, type SeRunner } from './runner.js';
+
+export interface DataplaneOptions extends ModelOptions {
+  runner?: SeRunner;
+  /** Resilient group size (fixed for a group's life) and bucket idle time before migration. */
+  buckets?: number;
+  idleTimerSeconds?: number;
+  /** A run id (4 hex digits) instead of a random one. */
+  run?: string;
+  log?: (line: string) => void;
+}
+
+
+
+interface VnicApplied extends VnicWant { seIf: string; fabricIf: string; nh: number }
+interface ServerApplied extends ServerWant { ns: string; procs: ChildProcess[] }
+
+const procPath = (name: string): string => {
+  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+  return fileURLToPath(new URL(`./procs/${name}.${ext}`, import.meta.url));
+};
+
+export const NODE = process.execPath;
+
+export class NetnsDataplane implements SimPlugin {
+  readonly map = new Renumbering();
+  netns!: Netns;
+  fabric = '';
+  client = '';
+  swept: SweepResult = { namespaces: [], links: [] };
+  private sim!: Sim;
+  private readonly runner: SeRunner;
+  private readonly buckets: number;
+  private readonly idleTimer: number;
+  private readonly servers = new Map<string, ServerApplied>();
+  private readonly vnics = new Map<string, VnicApplied>();
+  private readonly routes = new Map<string, { members: string[]; network: string; group?: number }>();
+  private readonly withdrawn = new Set<string>();
+  private nextId = 1;
+  private running: Promise<void> | undefined;
+  private dirty = false;
+  private closed = false;
+  private readonly log: (line: string) => void;
+  readonly errors: string[] = [];
+
+  constructor(private readonly opts: DataplaneOptions = {}) {
+    this.runner = opts.runner ?? noSeProcesses;
+    this.buckets = opts.buckets ?? 256;
+    this.idleTimer = opts.idleTimerSeconds ?? 10;
+    this.log = opts.log ?? ((l) => process.stderr.write(`dataplane: ${l}\n`));
+  }
+
+  async start(sim: Sim, subscribe: (listener: () => void) => void): Promise<void> {
+    checkDataplaneHost();
+    this.sim = sim;
+    this.swept = sweep();
+    if (this.swept.namespaces.length + this.swept.links.length > 0) {
+      this.log(`swept what a killed run left: ${[...this.swept.namespaces, ...this.swept.links].join(' ')}`);
+    }
+    this.netns = new Netns(this.opts.run);
+    try {
+      this.fabric = await this.netns.addNamespace('fabric');
+      // Before any interface exists: new interfaces take the `default` values.
+      await this.netns.sysctl(this.fabric, {
+        'net.ipv4.ip_forward': 1, 'net.ipv4.fib_multipath_hash_policy': 1,
+        'net.ipv4.conf.all.rp_filter': 0, 'net.ipv4.conf.default.rp_filter': 0,
+        'net.ipv4.conf.default.proxy_arp': 1,
+      });
+      this.client = await this.netns.addNamespace('client');
+      await this.attachEndpoint(this.client, 'c', CLIENT_NET.address, 24, CLIENT_NET.gateway);
+    } catch (e) {
+      await this.netns.close();
+      throw e;
+    }
+    subscribe(() => this.schedule());
+    this.schedule();
+    await this.settled();
+  }
+
+  /** Resolves once every change seen so far is in the kernel. */
+  async settled(): Promise<void> {
+    while (this.running !== undefined) await this.running;
+  }
+
+  /** Health-check seam: a withdrawn VMI leaves every group until restored. */
+  withdraw(vmi: string): void {
+    this.withdrawn.add(vmi);
+    this.schedule();
+  }
+
+  restore(vmi: string): void {
+    if (this.withdrawn.delete(vmi)) this.schedule();
+  }
+
+  seNamespace(serverId: string): string | undefined {
+    return this.servers.get(serverId)?.ns;
+  }
+
+  vnicOf(vmi: string): { seIf: string; fabricIf: string; address: string; nh: number } | undefined {
+    const v = this.vnics.get(vmi);
+    return v === undefined ? undefined : { seIf: v.seIf, fabricIf: v.fabricIf, address: v.address, nh: v.nh };
+  }
+
+  /** The kernel route of a prefix: its group id and member VMIs (for tests and the bench). */
+  routeOf(kernelPrefix: string): { group?: number; members: string[] } | undefined {
+    return this.routes.get(kernelPrefix);
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    this.dirty = true;
+    if (this.running !== undefined) return;
+    this.running = (async () => {
+      try {
+        while (this.dirty && !this.closed) {
+          this.dirty = false;
+          await this.reconcile();
+        }
+      } finally {
+        this.running = undefined;
+      }
+    })();
+  }
+
+  private applied(): DataplaneWant {
+    return {
+      servers: new Map([...this.servers].map(([k, v]) => [k, { id: v.id, name: v.name, status: v.status }])),
+      vnics: this.vnics,
+      routes: new Map([...this.routes].map(([k, v]) => [k, { prefix: k, network: v.network, members: v.members }])),
+    };
+  }
+
+  private async reconcile(): Promise<void> {
+    const want = snapshotModel(this.sim, this.map, this.opts);
+    for (const a of planDataplane(this.applied(), want, this.withdrawn)) {
+      if (this.closed) return;
+      try {
+        await this.apply(a);
+      } catch (e) {
+        const line = `${a.kind}: ${(e as Error).message}`;
+        this.errors.push(line);
+        this.log(line);
+      }
+    }
+  }
+
+  private async apply(a: Action): Promise<void> {
+    const n = this.netns;
+    switch (a.kind) {
+      case 'AddServer': {
+        const ns = await n.addNamespace(`se-${a.server.id}`);
+        await n.sysctl(ns, { 'net.ipv4.conf.all.rp_filter': 0, 'net.ipv4.conf.default.rp_filter': 0 });
+        const s: ServerApplied = { ...a.server, status: 'BUILD', ns, procs: [] };
+        this.servers.set(a.server.id, s);
+        if (a.server.status !== 'BUILD') this.transition(s, a.server.status);
+        return;
+      }
+      case 'AddVnic': {
+        const s = this.servers.get(a.vnic.server);
+        if (s === undefined) throw new Error(`vNIC ${a.vnic.vmi}: no namespace for server ${a.vnic.server}`);
+        for (const addr of [a.vnic.address, a.vnic.gateway]) if (!isBenchmarkAddress(addr)) throw new Error(`refusing ${addr}: not in 198.18.0.0/15`);
+        const { a: seIf, b: fabricIf } = await n.veth(s.ns, this.fabric, 'v', a.vnic.mac || undefined);
+        await n.in(s.ns, ['addr', 'add', `${a.vnic.address}/${a.vnic.prefixLen}`, 'dev', seIf]);
+        // The first data vNIC carries the default route, as DHCP gives it on a VM.
+        const hasDefault = [...this.vnics.values()].some((v) => v.server === s.id);
+        if (!hasDefault) await n.in(s.ns, ['route', 'replace', 'default', 'via', a.vnic.gateway, 'dev', seIf]);
+        await this.fabricPort(fabricIf);
+        await n.in(this.fabric, ['addr', 'add', `${a.vnic.gateway}/32`, 'dev', fabricIf]);
+        const nh = this.nextId++;
+        await n.in(this.fabric, ['nexthop', 'add', 'id', String(nh), 'via', a.vnic.address, 'dev', fabricIf, 'onlink']);
+        this.vnics.set(a.vnic.vmi, { ...a.vnic, seIf, fabricIf, nh });
+        return;
+      }
+      case 'SetRoute': {
+        const prefix = a.route.prefix;
+        if (!isBenchmarkAddress(prefix.split('/')[0] ?? '')) throw new Error(`refusing ${prefix}: not in 198.18.0.0/15`);
+        const cur = this.routes.get(prefix);
+        const nhs = a.route.members.map((m) => this.vnics.get(m)?.nh).filter((x): x is number => x !== undefined);
+        if (nhs.length === 0) {
+          await n.in(this.fabric, ['route', 'replace', 'unreachable', prefix]);
+          if (cur?.group !== undefined) await n.in(this.fabric, ['nexthop', 'del', 'id', String(cur.group)]);
+          this.routes.set(prefix, { members: [], network: a.route.network });
+          return;
+        }
+        const group = ['group', nhs.join('/'), 'type', 'resilient', 'buckets', String(this.buckets), 'idle_timer', String(this.idleTimer)];
+        if (cur?.group !== undefined) {
+          // In place: the buckets of the members that stay keep their next hop (and their flows).
+          await n.in(this.fabric, ['nexthop', 'replace', 'id', String(cur.group), ...group]);
+          this.routes.set(prefix, { members: a.route.members, network: a.route.network, group: cur.group });
+          return;
+        }
+        const id = this.nextId++;
+        await n.in(this.fabric, ['nexthop', 'add', 'id', String(id), ...group]);
+        await n.in(this.fabric, ['route', 'replace', prefix, 'nhid', String(id)]);
+        this.routes.set(prefix, { members: a.route.members, network: a.route.network, group: id });
+        return;
+      }
+      case 'DelRoute': {
+        const cur = this.routes.get(a.prefix);
+        await n.in(this.fabric, ['route', 'del', a.prefix]).catch(() => undefined);
+        if (cur?.group !== undefined) await n.in(this.fabric, ['nexthop', 'del', 'id', String(cur.group)]).catch(() => undefined);
+        this.routes.delete(a.prefix);
+        return;
+      }
+      case 'DelVnic': {
+        const v = this.vnics.get(a.vmi);
+        if (v === undefined) return;
+        // Deleting the fabric end takes its peer, its nexthop and its addresses with it.
+        await n.in(this.fabric, ['link', 'del', v.fabricIf]).catch(() => undefined);
+        this.vnics.delete(a.vmi);
+        for (const [prefix, r] of this.routes) if (r.members.includes(a.vmi)) this.routes.set(prefix, { ...r, members: r.members.filter((m) => m !== a.vmi) });
+        return;
+      }
+      case 'DelServer': {
+        const s = this.servers.get(a.id);
+        if (s === undefined) return;
+        for (const p of s.procs) n.kill(p);
+        await n.delNamespace(s.ns);
+        this.servers.delete(a.id);
+        return;
+      }
+      case 'ServerState': {
+        const s = this.servers.get(a.id);
+        if (s !== undefined) this.transition(s, a.to);
+        return;
+      }
+    }
+  }
+
+  /** SE processes follow the server: ACTIVE runs, ERROR freezes (SIGSTOP), SHUTOFF stops. */
+  private transition(s: ServerApplied, to: ServerStatus): void {
+    const what = processTransition(s.status, to);
+    s.status = to;
+    const signalAll = (sig: NodeJS.Signals): void => {
+      for (const p of s.procs) if (p.pid !== undefined) tryKill(p.pid, sig);
+      for (const pid of this.namespacePids(s.ns)) tryKill(pid, sig);
+    };
+    switch (what) {
+      case 'start':
+        s.procs = this.runner.start({ serverId: s.id, serverName: s.name, netns: s.ns });
+        for (const p of s.procs) this.netns.adopt(p);
+        return;
+      case 'freeze': signalAll('SIGSTOP'); return;
+      case 'thaw': signalAll('SIGCONT'); return;
+      case 'stop':
+        signalAll('SIGKILL');
+        signalAll('SIGCONT');
+        s.procs = [];
+        return;
+      case 'none': return;
+    }
+  }
+
+  /** A fabric port answers ARP for whatever it routes elsewhere (as a vRouter does), at once. */
+  private async fabricPort(ifname: string): Promise<void> {
+    await this.netns.sysctl(this.fabric, { [`net.ipv4.conf.${ifname}.proxy_arp`]: 1, [`net.ipv4.neigh.${ifname}.proxy_delay`]: 0 });
+  }
+
+  private namespacePids(ns: string): number[] {
+    return this.netns.pidsIn(ns);
+  }
+
+  /**
+   * Wires an endpoint namespace (client, pool server) to the fabric: ADDR/LEN on its end with a
+   * default route via GATEWAY, the gateway on the fabric end and a host route back.
+   */
+  async attachEndpoint(ns: string, role: 'c' | 'p', address: string, len: number, gateway: string): Promise<{ nsIf: string; fabricIf: string }> {
+    for (const addr of [address, gateway]) if (!isBenchmarkAddress(addr)) throw new Error(`refusing ${addr}: not in 198.18.0.0/15`);
+    const { a, b } = await this.netns.veth(ns, this.fabric, role);
+    await this.netns.in(ns, ['addr', 'add', `${address}/${len}`, 'dev', a]);
+    await this.netns.in(ns, ['route', 'replace', 'default', 'via', gateway, 'dev', a]);
+    await this.fabricPort(b);
+    await this.netns.in(this.fabric, ['addr', 'add', `${gateway}/32`, 'dev', b]);
+    await this.netns.in(this.fabric, ['route', 'replace', `${address}/32`, 'dev', b]);
+    return { nsIf: a, fabricIf: b };
+  }
+
+  /**
+   * A pool server: a namespace of its own on the fabric with a real HTTP server answering
+   * {"server": MODEL_IP}. MODEL_IP is the model's address (e.g. 20.0.0.3); the kernel gets its image.
+   */
+  async addPoolServer(modelIp: string, port = 80): Promise<{ ns: string; address: string; proc: ChildProcess }> {
+    const address = this.map.kernelOf(modelIp);
+    const gateway = address.replace(/\.\d+$/, '.254');
+    const ns = await this.netns.addNamespace(`pool-${modelIp}`);
+    await this.attachEndpoint(ns, 'p', address, 24, gateway);
+    const proc = await this.spawnIdentity(ns, address, port, modelIp, `lbop-${this.netns.run}-pool-${modelIp}`);
+    return { ns, address, proc };
+  }
+
+  /** Starts procs/identity.ts in NS bound to ADDR:PORT answering ID; resolves once it listens. */
+  async spawnIdentity(ns: string, address: string, port: number, id: string, title = `lbop-${this.netns.run}-identity`): Promise<ChildProcess> {
+    const p = this.netns.spawnIn(ns, [NODE, procPath('identity'), address, String(port), id, title]);
+    await readyLine(p, 'ready', 10_000);
+    return p;
+  }
+
+  /** Starts procs/flows.ts in the client namespace: N long-lived connections to ADDR:PORT. */
+  async openFlows(kernelAddress: string, port: number, count: number): Promise<Flows> {
+    const p = this.netns.spawnIn(this.client, [NODE, procPath('flows'), kernelAddress, String(port), String(count)]);
+    const first = JSON.parse(await readyLine(p, '{', 10_000)) as { open: number };
+    return new Flows(p, first.open);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.settled().catch(() => undefined);
+    await this.netns?.close();
+  }
+}
+
+export class Flows {
+  constructor(private readonly proc: ChildProcess, readonly open: number) {}
+
+  /** One request per connection: the SE (X-Lbop-Server) each one reached, or "error: …". */
+  async probe(): Promise<string[]> {
+    const line = readyLine(this.proc, '{', 10_000);
+    this.proc.stdin?.write('probe\n');
+    return (JSON.parse(await line) as { probe: string[] }).probe;
+  }
+
+  close(): void {
+    this.proc.stdin?.end();
+    this.proc.kill('SIGKILL');
+  }
+}
+
+function tryKill(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // gone
+  }
+}
+
+/** Resolves with the first stdout line starting with PREFIX; rejects on exit or after ms. */
+export function readyLine(p: ChildProcess, prefix: string, ms: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    let err = '';
+    const done = (fn: () => void): void => {
+      clearTimeout(t);
+      p.stdout?.off('data', onData);
+      p.stderr?.off('data', onErr);
+      p.off('exit', onExit);
+      fn();
+    };
+    const onData = (d: Buffer): void => {
+      buf += d.toString('utf8');
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        if (line.startsWith(prefix)) {
+          if (buf !== '') p.stdout?.unshift(Buffer.from(buf));
+          done(() => resolve(line));
+          return;
+        }
+      }
+    };
+    const onErr = (d: Buffer): void => {
+      err += d.toString('utf8');
+    };
+    const onExit = (): void => done(() => reject(new Error(`process exited before "${prefix}…": ${err.trim()}`)));
+    const t = setTimeout(() => done(() => reject(new Error(`no "${prefix}…" line within ${ms} ms: ${err.trim()}`))), ms);
+    p.stdout?.on('data', onData);
+    p.stderr?.on('data', onErr);
+    p.once('exit', onExit);
+  });
+}

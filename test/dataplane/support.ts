@@ -1,0 +1,102 @@
+// Shared by the data-plane tests and the bench: the simulator with the netns data plane, driven
+// through its real HTTP APIs (Keystone token, Nova servers, VNC instance-ips and ref-updates).
+import process from 'node:process';
+import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import { NetnsDataplane, type DataplaneOptions } from '../../src/sim/dataplane/dataplane.js';
+
+export const VIP_NET = '02b846e6-cd68-4c84-b7ab-3709946ed28b';
+export const VIP_NET_FQ = ['default-domain', 'demo', 'vip-net'];
+
+/** Why the stage cannot run here, or undefined (root on Linux with iproute2). */
+export function skipReason(): string | undefined {
+  if (process.platform !== 'linux') return 'data-plane tests need Linux';
+  if (process.getuid?.() !== 0) return 'data-plane tests need root (network namespaces): skipped';
+  return undefined;
+}
+
+export interface Rig { sim: Simulator; dp: NetnsDataplane; api: Api; close(): Promise<void> }
+
+export async function startRig(opts: DataplaneOptions = {}): Promise<Rig> {
+  const dp = new NetnsDataplane({ log: () => undefined, ...opts });
+  const sim = await startSimulator({ seed: 14, bootTimeMs: 50, plugins: [dp] });
+  const api = await Api.login(sim);
+  return { sim, dp, api, close: () => sim.close() };
+}
+
+export class Api {
+  private constructor(private readonly sim: Simulator, private readonly token: string, readonly project: string) {}
+
+  static async login(sim: Simulator): Promise<Api> {
+    const r = await fetch(`${sim.urls.keystone}/v3/auth/tokens`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ auth: {
+        identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password: 'admin-secret' } } },
+        scope: { project: { name: 'demo', domain: { id: 'default' } } },
+      } }),
+    });
+    if (r.status !== 201) throw new Error(`keystone: ${r.status}`);
+    const body = (await r.json()) as { token: { project: { id: string } } };
+    return new Api(sim, r.headers.get('x-subject-token') ?? '', body.token.project.id);
+  }
+
+  async call(base: string, method: string, path: string, body?: unknown): Promise<unknown> {
+    const r = await fetch(`${base}${path}`, {
+      method, headers: { 'x-auth-token': this.token, 'content-type': 'application/json' },
+      body: body === undefined ? null : JSON.stringify(body),
+    });
+    const text = await r.text();
+    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+    return text === '' ? undefined : (JSON.parse(text) as unknown);
+  }
+
+  /** Boots a server with one port on NETWORK; resolves when ACTIVE with its port (VMI) id. */
+  async boot(name: string, network = VIP_NET): Promise<{ id: string; port: string }> {
+    const images = (await this.call(this.sim.urls.nova, 'GET', '/images')) as { images: Array<{ id: string }> };
+    const r = (await this.call(this.sim.urls.nova, 'POST', '/servers', {
+      server: { name, imageRef: images.images[0]?.id, flavorRef: '2', networks: [{ uuid: network }] },
+    })) as { server: { id: string } };
+    const id = r.server.id;
+    await until(async () => ((await this.call(this.sim.urls.nova, 'GET', `/servers/${id}`)) as { server: { status: string } }).server.status === 'ACTIVE', 10_000, `${name} ACTIVE`);
+    const ifs = (await this.call(this.sim.urls.nova, 'GET', `/servers/${id}/os-interface`)) as { interfaceAttachments: Array<{ port_id: string }> };
+    return { id, port: ifs.interfaceAttachments[0]?.port_id ?? '' };
+  }
+
+  async deleteServer(id: string): Promise<void> {
+    await this.call(this.sim.urls.nova, 'DELETE', `/servers/${id}`);
+  }
+
+  async setState(id: string, state: 'ACTIVE' | 'ERROR' | 'SHUTOFF'): Promise<void> {
+    await this.call(this.sim.urls.control, 'POST', `/sim/servers/${id}/state`, { state });
+  }
+
+  /** An active-active VIP instance-ip on vip-net with these VMIs (the operator's ECMP set). */
+  async vip(name: string, address: string, vmis: string[]): Promise<string> {
+    const r = (await this.call(this.sim.urls.contrail, 'POST', '/instance-ips', {
+      'instance-ip': {
+        fq_name: [name], instance_ip_address: address, instance_ip_mode: 'active-active',
+        virtual_network_refs: [{ to: VIP_NET_FQ }], virtual_machine_interface_refs: vmis.map((uuid) => ({ uuid })),
+      },
+    })) as { 'instance-ip': { uuid: string } };
+    return r['instance-ip'].uuid;
+  }
+
+  async refUpdate(iip: string, vmi: string, op: 'ADD' | 'DELETE'): Promise<void> {
+    await this.call(this.sim.urls.contrail, 'POST', '/ref-update', {
+      type: 'instance-ip', uuid: iip, 'ref-type': 'virtual-machine-interface', 'ref-uuid': vmi, operation: op,
+    });
+  }
+
+  async routes(): Promise<Array<{ uuid: string; routes: Array<{ prefix: string; nexthops: Array<{ vmi: string }> }> }>> {
+    return ((await this.call(this.sim.urls.control, 'GET', '/sim/routes')) as { networks: never[] }).networks;
+  }
+}
+
+/** Polls COND every 20 ms until true; throws after MS with WHAT. */
+export async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await cond()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
