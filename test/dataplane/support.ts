@@ -1,5 +1,6 @@
 // Shared by the data-plane tests and the bench: the simulator with the netns data plane, driven
 // through its real HTTP APIs (Keystone token, Nova servers, VNC instance-ips and ref-updates).
+import { execFileSync } from 'node:child_process';
 import process from 'node:process';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { NetnsDataplane, type DataplaneOptions } from '../../src/sim/dataplane/dataplane.js';
@@ -50,15 +51,18 @@ export class Api {
   }
 
   /** Boots a server with one port on NETWORK; resolves when ACTIVE with its port (VMI) id. */
-  async boot(name: string, network = VIP_NET): Promise<{ id: string; port: string }> {
+  async boot(name: string, network = VIP_NET): Promise<{ id: string; port: string; ip: string }> {
     const images = (await this.call(this.sim.urls.nova, 'GET', '/images')) as { images: Array<{ id: string }> };
     const r = (await this.call(this.sim.urls.nova, 'POST', '/servers', {
       server: { name, imageRef: images.images[0]?.id, flavorRef: '2', networks: [{ uuid: network }] },
     })) as { server: { id: string } };
     const id = r.server.id;
     await until(async () => ((await this.call(this.sim.urls.nova, 'GET', `/servers/${id}`)) as { server: { status: string } }).server.status === 'ACTIVE', 10_000, `${name} ACTIVE`);
-    const ifs = (await this.call(this.sim.urls.nova, 'GET', `/servers/${id}/os-interface`)) as { interfaceAttachments: Array<{ port_id: string }> };
-    return { id, port: ifs.interfaceAttachments[0]?.port_id ?? '' };
+    const ifs = (await this.call(this.sim.urls.nova, 'GET', `/servers/${id}/os-interface`)) as {
+      interfaceAttachments: Array<{ port_id: string; fixed_ips: Array<{ ip_address: string }> }>;
+    };
+    const first = ifs.interfaceAttachments[0];
+    return { id, port: first?.port_id ?? '', ip: first?.fixed_ips[0]?.ip_address ?? '' };
   }
 
   async deleteServer(id: string): Promise<void> {
@@ -99,4 +103,28 @@ export async function until(cond: () => boolean | Promise<boolean>, ms: number, 
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** The fabric as the kernel has it: nhid/unreachable routes → the gateways of their group's members. */
+export function fabricRoutes(fabric: string): Map<string, string[]> {
+  const routes = JSON.parse(execFileSync('ip', ['-j', '-n', fabric, 'route', 'show'], { encoding: 'utf8' })) as Array<{ dst: string; type?: string; nhid?: number }>;
+  const nhs = JSON.parse(execFileSync('ip', ['-j', '-n', fabric, 'nexthop', 'show'], { encoding: 'utf8' })) as Array<{ id: number; gateway?: string; group?: Array<{ id: number }> }>;
+  const byId = new Map(nhs.map((n) => [n.id, n]));
+  const out = new Map<string, string[]>();
+  for (const r of routes) {
+    const dst = r.dst.includes('/') ? r.dst : `${r.dst}/32`;
+    if (r.type === 'unreachable') out.set(dst, []);
+    else if (r.nhid !== undefined) {
+      const g = byId.get(r.nhid);
+      out.set(dst, (g?.group ?? []).map((m) => byId.get(m.id)?.gateway ?? `?${m.id}`).sort());
+    }
+  }
+  return out;
+}
+
+/** Names this run left in the kernel: namespaces `lbop-<run>-…` and links `lbop<run>…` (root and every namespace). */
+export function leftovers(run: string): string[] {
+  const ns = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith(`lbop-${run}-`));
+  const links = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(`lbop${run}`));
+  return [...ns, ...links];
 }

@@ -1,0 +1,210 @@
+// Real packets through the netns data plane: a client namespace, a fabric of resilient nexthop
+// groups built from the vRouter model, SE namespaces. In each SE namespace a tiny node HTTP
+// server bound to the VIP on lo is a STAND-IN for the SE agent's HAProxy (the agent is not
+// merged yet); it answers with the SE's name, so traffic shows which SE it reached.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { runLoad } from '../../src/sim/dataplane/loadgen.js';
+import { NODE } from '../../src/sim/dataplane/dataplane.js';
+import { commandSeRunner } from '../../src/sim/dataplane/runner.js';
+import { fabricRoutes, leftovers, skipReason, startRig, until, type Rig } from './support.js';
+
+const skip = skipReason();
+if (skip !== undefined) process.stdout.write(`test-dataplane: ${skip}\n`);
+
+const VIP = '19.1.1.100';
+const KVIP = '198.18.1.100';
+
+/** The stand-in for haproxy: VIP on lo of the SE namespace + an identity server bound to it. */
+async function standIn(rig: Rig, serverId: string, name: string): Promise<void> {
+  const ns = rig.dp.seNamespace(serverId);
+  assert.ok(ns !== undefined, `namespace of ${name}`);
+  execFileSync('ip', ['-n', ns, 'addr', 'add', `${KVIP}/32`, 'dev', 'lo']);
+  await rig.dp.spawnIdentity(ns, KVIP, 80, name);
+}
+
+const nsList = (): string[] => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0] ?? '');
+
+describe('netns data plane', { skip }, () => {
+  test('namespaces are made, named lbop-<run>-<pid>-…, and all gone after close', async () => {
+    const rig = await startRig();
+    const run = rig.dp.netns.run;
+    try {
+      const se = await rig.api.boot('se-1');
+      await rig.dp.settled();
+      const ns = nsList();
+      for (const n of [rig.dp.fabric, rig.dp.client, rig.dp.seNamespace(se.id)]) assert.ok(n !== undefined && ns.includes(n), `${String(n)} exists`);
+      assert.match(rig.dp.fabric, new RegExp(`^lbop-${run}-${process.pid}-fabric$`));
+      // The SE's vNIC: the model's MAC, the renumbered address, never a model address.
+      const addrs = execFileSync('ip', ['-n', rig.dp.seNamespace(se.id) ?? '', '-o', 'addr'], { encoding: 'utf8' });
+      assert.match(addrs, new RegExp(`inet ${rig.dp.map.kernelOf(se.ip).replaceAll('.', '\\.')}/24`));
+      assert.doesNotMatch(addrs, /inet (19|20|10)\./);
+      await rig.api.deleteServer(se.id);
+      await until(() => !nsList().some((n) => n.endsWith(`-se-${se.id}`)), 5000, 'SE namespace removed on delete');
+    } finally {
+      await rig.close();
+    }
+    assert.deepEqual(leftovers(run), []);
+  });
+
+  test('a SIGKILLed run leaves namespaces; the next start sweeps them', async () => {
+    const child = spawn(NODE, ['--import', 'tsx', fileURLToPath(new URL('./killed-run.ts', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const line = await new Promise<string>((resolve, reject) => {
+      let buf = '';
+      child.stdout.on('data', (d: Buffer) => {
+        buf += d.toString();
+        if (buf.includes('\n')) resolve(buf.split('\n')[0] ?? '');
+      });
+      child.once('exit', (c) => reject(new Error(`killed-run exited ${String(c)}`)));
+    });
+    const { run, namespaces } = JSON.parse(line) as { run: string; namespaces: string[] };
+    assert.equal(namespaces.length, 3); // fabric, client, the SE
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    assert.ok(namespaces.every((n) => nsList().includes(n)), 'left behind by SIGKILL');
+    const rig = await startRig();
+    try {
+      assert.deepEqual([...rig.dp.swept.namespaces].sort(), [...namespaces].sort());
+      assert.deepEqual(leftovers(run), []);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  test('a VIP on 2 then 3 next hops: new connections from the client reach every SE', async () => {
+    const rig = await startRig();
+    try {
+      const ses = [await rig.api.boot('se-a'), await rig.api.boot('se-b'), await rig.api.boot('se-c')];
+      const iip = await rig.api.vip('vip', VIP, [ses[0]?.port ?? '', ses[1]?.port ?? '']);
+      await rig.dp.settled();
+      for (const [i, s] of ses.entries()) await standIn(rig, s.id, `se-${'abc'[i] ?? ''}`);
+      const two = await runLoad(rig.dp.client, { url: `http://${KVIP}/`, connections: 4, seconds: 5, maxRequests: 300, newConnections: true });
+      assert.equal(two.failures, 0, JSON.stringify(two));
+      assert.deepEqual(Object.keys(two.perServer).sort(), ['se-a', 'se-b'], JSON.stringify(two.perServer));
+      await rig.api.refUpdate(iip, ses[2]?.port ?? '', 'ADD');
+      await rig.dp.settled();
+      // New flows reach the third SE once buckets idle past idle_timer migrate to it.
+      let three = two;
+      await until(async () => {
+        three = await runLoad(rig.dp.client, { url: `http://${KVIP}/`, connections: 4, seconds: 2, maxRequests: 300, newConnections: true });
+        return three.failures === 0 && Object.keys(three.perServer).length === 3;
+      }, 20_000, 'traffic on 3 SEs');
+      assert.deepEqual(Object.keys(three.perServer).sort(), ['se-a', 'se-b', 'se-c']);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  test('resilient group: an added next hop moves no live connection; a removed one moves only its own', async () => {
+    const rig = await startRig({ idleTimerSeconds: 1 });
+    try {
+      const ses = [await rig.api.boot('se-a'), await rig.api.boot('se-b'), await rig.api.boot('se-c')];
+      const iip = await rig.api.vip('vip', VIP, [ses[0]?.port ?? '', ses[1]?.port ?? '']);
+      await rig.dp.settled();
+      for (const [i, s] of ses.entries()) await standIn(rig, s.id, `se-${'abc'[i] ?? ''}`);
+      const flows = await rig.dp.openFlows(KVIP, 80, 24);
+      try {
+        assert.equal(flows.open, 24);
+        const before = await flows.probe();
+        assert.ok(before.every((r) => r === 'se-a' || r === 'se-b'), before.join(' '));
+        // Keep the flows busy (a live connection) while the third SE joins and idle buckets move.
+        await rig.api.refUpdate(iip, ses[2]?.port ?? '', 'ADD');
+        await rig.dp.settled();
+        let reachedC = false;
+        await until(async () => {
+          const now = await flows.probe();
+          assert.deepEqual(now, before, 'no live flow moved when a next hop was added');
+          const l = await runLoad(rig.dp.client, { url: `http://${KVIP}/`, connections: 2, seconds: 1, maxRequests: 60, newConnections: true });
+          reachedC = (l.perServer['se-c'] ?? 0) > 0;
+          return reachedC;
+        }, 20_000, 'new flows on se-c');
+        const after = await flows.probe();
+        assert.deepEqual(after, before);
+        // se-a leaves: its flows break (the SE they land on has no such connection), the rest stay.
+        await rig.api.refUpdate(iip, ses[0]?.port ?? '', 'DELETE');
+        await rig.dp.settled();
+        const removed = await flows.probe();
+        for (const [i, was] of before.entries()) {
+          if (was === 'se-a') assert.match(removed[i] ?? '', /^error/, `flow ${i} was on se-a`);
+          else assert.equal(removed[i], was, `flow ${i} stays on ${was}`);
+        }
+        assert.ok(before.includes('se-a') && before.includes('se-b'), 'flows on both SEs to begin with');
+      } finally {
+        flows.close();
+      }
+    } finally {
+      await rig.close();
+    }
+  });
+
+  test('/sim/routes and the fabric (ip route, ip nexthop) agree after a series of ref-updates', async () => {
+    const rig = await startRig();
+    try {
+      const ses = [await rig.api.boot('se-a'), await rig.api.boot('se-b'), await rig.api.boot('se-c')];
+      const addrOf = new Map(ses.map((s) => [s.port, rig.dp.map.kernelOf(s.ip)]));
+      const agree = async (step: string): Promise<void> => {
+        await rig.dp.settled();
+        const model = new Map<string, string[]>();
+        for (const net of await rig.api.routes()) {
+          if (/mgmt/.test(net.uuid)) continue;
+          for (const r of net.routes) model.set(rig.dp.map.kernelPrefix(r.prefix), r.nexthops.map((h) => addrOf.get(h.vmi) ?? `?${h.vmi}`).sort());
+        }
+        assert.deepEqual(Object.fromEntries(fabricRoutes(rig.dp.fabric)), Object.fromEntries(model), step);
+      };
+      const iip = await rig.api.vip('vip', VIP, [ses[0]?.port ?? '']);
+      await agree('one next hop');
+      await rig.api.refUpdate(iip, ses[1]?.port ?? '', 'ADD');
+      await agree('two');
+      await rig.api.refUpdate(iip, ses[2]?.port ?? '', 'ADD');
+      await agree('three');
+      await rig.api.refUpdate(iip, ses[0]?.port ?? '', 'DELETE');
+      await agree('se-a out');
+      await rig.api.setState(ses[1]?.id ?? '', 'SHUTOFF');
+      await agree('se-b SHUTOFF');
+      await rig.api.setState(ses[1]?.id ?? '', 'ACTIVE');
+      await agree('se-b back');
+      await rig.api.deleteServer(ses[2]?.id ?? '');
+      await agree('se-c deleted');
+      await rig.api.refUpdate(iip, ses[1]?.port ?? '', 'DELETE');
+      await agree('no next hop: unreachable');
+      assert.deepEqual(rig.dp.errors, []);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  test('SE processes follow the server: ERROR freezes them, ACTIVE thaws, SHUTOFF stops', async () => {
+    const runner = commandSeRunner([NODE, '-e', 'setInterval(() => {}, 1000)', '{netns}']);
+    const rig = await startRig({ runner });
+    const state = (pid: number): string => {
+      try {
+        return (execFileSync('cat', [`/proc/${pid}/stat`], { encoding: 'utf8' }).split(') ')[1] ?? '').slice(0, 1);
+      } catch {
+        return 'gone';
+      }
+    };
+    const pidOf = (ns: string): number => {
+      const out = execFileSync('pgrep', ['-f', `setInterval.*${ns}`], { encoding: 'utf8' }).trim().split('\n');
+      return Number(out[0]);
+    };
+    try {
+      const se = await rig.api.boot('se-p');
+      await rig.dp.settled();
+      const pid = pidOf(rig.dp.seNamespace(se.id) ?? '');
+      assert.notEqual(state(pid), 'T');
+      await rig.api.setState(se.id, 'ERROR');
+      await rig.dp.settled();
+      assert.equal(state(pid), 'T', 'frozen');
+      await rig.api.setState(se.id, 'ACTIVE');
+      await rig.dp.settled();
+      assert.notEqual(state(pid), 'T', 'thawed');
+      await rig.api.setState(se.id, 'SHUTOFF');
+      await rig.dp.settled();
+      await until(() => state(pid) === 'gone' || state(pid) === 'Z', 5000, 'stopped');
+    } finally {
+      await rig.close();
+    }
+  });
+});
