@@ -2,6 +2,8 @@
 // one JSON object with the five base URLs, so scripts can read it and go.
 import process from 'node:process';
 import { DEFAULT_BOOT_TIME_MS, startSimulator, TopologyError, type SimulatorOptions } from '../sim/index.js';
+import { NetnsDataplane } from '../sim/dataplane/dataplane.js';
+import { commandSeRunner } from '../sim/dataplane/runner.js';
 
 const USAGE = `usage: contrail-lb-operator sim [flags]
 
@@ -13,6 +15,8 @@ const USAGE = `usage: contrail-lb-operator sim [flags]
   --boot-time-ms N        Nova BUILD → ACTIVE delay (default ${DEFAULT_BOOT_TIME_MS})
   --token-lifetime S      Keystone token lifetime in seconds (default 3600)
   --state FILE            persist the cloud to FILE (loaded at start, written on change and exit)
+  --dataplane netns       real packets: SE, pool-server, client and fabric network namespaces (root)
+  --se-command 'CMD ARGS' with --dataplane: run CMD per SE ({netns} {server} {name}; else --netns NAME appended)
 
 The first line on stdout is {"keystone","nova","neutron","contrail","control"} URLs.`;
 
@@ -21,6 +25,8 @@ class UsageError extends Error {}
 function parseArgs(argv: string[]): SimulatorOptions {
   const opts: SimulatorOptions = {};
   const ports: NonNullable<SimulatorOptions['ports']> = {};
+  let dataplane = false;
+  let seCommand: string[] | undefined;
   const int = (flag: string, v: string | undefined, min: number, max: number): number => {
     if (v === undefined || !/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
       throw new UsageError(`${flag} needs an integer in [${min}, ${max}]`);
@@ -38,6 +44,8 @@ function parseArgs(argv: string[]): SimulatorOptions {
       case '--boot-time-ms': opts.bootTimeMs = int(flag, value(), 0, 3_600_000); break;
       case '--token-lifetime': opts.tokenLifetimeSeconds = int(flag, value(), 1, 10_000_000); break;
       case '--state': opts.statePath = value() ?? ''; if (opts.statePath === '') throw new UsageError('--state needs a file'); break;
+      case '--dataplane': if (value() !== 'netns') throw new UsageError('--dataplane takes netns'); dataplane = true; break;
+      case '--se-command': seCommand = (value() ?? '').split(/\s+/).filter((a) => a !== ''); break;
       case '--port-keystone': case '--port-nova': case '--port-neutron': case '--port-contrail': case '--port-control':
         ports[flag.slice('--port-'.length) as keyof typeof ports] = int(flag, value(), 0, 65535);
         break;
@@ -45,6 +53,8 @@ function parseArgs(argv: string[]): SimulatorOptions {
     }
   }
   if (Object.keys(ports).length > 0) opts.ports = ports;
+  if (seCommand !== undefined && !dataplane) throw new UsageError('--se-command needs --dataplane netns');
+  if (dataplane) opts.plugins = [new NetnsDataplane(seCommand === undefined ? {} : { runner: commandSeRunner(seCommand) })];
   return opts;
 }
 
