@@ -9,7 +9,7 @@ import process from 'node:process';
 import type { Sim } from '../context.js';
 import type { SimPlugin } from '../index.js';
 import type { ServerStatus } from '../compute.js';
-import { checkDataplaneHost, Netns, sweep, type SweepResult } from './netns.js';
+import { checkDataplaneHost, ip, Netns, sweep, type SweepResult } from './netns.js';
 import { planDataplane, processTransition, type Action, type DataplaneWant, type ServerWant, type VnicWant } from './plan.js';
 import { isBenchmarkAddress, CLIENT_NET, Renumbering } from './renumber.js';
 import { snapshotModel, type ModelOptions } from './model.js';
@@ -20,6 +20,14 @@ export interface DataplaneOptions extends ModelOptions {
   /** Resilient group size (fixed for a group's life) and bucket idle time before migration. */
   buckets?: number;
   idleTimerSeconds?: number;
+  /** Seconds a group may stay unbalanced before busy buckets move too (0: never). */
+  unbalancedTimerSeconds?: number;
+  /**
+   * The vRouter's flow table (default on): conntrack marks pin every flow to the next hop that
+   * took its first packet, so a group change steers new flows only; a flow whose next hop left the
+   * prefix falls back to the group (and moves, as the vRouter moves it).
+   */
+  pinFlows?: boolean;
   /** A run id (4 hex digits) instead of a random one. */
   run?: string;
   log?: (line: string) => void;
@@ -36,6 +44,8 @@ const procPath = (name: string): string => {
 };
 
 export const NODE = process.execPath;
+/** Per-vNIC flow-table routing tables: TABLE_BASE + nexthop id (clear of local/main/default). */
+const TABLE_BASE = 1000;
 
 export class NetnsDataplane implements SimPlugin {
   readonly map = new Renumbering();
@@ -47,6 +57,8 @@ export class NetnsDataplane implements SimPlugin {
   private readonly runner: SeRunner;
   private readonly buckets: number;
   private readonly idleTimer: number;
+  private readonly unbalancedTimer: number;
+  private readonly pin: boolean;
   private readonly servers = new Map<string, ServerApplied>();
   private readonly vnics = new Map<string, VnicApplied>();
   private readonly routes = new Map<string, { members: string[]; network: string; group?: number }>();
@@ -61,7 +73,10 @@ export class NetnsDataplane implements SimPlugin {
   constructor(private readonly opts: DataplaneOptions = {}) {
     this.runner = opts.runner ?? noSeProcesses;
     this.buckets = opts.buckets ?? 256;
-    this.idleTimer = opts.idleTimerSeconds ?? 10;
+    this.pin = opts.pinFlows ?? true;
+    // Pinned flows do not care which bucket they hash to, so buckets may move at once.
+    this.idleTimer = opts.idleTimerSeconds ?? (this.pin ? 1 : 10);
+    this.unbalancedTimer = opts.unbalancedTimerSeconds ?? (this.pin ? 1 : 0);
     this.log = opts.log ?? ((l) => process.stderr.write(`dataplane: ${l}\n`));
   }
 
@@ -81,6 +96,7 @@ export class NetnsDataplane implements SimPlugin {
         'net.ipv4.conf.all.rp_filter': 0, 'net.ipv4.conf.default.rp_filter': 0,
         'net.ipv4.conf.default.proxy_arp': 1,
       });
+      if (this.pin) await this.iptables(['-t', 'mangle', '-A', 'PREROUTING', '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'CONNMARK', '--restore-mark']);
       this.client = await this.netns.addNamespace('client');
       await this.attachEndpoint(this.client, 'c', CLIENT_NET.address, 24, CLIENT_NET.gateway);
     } catch (e) {
@@ -183,6 +199,12 @@ export class NetnsDataplane implements SimPlugin {
         await n.in(this.fabric, ['addr', 'add', `${a.vnic.gateway}/32`, 'dev', fabricIf]);
         const nh = this.nextId++;
         await n.in(this.fabric, ['nexthop', 'add', 'id', String(nh), 'via', a.vnic.address, 'dev', fabricIf, 'onlink']);
+        if (this.pin) {
+          // The flow table: a new flow leaving on this vNIC is marked with its nexthop id; later
+          // packets carry the mark (restored in PREROUTING) and look up this vNIC's own table.
+          await this.iptables(['-t', 'mangle', '-A', 'POSTROUTING', ...this.pinRule(fabricIf, nh)]);
+          await n.in(this.fabric, ['rule', 'add', 'fwmark', String(nh), 'lookup', String(TABLE_BASE + nh), 'priority', '100']);
+        }
         this.vnics.set(a.vnic.vmi, { ...a.vnic, seIf, fabricIf, nh });
         return;
       }
@@ -190,6 +212,7 @@ export class NetnsDataplane implements SimPlugin {
         const prefix = a.route.prefix;
         if (!isBenchmarkAddress(prefix.split('/')[0] ?? '')) throw new Error(`refusing ${prefix}: not in 198.18.0.0/15`);
         const cur = this.routes.get(prefix);
+        await this.pinTables(prefix, cur?.members ?? [], a.route.members);
         const nhs = a.route.members.map((m) => this.vnics.get(m)?.nh).filter((x): x is number => x !== undefined);
         if (nhs.length === 0) {
           await n.in(this.fabric, ['route', 'replace', 'unreachable', prefix]);
@@ -197,7 +220,7 @@ export class NetnsDataplane implements SimPlugin {
           this.routes.set(prefix, { members: [], network: a.route.network });
           return;
         }
-        const group = ['group', nhs.join('/'), 'type', 'resilient', 'buckets', String(this.buckets), 'idle_timer', String(this.idleTimer)];
+        const group = ['group', nhs.join('/'), 'type', 'resilient', 'buckets', String(this.buckets), 'idle_timer', String(this.idleTimer), 'unbalanced_timer', String(this.unbalancedTimer)];
         if (cur?.group !== undefined) {
           // In place: the buckets of the members that stay keep their next hop (and their flows).
           await n.in(this.fabric, ['nexthop', 'replace', 'id', String(cur.group), ...group]);
@@ -212,6 +235,7 @@ export class NetnsDataplane implements SimPlugin {
       }
       case 'DelRoute': {
         const cur = this.routes.get(a.prefix);
+        await this.pinTables(a.prefix, cur?.members ?? [], []);
         await n.in(this.fabric, ['route', 'del', a.prefix]).catch(() => undefined);
         if (cur?.group !== undefined) await n.in(this.fabric, ['nexthop', 'del', 'id', String(cur.group)]).catch(() => undefined);
         this.routes.delete(a.prefix);
@@ -220,8 +244,12 @@ export class NetnsDataplane implements SimPlugin {
       case 'DelVnic': {
         const v = this.vnics.get(a.vmi);
         if (v === undefined) return;
-        // Deleting the fabric end takes its peer, its nexthop and its addresses with it.
+        // Deleting the fabric end takes its peer, its nexthop, addresses and table routes with it.
         await n.in(this.fabric, ['link', 'del', v.fabricIf]).catch(() => undefined);
+        if (this.pin) {
+          await n.in(this.fabric, ['rule', 'del', 'fwmark', String(v.nh), 'lookup', String(TABLE_BASE + v.nh), 'priority', '100']).catch(() => undefined);
+          await this.iptables(['-t', 'mangle', '-D', 'POSTROUTING', ...this.pinRule(v.fabricIf, v.nh)]).catch(() => undefined);
+        }
         this.vnics.delete(a.vmi);
         for (const [prefix, r] of this.routes) if (r.members.includes(a.vmi)) this.routes.set(prefix, { ...r, members: r.members.filter((m) => m !== a.vmi) });
         return;
@@ -264,6 +292,29 @@ export class NetnsDataplane implements SimPlugin {
         return;
       case 'none': return;
     }
+  }
+
+  private pinRule(fabricIf: string, nh: number): string[] {
+    return ['-o', fabricIf, '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'CONNMARK', '--set-mark', String(nh)];
+  }
+
+  /** Each member's own table routes the prefix via that member only: its pinned flows stay. */
+  private async pinTables(prefix: string, before: readonly string[], after: readonly string[]): Promise<void> {
+    if (!this.pin) return;
+    for (const m of before) {
+      const v = this.vnics.get(m);
+      if (v !== undefined && !after.includes(m)) await this.netns.in(this.fabric, ['route', 'del', prefix, 'table', String(TABLE_BASE + v.nh)]).catch(() => undefined);
+    }
+    for (const m of after) {
+      const v = this.vnics.get(m);
+      if (v !== undefined && !before.includes(m)) {
+        await this.netns.in(this.fabric, ['route', 'replace', prefix, 'via', v.address, 'dev', v.fabricIf, 'onlink', 'table', String(TABLE_BASE + v.nh)]);
+      }
+    }
+  }
+
+  private async iptables(argv: string[]): Promise<void> {
+    await ip(['netns', 'exec', this.fabric, 'iptables', '-w', '5', ...argv]);
   }
 
   /** A fabric port answers ARP for whatever it routes elsewhere (as a vRouter does), at once. */
