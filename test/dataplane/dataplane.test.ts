@@ -4,7 +4,7 @@
 // merged yet); it answers with the SE's name, so traffic shows which SE it reached.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { runLoad } from '../../src/sim/dataplane/loadgen.js';
 import { NODE } from '../../src/sim/dataplane/dataplane.js';
@@ -94,12 +94,12 @@ describe('netns data plane', { skip }, () => {
       const iip = await rig.api.vip('vip', VIP, [ses[0]?.port ?? '', ses[1]?.port ?? '']);
       await rig.dp.settled();
       for (const [i, s] of ses.entries()) await standIn(rig, s.id, `se-${'abc'[i] ?? ''}`);
-      const two = await runLoad(rig.dp.client, { url: `http://${KVIP}/`, connections: 4, seconds: 5, maxRequests: 300, newConnections: true });
+      const two = await runLoad(rig.dp.client, { url: `http://${KVIP}/`, connections: 4, seconds: 2, maxRequests: 300, newConnections: true });
       assert.equal(two.failures, 0, JSON.stringify(two));
       assert.deepEqual(Object.keys(two.perServer).sort(), ['se-a', 'se-b'], JSON.stringify(two.perServer));
       await rig.api.refUpdate(iip, ses[2]?.port ?? '', 'ADD');
       await rig.dp.settled();
-      // New flows reach the third SE once buckets idle past idle_timer migrate to it.
+      // New flows reach the third SE once the group has rebalanced (idle_timer/unbalanced_timer 1 s).
       let three = two;
       await until(async () => {
         three = await runLoad(rig.dp.client, { url: `http://${KVIP}/`, connections: 4, seconds: 2, maxRequests: 300, newConnections: true });
@@ -148,6 +148,41 @@ describe('netns data plane', { skip }, () => {
       } finally {
         flows.close();
       }
+    } finally {
+      await rig.close();
+    }
+  });
+
+  test('service-health-check: a failing probe from the fabric withdraws its next hop; traffic stays on the others; back on recovery', async () => {
+    const rig = await startRig();
+    try {
+      const ses = [await rig.api.boot('se-a'), await rig.api.boot('se-b')];
+      await rig.api.vip('vip', VIP, ses.map((s) => s.port));
+      await rig.dp.settled();
+      const health = new Map<string, ChildProcess>();
+      for (const [i, s] of ses.entries()) {
+        await standIn(rig, s.id, `se-${'ab'[i] ?? ''}`);
+        // The SE's health endpoint on its VMI address (the agent's, later).
+        const ns = rig.dp.seNamespace(s.id) ?? '';
+        health.set(s.port, await rig.dp.spawnIdentity(ns, rig.dp.map.kernelOf(s.ip), 8080, `health-${i}`));
+        await rig.api.healthCheck(`shc-${i}`, s.port, 'http://local-ip:8080/healthz');
+      }
+      await rig.dp.settled();
+      const members = (): string[] => rig.dp.routeOf(`${KVIP}/32`)?.members ?? [];
+      assert.equal(members().length, 2);
+      const killedAt = Date.now();
+      rig.dp.netns.kill(health.get(ses[0]?.port ?? '') as ChildProcess);
+      await until(() => members().length === 1 && members()[0] === ses[1]?.port, 10_000, 'se-a withdrawn by its health check');
+      const withdrawnMs = Date.now() - killedAt;
+      assert.ok(rig.dp.probeEvents.some((e) => e.vmi === ses[0]?.port && !e.up));
+      const l = await runLoad(rig.dp.client, { url: `http://${KVIP}/`, connections: 4, seconds: 1, maxRequests: 200, newConnections: true });
+      assert.equal(l.failures, 0, JSON.stringify(l));
+      assert.deepEqual(Object.keys(l.perServer), ['se-b']);
+      // Back: the health endpoint answers again, the next hop returns.
+      const nsA = rig.dp.seNamespace(ses[0]?.id ?? '') ?? '';
+      await rig.dp.spawnIdentity(nsA, rig.dp.map.kernelOf(ses[0]?.ip ?? ''), 8080, 'health-0');
+      await until(() => members().length === 2, 10_000, 'se-a back');
+      process.stdout.write(`# health check: next hop withdrawn ${withdrawnMs} ms after its health endpoint died (delay 1 s, retries 2)\n`);
     } finally {
       await rig.close();
     }

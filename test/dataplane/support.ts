@@ -90,6 +90,21 @@ export class Api {
     });
   }
 
+  /** An HTTP service-health-check on a VMI (Contrail's link-local kind, probed from the fabric). */
+  async healthCheck(name: string, vmi: string, urlPath: string, delay = 1, retries = 2): Promise<string> {
+    const r = (await this.call(this.sim.urls.contrail, 'POST', '/service-health-checks', {
+      'service-health-check': {
+        fq_name: ['default-domain', 'demo', name], parent_type: 'project',
+        service_health_check_properties: { enabled: true, health_check_type: 'link-local', monitor_type: 'HTTP', delay, timeout: 1, max_retries: retries, url_path: urlPath },
+      },
+    })) as { 'service-health-check': { uuid: string } };
+    const shc = r['service-health-check'].uuid;
+    await this.call(this.sim.urls.contrail, 'POST', '/ref-update', {
+      type: 'virtual-machine-interface', uuid: vmi, 'ref-type': 'service-health-check', 'ref-uuid': shc, operation: 'ADD',
+    });
+    return shc;
+  }
+
   async routes(): Promise<Array<{ uuid: string; routes: Array<{ prefix: string; nexthops: Array<{ vmi: string }> }> }>> {
     return ((await this.call(this.sim.urls.control, 'GET', '/sim/routes')) as { networks: never[] }).networks;
   }

@@ -12,7 +12,7 @@ import type { ServerStatus } from '../compute.js';
 import { checkDataplaneHost, ip, Netns, sweep, type SweepResult } from './netns.js';
 import { planDataplane, processTransition, type Action, type DataplaneWant, type ServerWant, type VnicWant } from './plan.js';
 import { isBenchmarkAddress, CLIENT_NET, Renumbering } from './renumber.js';
-import { snapshotModel, type ModelOptions } from './model.js';
+import { snapshotModel, snapshotProbes, type ModelOptions } from './model.js';
 import { noSeProcesses, type SeRunner } from './runner.js';
 
 export interface DataplaneOptions extends ModelOptions {
@@ -64,6 +64,10 @@ export class NetnsDataplane implements SimPlugin {
   private readonly routes = new Map<string, { members: string[]; network: string; group?: number }>();
   private readonly withdrawn = new Set<string>();
   private nextId = 1;
+  private prober: ChildProcess | undefined;
+  private probeSet = '[]';
+  /** Health-check transitions seen (vmi, up, reason), oldest first. */
+  readonly probeEvents: Array<{ vmi: string; up: boolean; reason: string; at: number }> = [];
   private running: Promise<void> | undefined;
   private dirty = false;
   private closed = false;
@@ -163,6 +167,7 @@ export class NetnsDataplane implements SimPlugin {
 
   private async reconcile(): Promise<void> {
     const want = snapshotModel(this.sim, this.map, this.opts);
+    await this.updateProbes(snapshotProbes(this.sim, this.map, want));
     for (const a of planDataplane(this.applied(), want, this.withdrawn)) {
       if (this.closed) return;
       try {
@@ -268,6 +273,35 @@ export class NetnsDataplane implements SimPlugin {
         return;
       }
     }
+  }
+
+  /** Sends the probe set to the fabric's prober (started on first use); failures withdraw. */
+  private async updateProbes(targets: ReturnType<typeof snapshotProbes>): Promise<void> {
+    const set = JSON.stringify(targets);
+    if (set === this.probeSet) return;
+    this.probeSet = set;
+    for (const vmi of [...this.withdrawn]) if (!targets.some((t) => t.vmi === vmi)) this.withdrawn.delete(vmi);
+    if (this.prober === undefined) {
+      if (targets.length === 0) return;
+      const p = this.netns.spawnIn(this.fabric, [NODE, procPath('prober')]);
+      await readyLine(p, 'ready', 10_000);
+      this.prober = p;
+      let buf = '';
+      p.stdout?.on('data', (d: Buffer) => {
+        buf += d.toString('utf8');
+        let i;
+        while ((i = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, i);
+          buf = buf.slice(i + 1);
+          const ev = JSON.parse(line) as { vmi: string; up: boolean; reason: string };
+          this.probeEvents.push({ ...ev, at: Date.now() });
+          this.log(`health check: ${ev.vmi} ${ev.up ? 'up' : 'down'} (${ev.reason})`);
+          if (ev.up) this.restore(ev.vmi);
+          else this.withdraw(ev.vmi);
+        }
+      });
+    }
+    this.prober.stdin?.write(JSON.stringify({ targets }) + '\n');
   }
 
   /** SE processes follow the server: ACTIVE runs, ERROR freezes (SIGSTOP), SHUTOFF stops. */

@@ -4,6 +4,7 @@
 import type { Sim } from '../context.js';
 import { formatIPv4 } from '../ip.js';
 import { portIps, portMac } from '../ports.js';
+import { isObject } from '../store.js';
 import { computeRoutes } from '../vrouter.js';
 import type { DataplaneWant, RouteWant, VnicWant } from './plan.js';
 import type { Renumbering } from './renumber.js';
@@ -52,4 +53,45 @@ export function snapshotModel(sim: Sim, map: Renumbering, opts: ModelOptions = {
     }
   }
   return want;
+}
+
+/** A probe the fabric runs for a VMI (procs/prober.ts's Target). */
+export interface ProbeTarget { vmi: string; kind: 'HTTP' | 'PING'; address: string; url: string; delayMs: number; timeoutMs: number; retries: number; expected: number[] }
+
+/**
+ * The service-health-checks referenced by data vNICs (virtual_machine_interface →
+ * service_health_check_refs), as probes from the fabric to the VMI's kernel address (or the
+ * check's target_ip_list). HTTP's url_path is a path, or a URL whose host is replaced by the
+ * target (Contrail's `local-ip` form); BFD is probed as PING; a disabled check is skipped.
+ */
+export function snapshotProbes(sim: Sim, map: Renumbering, want: DataplaneWant): ProbeTarget[] {
+  const out: ProbeTarget[] = [];
+  for (const v of want.vnics.values()) {
+    const vmi = sim.store.get(v.vmi);
+    for (const r of vmi?.refs['service_health_check_refs'] ?? []) {
+      const p = sim.store.get(r.uuid)?.props['service_health_check_properties'];
+      if (!isObject(p) || p['enabled'] === false) continue;
+      const list = isObject(p['target_ip_list']) && Array.isArray(p['target_ip_list']['ip_address']) ? p['target_ip_list']['ip_address'] : [];
+      const address = typeof list[0] === 'string' ? map.kernelOf(list[0]) : v.address;
+      const kind = p['monitor_type'] === 'HTTP' ? 'HTTP' : 'PING';
+      const path = typeof p['url_path'] === 'string' && p['url_path'] !== '' ? p['url_path'] : '/';
+      let url = `http://${address}${path.startsWith('/') ? path : `/${path}`}`;
+      if (/^https?:\/\//.test(path)) {
+        const u = new URL(path);
+        u.hostname = address;
+        url = u.toString();
+      }
+      const sec = (k: string, us: string, dflt: number): number =>
+        (typeof p[k] === 'number' ? (p[k] as number) * 1000 : dflt) + (typeof p[us] === 'number' ? (p[us] as number) / 1000 : 0);
+      const codes = typeof p['expected_codes'] === 'string' ? p['expected_codes'].split(/[,\s]+/).map(Number).filter((n) => n > 0) : [];
+      out.push({
+        vmi: v.vmi, kind, address, url, delayMs: Math.max(100, sec('delay', 'delayUsecs', 3000)),
+        timeoutMs: Math.max(100, sec('timeout', 'timeoutUsecs', 5000)),
+        retries: typeof p['max_retries'] === 'number' && p['max_retries'] > 0 ? p['max_retries'] : 2,
+        expected: codes.length > 0 ? codes : [200],
+      });
+      break; // one check per VMI, as the vRouter runs the first
+    }
+  }
+  return out.sort((a, b) => (a.vmi < b.vmi ? -1 : 1));
 }

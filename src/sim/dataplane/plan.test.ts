@@ -49,6 +49,17 @@ test('plan: a changed member list is one SetRoute (replaced in place); withdrawn
   assert.deepEqual(planDataplane(applied, want), []);
 });
 
+test('plan: a withdrawn VMI leaves VIP groups but keeps the route to its own address (its probe needs it)', () => {
+  const applied = empty();
+  applied.servers.set('s1', { id: 's1', name: 'a', status: 'ACTIVE' });
+  applied.vnics.set('v1', vnic('v1', 's1', '198.18.1.5'));
+  applied.routes.set('198.18.1.5/32', { prefix: '198.18.1.5/32', network: 'vn', members: ['v1'] });
+  applied.routes.set('198.18.1.100/32', { prefix: '198.18.1.100/32', network: 'vn', members: ['v1'] });
+  const want: DataplaneWant = { servers: new Map(applied.servers), vnics: new Map(applied.vnics), routes: new Map(applied.routes) };
+  const acts = planDataplane(applied, want, new Set(['v1']));
+  assert.deepEqual(acts.map((a) => (a.kind === 'SetRoute' ? [a.route.prefix, a.route.members] : a.kind)), [['198.18.1.100/32', []]]);
+});
+
 test('plan: a deleted server loses its route membership, then its vNIC, then its namespace', () => {
   const applied = empty();
   applied.servers.set('s1', { id: 's1', name: 'a', status: 'ACTIVE' });

@@ -55,7 +55,8 @@ export function planDataplane(applied: DataplaneWant, want: DataplaneWant, withd
   for (const vmi of changedVnic) out.push({ kind: 'DelVnic', vmi });
   for (const [vmi, v] of want.vnics) if (!applied.vnics.has(vmi) || changedVnic.has(vmi)) out.push({ kind: 'AddVnic', vnic: v });
   for (const [prefix, r] of want.routes) {
-    const members = r.members.filter((m) => want.vnics.has(m) && !withdrawn.has(m));
+    // A withdrawn VMI keeps the route to its own address: the probe that may bring it back needs it.
+    const members = r.members.filter((m) => want.vnics.has(m) && (!withdrawn.has(m) || `${want.vnics.get(m)?.address ?? ''}/32` === prefix));
     const had = applied.routes.get(prefix);
     const touched = had !== undefined && had.members.some((m) => changedVnic.has(m));
     if (had === undefined || touched || had.members.join(',') !== members.join(',')) out.push({ kind: 'SetRoute', route: { ...r, members } });
