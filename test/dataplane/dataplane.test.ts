@@ -188,6 +188,48 @@ describe('netns data plane', { skip }, () => {
     }
   });
 
+  test('a floating IP: the client reaches the SEs at the FIP (DNAT to the VIP in the fabric, as the vRouter does)', async () => {
+    const rig = await startRig();
+    try {
+      const ses = [await rig.api.boot('se-a'), await rig.api.boot('se-b')];
+      await rig.api.vip('vip', VIP, ses.map((s) => s.port));
+      const fip = await rig.api.floatingIp('fip', VIP, ses.map((s) => s.port));
+      assert.match(fip, /^203\.0\.113\./);
+      await rig.dp.settled();
+      for (const [i, s] of ses.entries()) await standIn(rig, s.id, `se-${'ab'[i] ?? ''}`);
+      const l = await runLoad(rig.dp.client, { url: `http://${rig.dp.map.kernelOf(fip)}/`, connections: 4, seconds: 1, maxRequests: 200, newConnections: true });
+      assert.equal(l.failures, 0, JSON.stringify(l));
+      assert.deepEqual(Object.keys(l.perServer).sort(), ['se-a', 'se-b']);
+      assert.deepEqual(rig.dp.errors, []);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  test('plain Neutron: the VIP route follows the port holding the allowed address pair', async () => {
+    const rig = await startRig();
+    try {
+      const ses = [await rig.api.boot('se-a'), await rig.api.boot('se-b')];
+      await rig.api.allowedAddressPairs(ses[0]?.port ?? '', [VIP]);
+      await rig.dp.settled();
+      for (const [i, s] of ses.entries()) await standIn(rig, s.id, `se-${'ab'[i] ?? ''}`);
+      const served = async (): Promise<string[]> => {
+        const l = await runLoad(rig.dp.client, { url: `http://${KVIP}/`, connections: 2, seconds: 1, maxRequests: 50, newConnections: true });
+        assert.equal(l.failures, 0, JSON.stringify(l));
+        return Object.keys(l.perServer);
+      };
+      assert.deepEqual(await served(), ['se-a']);
+      // Failover: the pair moves to se-b's port.
+      await rig.api.allowedAddressPairs(ses[0]?.port ?? '', []);
+      await rig.api.allowedAddressPairs(ses[1]?.port ?? '', [VIP]);
+      await rig.dp.settled();
+      assert.deepEqual(rig.dp.routeOf(`${KVIP}/32`)?.members, [ses[1]?.port]);
+      assert.deepEqual(await served(), ['se-b']);
+    } finally {
+      await rig.close();
+    }
+  });
+
   test('/sim/routes and the fabric (ip route, ip nexthop) agree after a series of ref-updates', async () => {
     const rig = await startRig();
     try {

@@ -105,6 +105,24 @@ export class Api {
     return shc;
   }
 
+  /** A floating IP from the public pool onto FIXED (the VIP), with VMIS (the operator's FIP). */
+  async floatingIp(name: string, fixed: string, vmis: string[]): Promise<string> {
+    const r = (await this.call(this.sim.urls.contrail, 'POST', '/floating-ips', {
+      'floating-ip': {
+        fq_name: ['default-domain', 'admin', 'public', 'public-pool', name], parent_type: 'floating-ip-pool',
+        floating_ip_fixed_ip_address: fixed, project_refs: [{ to: ['default-domain', 'demo'] }],
+        virtual_machine_interface_refs: vmis.map((uuid) => ({ uuid })),
+      },
+    })) as { 'floating-ip': { uuid: string } };
+    const got = (await this.call(this.sim.urls.contrail, 'GET', `/floating-ip/${r['floating-ip'].uuid}`)) as { 'floating-ip': { floating_ip_address: string } };
+    return got['floating-ip'].floating_ip_address;
+  }
+
+  /** Plain Neutron: the allowed address pairs of a port (PUT /v2.0/ports/{id}). */
+  async allowedAddressPairs(port: string, addresses: string[]): Promise<void> {
+    await this.call(this.sim.urls.neutron, 'PUT', `/v2.0/ports/${port}`, { port: { allowed_address_pairs: addresses.map((ip_address) => ({ ip_address })) } });
+  }
+
   async routes(): Promise<Array<{ uuid: string; routes: Array<{ prefix: string; nexthops: Array<{ vmi: string }> }> }>> {
     return ((await this.call(this.sim.urls.control, 'GET', '/sim/routes')) as { networks: never[] }).networks;
   }

@@ -12,7 +12,7 @@ import type { ServerStatus } from '../compute.js';
 import { checkDataplaneHost, ip, Netns, sweep, type SweepResult } from './netns.js';
 import { planDataplane, processTransition, type Action, type DataplaneWant, type ServerWant, type VnicWant } from './plan.js';
 import { isBenchmarkAddress, CLIENT_NET, Renumbering } from './renumber.js';
-import { snapshotModel, snapshotProbes, type ModelOptions } from './model.js';
+import { snapshotModel, snapshotNat, snapshotProbes, type ModelOptions } from './model.js';
 import { noSeProcesses, type SeRunner } from './runner.js';
 
 export interface DataplaneOptions extends ModelOptions {
@@ -65,6 +65,8 @@ export class NetnsDataplane implements SimPlugin {
   private readonly withdrawn = new Set<string>();
   private nextId = 1;
   private prober: ChildProcess | undefined;
+  /** DNAT rules in the fabric: kernel floating IP → kernel fixed address. */
+  private readonly nats = new Map<string, string>();
   private probeSet = '[]';
   /** Health-check transitions seen (vmi, up, reason), oldest first. */
   readonly probeEvents: Array<{ vmi: string; up: boolean; reason: string; at: number }> = [];
@@ -177,6 +179,28 @@ export class NetnsDataplane implements SimPlugin {
         this.errors.push(line);
         this.log(line);
       }
+    }
+    if (this.closed) return;
+    await this.applyNat(snapshotNat(this.sim, this.map)).catch((e: unknown) => {
+      const line = `NAT: ${(e as Error).message}`;
+      this.errors.push(line);
+      this.log(line);
+    });
+  }
+
+  /** Floating IPs: DNAT to the fixed address before routing (conntrack undoes it on replies). */
+  private async applyNat(want: Map<string, string>): Promise<void> {
+    const rule = (fip: string, fixed: string): string[] => ['PREROUTING', '-d', `${fip}/32`, '-j', 'DNAT', '--to-destination', fixed];
+    for (const [fip, fixed] of [...this.nats]) {
+      if (want.get(fip) === fixed) continue;
+      await this.iptables(['-t', 'nat', '-D', ...rule(fip, fixed)]).catch(() => undefined);
+      this.nats.delete(fip);
+    }
+    for (const [fip, fixed] of want) {
+      if (this.nats.has(fip)) continue;
+      if (!isBenchmarkAddress(fip) || !isBenchmarkAddress(fixed)) throw new Error(`refusing NAT ${fip} -> ${fixed}: not in 198.18.0.0/15`);
+      await this.iptables(['-t', 'nat', '-A', ...rule(fip, fixed)]);
+      this.nats.set(fip, fixed);
     }
   }
 

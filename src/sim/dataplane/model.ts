@@ -95,3 +95,19 @@ export function snapshotProbes(sim: Sim, map: Renumbering, want: DataplaneWant):
   }
   return out.sort((a, b) => (a.vmi < b.vmi ? -1 : 1));
 }
+
+/**
+ * Floating IPs with a fixed address (the operator's FIP on a public pool, fixed = the VIP): the
+ * vRouter DNATs FIP → fixed at the VMI. Kernel FIP → kernel fixed address; a FIP equal to its
+ * fixed address (kube-manager's, parented on the instance-ip) needs no NAT.
+ */
+export function snapshotNat(sim: Sim, map: Renumbering): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const fip of sim.store.byType.get('floating-ip')?.values() ?? []) {
+    const addr = fip.props['floating_ip_address'];
+    const fixed = fip.props['floating_ip_fixed_ip_address'];
+    if (typeof addr !== 'string' || typeof fixed !== 'string' || addr === fixed || fixed === '') continue;
+    out.set(map.kernelOf(addr), map.kernelOf(fixed));
+  }
+  return out;
+}
