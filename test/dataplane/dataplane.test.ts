@@ -5,6 +5,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runLoad } from '../../src/sim/dataplane/loadgen.js';
 import { NODE } from '../../src/sim/dataplane/dataplane.js';
@@ -73,14 +75,17 @@ describe('netns data plane', { skip }, () => {
       });
       child.once('exit', (c) => reject(new Error(`killed-run exited ${String(c)}`)));
     });
-    const { run, namespaces } = JSON.parse(line) as { run: string; namespaces: string[] };
+    const { run, namespaces, configDrives } = JSON.parse(line) as { run: string; namespaces: string[]; configDrives: string };
     assert.equal(namespaces.length, 3); // fabric, client, the SE
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     assert.ok(namespaces.every((n) => nsList().includes(n)), 'left behind by SIGKILL');
+    assert.ok(existsSync(configDrives), 'config drives left behind');
     const rig = await startRig();
     try {
       assert.deepEqual([...rig.dp.swept.namespaces].sort(), [...namespaces].sort());
+      assert.deepEqual(rig.dp.swept.paths, [configDrives]);
+      assert.equal(existsSync(configDrives), false);
       assert.deepEqual(leftovers(run), []);
     } finally {
       await rig.close();
@@ -266,24 +271,29 @@ describe('netns data plane', { skip }, () => {
     }
   });
 
-  test('SE processes follow the server: ERROR freezes them, ACTIVE thaws, SHUTOFF stops', async () => {
-    const runner = commandSeRunner([NODE, '-e', 'setInterval(() => {}, 1000)', '{netns}']);
+  test('SE processes follow the server: ERROR freezes them, ACTIVE thaws, SHUTOFF stops; the runner gets the namespace and a config drive', async () => {
+    const runner = commandSeRunner([NODE, '-e', 'setInterval(() => {}, 1000)', '{netns}', '{configdrive}']);
     const rig = await startRig({ runner });
     const state = (pid: number): string => {
       try {
-        return (execFileSync('cat', [`/proc/${pid}/stat`], { encoding: 'utf8' }).split(') ')[1] ?? '').slice(0, 1);
+        return (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').slice(0, 1);
       } catch {
         return 'gone';
       }
     };
-    const pidOf = (ns: string): number => {
-      const out = execFileSync('pgrep', ['-f', `setInterval.*${ns}`], { encoding: 'utf8' }).trim().split('\n');
-      return Number(out[0]);
-    };
+    const pidOf = (ns: string): number => Number(execFileSync('pgrep', ['-f', `setInterval.*${ns}`], { encoding: 'utf8' }).trim().split('\n')[0]);
     try {
-      const se = await rig.api.boot('se-p');
+      const bootstrap = JSON.stringify({ kind: 'contrail-lb-operator/se-bootstrap', bootstrapToken: 'not-logged' });
+      const se = await rig.api.boot('se-p', undefined, { config_drive: true, user_data: Buffer.from(bootstrap).toString('base64') });
       await rig.dp.settled();
-      const pid = pidOf(rig.dp.seNamespace(se.id) ?? '');
+      const ns = rig.dp.seNamespace(se.id) ?? '';
+      const pid = pidOf(ns);
+      const drive = join(rig.dp.configDrives, se.id);
+      assert.ok(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(drive), 'the runner got the config drive');
+      const meta = JSON.parse(readFileSync(join(drive, 'openstack/latest/meta_data.json'), 'utf8')) as { uuid: string; name: string };
+      assert.deepEqual([meta.uuid, meta.name], [se.id, 'se-p']);
+      assert.equal(readFileSync(join(drive, 'openstack/latest/user_data'), 'utf8'), bootstrap);
+      assert.equal(statSync(join(drive, 'openstack/latest/user_data')).mode & 0o777, 0o600);
       assert.notEqual(state(pid), 'T');
       await rig.api.setState(se.id, 'ERROR');
       await rig.dp.settled();
@@ -294,8 +304,12 @@ describe('netns data plane', { skip }, () => {
       await rig.api.setState(se.id, 'SHUTOFF');
       await rig.dp.settled();
       await until(() => state(pid) === 'gone' || state(pid) === 'Z', 5000, 'stopped');
+      await rig.api.deleteServer(se.id);
+      await rig.dp.settled();
+      assert.equal(existsSync(drive), false, 'config drive removed with the server');
     } finally {
       await rig.close();
     }
+    assert.equal(existsSync(rig.dp.configDrives), false, 'config drives removed on close');
   });
 });

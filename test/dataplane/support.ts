@@ -51,10 +51,10 @@ export class Api {
   }
 
   /** Boots a server with one port on NETWORK; resolves when ACTIVE with its port (VMI) id. */
-  async boot(name: string, network = VIP_NET): Promise<{ id: string; port: string; ip: string }> {
+  async boot(name: string, network = VIP_NET, extra: { config_drive?: boolean; user_data?: string } = {}): Promise<{ id: string; port: string; ip: string }> {
     const images = (await this.call(this.sim.urls.nova, 'GET', '/images')) as { images: Array<{ id: string }> };
     const r = (await this.call(this.sim.urls.nova, 'POST', '/servers', {
-      server: { name, imageRef: images.images[0]?.id, flavorRef: '2', networks: [{ uuid: network }] },
+      server: { name, imageRef: images.images[0]?.id, flavorRef: '2', networks: [{ uuid: network }], ...extra },
     })) as { server: { id: string } };
     const id = r.server.id;
     await until(async () => ((await this.call(this.sim.urls.nova, 'GET', `/servers/${id}`)) as { server: { status: string } }).server.status === 'ACTIVE', 10_000, `${name} ACTIVE`);

@@ -14,6 +14,8 @@ import { planDataplane, processTransition, type Action, type DataplaneWant, type
 import { isBenchmarkAddress, CLIENT_NET, Renumbering } from './renumber.js';
 import { snapshotModel, snapshotNat, snapshotProbes, type ModelOptions } from './model.js';
 import { noSeProcesses, type SeRunner } from './runner.js';
+import { removeConfigDrive, writeConfigDrive } from './configdrive.js';
+import { portMac } from '../ports.js';
 
 export interface DataplaneOptions extends ModelOptions {
   runner?: SeRunner;
@@ -52,7 +54,9 @@ export class NetnsDataplane implements SimPlugin {
   netns!: Netns;
   fabric = '';
   client = '';
-  swept: SweepResult = { namespaces: [], links: [] };
+  swept: SweepResult = { namespaces: [], links: [], paths: [] };
+  /** Config drives, one directory per server booted with config_drive (see configdrive.ts). */
+  configDrives = '';
   private sim!: Sim;
   private readonly runner: SeRunner;
   private readonly buckets: number;
@@ -90,10 +94,12 @@ export class NetnsDataplane implements SimPlugin {
     checkDataplaneHost();
     this.sim = sim;
     this.swept = sweep();
-    if (this.swept.namespaces.length + this.swept.links.length > 0) {
-      this.log(`swept what a killed run left: ${[...this.swept.namespaces, ...this.swept.links].join(' ')}`);
+    const swept = [...this.swept.namespaces, ...this.swept.links, ...this.swept.paths];
+    if (swept.length > 0) {
+      this.log(`swept what a killed run left: ${swept.join(' ')}`);
     }
     this.netns = new Netns(this.opts.run);
+    this.configDrives = this.netns.tempPath('configdrive');
     try {
       this.fabric = await this.netns.addNamespace('fabric');
       // Before any interface exists: new interfaces take the `default` values.
@@ -288,6 +294,7 @@ export class NetnsDataplane implements SimPlugin {
         if (s === undefined) return;
         for (const p of s.procs) n.kill(p);
         await n.delNamespace(s.ns);
+        removeConfigDrive(this.configDrives, a.id);
         this.servers.delete(a.id);
         return;
       }
@@ -337,10 +344,13 @@ export class NetnsDataplane implements SimPlugin {
       for (const pid of this.namespacePids(s.ns)) tryKill(pid, sig);
     };
     switch (what) {
-      case 'start':
-        s.procs = this.runner.start({ serverId: s.id, serverName: s.name, netns: s.ns });
+      case 'start': {
+        const server = this.sim.compute.servers.get(s.id);
+        const drive = server === undefined ? undefined : writeConfigDrive(this.configDrives, server, this.sim.compute.portsOf(server).map((p) => portMac(p)));
+        s.procs = this.runner.start({ serverId: s.id, serverName: s.name, netns: s.ns, ...(drive === undefined ? {} : { configDrive: drive }) });
         for (const p of s.procs) this.netns.adopt(p);
         return;
+      }
       case 'freeze': signalAll('SIGSTOP'); return;
       case 'thaw': signalAll('SIGCONT'); return;
       case 'stop':

@@ -5,6 +5,9 @@
 // alive), interfaces `lbop<run><role><n><side>` (IFNAMSIZ: at most 15 characters).
 import { execFile, execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import process from 'node:process';
 
 export class DataplaneUnavailable extends Error {}
@@ -84,7 +87,7 @@ function deleteNamespaceSync(ns: string): void {
   }
 }
 
-export interface SweepResult { namespaces: string[]; links: string[] }
+export interface SweepResult { namespaces: string[]; links: string[]; paths: string[] }
 
 /**
  * Removes what killed runs left: `lbop-<run>-<pid>-…` namespaces whose pid is dead (with the
@@ -92,7 +95,7 @@ export interface SweepResult { namespaces: string[]; links: string[] }
  * Live runs — other simulators on this machine — are left alone.
  */
 export function sweep(): SweepResult {
-  const result: SweepResult = { namespaces: [], links: [] };
+  const result: SweepResult = { namespaces: [], links: [], paths: [] };
   const liveRuns = new Set<string>();
   for (const ns of listNamespaces()) {
     const m = NS_RE.exec(ns);
@@ -103,6 +106,13 @@ export function sweep(): SweepResult {
     }
     deleteNamespaceSync(ns);
     result.namespaces.push(ns);
+  }
+  // Directories a run keeps under the temp dir (config drives): `lbop-<run>-<pid>-…`.
+  for (const entry of readdirSync(tmpdir())) {
+    const m = NS_RE.exec(entry);
+    if (m === null || alive(Number(m[2]))) continue;
+    rmSync(join(tmpdir(), entry), { recursive: true, force: true });
+    result.paths.push(join(tmpdir(), entry));
   }
   for (const link of rootLinks()) {
     const m = IF_RE.exec(link);
@@ -123,6 +133,7 @@ export class Netns {
   readonly run: string;
   private readonly namespaces = new Set<string>();
   private readonly procs = new Set<ChildProcess>();
+  private readonly paths = new Set<string>();
   private ifCounter = 0;
   private closed = false;
   private readonly onExit = (): void => this.closeSync();
@@ -161,6 +172,13 @@ export class Netns {
     const a = `lbop${this.run}${role}${n}a`;
     if (a.length > IFNAMSIZ) throw new Error(`interface name ${a} is longer than ${IFNAMSIZ}`);
     return { a, b: `lbop${this.run}${role}${n}b` };
+  }
+
+  /** A directory of this run (`<tmp>/lbop-<run>-<pid>-<what>`), removed on close and swept. */
+  tempPath(what: string): string {
+    const p = join(tmpdir(), this.nsName(what));
+    this.paths.add(p);
+    return p;
   }
 
   get names(): string[] {
@@ -256,6 +274,7 @@ export class Netns {
       await ip(['netns', 'del', ns]).catch(() => undefined);
       this.namespaces.delete(ns);
     }
+    for (const p of this.paths) rmSync(p, { recursive: true, force: true });
     this.unhook();
   }
 
@@ -266,6 +285,7 @@ export class Netns {
     for (const p of [...this.procs]) this.kill(p);
     for (const ns of [...this.namespaces]) deleteNamespaceSync(ns);
     this.namespaces.clear();
+    for (const p of this.paths) rmSync(p, { recursive: true, force: true });
     this.unhook();
   }
 }

@@ -9,6 +9,8 @@ export interface SeContext {
   serverName: string;
   /** The SE's network namespace (`lbop-<run>-<pid>-se-<server id>`). */
   netns: string;
+  /** The server's config drive directory (openstack/latest/…) when it was booted with one. */
+  configDrive?: string;
 }
 
 export interface SeRunner {
@@ -19,19 +21,20 @@ export interface SeRunner {
 export const noSeProcesses: SeRunner = { start: () => [] };
 
 /**
- * Spawns ARGV per SE; `{netns}`, `{server}` and `{name}` in an argument are replaced, and
+ * Spawns ARGV per SE; `{netns}`, `{server}`, `{name}` and `{configdrive}` in an argument are replaced, and
  * `--netns NAME` is appended when no argument mentions `{netns}`.
  */
 export function commandSeRunner(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): SeRunner {
   if (argv.length === 0) throw new Error('the SE command is empty');
   return {
     start(se) {
-      const sub = (a: string): string => a.replaceAll('{netns}', se.netns).replaceAll('{server}', se.serverId).replaceAll('{name}', se.serverName);
+      const sub = (a: string): string => a.replaceAll('{netns}', se.netns).replaceAll('{server}', se.serverId).replaceAll('{name}', se.serverName)
+        .replaceAll('{configdrive}', se.configDrive ?? '');
       const args = argv.slice(1).map(sub);
       if (!argv.some((a) => a.includes('{netns}'))) args.push('--netns', se.netns);
       const child = spawn(sub(argv[0] as string), args, {
         stdio: ['ignore', 'inherit', 'inherit'],
-        env: { ...env, LBOP_SE_NETNS: se.netns, LBOP_SE_SERVER_ID: se.serverId },
+        env: { ...env, LBOP_SE_NETNS: se.netns, LBOP_SE_SERVER_ID: se.serverId, ...(se.configDrive === undefined ? {} : { LBOP_SE_CONFIG_DRIVE: se.configDrive }) },
       });
       child.on('error', (e) => process.stderr.write(`dataplane: SE command for ${se.serverId}: ${e.message}\n`));
       return [child];
