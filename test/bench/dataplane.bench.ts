@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLoad, type LoadResult } from '../../src/sim/dataplane/loadgen.js';
-import { skipReason, startRig, type Rig } from '../dataplane/support.js';
+import { skipReason, startRig, until, type Rig } from '../dataplane/support.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? '5');
 const CONNS = Number(process.env['BENCH_CONNECTIONS'] ?? '32');
@@ -53,14 +53,23 @@ try {
   const iip = await rig.api.vip('vip', VIP, [ses[0]?.port ?? '']);
   await rig.dp.settled();
   for (const [i, s] of ses.entries()) haproxyIn(rig, rig.dp.seNamespace(s.id) ?? '', kvip, pool.address, `se-${'abc'[i] ?? ''}`);
-  await new Promise((r) => setTimeout(r, 500)); // haproxy binds; the first load warms up anyway
+  for (const s of ses) {
+    const ns = rig.dp.seNamespace(s.id) ?? '';
+    await until(() => execFileSync('ip', ['netns', 'exec', ns, 'ss', '-Hltn'], { encoding: 'utf8' }).includes(`${kvip}:80`), 10_000, `haproxy listening in ${ns}`);
+  }
   await load(rig, `http://${pool.address}/`); // warm-up (ARP, JIT)
   const direct = await load(rig, `http://${pool.address}/`);
   const one = await load(rig, `http://${kvip}/`);
   for (const s of ses.slice(1)) await rig.api.refUpdate(iip, s.port, 'ADD');
   await rig.dp.settled();
-  // New connections reach the new SEs once buckets idle past idle_timer move to them.
-  await new Promise((r) => setTimeout(r, 11_000));
+  // The group rebalances (idle_timer/unbalanced_timer 1 s; live flows are pinned by the flow table).
+  const group = rig.dp.routeOf(`${kvip}/32`)?.group ?? 0;
+  await until(() => {
+    const b = JSON.parse(execFileSync('ip', ['-j', '-n', rig.dp.fabric, 'nexthop', 'bucket', 'show', 'id', String(group)], { encoding: 'utf8' })) as Array<{ bucket: { nhid: number } }>;
+    const per = new Map<number, number>();
+    for (const x of b) per.set(x.bucket.nhid, (per.get(x.bucket.nhid) ?? 0) + 1);
+    return per.size === 3 && [...per.values()].every((n) => n >= 0.9 * (b.length / 3));
+  }, 20_000, 'group balanced over 3 SEs');
   const three = await load(rig, `http://${kvip}/`);
   process.stdout.write([
     `bench:dataplane — wrk -t1 -c${CONNS} -d${SECONDS}s keep-alive, from the client namespace (2 shared cores: the figures include wrk, node and haproxy on the same CPUs)`,
