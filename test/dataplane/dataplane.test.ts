@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { runLoad } from '../../src/sim/dataplane/loadgen.js';
 import { NODE } from '../../src/sim/dataplane/dataplane.js';
 import { commandSeRunner } from '../../src/sim/dataplane/runner.js';
-import { fabricRoutes, leftovers, skipReason, startRig, until, type Rig } from './support.js';
+import { fabricRoutes, leftovers, SERVER_NET, skipReason, startRig, until, type Rig } from './support.js';
 
 const skip = skipReason();
 if (skip !== undefined) process.stdout.write(`test-dataplane: ${skip}\n`);
@@ -63,6 +63,33 @@ describe('netns data plane', { skip }, () => {
       await rig.close();
     }
     assert.deepEqual(leftovers(run), []);
+  });
+
+  test('os-interface attach makes a veth into the SE namespace, detach removes it; the SE reaches a pool server through the fabric', async () => {
+    const rig = await startRig({ poolServers: ['20.0.0.3'] });
+    try {
+      const se = await rig.api.boot('se-1');
+      const pool = { address: rig.dp.map.kernelOf('20.0.0.3') };
+      assert.equal(pool.address, '198.19.0.3');
+      const nic = await rig.api.attach(se.id, SERVER_NET);
+      await rig.dp.settled();
+      const ns = rig.dp.seNamespace(se.id) ?? '';
+      const kAddr = rig.dp.map.kernelOf(nic.ip);
+      assert.match(kAddr, /^198\.19\.0\./);
+      const links = (): string => execFileSync('ip', ['-n', ns, '-o', 'addr'], { encoding: 'utf8' });
+      assert.ok(links().includes(`inet ${kAddr}/24`), links());
+      // From inside the SE (where the agent's HAProxy will run): the pool server answers with its identity.
+      const got = execFileSync('ip', ['netns', 'exec', ns, NODE, '-e',
+        `fetch('http://${pool.address}/').then(async (r) => console.log(r.headers.get('x-lbop-server'), await r.text()))`], { encoding: 'utf8', timeout: 10_000 });
+      assert.match(got, /^20\.0\.0\.3 \{"server":"20\.0\.0\.3"\}/);
+      await rig.api.detach(se.id, nic.port);
+      await rig.dp.settled();
+      assert.ok(!links().includes(`inet ${kAddr}/`), 'detached vNIC gone');
+      assert.equal(rig.dp.vnicOf(nic.port), undefined);
+      assert.deepEqual(rig.dp.errors, []);
+    } finally {
+      await rig.close();
+    }
   });
 
   test('a SIGKILLed run leaves namespaces; the next start sweeps them', async () => {

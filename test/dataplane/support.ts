@@ -6,6 +6,7 @@ import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { NetnsDataplane, type DataplaneOptions } from '../../src/sim/dataplane/dataplane.js';
 
 export const VIP_NET = '02b846e6-cd68-4c84-b7ab-3709946ed28b';
+export const SERVER_NET = '6f0c3b8e-2d4a-4b9c-8e1f-0a2b3c4d5e03';
 export const VIP_NET_FQ = ['default-domain', 'demo', 'vip-net'];
 
 /** Why the stage cannot run here, or undefined (root on Linux with iproute2). */
@@ -63,6 +64,18 @@ export class Api {
     };
     const first = ifs.interfaceAttachments[0];
     return { id, port: first?.port_id ?? '', ip: first?.fixed_ips[0]?.ip_address ?? '' };
+  }
+
+  /** os-interface attach of a new port on NETWORK; resolves with its port id and address. */
+  async attach(id: string, network: string): Promise<{ port: string; ip: string }> {
+    const r = (await this.call(this.sim.urls.nova, 'POST', `/servers/${id}/os-interface`, { interfaceAttachment: { net_id: network } })) as {
+      interfaceAttachment: { port_id: string; fixed_ips: Array<{ ip_address: string }> };
+    };
+    return { port: r.interfaceAttachment.port_id, ip: r.interfaceAttachment.fixed_ips[0]?.ip_address ?? '' };
+  }
+
+  async detach(id: string, port: string): Promise<void> {
+    await this.call(this.sim.urls.nova, 'DELETE', `/servers/${id}/os-interface/${port}`);
   }
 
   async deleteServer(id: string): Promise<void> {

@@ -30,6 +30,8 @@ export interface DataplaneOptions extends ModelOptions {
    * prefix falls back to the group (and moves, as the vRouter moves it).
    */
   pinFlows?: boolean;
+  /** Pool servers (model addresses, e.g. 20.0.0.3, port 80) started with the data plane. */
+  poolServers?: readonly string[];
   /** A run id (4 hex digits) instead of a random one. */
   run?: string;
   log?: (line: string) => void;
@@ -111,6 +113,7 @@ export class NetnsDataplane implements SimPlugin {
       if (this.pin) await this.iptables(['-t', 'mangle', '-A', 'PREROUTING', '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'CONNMARK', '--restore-mark']);
       this.client = await this.netns.addNamespace('client');
       await this.attachEndpoint(this.client, 'c', CLIENT_NET.address, 24, CLIENT_NET.gateway);
+      for (const p of this.opts.poolServers ?? []) await this.addPoolServer(p);
     } catch (e) {
       await this.netns.close();
       throw e;
