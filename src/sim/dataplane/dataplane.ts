@@ -317,7 +317,7 @@ export class NetnsDataplane implements SimPlugin {
     for (const vmi of [...this.withdrawn]) if (!targets.some((t) => t.vmi === vmi)) this.withdrawn.delete(vmi);
     if (this.prober === undefined) {
       if (targets.length === 0) return;
-      const p = this.netns.spawnIn(this.fabric, [NODE, procPath('prober')]);
+      const p = this.netns.spawnIn(this.fabric, [NODE, procPath('prober'), `lbop-${this.netns.run}-prober`]);
       await readyLine(p, 'ready', 10_000);
       this.prober = p;
       let buf = '';
@@ -434,7 +434,7 @@ export class NetnsDataplane implements SimPlugin {
 
   /** Starts procs/flows.ts in the client namespace: N long-lived connections to ADDR:PORT. */
   async openFlows(kernelAddress: string, port: number, count: number): Promise<Flows> {
-    const p = this.netns.spawnIn(this.client, [NODE, procPath('flows'), kernelAddress, String(port), String(count)]);
+    const p = this.netns.spawnIn(this.client, [NODE, procPath('flows'), kernelAddress, String(port), String(count), `lbop-${this.netns.run}-flows`]);
     const first = JSON.parse(await readyLine(p, '{', 10_000)) as { open: number };
     return new Flows(p, first.open);
   }

@@ -6,7 +6,8 @@
 import { connect, type Socket } from 'node:net';
 import process from 'node:process';
 
-const [addr, portStr, nStr] = process.argv.slice(2);
+const [addr, portStr, nStr, title] = process.argv.slice(2);
+if (title !== undefined) process.title = title;
 const port = Number(portStr);
 const n = Number(nStr ?? '8');
 if (addr === undefined || !Number.isInteger(port) || !Number.isInteger(n) || n < 1 || n > 1000) {

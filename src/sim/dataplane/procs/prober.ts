@@ -12,6 +12,8 @@ import process from 'node:process';
 interface Target { vmi: string; kind: 'HTTP' | 'PING'; address: string; url: string; delayMs: number; timeoutMs: number; retries: number; expected: number[] }
 interface State { t: Target; up: boolean; fails: number; timer: NodeJS.Timeout | undefined; key: string }
 
+const title = process.argv[2];
+if (title !== undefined) process.title = title;
 const states = new Map<string, State>();
 
 function report(s: State, up: boolean, reason: string): void {
