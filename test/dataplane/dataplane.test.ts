@@ -86,6 +86,13 @@ describe('netns data plane', { skip }, () => {
       await rig.dp.settled();
       assert.ok(!links().includes(`inet ${kAddr}/`), 'detached vNIC gone');
       assert.equal(rig.dp.vnicOf(nic.port), undefined);
+      // Detaching the first vNIC hands the default route to the next one.
+      const second = await rig.api.attach(se.id, SERVER_NET);
+      await rig.dp.settled();
+      await rig.api.detach(se.id, se.port);
+      await rig.dp.settled();
+      const dflt = execFileSync('ip', ['-n', ns, 'route', 'show', 'default'], { encoding: 'utf8' });
+      assert.match(dflt, new RegExp(`default via 198\\.19\\.0\\.254 dev ${rig.dp.vnicOf(second.port)?.seIf ?? '?'}`));
       assert.deepEqual(rig.dp.errors, []);
     } finally {
       await rig.close();

@@ -289,6 +289,13 @@ export class NetnsDataplane implements SimPlugin {
           await this.iptables(['-t', 'mangle', '-D', 'POSTROUTING', ...this.pinRule(v.fabricIf, v.nh)]).catch(() => undefined);
         }
         this.vnics.delete(a.vmi);
+        // The default route went with the first vNIC: the next one of the server carries it.
+        const s = this.servers.get(v.server);
+        const next = [...this.vnics.values()].find((x) => x.server === v.server);
+        if (s !== undefined && next !== undefined) {
+          const has = await n.in(s.ns, ['route', 'show', 'default']);
+          if (has.trim() === '') await n.in(s.ns, ['route', 'replace', 'default', 'via', next.gateway, 'dev', next.seIf]);
+        }
         for (const [prefix, r] of this.routes) if (r.members.includes(a.vmi)) this.routes.set(prefix, { ...r, members: r.members.filter((m) => m !== a.vmi) });
         return;
       }
