@@ -41,6 +41,19 @@ function balanced(fabric: string, group: number, members: number): boolean {
   return per.size === members && [...per.values()].every((n) => n >= 0.9 * (buckets.length / members));
 }
 
+async function startKilledRun(): Promise<{ child: ChildProcess; run: string; namespaces: string[]; configDrives: string }> {
+  const child = spawn(NODE, ['--import', 'tsx', fileURLToPath(new URL('./killed-run.ts', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes('\n')) resolve(buf.split('\n')[0] ?? '');
+    });
+    child.once('exit', (c) => reject(new Error(`killed-run exited ${String(c)}`)));
+  });
+  return { child, ...(JSON.parse(line) as { run: string; namespaces: string[]; configDrives: string }) };
+}
+
 const nsList = (): string[] => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0] ?? '');
 
 describe('netns data plane', { skip }, () => {
@@ -99,17 +112,18 @@ describe('netns data plane', { skip }, () => {
     }
   });
 
+  test('SIGTERM: the run removes its namespaces, links, processes and config drives on the way out', async () => {
+    const { child, run, namespaces, configDrives } = await startKilledRun();
+    assert.ok(namespaces.every((n) => nsList().includes(n)) && existsSync(configDrives));
+    child.kill('SIGTERM');
+    const [, signal] = await new Promise<[number | null, string | null]>((r) => child.once('exit', (c, sig) => r([c, sig])));
+    assert.equal(signal, 'SIGTERM', 'the default action runs once cleaned up');
+    assert.deepEqual(leftovers(run), []);
+    assert.equal(existsSync(configDrives), false);
+  });
+
   test('a SIGKILLed run leaves namespaces; the next start sweeps them', async () => {
-    const child = spawn(NODE, ['--import', 'tsx', fileURLToPath(new URL('./killed-run.ts', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const line = await new Promise<string>((resolve, reject) => {
-      let buf = '';
-      child.stdout.on('data', (d: Buffer) => {
-        buf += d.toString();
-        if (buf.includes('\n')) resolve(buf.split('\n')[0] ?? '');
-      });
-      child.once('exit', (c) => reject(new Error(`killed-run exited ${String(c)}`)));
-    });
-    const { run, namespaces, configDrives } = JSON.parse(line) as { run: string; namespaces: string[]; configDrives: string };
+    const { child, run, namespaces, configDrives } = await startKilledRun();
     assert.equal(namespaces.length, 3); // fabric, client, the SE
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));

@@ -138,12 +138,11 @@ export class Netns {
   private closed = false;
   private readonly onExit = (): void => this.closeSync();
   private readonly onSignal = (sig: NodeJS.Signals): void => {
-    this.closeSync();
-    // Only listener: restore the default action (terminate) once cleaned up.
-    if (process.listenerCount(sig) === 1) {
-      this.unhook();
-      process.kill(process.pid, sig);
-    }
+    // The only listener: the default action (terminate) follows the clean-up. Otherwise the
+    // program's own handler owns the exit (the CLI closes the simulator gracefully).
+    const alone = process.listenerCount(sig) === 1;
+    this.closeSync(); // unhooks
+    if (alone) process.kill(process.pid, sig);
   };
 
   constructor(run?: string) {
