@@ -18,6 +18,8 @@ const USAGE = `usage: contrail-lb-operator sim [flags]
   --boot-time-ms N        Nova BUILD → ACTIVE delay (default ${DEFAULT_BOOT_TIME_MS})
   --token-lifetime S      Keystone token lifetime in seconds (default 3600)
   --state FILE            persist the cloud to FILE (loaded at start, written on change and exit)
+  --dataplane netns       real packets: SE, pool-server, client and fabric network namespaces (root)
+  --se-command 'CMD ARGS' with --dataplane: run CMD per SE ({netns} {server} {name} {configdrive}; else --netns NAME appended)
 
 The first line on stdout is {"keystone","nova","neutron","contrail","control"} URLs.`;
 
@@ -31,6 +33,8 @@ const FLAGS: FlagTable = {
   'boot-time-ms': { type: 'string' },
   'token-lifetime': { type: 'string' },
   state: { type: 'string' },
+  dataplane: { type: 'string' },
+  'se-command': { type: 'string' },
   ...Object.fromEntries(PORTS.map((p) => [`port-${p}`, { type: 'string' } as const])),
 };
 
@@ -67,8 +71,21 @@ export function toOptions(flags: Flags): SimulatorOptions {
   return opts;
 }
 
+/** The data-plane flags: undefined without --dataplane; the SE command split on blanks. */
+export function dataplaneOf(flags: Flags): { seCommand?: string[] } | undefined {
+  const mode = flags.string('dataplane');
+  const cmd = flags.string('se-command');
+  if (mode === undefined) {
+    if (cmd !== undefined) throw new UsageError('--se-command needs --dataplane netns');
+    return undefined;
+  }
+  if (mode !== 'netns') throw new UsageError(`--dataplane takes netns, got '${mode}'`);
+  return cmd === undefined ? {} : { seCommand: cmd.split(/\s+/).filter((a) => a !== '') };
+}
+
 export async function run(argv: string[]): Promise<number> {
   let opts: SimulatorOptions;
+  let dataplane: ReturnType<typeof dataplaneOf>;
   try {
     const flags = parseFlags(FLAGS, argv);
     if (flags.help()) {
@@ -76,12 +93,19 @@ export async function run(argv: string[]): Promise<number> {
       return 0;
     }
     opts = toOptions(flags);
+    dataplane = dataplaneOf(flags);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     process.stderr.write(`sim: ${e.message} (see sim --help)\n`);
     return 2;
   }
   const { startSimulator, TopologyError } = await import('../sim/index.js');
+  if (dataplane !== undefined) {
+    const { NetnsDataplane } = await import('../sim/dataplane/dataplane.js');
+    const { commandSeRunner } = await import('../sim/dataplane/runner.js');
+    const seCommand = dataplane.seCommand;
+    opts.plugins = [new NetnsDataplane(seCommand === undefined ? {} : { runner: commandSeRunner(seCommand) })];
+  }
   let sim;
   try {
     sim = await startSimulator(opts);

@@ -36,6 +36,17 @@ export interface SimulatorOptions {
   statePath?: string;
   /** Fixed ports per API (0 or absent: a free port). */
   ports?: Partial<Record<ApiName, number>>;
+  /** Observers started with the simulator and closed before it (the netns data plane). */
+  plugins?: SimPlugin[];
+}
+
+/**
+ * The observer seam: a plugin gets the shared state and a subscription to every change (VNC
+ * writes and Nova server changes alike); it reads the model and never writes it.
+ */
+export interface SimPlugin {
+  start(sim: Sim, subscribe: (listener: () => void) => void): Promise<void>;
+  close(): Promise<void>;
 }
 
 /** Default boot time: long enough that clients must observe BUILD, short enough for tests. */
@@ -47,6 +58,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const store = new VncStore(random);
   const ipam = new Ipam(random);
   installHooks(store, ipam);
+  const listeners: Array<() => void> = [];
   const persistence = opts.statePath === undefined ? undefined : new Persistence(opts.statePath);
   const sim: Sim = {
     store, ipam, random, identity: new Identity(random), compute: undefined as unknown as Compute,
@@ -56,7 +68,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       tokenLifetimeSeconds: opts.tokenLifetimeSeconds ?? 3600, region: topology.region,
     },
     images: [], flavors: [],
-    changed: () => persistence?.schedule(sim),
+    changed: () => {
+      persistence?.schedule(sim);
+      for (const l of listeners) l();
+    },
   };
   sim.compute = new Compute(sim);
   store.onChange = () => sim.changed();
@@ -136,12 +151,25 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const url = (api: ApiName): string => servers.find((s) => s.api === api)?.url as string;
   sim.urls = { keystone: url('keystone'), nova: `${url('nova')}/v2.1`, neutron: url('neutron'), contrail: url('contrail'), control: url('control') };
   store.baseUrl = sim.urls.contrail;
+  const plugins: SimPlugin[] = [];
+  try {
+    for (const p of opts.plugins ?? []) {
+      await p.start(sim, (l) => listeners.push(l));
+      plugins.push(p);
+    }
+  } catch (e) {
+    for (const p of plugins.reverse()) await p.close();
+    sim.compute.close();
+    await Promise.all(servers.map((s) => s.close()));
+    throw e;
+  }
   let closed = false;
   return {
     urls: { ...sim.urls },
     async close() {
       if (closed) return;
       closed = true;
+      for (const p of [...plugins].reverse()) await p.close();
       sim.compute.close();
       for (const t of hangs) clearTimeout(t);
       persistence?.flush(sim);

@@ -1,0 +1,85 @@
+// A bounded HTTP load from the client namespace: Debian's wrk (one thread, C connections, at most
+// D seconds and at most N responses per connection slot's thread), with a Lua script that counts
+// answers per X-Lbop-Server and prints one JSON line. `newConnections` sends `Connection: close`,
+// so every request is a new flow (a new ECMP hash); otherwise connections are kept alive.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface LoadSpec {
+  url: string;
+  connections: number;
+  /** Hard bounds: both apply. */
+  seconds: number;
+  maxRequests: number;
+  newConnections?: boolean;
+  timeoutSeconds?: number;
+}
+
+export interface LoadResult {
+  requests: number;
+  failures: number;
+  errors: { connect: number; read: number; write: number; status: number; timeout: number };
+  perServer: Record<string, number>;
+  seconds: number;
+  requestsPerSecond: number;
+  latencyUs: { p50: number; p99: number; max: number };
+}
+
+const SCRIPT = String.raw`
+local threads = {}
+counts = {}
+done_n = 0
+max_n = tonumber(os.getenv("LBOP_MAX_REQUESTS") or "1000000")
+function setup(thread) table.insert(threads, thread) end
+function response(status, headers, body)
+  local s = headers["X-Lbop-Server"] or headers["x-lbop-server"] or ("status-" .. status)
+  counts[s] = (counts[s] or 0) + 1
+  done_n = done_n + 1
+  if done_n >= max_n then wrk.thread:stop() end
+end
+function done(summary, latency, requests)
+  local merged = {}
+  for _, t in ipairs(threads) do
+    local c = t:get("counts")
+    for k, v in pairs(c) do merged[k] = (merged[k] or 0) + v end
+  end
+  local parts = {}
+  for k, v in pairs(merged) do table.insert(parts, string.format("%q:%d", k, v)) end
+  local e = summary.errors
+  io.write(string.format('LBOP_JSON {"requests":%d,"duration_us":%d,"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},"per_server":{%s},"p50":%d,"p99":%d,"max":%d}\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout, table.concat(parts, ","),
+    latency:percentile(50), latency:percentile(99), latency.max))
+end
+`;
+
+/** Runs wrk inside NS (via `ip netns exec`); wrk must be installed (scripts/ensure-debs.sh wrk:wrk). */
+export function runLoad(ns: string, spec: LoadSpec): Promise<LoadResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'lbop-wrk-'));
+  const script = join(dir, 'count.lua');
+  writeFileSync(script, SCRIPT);
+  const seconds = Math.max(1, Math.min(600, Math.ceil(spec.seconds)));
+  const argv = ['netns', 'exec', ns, 'wrk', '-t1', `-c${spec.connections}`, `-d${seconds}s`, `--timeout`, `${spec.timeoutSeconds ?? 2}s`, '-s', script];
+  if (spec.newConnections === true) argv.push('-H', 'Connection: close');
+  argv.push(spec.url);
+  return new Promise((resolve, reject) => {
+    execFile('ip', argv, { encoding: 'utf8', timeout: (seconds + 15) * 1000, env: { ...process.env, LBOP_MAX_REQUESTS: String(spec.maxRequests) } }, (err, stdout, stderr) => {
+      rmSync(dir, { recursive: true, force: true });
+      const line = stdout.split('\n').find((l) => l.startsWith('LBOP_JSON '));
+      if (line === undefined) {
+        reject(new Error(`wrk: ${err?.message ?? ''} ${stderr.trim()} ${stdout.trim()}`));
+        return;
+      }
+      const j = JSON.parse(line.slice('LBOP_JSON '.length)) as {
+        requests: number; duration_us: number; errors: LoadResult['errors']; per_server: Record<string, number>; p50: number; p99: number; max: number;
+      };
+      const failures = j.errors.connect + j.errors.read + j.errors.write + j.errors.status + j.errors.timeout;
+      const secs = j.duration_us / 1e6;
+      resolve({
+        requests: j.requests, failures, errors: j.errors, perServer: j.per_server, seconds: secs,
+        requestsPerSecond: secs > 0 ? j.requests / secs : 0, latencyUs: { p50: j.p50, p99: j.p99, max: j.max },
+      });
+    });
+  });
+}
