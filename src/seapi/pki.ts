@@ -4,15 +4,13 @@
 // CSR nor build and sign a certificate. @peculiar/x509 (PeculiarVentures, the PKI.js authors) does
 // the ASN.1 in pure TypeScript over WebCrypto, which here is Node's own implementation — no native
 // code, no second crypto library; it is pinned in package.json.
-import 'reflect-metadata'; // @peculiar/x509's dependency injection (tsyringe) needs the Reflect API
-import * as x509 from '@peculiar/x509';
 import { createPrivateKey, randomBytes, webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
 import { isConflict, isNotFound, type KubeClient, type Logger } from '../runtime/index.js';
+import { x509 } from './x509.js';
 
 // Types of WebCrypto come from node:crypto (the project compiles without the DOM lib).
 type CryptoKey = webcrypto.CryptoKey;
 type SigningAlgorithm = webcrypto.Algorithm | webcrypto.EcdsaParams;
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 const P256 = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';

@@ -140,7 +140,7 @@ export async function startSEApi(deps: SEApiDeps): Promise<SEApi> {
       run: async (req) => {
         const m = /^Bearer ([^\s]+)$/.exec(req.headers.authorization ?? '');
         if (m === null) throw new Refusal(401, 'Unauthenticated', 'enroll needs Authorization: Bearer <bootstrap token>');
-        const body = await jsonBody(req);
+        const body = await jsonBody(req, cfg.requestTimeoutMs);
         if (!validateEnroll(body)) throw new Refusal(400, 'Malformed', schemaError(validateEnroll.errors));
         const csr = await verifyCSR(body.csr).catch(pkiRefusal);
         if (tokens === undefined) throw new Refusal(503, 'Unavailable', 'enrollment is not configured on this replica');
@@ -157,7 +157,7 @@ export async function startSEApi(deps: SEApiDeps): Promise<SEApi> {
       method: 'POST',
       run: async (req) => {
         const who = peerOf(req);
-        const body = await jsonBody(req);
+        const body = await jsonBody(req, cfg.requestTimeoutMs);
         if (!validateRenew(body)) throw new Refusal(400, 'Malformed', schemaError(validateRenew.errors));
         const csr = await verifyCSR(body.csr).catch(pkiRefusal);
         const now = await currentServer(who);
@@ -186,7 +186,7 @@ export async function startSEApi(deps: SEApiDeps): Promise<SEApi> {
       run: async (req) => {
         const who = peerOf(req);
         if (!serving()) throw new Refusal(503, 'Unavailable', 'this replica does not serve the SE channel now; try the next URL');
-        const body = await jsonBody(req);
+        const body = await jsonBody(req, cfg.requestTimeoutMs);
         if (!validateHeartbeat(body)) throw new Refusal(400, 'Malformed', schemaError(validateHeartbeat.errors));
         const key = `${who.namespace}/${who.name}`;
         const verdict = agents.accept(key, who.serverID, body);
@@ -220,7 +220,7 @@ export async function startSEApi(deps: SEApiDeps): Promise<SEApi> {
       const status = r?.status ?? 500;
       const reason: Reason = r?.reason ?? 'Unavailable';
       const message = r?.message ?? 'internal error';
-      if (!res.headersSent) send(res, status, { error: message, reason } satisfies SEApiError, status === 413 || status >= 500);
+      if (!res.headersSent) send(res, status, { error: message, reason } satisfies SEApiError, status === 408 || status === 413 || status >= 500);
       else res.destroy();
       record(path, status, r !== undefined ? reason : 'Internal', started);
       const peer = peers.get(req.socket);
@@ -240,7 +240,7 @@ export async function startSEApi(deps: SEApiDeps): Promise<SEApi> {
     minVersion: 'TLSv1.2',
     handshakeTimeout: cfg.handshakeTimeoutMs,
     headersTimeout: cfg.headersTimeoutMs,
-    requestTimeout: cfg.requestTimeoutMs,
+    requestTimeout: cfg.requestTimeoutMs + 1000, // a backstop: jsonBody answers 408 first
     keepAliveTimeout: cfg.keepAliveTimeoutMs,
     connectionsCheckingInterval: Math.min(1000, cfg.headersTimeoutMs),
     maxHeaderSize: 16_384,
@@ -318,7 +318,7 @@ function send(res: ServerResponse, status: number, body: unknown, close = false)
 }
 
 /** The request body as JSON, refusing more than SE_API_MAX_BODY_BYTES before reading it all. */
-function jsonBody(req: IncomingMessage): Promise<unknown> {
+function jsonBody(req: IncomingMessage, timeoutMs: number): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? '-1');
   if (declared > SE_API_MAX_BODY_BYTES) {
     req.resume(); // not read into memory; the connection closes after the 413
@@ -328,10 +328,18 @@ function jsonBody(req: IncomingMessage): Promise<unknown> {
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
+    // Our own deadline, before node's requestTimeout, so a slow body gets a 408 with a body, not a reset.
+    const timer = setTimeout(() => {
+      if (done) return;
+      done = true;
+      chunks.length = 0;
+      reject(new Refusal(408, 'Malformed', `request body not received within ${timeoutMs} ms`));
+    }, timeoutMs);
     req.on('data', (c: Buffer) => {
       if (done) return;
       size += c.length;
       if (size > SE_API_MAX_BODY_BYTES) {
+        clearTimeout(timer);
         done = true;
         chunks.length = 0;
         reject(new Refusal(413, 'TooLarge', `body exceeds ${SE_API_MAX_BODY_BYTES} bytes`));
@@ -340,6 +348,7 @@ function jsonBody(req: IncomingMessage): Promise<unknown> {
       chunks.push(c);
     });
     req.on('end', () => {
+      clearTimeout(timer);
       if (done) return;
       done = true;
       try {
@@ -349,6 +358,7 @@ function jsonBody(req: IncomingMessage): Promise<unknown> {
       }
     });
     req.on('error', (e) => {
+      clearTimeout(timer);
       if (!done) {
         done = true;
         reject(new Refusal(400, 'Malformed', `body not received: ${e.message}`));
