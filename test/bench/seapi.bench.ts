@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import {
-  caFromPEM, createCA, createKeyAndCSR, defaultSEApiConfig, DesiredConfigs, issueClientCertificate, startSEApi, verifyCSR,
+  caFromPEM, createCA, createKeyAndCSR, defaultSEApiConfig, DesiredConfigs, issueClientCertificate, issueServerCertificate, startSEApi, verifyCSR,
   type Heartbeat, type VipIntent,
 } from '../../src/seapi/index.js';
 
@@ -73,6 +73,30 @@ async function server(): Promise<void> {
   process.send?.({ op: 'ready', url: api.url, mem: memory() } satisfies FromServer);
 }
 
+/** Node's own cost of the connections: a bare https server with the SE API's TLS options, no SE API. */
+async function bareServer(): Promise<void> {
+  const ca = await caFromPEM(process.env['SEAPI_BENCH_CA_CERT'] as string, process.env['SEAPI_BENCH_CA_KEY'] as string);
+  const cert = await issueServerCertificate(ca, { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] }, 3600_000);
+  const srv = https.createServer({ key: cert.keyPem, cert: cert.certPem, ca: ca.bundlePem, requestCert: true, rejectUnauthorized: false, keepAliveTimeout: 30_000 }, (req, res) => {
+    req.resume();
+    req.on('end', () => res.end('{}'));
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const memory = (): Memory => {
+    global.gc?.();
+    const m = process.memoryUsage();
+    return { rss: m.rss, heapUsed: m.heapUsed, external: m.external };
+  };
+  process.on('message', (m: ToServer) => {
+    if (m.op === 'end') process.send?.({ op: 'ended', cpuMs: 0, wallMs: 0, mem: memory(), loopP99Ms: 0, loopMaxMs: 0, heartbeats: 0 } satisfies FromServer);
+    if (m.op === 'exit') {
+      srv.close(() => process.exit(0));
+      srv.closeAllConnections();
+    }
+  });
+  process.send?.({ op: 'ready', url: `https://127.0.0.1:${(srv.address() as { port: number }).port}`, mem: memory() } satisfies FromServer);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The agents (this process)
 
@@ -119,11 +143,28 @@ async function main(): Promise<void> {
   }
   console.log(`setup: ${AGENTS} keys + CSRs + client certificates in ${((performance.now() - t) / 1000).toFixed(1)} s (${((performance.now() - t) / AGENTS).toFixed(2)} ms each)`);
 
-  const child = fork(fileURLToPath(import.meta.url), ['server'], {
-    execArgv: ['--expose-gc', '--import', 'tsx', ...(process.env['SEAPI_BENCH_PROF'] ? ['--cpu-prof', '--cpu-prof-dir=.local/prof'] : [])],
+  const spawnServer = (mode: 'server' | 'bare') => fork(fileURLToPath(import.meta.url), [mode], {
+    execArgv: ['--expose-gc', '--import', 'tsx', ...(process.env['SEAPI_BENCH_PROF'] && mode === 'server' ? ['--cpu-prof', '--cpu-prof-dir=.local/prof'] : [])],
     env: { ...process.env, SEAPI_BENCH_CA_CERT: caPem.certPem, SEAPI_BENCH_CA_KEY: caPem.keyPem },
   });
-  const next = (): Promise<FromServer> => new Promise((resolve) => child.once('message', (m: FromServer) => resolve(m)));
+  const nextOf = (c: ReturnType<typeof spawnServer>) => (): Promise<FromServer> => new Promise((resolve) => c.once('message', (m: FromServer) => resolve(m)));
+
+  // Baseline: what the same number of idle mTLS keep-alive connections cost a bare node https server.
+  const bare = spawnServer('bare');
+  const bareNext = nextOf(bare);
+  const bareReady = await bareNext();
+  if (bareReady.op !== 'ready') throw new Error('bare server did not start');
+  const bareAgents = creds.map((c) => new https.Agent({ keepAlive: true, maxSockets: 1, cert: c.certPem, key: c.keyPem, ca: ca.bundlePem }));
+  for (const [i, a] of bareAgents.entries()) await post(a, new URL('/', bareReady.url), JSON.stringify(heartbeat('bare', 1, i)));
+  bare.send({ op: 'end' } satisfies ToServer);
+  const bareEnd = await bareNext();
+  for (const a of bareAgents) a.destroy();
+  bare.send({ op: 'exit' } satisfies ToServer);
+  if (bareEnd.op !== 'ended' || bareReady.op !== 'ready') throw new Error('bare server did not report');
+  const tlsBaseline = bareEnd.mem.rss - bareReady.mem.rss;
+
+  const child = spawnServer('server');
+  const next = nextOf(child);
   const ready = await next();
   if (ready.op !== 'ready') throw new Error('server did not start');
   const url = new URL('/v1/heartbeat', ready.url);
@@ -167,9 +208,12 @@ async function main(): Promise<void> {
   console.log(`server CPU: ${((100 * end.cpuMs) / end.wallMs).toFixed(1)} % of one core (goal < 10 %)`);
   console.log(`server RSS: ${mb(ready.mem.rss)} idle → ${mb(end.mem.rss)} with ${AGENTS} agents connected: +${mb(end.mem.rss - ready.mem.rss)} (goal < 50 MB); ` +
     `of it JS heap +${mb(end.mem.heapUsed - ready.mem.heapUsed)}, external +${mb(end.mem.external - ready.mem.external)}`);
+  console.log(`  node's own cost of ${AGENTS} idle mTLS keep-alive connections (a bare https server, same TLS options): +${mb(tlsBaseline)} ` +
+    `(${(tlsBaseline / AGENTS / 1024).toFixed(0)} KB each); the SE API's share: +${mb(end.mem.rss - ready.mem.rss - tlsBaseline)}`);
   console.log(`heartbeat round trip seen by the agents: p50 ${pct(rtts, 50).toFixed(1)} ms, p99 ${pct(rtts, 99).toFixed(1)} ms (${rtts.length} samples; includes this process's own scheduling of ${AGENTS} agents)`);
   console.log(`server event-loop delay: p99 ${end.loopP99Ms.toFixed(1)} ms, max ${end.loopMaxMs.toFixed(1)} ms (processing lag bound; goal < 200 ms)`);
 }
 
 if (process.argv[2] === 'server') await server();
+else if (process.argv[2] === 'bare') await bareServer();
 else await main();
