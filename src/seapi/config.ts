@@ -35,6 +35,8 @@ export interface SEApiConfig {
   keepAliveTimeoutMs: number;
   /** TLS handshake deadline. */
   handshakeTimeoutMs: number;
+  /** Open connections at most (each idle mTLS connection costs node ~64–90 KB): a flood is refused, not absorbed. */
+  maxConnections: number;
 }
 
 export const DEFAULT_CA_SECRET = 'lbop-se-api-ca';
@@ -72,6 +74,7 @@ export function defaultSEApiConfig(namespace: string, over: Partial<SEApiConfig>
     requestTimeoutMs: 15_000,
     keepAliveTimeoutMs: 30_000,
     handshakeTimeoutMs: 10_000,
+    maxConnections: 8192,
     ...over,
   };
 }

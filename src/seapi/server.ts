@@ -174,7 +174,7 @@ export async function startSEApi(deps: SEApiDeps): Promise<SEApi> {
         if (!serving()) throw new Refusal(503, 'Unavailable', 'this replica does not serve the SE channel now; try the next URL');
         const key = `${who.namespace}/${who.name}`;
         const waitText = url.searchParams.get('wait');
-        if (waitText !== null && !/^\d{1,15}$/.test(waitText)) throw new Refusal(400, 'Malformed', 'wait must be a config version (a non-negative integer)');
+        if (waitText !== null && !/^-?\d{1,15}$/.test(waitText)) throw new Refusal(400, 'Malformed', 'wait must be a config version (an integer; below 1: answer at once)');
         let current = deps.configs.get(key);
         if (current !== undefined && waitText !== null && current.version === Number(waitText)) current = await longPoll(deps.configs, key, req, cfg.longPollMs);
         if (current === undefined) throw new Refusal(404, 'NotFound', `no desired state for ServiceEngine ${key}`);
@@ -245,6 +245,7 @@ export async function startSEApi(deps: SEApiDeps): Promise<SEApi> {
     connectionsCheckingInterval: Math.min(1000, cfg.headersTimeoutMs),
     maxHeaderSize: 16_384,
   }, (req, res) => void handle(req, res));
+  server.maxConnections = cfg.maxConnections;
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     const code = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
     const reason: Reason = code === 431 ? 'TooLarge' : 'Malformed';
