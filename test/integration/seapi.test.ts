@@ -278,6 +278,22 @@ describe('mutual TLS', () => {
   });
 });
 
+describe('replicas', () => {
+  test('a replica that does not serve the channel answers config and heartbeats with 503, and still enrolls and renews', async () => {
+    const follower = await startSEApi({ config: defaultSEApiConfig(ns, { addr: { host: '127.0.0.1', port: 0 } }), configs, client, serving: () => false });
+    try {
+      refusal(await call({ path: '/v1/config', cert: certA, to: follower }), 503, 'Unavailable', /next URL/);
+      refusal(await call({ path: '/v1/heartbeat', cert: certA, body: heartbeat(randomUUID(), 1), to: follower }), 503, 'Unavailable');
+      const se = await createSE('se-follower');
+      const cert = await enroll(se, follower);
+      const { csrPem } = await createKeyAndCSR();
+      assert.equal((await call({ path: '/v1/renew', cert, body: { csr: csrPem }, to: follower })).status, 200);
+    } finally {
+      await follower.close();
+    }
+  });
+});
+
 describe('config long-poll', () => {
   test('?wait=<current> returns when the version moves, and after the hold time otherwise', async () => {
     const v = configs.get(`${ns}/se-a`)?.version as number;
@@ -366,6 +382,10 @@ describe('slow clients', () => {
 
   test('after every refusal above the server still serves', async () => {
     assert.equal((await call({ path: '/v1/config', cert: certB })).status, 200);
-    await until('metrics name every refusal reason', async () => (await registry.metrics()).includes('reason="Replayed"'), 2000);
+    const text = await registry.metrics();
+    for (const reason of ['Unauthenticated', 'Forbidden', 'Replayed', 'TooLarge', 'Malformed', 'NotFound', 'TokenExpired', 'TokenUsed', 'Unavailable', 'OK']) {
+      assert.match(text, new RegExp(`lbop_se_api_requests_total\\{[^}]*reason="${reason}"`), reason);
+    }
+    await until('the heartbeat ticker keeps running', () => api.agents.connected(`${ns}/se-b`), 2000);
   });
 });
