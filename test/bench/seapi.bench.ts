@@ -34,67 +34,65 @@ function vips(i: number): VipIntent[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The server process
+// The server processes
+
+/** Answers the parent's start / end / exit with this process's CPU, memory and event-loop delay. */
+function reportTo(url: string, close: () => Promise<void>, handled: () => number): void {
+  const memory = (): Memory => {
+    global.gc?.(); // what is held, not garbage not yet collected
+    const m = process.memoryUsage();
+    return { rss: m.rss, heapUsed: m.heapUsed, external: m.external };
+  };
+  const loop = monitorEventLoopDelay({ resolution: 20 }) // a coarse sampler: a 1 ms timer would itself cost ~1 % of a core;
+  let cpu0 = process.cpuUsage();
+  let t0 = performance.now();
+  let handled0 = 0;
+  process.on('message', (m: ToServer) => {
+    if (m.op === 'start') {
+      cpu0 = process.cpuUsage();
+      t0 = performance.now();
+      handled0 = handled();
+      loop.reset();
+      loop.enable();
+      process.send?.({ op: 'started' } satisfies FromServer);
+    } else if (m.op === 'end') {
+      loop.disable();
+      const cpu = process.cpuUsage(cpu0);
+      const wallMs = performance.now() - t0;
+      process.send?.({
+        op: 'ended', cpuMs: (cpu.user + cpu.system) / 1000, wallMs, mem: memory(),
+        loopP99Ms: loop.percentile(99) / 1e6, loopMaxMs: loop.max / 1e6, heartbeats: handled() - handled0,
+      } satisfies FromServer);
+    } else void close().then(() => process.exit(0));
+  });
+  process.send?.({ op: 'ready', url, mem: memory() } satisfies FromServer);
+}
 
 async function server(): Promise<void> {
   const ca = await caFromPEM(process.env['SEAPI_BENCH_CA_CERT'] as string, process.env['SEAPI_BENCH_CA_KEY'] as string);
   const configs = new DesiredConfigs();
   for (let i = 0; i < AGENTS; i++) configs.put({ namespace: NS, name: `se-${i}`, uid: randomUUID() }, vips(i));
   const api = await startSEApi({ config: defaultSEApiConfig(NS, { addr: { host: '127.0.0.1', port: 0 } }), configs, ca });
-  const memory = (): Memory => {
-    global.gc?.(); // what is held, not garbage not yet collected
-    const m = process.memoryUsage();
-    return { rss: m.rss, heapUsed: m.heapUsed, external: m.external };
-  };
-  const loop = monitorEventLoopDelay({ resolution: 1 });
-  let cpu0 = process.cpuUsage();
-  let t0 = performance.now();
-  let beats0 = 0;
-  const beats = (): number => [...api.agents.keys()].reduce((n, k) => n + (api.agents.get(k)?.sequence ?? 0), 0);
-  process.on('message', (m: ToServer) => {
-    if (m.op === 'start') {
-      cpu0 = process.cpuUsage();
-      t0 = performance.now();
-      beats0 = beats();
-      loop.enable();
-      process.send?.({ op: 'started' } satisfies FromServer);
-    } else if (m.op === 'exit') {
-      void api.close().then(() => process.exit(0));
-    } else {
-      loop.disable();
-      const cpu = process.cpuUsage(cpu0);
-      const wallMs = performance.now() - t0;
-      process.send?.({
-        op: 'ended', cpuMs: (cpu.user + cpu.system) / 1000, wallMs, mem: memory(),
-        loopP99Ms: loop.percentile(99) / 1e6, loopMaxMs: loop.max / 1e6, heartbeats: beats() - beats0,
-      } satisfies FromServer);
-    }
-  });
-  process.send?.({ op: 'ready', url: api.url, mem: memory() } satisfies FromServer);
+  reportTo(api.url, () => api.close(), () => [...api.agents.keys()].reduce((n, k) => n + (api.agents.get(k)?.sequence ?? 0), 0));
 }
 
-/** Node's own cost of the connections: a bare https server with the SE API's TLS options, no SE API. */
+/** Node's own cost: a bare https server with the SE API's TLS options that reads each body and answers {}. */
 async function bareServer(): Promise<void> {
   const ca = await caFromPEM(process.env['SEAPI_BENCH_CA_CERT'] as string, process.env['SEAPI_BENCH_CA_KEY'] as string);
   const cert = await issueServerCertificate(ca, { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] }, 3600_000);
+  let handled = 0;
   const srv = https.createServer({ key: cert.keyPem, cert: cert.certPem, ca: ca.bundlePem, requestCert: true, rejectUnauthorized: false, keepAliveTimeout: 30_000 }, (req, res) => {
     req.resume();
-    req.on('end', () => res.end('{}'));
+    req.on('end', () => {
+      handled++;
+      res.end('{}');
+    });
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const memory = (): Memory => {
-    global.gc?.();
-    const m = process.memoryUsage();
-    return { rss: m.rss, heapUsed: m.heapUsed, external: m.external };
-  };
-  process.on('message', (m: ToServer) => {
-    if (m.op === 'end') process.send?.({ op: 'ended', cpuMs: 0, wallMs: 0, mem: memory(), loopP99Ms: 0, loopMaxMs: 0, heartbeats: 0 } satisfies FromServer);
-    if (m.op === 'exit') {
-      srv.close(() => process.exit(0));
-      srv.closeAllConnections();
-    }
-  });
-  process.send?.({ op: 'ready', url: `https://127.0.0.1:${(srv.address() as { port: number }).port}`, mem: memory() } satisfies FromServer);
+  reportTo(`https://127.0.0.1:${(srv.address() as { port: number }).port}`, () => new Promise((r) => {
+    srv.close(() => r());
+    srv.closeAllConnections();
+  }), () => handled);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -134,7 +132,7 @@ async function main(): Promise<void> {
   console.log(`bench:seapi (node ${process.version}): ${AGENTS} agents, heartbeat every ${INTERVAL_MS} ms ± 10 %, ${SECONDS} s measured`);
   const caPem = await createCA('bench CA');
   const ca = await caFromPEM(caPem.certPem, caPem.keyPem);
-  let t = performance.now();
+  const t = performance.now();
   const creds: Array<{ certPem: string; keyPem: string }> = [];
   for (let i = 0; i < AGENTS; i++) {
     const { keyPem, csrPem } = await createKeyAndCSR();
@@ -147,69 +145,61 @@ async function main(): Promise<void> {
     execArgv: ['--expose-gc', '--import', 'tsx', ...(process.env['SEAPI_BENCH_PROF'] && mode === 'server' ? ['--cpu-prof', '--cpu-prof-dir=.local/prof'] : [])],
     env: { ...process.env, SEAPI_BENCH_CA_CERT: caPem.certPem, SEAPI_BENCH_CA_KEY: caPem.keyPem },
   });
-  const nextOf = (c: ReturnType<typeof spawnServer>) => (): Promise<FromServer> => new Promise((resolve) => c.once('message', (m: FromServer) => resolve(m)));
 
-  // Baseline: what the same number of idle mTLS keep-alive connections cost a bare node https server.
-  const bare = spawnServer('bare');
-  const bareNext = nextOf(bare);
-  const bareReady = await bareNext();
-  if (bareReady.op !== 'ready') throw new Error('bare server did not start');
-  const bareAgents = creds.map((c) => new https.Agent({ keepAlive: true, maxSockets: 1, cert: c.certPem, key: c.keyPem, ca: ca.bundlePem }));
-  for (const [i, a] of bareAgents.entries()) await post(a, new URL('/', bareReady.url), JSON.stringify(heartbeat('bare', 1, i)));
-  bare.send({ op: 'end' } satisfies ToServer);
-  const bareEnd = await bareNext();
-  for (const a of bareAgents) a.destroy();
-  bare.send({ op: 'exit' } satisfies ToServer);
-  if (bareEnd.op !== 'ended' || bareReady.op !== 'ready') throw new Error('bare server did not report');
-  const tlsBaseline = bareEnd.mem.rss - bareReady.mem.rss;
+  /** AGENTS agents heartbeating at `mode`'s server: a warm-up, then `seconds` measured. */
+  async function load(mode: 'server' | 'bare', seconds: number) {
+    const child = spawnServer(mode);
+    const next = (): Promise<FromServer> => new Promise((resolve) => child.once('message', (m: FromServer) => resolve(m)));
+    const ready = await next();
+    if (ready.op !== 'ready') throw new Error(`${mode} server did not start`);
+    const url = new URL('/v1/heartbeat', ready.url);
+    const deadline = performance.now() + (seconds + 60) * 1000; // a bound; the loops end at `stop`
+    const rtts: number[] = [];
+    let measuring = false;
+    let stop = false;
+    let failures = 0;
+    const agents = creds.map((c) => new https.Agent({ keepAlive: true, maxSockets: 1, cert: c.certPem, key: c.keyPem, ca: ca.bundlePem }));
+    const runs = agents.map(async (agent, i) => {
+      const boot = randomUUID();
+      // Spread the first beats (and TLS handshakes) over one interval, as agents booting at random times would.
+      await new Promise((r) => setTimeout(r, Math.random() * INTERVAL_MS));
+      for (let seq = 1; !stop && performance.now() < deadline && seq < 10_000; seq++) {
+        const started = performance.now();
+        const status = await post(agent, url, JSON.stringify(heartbeat(boot, seq, i))).catch(() => 0);
+        if (status !== 200) failures++;
+        if (measuring) rtts.push(performance.now() - started);
+        if (stop) break;
+        await new Promise((r) => setTimeout(r, Math.max(0, INTERVAL_MS * (0.9 + Math.random() * 0.2) - (performance.now() - started))));
+      }
+    });
+    await new Promise((r) => setTimeout(r, 4000)); // warm-up: every agent connected and past its first beat
+    child.send({ op: 'start' } satisfies ToServer);
+    await next();
+    measuring = true;
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    measuring = false;
+    child.send({ op: 'end' } satisfies ToServer);
+    const end = await next();
+    stop = true;
+    await Promise.all(runs);
+    for (const a of agents) a.destroy();
+    child.send({ op: 'exit' } satisfies ToServer);
+    if (end.op !== 'ended') throw new Error(`${mode} server did not report`);
+    return { ready, end, rtts, failures };
+  }
 
-  const child = spawnServer('server');
-  const next = nextOf(child);
-  const ready = await next();
-  if (ready.op !== 'ready') throw new Error('server did not start');
-  const url = new URL('/v1/heartbeat', ready.url);
-
-  const deadline = performance.now() + (SECONDS + 60) * 1000; // a bound; the loop ends at `stop`
-  const rtts: number[] = [];
-  let measuring = false;
-  let stop = false;
-  let failures = 0;
-  const agents = creds.map((c) => new https.Agent({ keepAlive: true, maxSockets: 1, cert: c.certPem, key: c.keyPem, ca: ca.bundlePem }));
-  t = performance.now();
-  const runs = agents.map(async (agent, i) => {
-    const boot = randomUUID();
-    // Spread the first beats (and TLS handshakes) over one interval, as agents booting at random times would.
-    await new Promise((r) => setTimeout(r, Math.random() * INTERVAL_MS));
-    for (let seq = 1; !stop && performance.now() < deadline && seq < 10_000; seq++) {
-      const started = performance.now();
-      const status = await post(agent, url, JSON.stringify(heartbeat(boot, seq, i))).catch(() => 0);
-      if (status !== 200) failures++;
-      if (measuring) rtts.push(performance.now() - started);
-      if (stop) break;
-      await new Promise((r) => setTimeout(r, Math.max(0, INTERVAL_MS * (0.9 + Math.random() * 0.2) - (performance.now() - started))));
-    }
-  });
-  // Warm-up: every agent connected and past its first beat.
-  await new Promise((r) => setTimeout(r, 4000));
-  child.send({ op: 'start' } satisfies ToServer);
-  await next();
-  measuring = true;
-  await new Promise((r) => setTimeout(r, SECONDS * 1000));
-  measuring = false;
-  child.send({ op: 'end' } satisfies ToServer);
-  const end = await next();
-  stop = true;
-  await Promise.all(runs);
-  for (const a of agents) a.destroy();
-  child.send({ op: 'exit' } satisfies ToServer);
-  if (end.op !== 'ended') throw new Error('server did not report');
-
+  const bare = await load('bare', Math.min(10, SECONDS));
+  const seapi = await load('server', SECONDS);
+  const { ready, end, rtts, failures } = seapi;
+  const cpu = (e: typeof end): number => (100 * e.cpuMs) / e.wallMs;
+  const extra = (r: typeof ready, e: typeof end): number => e.mem.rss - r.mem.rss;
+  if (ready.op !== 'ready' || bare.ready.op !== 'ready') throw new Error('unreachable');
   console.log(`heartbeats handled in the window: ${end.heartbeats} (${(end.heartbeats / (end.wallMs / 1000)).toFixed(0)}/s), failed requests: ${failures}`);
-  console.log(`server CPU: ${((100 * end.cpuMs) / end.wallMs).toFixed(1)} % of one core (goal < 10 %)`);
-  console.log(`server RSS: ${mb(ready.mem.rss)} idle → ${mb(end.mem.rss)} with ${AGENTS} agents connected: +${mb(end.mem.rss - ready.mem.rss)} (goal < 50 MB); ` +
+  console.log(`server CPU: ${cpu(end).toFixed(1)} % of one core (goal < 10 %); a bare node https server with the same TLS options taking the same heartbeats: ${cpu(bare.end).toFixed(1)} %`);
+  console.log(`server RSS: ${mb(ready.mem.rss)} idle → ${mb(end.mem.rss)} with ${AGENTS} agents connected: +${mb(extra(ready, end))} (goal < 50 MB); ` +
     `of it JS heap +${mb(end.mem.heapUsed - ready.mem.heapUsed)}, external +${mb(end.mem.external - ready.mem.external)}`);
-  console.log(`  node's own cost of ${AGENTS} idle mTLS keep-alive connections (a bare https server, same TLS options): +${mb(tlsBaseline)} ` +
-    `(${(tlsBaseline / AGENTS / 1024).toFixed(0)} KB each); the SE API's share: +${mb(end.mem.rss - ready.mem.rss - tlsBaseline)}`);
+  console.log(`  the bare node https server with the same ${AGENTS} mTLS keep-alive connections: +${mb(extra(bare.ready, bare.end))} ` +
+    `(${(extra(bare.ready, bare.end) / AGENTS / 1024).toFixed(0)} KB per connection); the SE API's own share: +${mb(extra(ready, end) - extra(bare.ready, bare.end))}`);
   console.log(`heartbeat round trip seen by the agents: p50 ${pct(rtts, 50).toFixed(1)} ms, p99 ${pct(rtts, 99).toFixed(1)} ms (${rtts.length} samples; includes this process's own scheduling of ${AGENTS} agents)`);
   console.log(`server event-loop delay: p99 ${end.loopP99Ms.toFixed(1)} ms, max ${end.loopMaxMs.toFixed(1)} ms (processing lag bound; goal < 200 ms)`);
 }
