@@ -21,7 +21,7 @@ const INTERVAL_MS = 2000;
 const NS = 'bench';
 
 type ToServer = { op: 'start' } | { op: 'end' } | { op: 'exit' };
-type Memory = { rss: number; heapUsed: number; external: number };
+type Memory = { rss: number; heapUsed: number; heapTotal: number; external: number };
 type FromServer = { op: 'ready'; url: string; mem: Memory } | { op: 'started' } | { op: 'ended'; cpuMs: number; wallMs: number; mem: Memory; loopP99Ms: number; loopMaxMs: number; heartbeats: number };
 
 function vips(i: number): VipIntent[] {
@@ -41,7 +41,7 @@ function reportTo(url: string, close: () => Promise<void>, handled: () => number
   const memory = (): Memory => {
     global.gc?.(); // what is held, not garbage not yet collected
     const m = process.memoryUsage();
-    return { rss: m.rss, heapUsed: m.heapUsed, external: m.external };
+    return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external };
   };
   const loop = monitorEventLoopDelay({ resolution: 20 }) // a coarse sampler: a 1 ms timer would itself cost ~1 % of a core;
   let cpu0 = process.cpuUsage();
@@ -142,7 +142,7 @@ async function main(): Promise<void> {
   console.log(`setup: ${AGENTS} keys + CSRs + client certificates in ${((performance.now() - t) / 1000).toFixed(1)} s (${((performance.now() - t) / AGENTS).toFixed(2)} ms each)`);
 
   const spawnServer = (mode: 'server' | 'bare') => fork(fileURLToPath(import.meta.url), [mode], {
-    execArgv: ['--expose-gc', '--import', 'tsx', ...(process.env['SEAPI_BENCH_PROF'] && mode === 'server' ? ['--cpu-prof', '--cpu-prof-dir=.local/prof'] : [])],
+    execArgv: ['--expose-gc', '--import', 'tsx', ...(process.env['SEAPI_BENCH_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== ''), ...(process.env['SEAPI_BENCH_PROF'] && mode === 'server' ? ['--cpu-prof', '--cpu-prof-dir=.local/prof'] : [])],
     env: { ...process.env, SEAPI_BENCH_CA_CERT: caPem.certPem, SEAPI_BENCH_CA_KEY: caPem.keyPem },
   });
 
@@ -197,7 +197,7 @@ async function main(): Promise<void> {
   console.log(`heartbeats handled in the window: ${end.heartbeats} (${(end.heartbeats / (end.wallMs / 1000)).toFixed(0)}/s), failed requests: ${failures}`);
   console.log(`server CPU: ${cpu(end).toFixed(1)} % of one core (goal < 10 %); a bare node https server with the same TLS options taking the same heartbeats: ${cpu(bare.end).toFixed(1)} %`);
   console.log(`server RSS: ${mb(ready.mem.rss)} idle → ${mb(end.mem.rss)} with ${AGENTS} agents connected: +${mb(extra(ready, end))} (goal < 50 MB); ` +
-    `of it JS heap +${mb(end.mem.heapUsed - ready.mem.heapUsed)}, external +${mb(end.mem.external - ready.mem.external)}`);
+    `of it JS heap used +${mb(end.mem.heapUsed - ready.mem.heapUsed)} (committed +${mb(end.mem.heapTotal - ready.mem.heapTotal)}: V8 grows the young generation with the allocation rate), external +${mb(end.mem.external - ready.mem.external)}`);
   console.log(`  the bare node https server with the same ${AGENTS} mTLS keep-alive connections: +${mb(extra(bare.ready, bare.end))} ` +
     `(${(extra(bare.ready, bare.end) / AGENTS / 1024).toFixed(0)} KB per connection); the SE API's own share: +${mb(extra(ready, end) - extra(bare.ready, bare.end))}`);
   console.log(`heartbeat round trip seen by the agents: p50 ${pct(rtts, 50).toFixed(1)} ms, p99 ${pct(rtts, 99).toFixed(1)} ms (${rtts.length} samples; includes this process's own scheduling of ${AGENTS} agents)`);
