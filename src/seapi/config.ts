@@ -21,6 +21,8 @@ export interface SEApiConfig {
   caSecret: { name: string; userProvided: boolean };
   serverNames: { dnsNames: string[]; ipAddresses: string[] };
   clientCertTTLMs: number;
+  /** How long after its expiry a client certificate still buys a renew (an SE that outlived an operator outage). */
+  expiredRenewGraceMs: number;
   tokenTTLMs: number;
   /** Server certificate lifetime; it is re-issued in memory at two thirds of it. */
   serverCertTTLMs: number;
@@ -65,6 +67,7 @@ export function defaultSEApiConfig(namespace: string, over: Partial<SEApiConfig>
     caSecret: { name: DEFAULT_CA_SECRET, userProvided: false },
     serverNames: { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] },
     clientCertTTLMs: 3600_000,
+    expiredRenewGraceMs: 7 * 86_400_000,
     tokenTTLMs: 1800_000,
     serverCertTTLMs: 7 * 86_400_000,
     heartbeatIntervalMs: 2000,

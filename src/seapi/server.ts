@@ -10,6 +10,7 @@
 // in a Secret); config and heartbeat, those for which `serving()` holds (the lead wires the
 // leader), others answer 503 Unavailable so agents move on to the next URL.
 import https from 'node:https';
+import { X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { AddressInfo, Socket } from 'node:net';
@@ -112,25 +113,29 @@ export async function startSEApi(deps: SEApiDeps): Promise<SEApi> {
     log.warn('SE API request refused', fields);
   };
 
-  /** The SE the verified client certificate names (cached per connection until the certificate expires). */
-  const peerOf = (req: IncomingMessage): SEIdentity => {
+  const caX509 = new X509Certificate(ca.certPem);
+  /**
+   * The SE the verified client certificate names (cached per connection until it expires).
+   * `renewing`: an expired certificate of ours is still good for a renew within the grace, so an
+   * SE that outlived an operator outage longer than its certificate gets back in without a new
+   * token (its bootstrap token was single-use); renew then checks the SE still runs on that server.
+   */
+  const peerOf = (req: IncomingMessage, renewing = false): SEIdentity => {
     const socket = req.socket as TLSSocket;
     const cached = peers.get(socket);
-    if (cached !== undefined) {
-      if (Date.now() < cached.notAfter) return cached.identity;
-      throw new Refusal(401, 'Unauthenticated', 'client certificate expired');
-    }
+    if (cached !== undefined && Date.now() < cached.notAfter) return cached.identity;
     const cert = socket.getPeerCertificate();
     if (cert === null || Object.keys(cert).length === 0) throw new Refusal(401, 'Unauthenticated', 'no client certificate');
-    if (!socket.authorized) {
+    const expired = !socket.authorized ? String(socket.authorizationError ?? 'not verified') === 'CERT_HAS_EXPIRED' : Date.now() >= Date.parse(cert.valid_to);
+    if (!socket.authorized && !expired) {
       const why = String(socket.authorizationError ?? 'not verified');
-      if (why === 'CERT_HAS_EXPIRED') throw new Refusal(401, 'Unauthenticated', 'client certificate expired');
       if (why === 'CERT_NOT_YET_VALID') throw new Refusal(401, 'Unauthenticated', 'client certificate not yet valid');
       throw new Refusal(401, 'Unauthenticated', `client certificate not issued by the SE API CA (${why})`);
     }
+    if (expired && !(renewing && expiredButOurs(cert.raw, caX509, cfg.expiredRenewGraceMs))) throw new Refusal(401, 'Unauthenticated', 'client certificate expired');
     const identity = identityOfPeer(cert);
     if (typeof identity === 'string') throw new Refusal(403, 'Forbidden', identity);
-    peers.set(socket, { identity, notAfter: Date.parse(cert.valid_to) });
+    if (!expired) peers.set(socket, { identity, notAfter: Date.parse(cert.valid_to) });
     return identity;
   };
 
@@ -156,7 +161,7 @@ export async function startSEApi(deps: SEApiDeps): Promise<SEApi> {
     [SE_API_PATHS.renew]: {
       method: 'POST',
       run: async (req) => {
-        const who = peerOf(req);
+        const who = peerOf(req, true);
         const body = await jsonBody(req, cfg.requestTimeoutMs);
         if (!validateRenew(body)) throw new Refusal(400, 'Malformed', schemaError(validateRenew.errors));
         const csr = await verifyCSR(body.csr).catch(pkiRefusal);
@@ -305,6 +310,17 @@ export async function startSEApi(deps: SEApiDeps): Promise<SEApi> {
       await closed;
     },
   };
+}
+
+/** An expired certificate that our CA signed (checked by hand: OpenSSL stopped at the expiry) and expired within the grace. */
+function expiredButOurs(raw: Buffer | undefined, caX509: X509Certificate, graceMs: number): boolean {
+  if (raw === undefined) return false;
+  try {
+    const x = new X509Certificate(raw);
+    return x.checkIssued(caX509) && x.verify(caX509.publicKey) && Date.now() - Date.parse(x.validTo) <= graceMs;
+  } catch {
+    return false;
+  }
 }
 
 function pkiRefusal(e: unknown): never {

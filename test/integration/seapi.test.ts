@@ -276,6 +276,20 @@ describe('mutual TLS', () => {
     await client.patch(sePath('se-renew', '/status'), { status: { serverUUID: randomUUID() } });
     refusal(await call({ path: '/v1/renew', cert, body: { csr: csrPem } }), 403, 'Forbidden', /another server/);
   });
+
+  test('renew with a certificate that expired during an operator outage: accepted within the grace, refused after it', async () => {
+    const { keyPem, csrPem } = await createKeyAndCSR();
+    const verified = await verifyCSR(csrPem);
+    const lapsed = await issueClientCertificate(api.ca, verified, seA, 3600_000, new Date(Date.now() - 3 * 3600_000));
+    const r = await call({ path: '/v1/renew', cert: { certPem: lapsed.certificatePem, keyPem }, body: { csr: csrPem } });
+    assert.equal(r.status, 200, r.text);
+    refusal(await call({ path: '/v1/config', cert: { certPem: lapsed.certificatePem, keyPem } }), 401, 'Unauthenticated', /expired/);
+    const ancient = await issueClientCertificate(api.ca, verified, seA, 3600_000, new Date(Date.now() - 8 * 86_400_000));
+    refusal(await call({ path: '/v1/renew', cert: { certPem: ancient.certificatePem, keyPem }, body: { csr: csrPem } }), 401, 'Unauthenticated', /expired/);
+    const foreignPem = await createCA('foreign CA');
+    const forged = await issueClientCertificate(await caFromPEM(foreignPem.certPem, foreignPem.keyPem), verified, seA, 3600_000, new Date(Date.now() - 3 * 3600_000));
+    refusal(await call({ path: '/v1/renew', cert: { certPem: forged.certificatePem, keyPem }, body: { csr: csrPem } }), 401, 'Unauthenticated');
+  });
 });
 
 describe('replicas', () => {
