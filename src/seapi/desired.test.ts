@@ -76,6 +76,12 @@ describe('buildDesired', () => {
     assert.match(out.problems[0]?.message ?? '', /port 443 has enableSSL/);
   });
 
+  test('a VS whose only port is TLS without its Secret: the VIP is left out whole, with the problem', () => {
+    const out = buildDesired(input({ virtualServices: [vs('a', { services: [{ port: 443, enableSSL: true }] })] }));
+    assert.deepEqual(out.vips, []);
+    assert.equal(out.problems.length, 1);
+  });
+
   test('draining: the VS this SE is leaving is kept, marked draining, with the drain timeout', () => {
     const [v] = buildDesired(input({ virtualServices: [vs('a')], draining: new Set(['a']), drainTimeoutSeconds: 45 })).vips;
     assert.equal(v?.draining, true);
@@ -95,11 +101,11 @@ describe('pool and monitor mapping', () => {
   }
   test('every CRD algorithm is mapped', () => assert.equal(Object.keys(ALGORITHMS).length, 5));
 
-  test('monitors get their defaults; HTTP gets path and codes; defaultServerPort becomes the check port', () => {
-    assert.equal(healthMonitorIntent(undefined, undefined), undefined);
-    assert.deepEqual(healthMonitorIntent({ type: 'TCP' }, undefined), { type: 'TCP', intervalSeconds: 10, timeoutSeconds: 4, maxRetries: 3 });
-    assert.deepEqual(healthMonitorIntent({ type: 'HTTP', intervalSeconds: 2, httpPath: '/healthz' }, 8080), { type: 'HTTP', intervalSeconds: 2, timeoutSeconds: 4, maxRetries: 3, httpPath: '/healthz', expectedCodes: '200-399', port: 8080 });
-    assert.deepEqual(healthMonitorIntent({ type: 'HTTP' }, undefined), { type: 'HTTP', intervalSeconds: 10, timeoutSeconds: 4, maxRetries: 3, httpPath: '/', expectedCodes: '200-399' });
+  test('monitors get their defaults; HTTP gets path and codes', () => {
+    assert.equal(healthMonitorIntent(undefined), undefined);
+    assert.deepEqual(healthMonitorIntent({ type: 'TCP' }), { type: 'TCP', intervalSeconds: 10, timeoutSeconds: 4, maxRetries: 3 });
+    assert.deepEqual(healthMonitorIntent({ type: 'HTTP', intervalSeconds: 2, httpPath: '/healthz' }), { type: 'HTTP', intervalSeconds: 2, timeoutSeconds: 4, maxRetries: 3, httpPath: '/healthz', expectedCodes: '200-399' });
+    assert.deepEqual(healthMonitorIntent({ type: 'HTTP' }), { type: 'HTTP', intervalSeconds: 10, timeoutSeconds: 4, maxRetries: 3, httpPath: '/', expectedCodes: '200-399' });
     assert.deepEqual(poolIntent(pool).healthMonitor, undefined);
   });
 });

@@ -45,7 +45,7 @@ export interface DesiredContent {
   problems: DesiredProblem[];
 }
 
-export function healthMonitorIntent(hm: PoolHealthMonitor | undefined, port: number | undefined): HealthMonitorIntent | undefined {
+export function healthMonitorIntent(hm: PoolHealthMonitor | undefined): HealthMonitorIntent | undefined {
   if (hm === undefined) return undefined;
   const out: HealthMonitorIntent = {
     type: hm.type,
@@ -57,13 +57,14 @@ export function healthMonitorIntent(hm: PoolHealthMonitor | undefined, port: num
     out.httpPath = hm.httpPath ?? MONITOR_DEFAULTS.httpPath;
     out.expectedCodes = MONITOR_DEFAULTS.expectedCodes;
   }
-  if (port !== undefined) out.port = port;
   return out;
 }
 
 export function poolIntent(pool: Pool): PoolIntent {
   const ns = pool.metadata.namespace ?? '';
-  const hm = healthMonitorIntent(pool.spec.healthMonitor, pool.spec.defaultServerPort);
+  // Pool.spec.defaultServerPort (a check port other than the member's) is not in the wire contract
+  // yet: the agent's schema is closed, so a HealthMonitorIntent.port needs both sides at once.
+  const hm = healthMonitorIntent(pool.spec.healthMonitor);
   return {
     name: `${ns}/${pool.metadata.name ?? ''}`,
     algorithm: ALGORITHMS[pool.spec.lbAlgorithm ?? 'LeastConnections'],
@@ -118,6 +119,8 @@ export function buildDesired(i: DesiredInput): DesiredContent {
       }
       listeners.push(listener);
     }
+    // A VIP with no port left to serve is left out whole (the agent refuses a VIP without listeners).
+    if (listeners.length === 0) continue;
     const addresses = new Map((vs.status?.vip ?? []).map((v) => [v.vipID ?? '', v]));
     for (const spec of vs.spec.vip) {
       const observed = addresses.get(spec.vipID);

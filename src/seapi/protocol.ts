@@ -81,8 +81,6 @@ export interface HealthMonitorIntent {
   /** HTTP only: path of the GET and the accepted status codes (e.g. "200-399"). */
   httpPath?: string;
   expectedCodes?: string;
-  /** Port the check connects to instead of each member's (Pool.spec.defaultServerPort). */
-  port?: number;
 }
 
 export interface MemberIntent {
