@@ -8,7 +8,7 @@ import {
   type Owner, type ProjectScope, type ServerCreate,
 } from '../../cloud/index.js';
 import type { EventRecorder, KubeObject } from '../../runtime/index.js';
-import type { CloudConnection } from '../cloud/connections.js';
+import type { CloudConnection } from '../model/index.js';
 import { createdPortEntry, portKind, withAttachment } from './observe.js';
 import type { SEAction } from './plan.js';
 
@@ -19,6 +19,8 @@ export interface ApplyEnv {
   se: KubeObject;
   events: EventRecorder;
   boot: { imageRef: string; flavorRef: string; configDrive: boolean; availabilityZone?: string; userData: string };
+  /** The controller's clock (a just-booted server's creation time in the view). */
+  now: () => Date;
 }
 
 export const serverName = (uid: string): string => objectName(uid, 'se');
@@ -77,7 +79,7 @@ export async function applyAction(env: ApplyEnv, a: SEAction): Promise<void> {
         ...(env.boot.availabilityZone !== undefined ? { availability_zone: env.boot.availabilityZone } : {}),
       };
       const { id } = await nova.createServer(req);
-      view.written(KIND.server, id, { id, name: req.name, status: 'BUILD', metadata: req.metadata, addresses: {}, created: new Date().toISOString() }, owner);
+      view.written(KIND.server, id, { id, name: req.name, status: 'BUILD', metadata: req.metadata, addresses: {}, created: env.now().toISOString() }, owner);
       rebind(a.managementPortUUID, id);
       return;
     }

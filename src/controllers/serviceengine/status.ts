@@ -1,7 +1,9 @@
 // The ServiceEngine status: a report of what the cloud shows (server, state, addresses, data
 // vNICs), what the VirtualServices placed on it say (hosted VIPs), and three conditions.
-// Pure: the controller patches it only when it changed.
+// Pure (time comes in the report): the controller patches it only when it changed. The Ready
+// reasons are the contract the group and VirtualService controllers read through sePhase().
 import { findCondition, setStatusCondition, type Condition, type ServiceEngineStatus } from '../../api/index.js';
+import { SE_REASON } from '../model/index.js';
 import type { SESeen } from './observe.js';
 import type { SEPlan } from './plan.js';
 
@@ -11,8 +13,10 @@ export interface SEReport {
   generation: number;
   seen: SESeen | undefined;
   plan: SEPlan | undefined;
-  /** The server was ACTIVE before (see wasActive). */
+  /** The server was ACTIVE before (sePhase(se).wasActive). */
   wasActive: boolean;
+  /** The time conditions that change now are stamped with (the controller's clock). */
+  now: Date;
   hostedVIPs: HostedVIP[];
   virtualServices: string[];
   /** A boot that failed: Nova's fault message, kept until a boot succeeds. */
@@ -21,15 +25,10 @@ export interface SEReport {
   blocked: { reason: string; message: string } | undefined;
 }
 
-/** The server was ACTIVE once: losing it now is a failure to report, not a boot to retry. */
-export function wasActive(conditions: readonly Condition[] | undefined): boolean {
-  return findCondition(conditions, 'Booted')?.status === 'True' || findCondition(conditions, 'Ready')?.reason === 'ServerFailed';
-}
-
 export function summarizeSE(st: ServiceEngineStatus, r: SEReport): void {
   const conds: Condition[] = (st.conditions ??= []);
   const set = (type: string, status: boolean, reason: string, message: string): void => {
-    setStatusCondition(conds, { type, status: status ? 'True' : 'False', reason, message, observedGeneration: r.generation });
+    setStatusCondition(conds, { type, status: status ? 'True' : 'False', reason, message, observedGeneration: r.generation }, r.now);
   };
   st.observedGeneration = r.generation;
   st.hostedVIPs = r.hostedVIPs.map((v) => ({ virtualService: v.virtualService, vipID: v.vipID, ...(v.ipAddress !== undefined ? { ipAddress: v.ipAddress } : {}) }));
@@ -70,14 +69,14 @@ export function summarizeSE(st: ServiceEngineStatus, r: SEReport): void {
   }
   const phase = r.plan?.phase;
   if (phase === 'Deleting') {
-    set('Ready', false, 'Deleting', 'tearing down: data vNICs, then the server, then the management port');
+    set('Ready', false, SE_REASON.Deleting, 'tearing down: data vNICs, then the server, then the management port');
     return;
   }
   if (phase === 'Failed') {
     const why = st.state === 'MISSING' ? 'the server vanished from Nova' : `the server went ${st.state ?? 'away'}`;
-    set('Booted', false, 'ServerFailed', `${why} after it was ACTIVE`);
-    set('Ready', false, 'ServerFailed', `${why} after it was ACTIVE; the group replaces this SE`);
-    set('NetworksAttached', false, 'ServerFailed', why);
+    set('Booted', false, SE_REASON.ServerFailed, `${why} after it was ACTIVE`);
+    set('Ready', false, SE_REASON.ServerFailed, `${why} after it was ACTIVE; the group replaces this SE`);
+    set('NetworksAttached', false, SE_REASON.ServerFailed, why);
     return;
   }
   if (phase === 'Ready') {
@@ -85,8 +84,8 @@ export function summarizeSE(st: ServiceEngineStatus, r: SEReport): void {
     const missing = r.plan?.networksAttached === true ? 0 : 1;
     if (missing === 0) set('NetworksAttached', true, 'Attached', `${st.dataInterfaces?.length ?? 0} data vNIC(s) attached`);
     else set('NetworksAttached', false, 'Attaching', 'data vNICs are being created and attached');
-    if (missing === 0) set('Ready', true, 'Ready', 'ACTIVE with every needed data vNIC attached');
-    else set('Ready', false, 'Attaching', 'waiting for data vNICs');
+    if (missing === 0) set('Ready', true, SE_REASON.Ready, 'ACTIVE with every needed data vNIC attached');
+    else set('Ready', false, SE_REASON.Attaching, 'waiting for data vNICs');
     return;
   }
   // Booting.
@@ -97,5 +96,5 @@ export function summarizeSE(st: ServiceEngineStatus, r: SEReport): void {
     set('Booted', false, 'Booting', st.serverUUID === undefined ? 'creating the management port and booting the server' : `server ${st.serverUUID} is ${st.state ?? 'BUILD'}`);
   }
   set('NetworksAttached', false, 'Booting', 'data vNICs are attached once the server is ACTIVE');
-  set('Ready', false, 'Booting', 'the server is not ACTIVE yet');
+  set('Ready', false, SE_REASON.Booting, 'the server is not ACTIVE yet');
 }

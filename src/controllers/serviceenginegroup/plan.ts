@@ -5,7 +5,7 @@
 // maxSEs, where the failed SE must go to make room. Idle SEs beyond the need are retired after
 // `seDeprovisionDelaySeconds`.
 
-export type SEPhase = 'Booting' | 'Ready' | 'Failed' | 'Deleting';
+import type { SEPhase } from '../model/index.js';
 
 export interface GroupSE {
   name: string;
