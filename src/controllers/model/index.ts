@@ -9,3 +9,4 @@ export * from './objects.js';
 export * from './requested.js';
 export * from './sephase.js';
 export * from './tenant.js';
+export * from './invariants.js';
