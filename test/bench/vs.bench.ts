@@ -37,7 +37,9 @@ async function main(): Promise<void> {
     h.startOperator(['--log-level', 'warn']);
     await h.waitFor(async () => conditionsOf(await h.get('Cloud', h.cloudName))['Ready']?.status === 'True', { what: 'Cloud Ready', timeoutMs: 60_000 });
     const seCount = Math.ceil((count * ses) / MAX_VS_PER_SE);
-    await applyGroup(h, 'default', { maxSEs: seCount, maxVSPerSE: MAX_VS_PER_SE, maxScaleoutPerVS: Math.max(ses, 1) });
+    // Headroom of 2 SEs: capacity is a hard limit, and a packing that fills every slot exactly can
+    // strand a VS's last placement (the only room left is on its own SE); the group boots one more.
+    await applyGroup(h, 'default', { maxSEs: seCount + 2, maxVSPerSE: MAX_VS_PER_SE, maxScaleoutPerVS: Math.max(ses, 1) });
     await applyPool(h);
     await new Promise((r) => setTimeout(r, 1500));
     await h.simControl('POST', '/sim/stats/reset');
@@ -67,7 +69,7 @@ async function main(): Promise<void> {
     const stats = await h.simControl<Stats>('GET', '/sim/stats');
     const writes = stats.requests.filter(isWrite);
     const reads = stats.requests.filter((r) => !isWrite(r));
-    console.log(`VS: ${count} × ${ses} SEs (group: ${seCount} SEs, maxVSPerSE ${MAX_VS_PER_SE}), simulator default latencies, boot 500 ms`);
+    console.log(`VS: ${count} × ${ses} SEs (group: ${seCount} SEs needed at best, maxSEs ${seCount + 2}, maxVSPerSE ${MAX_VS_PER_SE}; ended with ${(await h.list<KubeObject>('ServiceEngine')).length}), simulator default latencies, boot 500 ms`);
     console.log(`time from first apply to all Ready: ${Math.round(elapsed)} ms (applying the ${count} objects took ${Math.round(applied)} ms)`);
     console.log(`placement (${seen.samples} snapshots while converging, the last one settled): most VSs on one SE ${seen.maxVSPerSE} ` +
       `(maxVSPerSE ${MAX_VS_PER_SE}), most claims on one SE ${seen.maxClaims}, invariant violations ${seen.violations.size}`);

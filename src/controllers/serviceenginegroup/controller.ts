@@ -14,10 +14,10 @@ import {
   type ObjectRef, type ReconcileContext, type ReconcileResult,
 } from '../../runtime/index.js';
 import {
-  claimsOf, DEFAULT_GROUP, groupSpec, INDEX, requestedSEsOf, resourceOf, sePhase,
-  type GroupObj, type OperatorContext, type SEObj,
+  claimsOf, DEFAULT_GROUP, groupSpec, INDEX, requestedSEsOf, resourceOf, sePhase, vsSpec,
+  type GroupObj, type OperatorContext, type SEObj, type VSObj,
 } from '../model/index.js';
-import { planGroup, type GroupPlan, type GroupPolicy, type GroupSE } from './plan.js';
+import { planGroup, strandedSEs, type GroupPlan, type GroupPolicy, type GroupSE } from './plan.js';
 
 export const GROUP_FINALIZER = 'lb.contrail-operator.io/service-engine-group';
 const GROUP = resourceOf('ServiceEngineGroup');
@@ -93,7 +93,7 @@ async function reconcileGroup(ctx: OperatorContext, idleSince: Map<string, strin
   for (const se of ses) expected.delete(se.metadata.name);
   for (const name of expected) members.push({ name, createdAt: now.toISOString(), phase: 'Booting', hostedVS: 0 });
 
-  const plan = planGroup(policyOf(group), members, vsRequests, now);
+  const plan = planGroup(policyOf(group), members, vsRequests, now, stranded(g, ses, vss, members));
 
   // Apply.
   const azs = group.spec.availabilityZones ?? [];
@@ -117,6 +117,18 @@ async function reconcileGroup(ctx: OperatorContext, idleSince: Map<string, strin
     mutate: (o) => summarizeGroup((o.status ??= {}), o.metadata.generation ?? 0, members, plan, now),
   });
   return plan.recheckAfterMs !== undefined ? { requeueAfterMs: Math.max(1_000, plan.recheckAfterMs) } : {};
+}
+
+/** SEs a tight packing stranded placements for (see strandedSEs), from the SEs' claims. */
+function stranded(g: GroupObj, ses: readonly SEObj[], vss: readonly VSObj[], members: readonly GroupSE[]): number {
+  const max = groupSpec(g).maxVSPerSE;
+  const live = new Set(members.filter((m) => m.phase === 'Ready' || m.phase === 'Booting').map((m) => m.name));
+  const free = new Map(members.filter((m) => live.has(m.name)).map((m) => [m.name, Math.max(0, max - m.hostedVS)]));
+  const wants = vss.filter((v) => v.metadata.deletionTimestamp === undefined && vsSpec(v).enabled).map((v) => {
+    const on = new Set(ses.filter((se) => claimsOf(se).get(v.metadata.name) === v.metadata.uid).map((se) => se.metadata.name));
+    return { missing: Math.max(0, requestedSEsOf(v, g) - on.size), on };
+  });
+  return strandedSEs(free, wants, max);
 }
 
 /** Group status from its members and plan (pure). */
