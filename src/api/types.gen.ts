@@ -94,7 +94,7 @@ export interface CloudContrail {
   ecmpHashing?: CloudContrailEcmpHashing;
 }
 /**
- * Fields the vRouter hashes on to choose among the ECMP next hops of a scaled-out VIP.
+ * Not applied yet; accepted and ignored (the vRouter hashes a scaled-out VIP's ECMP next hops on its own default fields).
  */
 export interface CloudContrailEcmpHashing {
   /**
@@ -233,7 +233,7 @@ export interface ServiceEngineGroupSpec {
    */
   cloudRef: string;
   /**
-   * Shared (N+M: VSs share SEs, scale out across several), SharedPair (every VS on a pair of active SEs), ActiveStandby (one active SE and one standby per VS). Default: "Shared".
+   * Shared (N+M: VSs share SEs, scale out across several) is the only mode implemented; SharedPair and ActiveStandby are accepted and place exactly like Shared for now. A virtual service's own scaleout.ecmp false puts its VIP address in active-standby mode. Default: "Shared".
    */
   haMode?: 'Shared' | 'SharedPair' | 'ActiveStandby';
   /**
@@ -277,7 +277,7 @@ export interface ServiceEngineGroupSpec {
    */
   availabilityZones?: string[];
   /**
-   * Boot the group's SEs in a Nova anti-affinity server group (never two on one host). Default: false.
+   * Not implemented yet; accepted and ignored (SEs are not booted in a Nova server group). Default: false.
    */
   antiAffinity?: boolean;
   /**

@@ -113,7 +113,6 @@ export function openCloudView(cloud: Cloud, v: CloudViewConfig): CloudView {
 
 export * from './errors.js';
 export * from './owner.js';
-export { credentialsFromSecret, type SecretCredentials } from './credentials.js';
 export { CloudHTTP, type CloudHTTPOptions, type CloudRequest, type CloudResponse } from './http.js';
 export { Keystone, type Credentials, type ProjectScope, type Session, type Token, type EndpointInterface } from './keystone.js';
 export { NeutronClient } from './neutron.js';

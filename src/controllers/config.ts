@@ -88,8 +88,8 @@ function namespaceName(flag: string, v: string): string {
   return v;
 }
 
-/** Parses `run` flags over the environment. Pure: throws ConfigError with a one-line reason. */
-export function parseRunConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): OperatorConfig {
+/** `--flag value`, `--flag=value` and boolean flags into flag → values (repeatable). */
+function parseFlags(argv: readonly string[]): Map<string, string[]> {
   const known = new Set(['--kubeconfig', '--namespace', '--workers', '--leader-elect', '--lease-name', '--lease-namespace',
     '--metrics-addr', '--health-addr', '--cluster-id', '--secrets-namespace', '--orphan-sweep-period', '--log-level', '--controllers']);
   const flags = new Map<string, string[]>();
@@ -110,6 +110,12 @@ export function parseRunConfig(argv: readonly string[], env: Readonly<Record<str
     }
     flags.set(name, [...(flags.get(name) ?? []), value]);
   }
+  return flags;
+}
+
+/** Parses `run` flags over the environment. Pure: throws ConfigError with a one-line reason. */
+export function parseRunConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): OperatorConfig {
+  const flags = parseFlags(argv);
   const one = (flag: string, envName?: string): string | undefined => {
     const vs = flags.get(flag);
     if (vs !== undefined) return vs[vs.length - 1];

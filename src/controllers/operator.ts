@@ -1,15 +1,18 @@
-// The operator's wiring: one Manager, the shared informers (with the indexes every controller
-// looks things up by), the cloud connections, an event recorder, and the list of installers —
-// one per controller — that register their controllers on the manager. Adding a controller is
-// adding one line to `installers`.
+// The composition root, and only that: one Manager, the shared informers (with the indexes every
+// controller looks things up by, named in model/context.ts), the cloud connections, an event
+// recorder, the clock, and the list of installers — one per controller — that register their
+// controllers on the manager. Adding a controller is adding one line to `installers`. The
+// vocabulary the controllers share lives in model/; nothing imports this file but the CLI.
 import type { Registry } from 'prom-client';
 import type winston from 'winston';
-import { kinds, type Cloud, type KindName, type Pool, type ServiceEngine, type ServiceEngineGroup, type VirtualService } from '../api/index.js';
 import {
-  Controller, Manager, type EventRecorder, silentLogger, startHealthServer, type ControllerOptions, type ManagerOptions,
-  type HealthServer, type Informer, type KubeClient, type KubeObject, type ObjectMeta, type ResourceType,
+  Controller, Manager, silentLogger, startHealthServer, type ControllerOptions, type ManagerOptions,
+  type HealthServer, type KubeClient, type KubeObject,
 } from '../runtime/index.js';
-import { CloudConnections } from './cloud/connections.js';
+import {
+  CloudConnections, DEFAULT_GROUP, INDEX, resourceOf, SECRETS, systemClock,
+  type CloudObj, type GroupObj, type Informers, type Installer, type OperatorContext, type PoolObj, type SEObj, type Secret, type StatusClock, type VSObj,
+} from './model/index.js';
 import { installCloudController } from './cloud/controller.js';
 import type { OperatorConfig } from './config.js';
 import { installOrphanSweep } from './orphans/controller.js';
@@ -18,78 +21,8 @@ import { installGroupController } from './serviceenginegroup/controller.js';
 import { installPoolController } from './pool/controller.js';
 import { installVirtualServiceController } from './virtualservice/controller.js';
 
-export interface Secret extends KubeObject {
-  data?: Record<string, string>;
-  type?: string;
-}
 
-/**
- * Our kinds as the runtime holds them: the generated types with plain-JSON metadata (the
- * generated ObjectMeta says Date where the wire, and the cache, carry RFC 3339 strings).
- */
-export type Obj<T extends { metadata: unknown }> = Omit<T, 'metadata'> & { metadata: ObjectMeta & { creationTimestamp?: string } };
-export type CloudObj = Obj<Cloud>;
-export type GroupObj = Obj<ServiceEngineGroup>;
-export type SEObj = Obj<ServiceEngine>;
-export type VSObj = Obj<VirtualService>;
-export type PoolObj = Obj<Pool>;
-
-export function resourceOf(kind: KindName): ResourceType {
-  const k = kinds[kind];
-  return { group: k.group, version: k.version, plural: k.plural, namespaced: k.namespaced, kind: k.kind };
-}
-
-export const SECRETS: ResourceType = { group: '', version: 'v1', plural: 'secrets', namespaced: true, kind: 'Secret' };
-
-/** Index names on the shared informers. Values are "namespace/name" unless said otherwise. */
-export const INDEX = {
-  /** ServiceEngine by its group (`ns/seGroupRef`). */
-  seByGroup: 'se-by-group',
-  /** ServiceEngine by cloud name. */
-  seByCloud: 'se-by-cloud',
-  /** ServiceEngineGroup by cloud name. */
-  groupByCloud: 'group-by-cloud',
-  /** VirtualService by every SE in its status.serviceEngines (`ns/seName`). */
-  vsBySE: 'vs-by-se',
-  /** VirtualService by its group (`ns/seGroupRef`, default `default`). */
-  vsByGroup: 'vs-by-group',
-  /** VirtualService by its pool (`ns/poolRef`). */
-  vsByPool: 'vs-by-pool',
-  /** VirtualService by cloud name. */
-  vsByCloud: 'vs-by-cloud',
-  /** Pool by cloud name. */
-  poolByCloud: 'pool-by-cloud',
-  /** Cloud by its credentials Secret (`ns/name`). */
-  cloudBySecret: 'cloud-by-secret',
-} as const;
-
-export const DEFAULT_GROUP = 'default';
-
-export interface Informers {
-  clouds: Informer<CloudObj>;
-  groups: Informer<GroupObj>;
-  serviceEngines: Informer<SEObj>;
-  virtualServices: Informer<VSObj>;
-  pools: Informer<PoolObj>;
-  secrets: Informer<Secret>;
-}
-
-export interface OperatorContext {
-  config: OperatorConfig;
-  clusterID: string;
-  manager: Manager;
-  client: KubeClient;
-  informers: Informers;
-  connections: CloudConnections;
-  events: EventRecorder;
-  logger: winston.Logger;
-  /** Whether objects in this namespace are ours to reconcile (--namespace). */
-  watches(namespace: string | undefined): boolean;
-}
-
-export type Installer = (ctx: OperatorContext) => void;
-
-/** Every controller of the operator. The VS engineer adds Pool and VirtualService here. */
+/** Every controller of the operator. */
 export const installers: Installer[] = [
   installCloudController,
   installGroupController,
@@ -160,6 +93,8 @@ export interface OperatorOptions {
   registry?: Registry;
   /** Resolved cluster ID (the CLI resolves the default before building). */
   clusterID: string;
+  /** Time for status (default: the system clock); tests inject their own. */
+  clock?: StatusClock;
 }
 
 export interface Operator {
@@ -181,7 +116,7 @@ export function buildOperator(config: OperatorConfig, o: OperatorOptions): Opera
   const connections = new CloudConnections();
   const events = manager.recorder('lb.contrail-operator.io/contrail-lb-operator');
   const context: OperatorContext = {
-    config, clusterID: o.clusterID, manager, client: o.client, informers, connections, events, logger,
+    config, clusterID: o.clusterID, manager, client: o.client, informers, connections, events, logger, clock: o.clock ?? systemClock,
     watches: (namespace) => config.namespaces.length === 0 || (namespace !== undefined && config.namespaces.includes(namespace)),
   };
   for (const install of installers) install(context);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { credentialsFrom, decodeSecretData, findByIdOrName } from './check.js';
-import { projectScope, tenantProjects } from './connections.js';
+import { projectScope, tenantProjects } from '../model/index.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 

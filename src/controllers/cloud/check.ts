@@ -4,7 +4,7 @@
 // clients scrub registered secrets, and only serverMessage travels).
 import { isCloudError, type Cloud, type CloudError, type Credentials, type ProjectScope } from '../../cloud/index.js';
 import type { CloudSpec } from '../../api/index.js';
-import type { ResolvedCloud } from './connections.js';
+import type { ResolvedCloud } from '../model/index.js';
 
 export interface SecretData { [key: string]: string | undefined }
 

@@ -8,13 +8,10 @@ import { createHash } from 'node:crypto';
 import { setStatusCondition, type CloudStatus, type Condition } from '../../api/index.js';
 import { openCloud, openCloudView, type Cloud as CloudClients } from '../../cloud/index.js';
 import { isNotFound, isStatus, objectKey, updateStatus, type ObjectRef, type ReconcileContext, type ReconcileResult } from '../../runtime/index.js';
-import type { CloudObj, OperatorContext, Secret } from '../operator.js';
-import { INDEX, resourceOf } from '../operator.js';
-import { checkCloud, credentialsFrom, decodeSecretData, type CheckResult } from './check.js';
-import { tenantProjects, type CloudConnection } from './connections.js';
+import { cloudResyncMs, INDEX, resourceOf, tenantProjects, type CloudConnection, type CloudObj, type OperatorContext, type Secret } from '../model/index.js';
+import { checkCloud, credentialsFrom, decodeSecretData, type CheckResult, type CloudCredentials } from './check.js';
 
 const CLOUD = resourceOf('Cloud');
-const DEFAULT_RESYNC_S = 30;
 const FAILING_RECHECK_MS = 10_000;
 
 /** Per open connection: what it was opened from (a hash, never the secret itself). */
@@ -58,48 +55,18 @@ async function reconcileCloud(ctx: OperatorContext, opened: Map<string, Opened>,
     ctx.connections.remove(ref.name);
     return {};
   }
-  const resyncMs = (cloud.spec.resyncPeriodSeconds ?? DEFAULT_RESYNC_S) * 1000;
-
-  // Desired: the spec and the credentials.
-  const secret = await readSecret(ctx, secretRefOf(cloud), rc.signal);
-  const secretRef = cloud.spec.keystone.credentialsSecretRef;
-  if (secret === 'forbidden') {
-    return notReady(ctx, opened, cloud, 'CredentialsSecretForbidden',
-      `the operator may not read Secret ${secretRef.namespace}/${secretRef.name}; keep credentials Secrets in namespace ${ctx.config.secretsNamespace} (--secrets-namespace)`, resyncMs);
-  }
-  if (secret === undefined) {
-    return notReady(ctx, opened, cloud, 'CredentialsSecretNotFound', `Secret ${secretRef.namespace}/${secretRef.name} not found`, resyncMs);
-  }
-  const creds = credentialsFrom(decodeSecretData(secret.data));
-  if (typeof creds === 'string') {
-    return notReady(ctx, opened, cloud, 'InvalidCredentialsSecret', `Secret ${secretRef.namespace}/${secretRef.name}: ${creds}`, resyncMs);
-  }
-  const fingerprint = createHash('sha256').update(JSON.stringify([cloud.spec, ctx.clusterID, secret.data ?? {}])).digest('hex');
-
+  const resyncMs = cloudResyncMs(cloud.spec);
+  const creds = await loadCredentials(ctx, cloud, rc);                      // desired
+  if ('reason' in creds) return notReady(ctx, opened, cloud, creds.reason, creds.message, resyncMs);
   // Open (or reopen on change), then check.
   let current = opened.get(ref.name);
-  if (current !== undefined && current.fingerprint !== fingerprint) {
+  if (current !== undefined && current.fingerprint !== creds.fingerprint) {
     // The old connection keeps serving until the new one checks out (no gap on a rotation).
     rc.log.info('cloud spec or credentials changed; reconnecting');
     current = undefined;
   }
-  const clients: CloudClients = current?.conn.cloud ?? openCloud({
-    name: cloud.metadata.name,
-    keystone: {
-      authURL: cloud.spec.keystone.authURL,
-      ...(cloud.spec.keystone.region !== undefined ? { region: cloud.spec.keystone.region } : {}),
-      ...(cloud.spec.keystone.interface !== undefined ? { interface: cloud.spec.keystone.interface } : {}),
-    },
-    credentials: creds.credentials,
-    adminProject: creds.adminProject,
-    ...(cloud.spec.contrail !== undefined ? { contrail: { apiURL: cloud.spec.contrail.apiURL } } : {}),
-    ...(cloud.spec.keystone.caBundle !== undefined ? { caBundle: cloud.spec.keystone.caBundle } : {}),
-    ...(cloud.spec.keystone.insecureSkipVerify !== undefined ? { insecureSkipVerify: cloud.spec.keystone.insecureSkipVerify } : {}),
-    logger: ctx.logger,
-    registry: ctx.manager.registry,
-  });
-  const result = await checkCloud(clients, cloud.spec);
-
+  const clients: CloudClients = current?.conn.cloud ?? openClients(ctx, cloud, creds.creds);
+  const result = await checkCloud(clients, cloud.spec);                     // observe
   if (result.failure !== undefined) {
     if (current === undefined) clients.close();
     opened.delete(ref.name);
@@ -108,57 +75,102 @@ async function reconcileCloud(ctx: OperatorContext, opened: Map<string, Opened>,
     await writeStatus(ctx, cloud, result);
     return { requeueAfterMs: result.failure.transient ? FAILING_RECHECK_MS : Math.max(resyncMs, FAILING_RECHECK_MS) };
   }
-
-  if (current === undefined) {
-    const projects = tenantProjects(cloud.spec, creds.projectDomain);
-    const name = cloud.metadata.name;
-    const view = openCloudView(clients, {
-      clusterID: ctx.clusterID,
-      projects: [...new Map([...projects.values()].map((p) => [JSON.stringify(p), p])).values()],
-      periodMs: resyncMs,
-      onChange: (changes) => ctx.connections.viewChanged(name, changes),
-      logger: ctx.logger,
-    });
-    const conn: CloudConnection = {
-      name, spec: cloud.spec, cloud: clients, view,
-      mode: cloud.spec.contrail !== undefined ? 'contrail' : 'neutron',
-      ready: true, clusterID: ctx.clusterID, resolved: result.resolved,
-      projectFor: (namespace) => projects.get(namespace),
-    };
-    opened.set(name, { fingerprint, conn });
-    view.start();
-    // Readers wait for the first complete list before planning from it.
-    void view.refresh().then(() => ctx.connections.changed(name), () => undefined);
-    ctx.connections.set(conn);
-  } else if (JSON.stringify(current.conn.resolved) !== JSON.stringify(result.resolved)) {
+  if (current === undefined) publish(ctx, opened, cloud, clients, creds, result);    // apply
+  else if (JSON.stringify(current.conn.resolved) !== JSON.stringify(result.resolved)) {
     current.conn.resolved = result.resolved;
     ctx.connections.changed(ref.name);
   }
-  await writeStatus(ctx, cloud, result);
+  await writeStatus(ctx, cloud, result);                                     // report
   return { requeueAfterMs: resyncMs };
+}
+
+/** The credentials from the Cloud's Secret, with a fingerprint (a hash, never the secret itself). */
+async function loadCredentials(
+  ctx: OperatorContext, cloud: CloudObj, rc: ReconcileContext,
+): Promise<{ creds: CloudCredentials; fingerprint: string } | { reason: string; message: string }> {
+  const secret = await readSecret(ctx, secretRefOf(cloud), rc.signal);
+  const secretRef = cloud.spec.keystone.credentialsSecretRef;
+  if (secret === 'forbidden') {
+    return {
+      reason: 'CredentialsSecretForbidden',
+      message: `the operator may not read Secret ${secretRef.namespace}/${secretRef.name}; keep credentials Secrets in namespace ${ctx.config.secretsNamespace} (--secrets-namespace)`,
+    };
+  }
+  if (secret === undefined) return { reason: 'CredentialsSecretNotFound', message: `Secret ${secretRef.namespace}/${secretRef.name} not found` };
+  const creds = credentialsFrom(decodeSecretData(secret.data));
+  if (typeof creds === 'string') return { reason: 'InvalidCredentialsSecret', message: `Secret ${secretRef.namespace}/${secretRef.name}: ${creds}` };
+  const fingerprint = createHash('sha256').update(JSON.stringify([cloud.spec, ctx.clusterID, secret.data ?? {}])).digest('hex');
+  return { creds, fingerprint };
+}
+
+function openClients(ctx: OperatorContext, cloud: CloudObj, creds: CloudCredentials): CloudClients {
+  const k = cloud.spec.keystone;
+  return openCloud({
+    name: cloud.metadata.name,
+    keystone: {
+      authURL: k.authURL,
+      ...(k.region !== undefined ? { region: k.region } : {}),
+      ...(k.interface !== undefined ? { interface: k.interface } : {}),
+    },
+    credentials: creds.credentials,
+    adminProject: creds.adminProject,
+    ...(cloud.spec.contrail !== undefined ? { contrail: { apiURL: cloud.spec.contrail.apiURL } } : {}),
+    ...(k.caBundle !== undefined ? { caBundle: k.caBundle } : {}),
+    ...(k.insecureSkipVerify !== undefined ? { insecureSkipVerify: k.insecureSkipVerify } : {}),
+    logger: ctx.logger,
+    registry: ctx.manager.registry,
+  });
+}
+
+/** A connection that checked out: start its CloudView and publish it to the other controllers. */
+function publish(
+  ctx: OperatorContext, opened: Map<string, Opened>, cloud: CloudObj, clients: CloudClients,
+  creds: { creds: CloudCredentials; fingerprint: string }, result: CheckResult,
+): void {
+  const projects = tenantProjects(cloud.spec, creds.creds.projectDomain);
+  const name = cloud.metadata.name;
+  const view = openCloudView(clients, {
+    clusterID: ctx.clusterID,
+    projects: [...new Map([...projects.values()].map((p) => [JSON.stringify(p), p])).values()],
+    periodMs: cloudResyncMs(cloud.spec),
+    onChange: (changes) => ctx.connections.viewChanged(name, changes),
+    logger: ctx.logger,
+  });
+  const conn: CloudConnection = {
+    name, spec: cloud.spec, cloud: clients, view,
+    mode: cloud.spec.contrail !== undefined ? 'contrail' : 'neutron',
+    ready: true, clusterID: ctx.clusterID, resolved: result.resolved,
+    projectFor: (namespace) => projects.get(namespace),
+  };
+  opened.set(name, { fingerprint: creds.fingerprint, conn });
+  view.start();
+  // Readers wait for the first complete list before planning from it.
+  void view.refresh().then(() => ctx.connections.changed(name), () => undefined);
+  ctx.connections.set(conn);
 }
 
 async function notReady(ctx: OperatorContext, opened: Map<string, Opened>, cloud: CloudObj, reason: string, message: string, resyncMs: number): Promise<ReconcileResult> {
   opened.delete(cloud.metadata.name);
   ctx.connections.remove(cloud.metadata.name);
+  const now = ctx.clock.now();
   await updateStatus<CloudObj>(ctx.client, CLOUD, { name: cloud.metadata.name }, {
     current: cloud,
     mutate: (c) => {
       const st = (c.status ??= {});
       st.conditions ??= [];
-      setStatusCondition(st.conditions, { type: 'Authenticated', status: 'False', reason, message, observedGeneration: c.metadata.generation ?? 0 });
-      setStatusCondition(st.conditions, { type: 'Ready', status: 'False', reason, message, observedGeneration: c.metadata.generation ?? 0 });
+      setStatusCondition(st.conditions, { type: 'Authenticated', status: 'False', reason, message, observedGeneration: c.metadata.generation ?? 0 }, now);
+      setStatusCondition(st.conditions, { type: 'Ready', status: 'False', reason, message, observedGeneration: c.metadata.generation ?? 0 }, now);
       st.observedGeneration = c.metadata.generation ?? 0;
     },
   });
   return { requeueAfterMs: Math.max(resyncMs, FAILING_RECHECK_MS) };
 }
 
-/** The status a check result reports (pure: mutates the given status only). */
-export function summarizeCloud(st: CloudStatus, generation: number, r: CheckResult): void {
+/** The status a check result reports (pure: mutates the given status only; time is given). */
+export function summarizeCloud(st: CloudStatus, generation: number, r: CheckResult, now: Date): void {
   const conds: Condition[] = (st.conditions ??= []);
   const set = (type: string, ok: boolean, reason: string, message: string): void => {
-    setStatusCondition(conds, { type, status: ok ? 'True' : 'False', reason, message, observedGeneration: generation });
+    setStatusCondition(conds, { type, status: ok ? 'True' : 'False', reason, message, observedGeneration: generation }, now);
   };
   const f = r.failure;
   st.observedGeneration = generation;
@@ -188,6 +200,6 @@ export function summarizeCloud(st: CloudStatus, generation: number, r: CheckResu
 async function writeStatus(ctx: OperatorContext, cloud: CloudObj, r: CheckResult): Promise<void> {
   await updateStatus<CloudObj>(ctx.client, CLOUD, { name: cloud.metadata.name }, {
     current: cloud,
-    mutate: (c) => summarizeCloud((c.status ??= {}), c.metadata.generation ?? 0, r),
+    mutate: (c) => summarizeCloud((c.status ??= {}), c.metadata.generation ?? 0, r, ctx.clock.now()),
   });
 }

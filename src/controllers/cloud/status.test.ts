@@ -10,7 +10,7 @@ test('a healthy check: Ready, Authenticated, EndpointsReachable, endpoints and r
   summarizeCloud(st, 4, {
     endpoints: { keystone: 'k', nova: 'n', neutron: 'q', contrail: 'c' },
     resolved: { managementNetworkUUID: 'net', imageUUID: 'img', flavorID: '2' },
-  });
+  }, new Date(0));
   assert.deepEqual([cond(st, 'Ready'), cond(st, 'Authenticated'), cond(st, 'EndpointsReachable')], ['True/Ready', 'True/Authenticated', 'True/Reachable']);
   assert.deepEqual([st.managementNetworkUUID, st.imageUUID, st.flavorID, st.observedGeneration], ['net', 'img', '2', 4]);
   assert.equal(st.endpoints?.contrail, 'c');
@@ -18,7 +18,7 @@ test('a healthy check: Ready, Authenticated, EndpointsReachable, endpoints and r
 
 test('an authentication failure: not Authenticated, endpoints not checked, Ready False with the same reason and message', () => {
   const st: CloudStatus = {};
-  summarizeCloud(st, 1, { endpoints: { keystone: 'k' }, failure: { stage: 'Authenticated', reason: 'InvalidCredentials', message: 'keystone authenticate: rejected', transient: false } });
+  summarizeCloud(st, 1, { endpoints: { keystone: 'k' }, failure: { stage: 'Authenticated', reason: 'InvalidCredentials', message: 'keystone authenticate: rejected', transient: false } }, new Date(0));
   assert.equal(cond(st, 'Authenticated'), 'False/InvalidCredentials');
   assert.equal(cond(st, 'EndpointsReachable'), 'False/NotAuthenticated');
   assert.equal(cond(st, 'Ready'), 'False/InvalidCredentials');
@@ -27,6 +27,6 @@ test('an authentication failure: not Authenticated, endpoints not checked, Ready
 
 test('an unreachable endpoint after a good authentication', () => {
   const st: CloudStatus = {};
-  summarizeCloud(st, 1, { endpoints: { keystone: 'k', nova: 'n' }, failure: { stage: 'EndpointsReachable', reason: 'EndpointUnreachable', message: 'connection refused', transient: true } });
+  summarizeCloud(st, 1, { endpoints: { keystone: 'k', nova: 'n' }, failure: { stage: 'EndpointsReachable', reason: 'EndpointUnreachable', message: 'connection refused', transient: true } }, new Date(0));
   assert.deepEqual([cond(st, 'Authenticated'), cond(st, 'EndpointsReachable'), cond(st, 'Ready')], ['True/Authenticated', 'False/EndpointUnreachable', 'False/EndpointUnreachable']);
 });

@@ -5,8 +5,8 @@
 // the caches are synced before it starts.
 import { isCloudError, isNotFound, KIND, type Owner } from '../../cloud/index.js';
 import type { KubeObject, ObjectRef, ReconcileContext, ReconcileResult } from '../../runtime/index.js';
-import type { CloudConnection } from '../cloud/connections.js';
-import type { OperatorContext } from '../operator.js';
+import type { CloudConnection } from '../model/index.js';
+import type { OperatorContext } from '../model/index.js';
 import { ownerLiveness, selectOrphans, type Tagged } from './select.js';
 
 export function installOrphanSweep(ctx: OperatorContext): void {

@@ -5,10 +5,10 @@
 import { setStatusCondition, type Condition } from '../../api/index.js';
 import { updateStatus, type ObjectRef, type ReconcileResult } from '../../runtime/index.js';
 import { KIND } from '../../cloud/viewsources.js';
-import { INDEX, resourceOf, type OperatorContext, type PoolObj } from '../operator.js';
-import { networksFromView } from './networks.js';
+import { INDEX, resourceOf, type OperatorContext, type PoolObj } from '../model/index.js';
+import { networksFromView } from '../model/index.js';
 import { resolvedCondition, resolveServers, statusServers } from './resolve.js';
-import { tenantOf } from './tenant.js';
+import { tenantOf } from '../model/index.js';
 
 const RT = resourceOf('Pool');
 const WAIT_MS = 2_000;
@@ -43,7 +43,7 @@ async function reconcile(ctx: OperatorContext, ref: ObjectRef): Promise<Reconcil
   const unresolved = async (reason: string, message: string): Promise<void> => {
     await write((p) => {
       const conditions: Condition[] = structuredClone(p.status?.conditions ?? []);
-      setStatusCondition(conditions, { type: 'Resolved', status: 'False', reason, message, ...(g !== undefined ? { observedGeneration: g } : {}) });
+      setStatusCondition(conditions, { type: 'Resolved', status: 'False', reason, message, ...(g !== undefined ? { observedGeneration: g } : {}) }, ctx.clock.now());
       p.status = { ...p.status, ...(g !== undefined ? { observedGeneration: g } : {}), serverCount: servers.length, conditions };
     });
   };
@@ -60,7 +60,7 @@ async function reconcile(ctx: OperatorContext, ref: ObjectRef): Promise<Reconcil
   const resolutions = resolveServers(servers, networksFromView(conn.view), project);
   await write((p) => {
     const conditions: Condition[] = structuredClone(p.status?.conditions ?? []);
-    setStatusCondition(conditions, resolvedCondition(resolutions, g));
+    setStatusCondition(conditions, resolvedCondition(resolutions, g), ctx.clock.now());
     p.status = {
       ...(g !== undefined ? { observedGeneration: g } : {}),
       serverCount: servers.length,

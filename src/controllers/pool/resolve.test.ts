@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveServer, resolvedCondition, serverNetworks, statusServers } from './resolve.js';
-import { fromVirtualNetwork, mayUseNetwork, type NetworkInfo } from './networks.js';
+import { fromVirtualNetwork, mayUseNetwork, type NetworkInfo } from '../model/index.js';
 
 const net = (name: string, project: string, cidrs: string[], over: Partial<NetworkInfo> = {}): NetworkInfo => ({
   uuid: `uuid-${name}`, name, projectName: project, shared: false, external: false,

@@ -4,7 +4,7 @@
 // cross-tenant servers stay listed with a reason; the SE controller gives SEs a data vNIC in
 // every resolved network.
 import type { NewCondition, PoolServer, PoolStatusServer } from '../../api/index.js';
-import { findNetwork, mayUseNetwork, ownsNetwork, subnetContaining, type NetworkInfo, type TenantProject } from './networks.js';
+import { findNetwork, mayUseNetwork, ownsNetwork, subnetContaining, type NetworkInfo, type TenantProject } from '../model/index.js';
 
 export type ResolveFailure = 'NotFound' | 'Forbidden' | 'Ambiguous' | 'NoSubnet';
 

@@ -8,7 +8,7 @@ import {
   type Owner, type ProjectScope, type ServerCreate,
 } from '../../cloud/index.js';
 import type { EventRecorder, KubeObject } from '../../runtime/index.js';
-import type { CloudConnection } from '../cloud/connections.js';
+import type { CloudConnection } from '../model/index.js';
 import { createdPortEntry, portKind, withAttachment } from './observe.js';
 import type { SEAction } from './plan.js';
 
@@ -19,6 +19,8 @@ export interface ApplyEnv {
   se: KubeObject;
   events: EventRecorder;
   boot: { imageRef: string; flavorRef: string; configDrive: boolean; availabilityZone?: string; userData: string };
+  /** The controller's clock (a just-booted server's creation time in the view). */
+  now: () => Date;
 }
 
 export const serverName = (uid: string): string => objectName(uid, 'se');
@@ -48,82 +50,95 @@ async function ignoreNotFound(p: Promise<unknown>): Promise<void> {
   }
 }
 
-export async function applyAction(env: ApplyEnv, a: SEAction): Promise<void> {
-  const { conn, project, owner } = env;
-  const view = conn.view;
-  const pk = portKind(conn.mode);
-  const neutron = conn.cloud.neutron(project);
-  const nova = conn.cloud.nova(project);
-  const rebind = (portUUID: string, serverID: string | undefined): void => {
-    const cur = view.get(pk, portUUID);
-    if (cur !== undefined) view.written(pk, portUUID, withAttachment(conn.mode, cur.obj, serverID), cur.owner);
+type Step<K extends SEAction['kind']> = (env: ApplyEnv, a: Extract<SEAction, { kind: K }>) => Promise<void>;
+
+/** The view entry of a port with its binding changed, written through at once. */
+function rebind(env: ApplyEnv, portUUID: string, serverID: string | undefined): void {
+  const { view, mode } = env.conn;
+  const pk = portKind(mode);
+  const cur = view.get(pk, portUUID);
+  if (cur !== undefined) view.written(pk, portUUID, withAttachment(mode, cur.obj, serverID), cur.owner);
+}
+
+const createManagementPort: Step<'CreateManagementPort'> = async (env) => {
+  const { conn, owner } = env;
+  const network = conn.resolved?.managementNetworkUUID ?? '';
+  const p = await conn.cloud.neutron(env.project).createPort({ network_id: network, name: mgmtPortName(owner.uid), description: ownerDescription(owner) });
+  conn.view.written(portKind(conn.mode), p.id, createdPortEntry(conn.mode, p), owner);
+};
+
+const bootServer: Step<'BootServer'> = async (env, a) => {
+  const { conn, owner } = env;
+  const req: ServerCreate = {
+    name: serverName(owner.uid),
+    imageRef: env.boot.imageRef,
+    flavorRef: env.boot.flavorRef,
+    networks: [{ port: a.managementPortUUID }],
+    metadata: stampMetadata(owner),
+    config_drive: env.boot.configDrive,
+    user_data: env.boot.userData,
+    ...(env.boot.availabilityZone !== undefined ? { availability_zone: env.boot.availabilityZone } : {}),
   };
-  switch (a.kind) {
-    case 'CreateManagementPort': {
-      const network = conn.resolved?.managementNetworkUUID ?? '';
-      const p = await neutron.createPort({ network_id: network, name: mgmtPortName(owner.uid), description: ownerDescription(owner) });
-      view.written(pk, p.id, createdPortEntry(conn.mode, p), owner);
-      return;
-    }
-    case 'BootServer': {
-      const req: ServerCreate = {
-        name: serverName(owner.uid),
-        imageRef: env.boot.imageRef,
-        flavorRef: env.boot.flavorRef,
-        networks: [{ port: a.managementPortUUID }],
-        metadata: stampMetadata(owner),
-        config_drive: env.boot.configDrive,
-        user_data: env.boot.userData,
-        ...(env.boot.availabilityZone !== undefined ? { availability_zone: env.boot.availabilityZone } : {}),
-      };
-      const { id } = await nova.createServer(req);
-      view.written(KIND.server, id, { id, name: req.name, status: 'BUILD', metadata: req.metadata, addresses: {}, created: new Date().toISOString() }, owner);
-      rebind(a.managementPortUUID, id);
-      return;
-    }
-    case 'DeleteFailedBoot':
-    case 'DeleteServer': {
-      await ignoreNotFound(nova.deleteServer(a.serverUUID));
-      view.deleted(KIND.server, a.serverUUID);
-      // Nova unbinds ports it did not create; the view learns it now rather than on the next list.
-      for (const o of view.ownedBy(owner.uid)) {
-        if (o.kind === pk) {
-          const bound = conn.mode === 'neutron' ? (o.obj as { device_id?: string }).device_id : (o.obj as { virtual_machine_refs?: { uuid?: string }[] }).virtual_machine_refs?.[0]?.uuid;
-          if (bound === a.serverUUID) rebind(o.id, undefined);
-        }
-      }
-      return;
-    }
-    case 'CreateDataPort': {
-      const p = await neutron.createPort({ network_id: a.networkUUID, name: dataPortName(owner.uid, a.networkUUID), description: ownerDescription(owner) });
-      view.written(pk, p.id, createdPortEntry(conn.mode, p), owner);
-      return;
-    }
-    case 'AttachDataPort': {
-      try {
-        await nova.attachInterface(a.serverUUID, { port_id: a.portUUID });
-      } catch (e) {
-        env.events.record(env.se, 'Warning', 'VNICAdditionFailure', `attaching a data vNIC in network ${a.networkUUID} failed: ${messageOf(e)}`);
-        throw e;
-      }
-      rebind(a.portUUID, a.serverUUID);
-      env.events.record(env.se, 'Normal', 'VNICAdded', `data vNIC ${a.portUUID} added in network ${a.networkUUID}`);
-      return;
-    }
-    case 'DetachDataPort': {
-      await ignoreNotFound(nova.detachInterface(a.serverUUID, a.portUUID));
-      rebind(a.portUUID, undefined);
-      return;
-    }
-    case 'DeleteDataPort':
-    case 'DeleteManagementPort': {
-      await ignoreNotFound(neutron.deletePort(a.portUUID));
-      view.deleted(pk, a.portUUID);
-      return;
-    }
-    case 'RemoveFinalizer':
-      return; // the controller's job, after every cloud step
+  const { id } = await conn.cloud.nova(env.project).createServer(req);
+  conn.view.written(KIND.server, id, { id, name: req.name, status: 'BUILD', metadata: req.metadata, addresses: {}, created: env.now().toISOString() }, owner);
+  rebind(env, a.managementPortUUID, id);
+};
+
+const deleteServer = async (env: ApplyEnv, a: { serverUUID: string }): Promise<void> => {
+  const { conn, owner } = env;
+  await ignoreNotFound(conn.cloud.nova(env.project).deleteServer(a.serverUUID));
+  conn.view.deleted(KIND.server, a.serverUUID);
+  // Nova unbinds ports it did not create; the view learns it now rather than on the next list.
+  for (const o of conn.view.ownedBy(owner.uid)) {
+    if (o.kind !== portKind(conn.mode)) continue;
+    const bound = conn.mode === 'neutron' ? (o.obj as { device_id?: string }).device_id : (o.obj as { virtual_machine_refs?: { uuid?: string }[] }).virtual_machine_refs?.[0]?.uuid;
+    if (bound === a.serverUUID) rebind(env, o.id, undefined);
   }
+};
+
+const createDataPort: Step<'CreateDataPort'> = async (env, a) => {
+  const { conn, owner } = env;
+  const p = await conn.cloud.neutron(env.project).createPort({ network_id: a.networkUUID, name: dataPortName(owner.uid, a.networkUUID), description: ownerDescription(owner) });
+  conn.view.written(portKind(conn.mode), p.id, createdPortEntry(conn.mode, p), owner);
+};
+
+const attachDataPort: Step<'AttachDataPort'> = async (env, a) => {
+  try {
+    await env.conn.cloud.nova(env.project).attachInterface(a.serverUUID, { port_id: a.portUUID });
+  } catch (e) {
+    env.events.record(env.se, 'Warning', 'VNICAdditionFailure', `attaching a data vNIC in network ${a.networkUUID} failed: ${messageOf(e)}`);
+    throw e;
+  }
+  rebind(env, a.portUUID, a.serverUUID);
+  env.events.record(env.se, 'Normal', 'VNICAdded', `data vNIC ${a.portUUID} added in network ${a.networkUUID}`);
+};
+
+const detachDataPort: Step<'DetachDataPort'> = async (env, a) => {
+  await ignoreNotFound(env.conn.cloud.nova(env.project).detachInterface(a.serverUUID, a.portUUID));
+  rebind(env, a.portUUID, undefined);
+};
+
+const deletePort = async (env: ApplyEnv, a: { portUUID: string }): Promise<void> => {
+  await ignoreNotFound(env.conn.cloud.neutron(env.project).deletePort(a.portUUID));
+  env.conn.view.deleted(portKind(env.conn.mode), a.portUUID);
+};
+
+/** One function per planned step; the finalizer is the controller's job, after every cloud step. */
+const STEPS: { [K in SEAction['kind']]: Step<K> } = {
+  CreateManagementPort: createManagementPort,
+  BootServer: bootServer,
+  DeleteFailedBoot: deleteServer,
+  DeleteServer: deleteServer,
+  CreateDataPort: createDataPort,
+  AttachDataPort: attachDataPort,
+  DetachDataPort: detachDataPort,
+  DeleteDataPort: deletePort,
+  DeleteManagementPort: deletePort,
+  RemoveFinalizer: async () => undefined,
+};
+
+export async function applyAction(env: ApplyEnv, a: SEAction): Promise<void> {
+  await (STEPS[a.kind] as Step<SEAction['kind']>)(env, a);
 }
 
 export function messageOf(e: unknown): string {

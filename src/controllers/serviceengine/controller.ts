@@ -1,4 +1,4 @@
-// The ServiceEngine controller. A reconcile reads like its story:
+// The ServiceEngine controller. A reconcile reads like its story, one function per step:
 //   load desired  — the SE, its Cloud connection and project, the networks the VirtualServices
 //                   placed on it need (their VIP networks and their pools' server networks);
 //   observe       — the CloudView, by owner uid (adoption after a crash comes for free);
@@ -6,7 +6,8 @@
 //                   reconcile goes port → boot without waiting for a list;
 //   apply         — through the clients (apply.ts), write-through to the view;
 //   report        — status patched only when it changed; events SECreated, SECreationFailure,
-//                   VNICAdded, VNICAdditionFailure.
+//                   VNICAdded, VNICAdditionFailure; then when to look again.
+// What it remembers between reconciles (backoff, waits for a fresh list) is in memory.ts.
 // Waiting for ACTIVE is observation, not a loop: the view is asked to refresh soon and the SE is
 // requeued; the view's change callback wakes it earlier. Steady state makes no cloud call.
 import { isTrue, type ServiceEngineGroup } from '../../api/index.js';
@@ -15,49 +16,25 @@ import {
   addFinalizer, objectKey, removeFinalizer, specOrMetadataChanged, updateStatus,
   type ObjectRef, type ReconcileContext, type ReconcileResult,
 } from '../../runtime/index.js';
-import { INDEX, resourceOf, type OperatorContext, type SEObj } from '../operator.js';
+import {
+  cloudBootstrap, cloudResyncMs, INDEX, resourceOf, sePhase, SE_REASON,
+  type CloudConnection, type OperatorContext, type SEObj,
+} from '../model/index.js';
 import { applyAction, messageOf, userData, type ApplyEnv } from './apply.js';
+import { CREATES, REMOVALS, SEMemory } from './memory.js';
+import { seMetrics } from './metrics.js';
 import { observeSE, toObservation, type SESeen } from './observe.js';
-import { planServiceEngine, type SEAction, type SEPlan } from './plan.js';
-import { seMetrics, type SEMetrics } from './metrics.js';
-import { summarizeSE, wasActive, type HostedVIP, type SEReport } from './status.js';
+import { planServiceEngine, type SEAction, type SEDesire, type SEPlan } from './plan.js';
+import { summarizeSE, type HostedVIP, type SEReport } from './status.js';
 
 export const SE_FINALIZER = 'lb.contrail-operator.io/service-engine';
 const SE = resourceOf('ServiceEngine');
 /** How often a booting or deleting SE asks the view for a fresh list (the view caps it at 1/s). */
 const OBSERVE_MS = 1_000;
 const MAX_STEPS = 12;
-const BOOT_BACKOFF_MS = 2_000;
-const BOOT_BACKOFF_MAX_MS = 300_000;
-
-interface BootFailures { count: number; retryAt: number; fault: string }
-
-/**
- * A data vNIC is removed only on an observation listed AFTER it was found unneeded: a VIP
- * instance-ip or floating IP made a moment ago (not yet in the view) must keep it. Until then
- * the removal waits for one more list; the generation at the first decision is kept per SE.
- */
-const REMOVALS = new Set<SEAction['kind']>(['DetachDataPort', 'DeleteDataPort']);
-/**
- * Likewise a create whose outcome is unknown (a timeout, a 5xx: the object may exist) is not
- * sent again before a list taken after it: that list shows the object (adopted) or its absence.
- */
-const CREATES = new Set<SEAction['kind']>(['CreateManagementPort', 'BootServer', 'CreateDataPort']);
-
-/** What the controller remembers per SE (by uid) between reconciles; losing it is safe. */
-interface Memory {
-  metrics: SEMetrics;
-  /** When the current boot request was sent (for the boot-time histogram). */
-  bootSentAt: Map<string, number>;
-  failures: Map<string, BootFailures>;
-  removalsSince: Map<string, number>;
-  uncertainSince: Map<string, number>;
-}
 
 export function installServiceEngineController(ctx: OperatorContext): void {
-  const mem: Memory = {
-    metrics: seMetrics(ctx.manager.registry), bootSentAt: new Map(), failures: new Map(), removalsSince: new Map(), uncertainSince: new Map(),
-  };
+  const mem = new SEMemory(seMetrics(ctx.manager.registry), () => ctx.clock.now().getTime());
   const inf = ctx.informers;
   const seKeysOfVS = (vs: { metadata: { namespace?: string }; status?: { serviceEngines?: { name?: string }[] } }): string[] =>
     (vs.status?.serviceEngines ?? []).flatMap((s) => (s.name === undefined ? [] : [`${vs.metadata.namespace ?? ''}/${s.name}`]));
@@ -104,153 +81,184 @@ export function demandOf(ctx: OperatorContext, se: SEObj): { networks: string[];
   return { networks: [...networks].sort(), vips, virtualServices: names.sort() };
 }
 
-async function reconcileSE(ctx: OperatorContext, mem: Memory, ref: ObjectRef, rc: ReconcileContext): Promise<ReconcileResult> {
-  const { failures, removalsSince, uncertainSince } = mem;
-  let se = ctx.informers.serviceEngines.store.get(rc.key);
-  if (se === undefined || !ctx.watches(se.metadata.namespace)) return {};
-  const uid = se.metadata.uid ?? '';
-  const deleting = se.metadata.deletionTimestamp !== undefined;
-  if (deleting && !(se.metadata.finalizers ?? []).includes(SE_FINALIZER)) {
-    failures.delete(uid);
-    removalsSince.delete(uid);
-    uncertainSince.delete(uid);
-    mem.bootSentAt.delete(uid);
+/** Everything one reconcile works from, once the SE is known observable. */
+interface Desired {
+  se: SEObj;
+  ref: ObjectRef;
+  uid: string;
+  conn: CloudConnection;
+  want: SEDesire;
+  env: ApplyEnv;
+  /** The report being built; its seen/plan are filled in by the steps. */
+  report: SEReport;
+}
+
+/** What observe → plan → apply left behind. */
+interface Run {
+  seen: SESeen;
+  plan: SEPlan;
+  backoffMs: number | undefined;
+  awaitingList: boolean;
+  wrote: boolean;
+  tornDown: boolean;
+}
+
+async function reconcileSE(ctx: OperatorContext, mem: SEMemory, ref: ObjectRef, rc: ReconcileContext): Promise<ReconcileResult> {
+  const cached = ctx.informers.serviceEngines.store.get(rc.key);
+  if (cached === undefined || !ctx.watches(cached.metadata.namespace)) return {};
+  const deleting = cached.metadata.deletionTimestamp !== undefined;
+  if (deleting && !(cached.metadata.finalizers ?? []).includes(SE_FINALIZER)) {
+    mem.forget(cached.metadata.uid ?? '');
     return {};
   }
-  const demand = demandOf(ctx, se);
-  const report: SEReport = {
-    generation: se.metadata.generation ?? 0, seen: undefined, plan: undefined, wasActive: wasActive(se.status?.conditions),
-    hostedVIPs: demand.vips, virtualServices: demand.virtualServices, bootFault: failures.get(uid)?.fault, blocked: undefined,
-  };
-  const write = async (): Promise<void> => {
-    const before = isTrue(se?.status?.conditions, 'Booted');
-    const res = await updateStatus<SEObj>(ctx.client, SE, ref, { current: se as SEObj, mutate: (o) => summarizeSE((o.status ??= {}), report), signal: rc.signal });
-    if (res.obj !== undefined && !before && isTrue(res.obj.status?.conditions, 'Booted')) {
-      const sent = mem.bootSentAt.get(uid);
-      if (sent !== undefined) mem.metrics.bootSeconds.observe({ cloud: se?.spec.cloudRef ?? '' }, (Date.now() - sent) / 1000);
-      mem.bootSentAt.delete(uid);
-      ctx.events.record(res.obj, 'Normal', 'SECreated', `Service Engine ${ref.name} is ACTIVE (server ${res.obj.status?.serverUUID ?? ''})`);
-    }
-  };
+  const d = await loadDesired(ctx, mem, cached, ref, rc);       // 1. desired
+  if ('requeue' in d) return d.requeue;
+  const run = await converge(ctx, mem, d, rc);                   // 2-4. observe → plan → apply
+  if (run.tornDown) return {};
+  await report(ctx, mem, d, run, rc);                            // 5. report
+  return nextLook(d.conn, run);
+}
 
-  // Desired: the cloud connection and the project this namespace may use.
-  const conn = ctx.connections.get(se.spec.cloudRef);
+/**
+ * Desired: the Cloud connection, the project this namespace may use, the networks the VSs placed
+ * on the SE need, and how to boot it. An SE that cannot be worked on now says why (status) and
+ * when to look again.
+ */
+async function loadDesired(ctx: OperatorContext, mem: SEMemory, cached: SEObj, ref: ObjectRef, rc: ReconcileContext): Promise<Desired | { requeue: ReconcileResult }> {
+  const uid = cached.metadata.uid ?? '';
+  const deleting = cached.metadata.deletionTimestamp !== undefined;
+  const demand = demandOf(ctx, cached);
+  const health = sePhase(cached);
+  const report: SEReport = {
+    generation: cached.metadata.generation ?? 0, seen: undefined, plan: undefined, wasActive: health.wasActive, now: ctx.clock.now(),
+    hostedVIPs: demand.vips, virtualServices: demand.virtualServices, bootFault: mem.fault(uid), blocked: undefined,
+  };
+  const conn = ctx.connections.get(cached.spec.cloudRef);
   if (conn === undefined || !conn.ready || conn.resolved === undefined) {
     // The SE is unobservable, not known broken: a Ready SE keeps its status (and its place in
     // ECMP sets) rather than flapping on a credentials rotation or a Keystone hiccup.
-    report.blocked = { reason: 'CloudNotReady', message: `Cloud ${se.spec.cloudRef} is not Ready` };
-    if (!isTrue(se.status?.conditions, 'Ready')) await write();
-    return { requeueAfterMs: 10_000 };
+    report.blocked = { reason: SE_REASON.CloudNotReady, message: `Cloud ${cached.spec.cloudRef} is not Ready` };
+    if (!isTrue(cached.status?.conditions, 'Ready')) await writeStatus(ctx, mem, cached, ref, report, rc);
+    return { requeue: { requeueAfterMs: 10_000 } };
   }
   const project = conn.projectFor(ref.namespace ?? '') ?? (deleting ? conn.cloud.adminProject : undefined);
   if (project === undefined) {
-    report.blocked = { reason: 'TenantNotAllowed', message: `namespace ${ref.namespace ?? ''} is not mapped to a project in Cloud ${conn.name}'s spec.tenants` };
-    await write();
-    return {}; // a Cloud change wakes it
+    report.blocked = { reason: SE_REASON.TenantNotAllowed, message: `namespace ${ref.namespace ?? ''} is not mapped to a project in Cloud ${conn.name}'s spec.tenants` };
+    await writeStatus(ctx, mem, cached, ref, report, rc);
+    return { requeue: {} }; // a Cloud change wakes it
   }
-  if (!deleting) {
-    se = (await addFinalizer<SEObj>(ctx.client, SE, se, SE_FINALIZER, rc.signal)) ?? se;
-  }
-  if (!conn.view.synced) return { requeueAfterMs: 500 };
+  const se = deleting ? cached : (await addFinalizer<SEObj>(ctx.client, SE, cached, SE_FINALIZER, rc.signal)) ?? cached;
+  if (!conn.view.synced) return { requeue: { requeueAfterMs: 500 } };
+  const want: SEDesire = { deleting, neededNetworks: demand.networks, wasActive: health.wasActive };
+  return { se, ref, uid, conn, want, env: applyEnv(ctx, se, ref, conn, project), report };
+}
 
+function applyEnv(ctx: OperatorContext, se: SEObj, ref: ObjectRef, conn: CloudConnection, project: ApplyEnv['project']): ApplyEnv {
+  const resolved = conn.resolved as NonNullable<CloudConnection['resolved']>;
   const group = ctx.informers.groups.store.get(`${ref.namespace ?? ''}/${se.spec.seGroupRef}`) as ServiceEngineGroup | undefined;
-  const owner: Owner = { clusterID: ctx.clusterID, kind: 'ServiceEngine', namespace: ref.namespace ?? '', name: ref.name, uid };
-  const env: ApplyEnv = {
-    conn, project, owner, se, events: ctx.events,
+  const owner: Owner = { clusterID: ctx.clusterID, kind: 'ServiceEngine', namespace: ref.namespace ?? '', name: ref.name, uid: se.metadata.uid ?? '' };
+  return {
+    conn, project, owner, se, events: ctx.events, now: () => ctx.clock.now(),
     boot: {
-      imageRef: imageFor(se, group, conn.spec.serviceEngine.image, conn.resolved.imageUUID),
-      flavorRef: flavorFor(se, group, conn.spec.serviceEngine.flavor, conn.resolved.flavorID),
-      configDrive: (conn.spec.serviceEngine.bootstrap ?? 'ConfigDrive') === 'ConfigDrive',
+      imageRef: imageFor(se, group, conn.spec.serviceEngine.image, resolved.imageUUID),
+      flavorRef: flavorFor(se, group, conn.spec.serviceEngine.flavor, resolved.flavorID),
+      configDrive: cloudBootstrap(conn.spec) === 'ConfigDrive',
       userData: userData({ seName: ref.name, namespace: ref.namespace ?? '', cloud: conn.name, clusterID: ctx.clusterID }),
       ...(se.spec.availabilityZone !== undefined ? { availabilityZone: se.spec.availabilityZone } : {}),
     },
   };
+}
 
-  // Observe → plan → apply, until nothing is left to do now.
-  let seen: SESeen = observeSE(conn.view, conn.mode, uid);
-  let plan: SEPlan = planServiceEngine({ deleting, neededNetworks: demand.networks, wasActive: report.wasActive }, toObservation(seen));
-  let backoffMs: number | undefined;
-  let awaitingList = false;
-  let wrote = false;
+/** Observe → plan → apply, re-planning after each step, until nothing is left to do now. */
+async function converge(ctx: OperatorContext, mem: SEMemory, d: Desired, rc: ReconcileContext): Promise<Run> {
+  const observe = (): { seen: SESeen; plan: SEPlan } => {
+    const seen = observeSE(d.conn.view, d.conn.mode, d.uid);
+    return { seen, plan: planServiceEngine(d.want, toObservation(seen)) };
+  };
+  let { seen, plan } = observe();
+  const run: Run = { seen, plan, backoffMs: undefined, awaitingList: false, wrote: false, tornDown: false };
   try {
     for (let step = 0; step < MAX_STEPS; step++) {
-      const extras = duplicates(seen);
-      const actions: SEAction[] = [...extras, ...plan.actions];
+      const actions: SEAction[] = [...duplicates(seen), ...plan.actions];
       if (actions.length === 0) break;
-      let progressed = false;
-      for (const a of actions) {
-        if (a.kind === 'RemoveFinalizer') {
-          await removeFinalizer(ctx.client, SE, se, SE_FINALIZER, rc.signal);
-          failures.delete(uid);
-          rc.log.info('service engine torn down');
-          return {};
-        }
-        if (a.kind === 'BootServer') {
-          const f = failures.get(uid);
-          if (f !== undefined && Date.now() < f.retryAt) {
-            backoffMs = f.retryAt - Date.now();
-            continue;
-          }
-        }
-        if (!deleting && REMOVALS.has(a.kind)) {
-          const since = removalsSince.get(uid) ?? conn.view.generation;
-          removalsSince.set(uid, since);
-          if (!conn.view.listedSince(since)) {
-            awaitingList = true;
-            continue;
-          }
-        }
-        if (CREATES.has(a.kind)) {
-          const since = uncertainSince.get(uid);
-          if (since !== undefined && !conn.view.listedSince(since)) {
-            awaitingList = true;
-            continue;
-          }
-          uncertainSince.delete(uid);
-        }
-        if (a.kind === 'DeleteFailedBoot') recordBootFailure(ctx, mem, se, uid, a.fault, report);
-        rc.log.debug('applying', { action: a.kind });
-        try {
-          if (a.kind === 'BootServer') mem.bootSentAt.set(uid, Date.now());
-          await applyAction(env, a);
-        } catch (e) {
-          if (CREATES.has(a.kind) && outcomeUnknown(e)) uncertainSince.set(uid, conn.view.generation);
-          throw e;
-        }
-        progressed = true;
-        wrote = true;
-      }
-      if (!progressed) break;
-      seen = observeSE(conn.view, conn.mode, uid);
-      plan = planServiceEngine({ deleting, neededNetworks: demand.networks, wasActive: report.wasActive }, toObservation(seen));
+      const progressed = await applyStep(ctx, mem, d, actions, run, rc);
+      if (run.tornDown || !progressed) break;
+      ({ seen, plan } = observe());
     }
   } catch (e) {
-    if (isCloudError(e) && plan.phase === 'Booting' && !deleting && seen.servers.length === 0 && seen.mgmt !== undefined) {
+    if (isCloudError(e) && plan.phase === 'Booting' && !d.want.deleting && seen.servers.length === 0 && seen.mgmt !== undefined) {
       // The boot request itself was refused (quota, image, scheduling): same story as a fault.
-      recordBootFailure(ctx, mem, se, uid, messageOf(e), report);
+      recordBootFailure(ctx, mem, d, messageOf(e));
     }
-    report.seen = observeSE(conn.view, conn.mode, uid);
-    report.plan = planServiceEngine({ deleting, neededNetworks: demand.networks, wasActive: report.wasActive }, toObservation(report.seen));
-    await write().catch(() => undefined);
+    ({ seen: d.report.seen, plan: d.report.plan } = observe());
+    await writeStatus(ctx, mem, d.se, d.ref, d.report, rc).catch(() => undefined);
     throw e;
   }
-  if (plan.phase === 'Ready' && seen.servers.length > 0) failures.delete(uid);
-  if (!awaitingList && !plan.actions.some((a) => REMOVALS.has(a.kind))) removalsSince.delete(uid);
-  report.seen = seen;
-  report.plan = plan;
-  report.bootFault = failures.get(uid)?.fault;
-  await write();
+  return { ...run, seen, plan };
+}
 
-  // Our writes are confirmed (and what they changed, e.g. a vNIC's address, read) on a list soon;
-  // its change callback wakes this SE again.
-  if (wrote) conn.view.invalidate(KIND.server);
-  if (backoffMs !== undefined) return { requeueAfterMs: backoffMs };
-  if (plan.phase === 'Ready' && plan.waiting && plan.actions.length === 0 && !awaitingList) {
+/** Applies the actions that may go now; says whether any did. */
+async function applyStep(ctx: OperatorContext, mem: SEMemory, d: Desired, actions: readonly SEAction[], run: Run, rc: ReconcileContext): Promise<boolean> {
+  let progressed = false;
+  for (const a of actions) {
+    if (a.kind === 'RemoveFinalizer') {
+      await removeFinalizer(ctx.client, SE, d.se, SE_FINALIZER, rc.signal);
+      mem.booted(d.uid);
+      rc.log.info('service engine torn down');
+      run.tornDown = true;
+      return true;
+    }
+    const gate = mem.gate(d.uid, a, d.conn.view, d.want.deleting);
+    if (!gate.go) {
+      if ('backoffMs' in gate) run.backoffMs = gate.backoffMs;
+      else run.awaitingList = true;
+      continue;
+    }
+    if (a.kind === 'DeleteFailedBoot') recordBootFailure(ctx, mem, d, a.fault);
+    rc.log.debug('applying', { action: a.kind });
+    mem.sending(d.uid, a);
+    try {
+      await applyAction(d.env, a);
+    } catch (e) {
+      if (CREATES.has(a.kind) && outcomeUnknown(e)) mem.uncertain(d.uid, d.conn.view);
+      throw e;
+    }
+    progressed = true;
+    run.wrote = true;
+  }
+  return progressed;
+}
+
+/** Report: what the cloud shows and what is being done, patched only when it changed. */
+async function report(ctx: OperatorContext, mem: SEMemory, d: Desired, run: Run, rc: ReconcileContext): Promise<void> {
+  if (run.plan.phase === 'Ready' && run.seen.servers.length > 0) mem.booted(d.uid);
+  if (!run.awaitingList && !run.plan.actions.some((a) => REMOVALS.has(a.kind))) mem.removalsSettled(d.uid);
+  d.report.seen = run.seen;
+  d.report.plan = run.plan;
+  d.report.bootFault = mem.fault(d.uid);
+  await writeStatus(ctx, mem, d.se, d.ref, d.report, rc);
+}
+
+async function writeStatus(ctx: OperatorContext, mem: SEMemory, se: SEObj, ref: ObjectRef, r: SEReport, rc: ReconcileContext): Promise<void> {
+  const before = isTrue(se.status?.conditions, 'Booted');
+  const res = await updateStatus<SEObj>(ctx.client, SE, ref, { current: se, mutate: (o) => summarizeSE((o.status ??= {}), r), signal: rc.signal });
+  if (res.obj !== undefined && !before && isTrue(res.obj.status?.conditions, 'Booted')) {
+    mem.observeBoot(se.metadata.uid ?? '', se.spec.cloudRef);
+    ctx.events.record(res.obj, 'Normal', 'SECreated', `Service Engine ${ref.name} is ACTIVE (server ${res.obj.status?.serverUUID ?? ''})`);
+  }
+}
+
+/** When to look again: our writes are confirmed (and what they changed read) on a list soon. */
+function nextLook(conn: CloudConnection, run: Run): ReconcileResult {
+  if (run.wrote) conn.view.invalidate(KIND.server);
+  if (run.backoffMs !== undefined) return { requeueAfterMs: run.backoffMs };
+  const { plan, seen } = run;
+  if (plan.phase === 'Ready' && plan.waiting && plan.actions.length === 0 && !run.awaitingList) {
     // Only waiting for a VirtualService to drop its reference to a vNIC: that shows up as a
     // change of the vNIC on the view's own period (which wakes us); no need to poll the cloud.
-    return { requeueAfterMs: (conn.spec.resyncPeriodSeconds ?? 30) * 1000 };
+    return { requeueAfterMs: cloudResyncMs(conn.spec) };
   }
-  if (plan.waiting || plan.actions.length > 0 || awaitingList) {
+  if (plan.waiting || plan.actions.length > 0 || run.awaitingList) {
     // Something only observation will show done (a boot, a delete, a fresh list before a
     // removal): have the view list again soon.
     const server = seen.servers[0];
@@ -274,15 +282,10 @@ function duplicates(seen: SESeen): SEAction[] {
   return out;
 }
 
-function recordBootFailure(ctx: OperatorContext, mem: Memory, se: SEObj, uid: string, fault: string, report: SEReport): void {
-  const failures = mem.failures;
-  mem.metrics.bootFailures.inc({ cloud: se.spec.cloudRef });
-  const prev = failures.get(uid);
-  const count = (prev?.count ?? 0) + 1;
-  const delay = Math.min(BOOT_BACKOFF_MAX_MS, BOOT_BACKOFF_MS * 2 ** (count - 1));
-  failures.set(uid, { count, retryAt: Date.now() + delay, fault });
-  report.bootFault = fault;
-  ctx.events.record(se, 'Warning', 'SECreationFailure', `boot of Service Engine ${se.metadata.name} failed: ${fault}; retrying in ${Math.round(delay / 1000)} s`);
+function recordBootFailure(ctx: OperatorContext, mem: SEMemory, d: Desired, fault: string): void {
+  const delay = mem.bootFailed(d.uid, d.se.spec.cloudRef, fault);
+  d.report.bootFault = fault;
+  ctx.events.record(d.se, 'Warning', 'SECreationFailure', `boot of Service Engine ${d.se.metadata.name} failed: ${fault}; retrying in ${Math.round(delay / 1000)} s`);
 }
 
 /** An SE/group override is a name or id; only the Cloud default was resolved to an id. */

@@ -3,7 +3,7 @@
 // Contrail clouds show SE ports as VMIs (made through Neutron, tagged in id_perms.description);
 // plain-Neutron clouds as ports. Both become the same SEPort here, so the rest is one code path.
 import { KIND, type CloudView, type Observed, type Owner, type Port, type Server, type VirtualMachineInterface } from '../../cloud/index.js';
-import type { CloudMode } from '../cloud/connections.js';
+import type { CloudMode } from '../model/index.js';
 import type { ObservedDataPort, SEObservation } from './plan.js';
 
 export type PortRole = 'mgmt' | 'data' | 'other';

@@ -47,7 +47,7 @@ export type SEAction =
   | { kind: 'DeleteManagementPort'; portUUID: string }
   | { kind: 'RemoveFinalizer' };
 
-export type SEPhase = 'Booting' | 'Ready' | 'Failed' | 'Deleting';
+import type { SEPhase } from '../model/index.js';
 
 export interface SEPlan {
   phase: SEPhase;

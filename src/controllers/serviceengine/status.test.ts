@@ -2,7 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { findCondition, type ServiceEngineStatus } from '../../api/index.js';
 import type { SESeen } from './observe.js';
-import { summarizeSE, wasActive, type SEReport } from './status.js';
+import { sePhase } from '../model/index.js';
+import { summarizeSE, type SEReport } from './status.js';
+
+const wasActive = (conditions: ServiceEngineStatus['conditions']): boolean => sePhase({ metadata: { name: 'x' }, status: { conditions } }).wasActive;
 
 const seen: SESeen = {
   mgmt: { uuid: 'm', name: 'lbop-x-mgmt', role: 'mgmt', networkUUID: 'mgmt-net', mac: '02:01', ips: [], attachedTo: 's', referenced: false },
@@ -11,7 +14,7 @@ const seen: SESeen = {
   extraMgmt: [],
 };
 const base: SEReport = {
-  generation: 3, seen, plan: { phase: 'Ready', actions: [], networksAttached: true, waiting: false }, wasActive: false,
+  generation: 3, seen, plan: { phase: 'Ready', actions: [], networksAttached: true, waiting: false }, wasActive: false, now: new Date(0),
   hostedVIPs: [{ virtualService: 'vs2', vipID: '0', ipAddress: '19.1.1.7' }], virtualServices: ['vs2'], bootFault: undefined, blocked: undefined,
 };
 const cond = (st: ServiceEngineStatus, t: string): string => `${findCondition(st.conditions, t)?.status}/${findCondition(st.conditions, t)?.reason}`;

@@ -1,7 +1,9 @@
 // The ServiceEngine status: a report of what the cloud shows (server, state, addresses, data
 // vNICs), what the VirtualServices placed on it say (hosted VIPs), and three conditions.
-// Pure: the controller patches it only when it changed.
+// Pure (time comes in the report): the controller patches it only when it changed. The Ready
+// reasons are the contract the group and VirtualService controllers read through sePhase().
 import { findCondition, setStatusCondition, type Condition, type ServiceEngineStatus } from '../../api/index.js';
+import { SE_REASON } from '../model/index.js';
 import type { SESeen } from './observe.js';
 import type { SEPlan } from './plan.js';
 
@@ -11,8 +13,10 @@ export interface SEReport {
   generation: number;
   seen: SESeen | undefined;
   plan: SEPlan | undefined;
-  /** The server was ACTIVE before (see wasActive). */
+  /** The server was ACTIVE before (sePhase(se).wasActive). */
   wasActive: boolean;
+  /** The time conditions that change now are stamped with (the controller's clock). */
+  now: Date;
   hostedVIPs: HostedVIP[];
   virtualServices: string[];
   /** A boot that failed: Nova's fault message, kept until a boot succeeds. */
@@ -21,47 +25,50 @@ export interface SEReport {
   blocked: { reason: string; message: string } | undefined;
 }
 
-/** The server was ACTIVE once: losing it now is a failure to report, not a boot to retry. */
-export function wasActive(conditions: readonly Condition[] | undefined): boolean {
-  return findCondition(conditions, 'Booted')?.status === 'True' || findCondition(conditions, 'Ready')?.reason === 'ServerFailed';
-}
+type SetCondition = (type: string, status: boolean, reason: string, message: string) => void;
 
 export function summarizeSE(st: ServiceEngineStatus, r: SEReport): void {
   const conds: Condition[] = (st.conditions ??= []);
-  const set = (type: string, status: boolean, reason: string, message: string): void => {
-    setStatusCondition(conds, { type, status: status ? 'True' : 'False', reason, message, observedGeneration: r.generation });
+  const set: SetCondition = (type, status, reason, message) => {
+    setStatusCondition(conds, { type, status: status ? 'True' : 'False', reason, message, observedGeneration: r.generation }, r.now);
   };
   st.observedGeneration = r.generation;
   st.hostedVIPs = r.hostedVIPs.map((v) => ({ virtualService: v.virtualService, vipID: v.vipID, ...(v.ipAddress !== undefined ? { ipAddress: v.ipAddress } : {}) }));
   st.vsSummary = r.virtualServices.join(',');
-
-  if (r.seen !== undefined) {
-    const server = r.seen.servers[0];
-    const mgmt = r.seen.mgmt;
-    const ipOf = (p: { mac: string | undefined; ips: string[] }): string | undefined =>
-      p.ips[0] ?? (p.mac !== undefined ? server?.addresses.get(p.mac)?.[0] : undefined);
-    if (server !== undefined) st.serverUUID = server.id;
-    else delete st.serverUUID;
-    st.state = server !== undefined ? (server.status as ServiceEngineStatus['state']) : r.wasActive ? 'MISSING' : 'PENDING';
-    if (mgmt !== undefined) {
-      st.managementPortUUID = mgmt.uuid;
-      const ip = ipOf(mgmt);
-      if (ip !== undefined) st.managementIP = ip;
-    } else {
-      delete st.managementPortUUID;
-      delete st.managementIP;
-    }
-    st.dataInterfaces = r.seen.data.map((p) => {
-      const ip = ipOf(p);
-      return {
-        networkUUID: p.networkUUID, portUUID: p.uuid, attached: server !== undefined && p.attachedTo === server.id,
-        ...(p.mac !== undefined ? { macAddress: p.mac } : {}), ...(ip !== undefined ? { ipAddress: ip } : {}),
-      };
-    });
-  }
+  if (r.seen !== undefined) reportObserved(st, r.seen, r.wasActive);
   if (r.bootFault !== undefined) st.fault = r.bootFault;
   else delete st.fault;
+  reportConditions(st, conds, r, set);
+}
 
+/** Server, state, management address and data vNICs, as the cloud shows them. */
+function reportObserved(st: ServiceEngineStatus, seen: SESeen, wasActive: boolean): void {
+  const server = seen.servers[0];
+  const mgmt = seen.mgmt;
+  const ipOf = (p: { mac: string | undefined; ips: string[] }): string | undefined =>
+    p.ips[0] ?? (p.mac !== undefined ? server?.addresses.get(p.mac)?.[0] : undefined);
+  if (server !== undefined) st.serverUUID = server.id;
+  else delete st.serverUUID;
+  st.state = server !== undefined ? (server.status as ServiceEngineStatus['state']) : wasActive ? 'MISSING' : 'PENDING';
+  if (mgmt !== undefined) {
+    st.managementPortUUID = mgmt.uuid;
+    const ip = ipOf(mgmt);
+    if (ip !== undefined) st.managementIP = ip;
+  } else {
+    delete st.managementPortUUID;
+    delete st.managementIP;
+  }
+  st.dataInterfaces = seen.data.map((p) => {
+    const ip = ipOf(p);
+    return {
+      networkUUID: p.networkUUID, portUUID: p.uuid, attached: server !== undefined && p.attachedTo === server.id,
+      ...(p.mac !== undefined ? { macAddress: p.mac } : {}), ...(ip !== undefined ? { ipAddress: ip } : {}),
+    };
+  });
+}
+
+/** Ready, Booted and NetworksAttached, by what blocks the SE or the plan's phase. */
+function reportConditions(st: ServiceEngineStatus, conds: Condition[], r: SEReport, set: SetCondition): void {
   if (r.blocked !== undefined) {
     set('Ready', false, r.blocked.reason, r.blocked.message);
     if (findCondition(conds, 'Booted') === undefined) set('Booted', false, r.blocked.reason, r.blocked.message);
@@ -70,32 +77,34 @@ export function summarizeSE(st: ServiceEngineStatus, r: SEReport): void {
   }
   const phase = r.plan?.phase;
   if (phase === 'Deleting') {
-    set('Ready', false, 'Deleting', 'tearing down: data vNICs, then the server, then the management port');
+    set('Ready', false, SE_REASON.Deleting, 'tearing down: data vNICs, then the server, then the management port');
     return;
   }
   if (phase === 'Failed') {
     const why = st.state === 'MISSING' ? 'the server vanished from Nova' : `the server went ${st.state ?? 'away'}`;
-    set('Booted', false, 'ServerFailed', `${why} after it was ACTIVE`);
-    set('Ready', false, 'ServerFailed', `${why} after it was ACTIVE; the group replaces this SE`);
-    set('NetworksAttached', false, 'ServerFailed', why);
+    set('Booted', false, SE_REASON.ServerFailed, `${why} after it was ACTIVE`);
+    set('Ready', false, SE_REASON.ServerFailed, `${why} after it was ACTIVE; the group replaces this SE`);
+    set('NetworksAttached', false, SE_REASON.ServerFailed, why);
     return;
   }
   if (phase === 'Ready') {
-    set('Booted', true, 'Active', `server ${st.serverUUID ?? ''} is ACTIVE`);
-    const missing = r.plan?.networksAttached === true ? 0 : 1;
-    if (missing === 0) set('NetworksAttached', true, 'Attached', `${st.dataInterfaces?.length ?? 0} data vNIC(s) attached`);
-    else set('NetworksAttached', false, 'Attaching', 'data vNICs are being created and attached');
-    if (missing === 0) set('Ready', true, 'Ready', 'ACTIVE with every needed data vNIC attached');
-    else set('Ready', false, 'Attaching', 'waiting for data vNICs');
+    set('Booted', true, SE_REASON.Active, `server ${st.serverUUID ?? ''} is ACTIVE`);
+    if (r.plan?.networksAttached === true) {
+      set('NetworksAttached', true, SE_REASON.Attached, `${st.dataInterfaces?.length ?? 0} data vNIC(s) attached`);
+      set('Ready', true, SE_REASON.Ready, 'ACTIVE with every needed data vNIC attached');
+    } else {
+      set('NetworksAttached', false, SE_REASON.Attaching, 'data vNICs are being created and attached');
+      set('Ready', false, SE_REASON.Attaching, 'waiting for data vNICs');
+    }
     return;
   }
   // Booting.
   if (r.bootFault !== undefined) {
     // No countdown in the message: it would change the status on every reconcile.
-    set('Booted', false, 'BootFailed', `${r.bootFault}; the failed server was deleted and the boot is retried with backoff`);
+    set('Booted', false, SE_REASON.BootFailed, `${r.bootFault}; the failed server was deleted and the boot is retried with backoff`);
   } else {
-    set('Booted', false, 'Booting', st.serverUUID === undefined ? 'creating the management port and booting the server' : `server ${st.serverUUID} is ${st.state ?? 'BUILD'}`);
+    set('Booted', false, SE_REASON.Booting, st.serverUUID === undefined ? 'creating the management port and booting the server' : `server ${st.serverUUID} is ${st.state ?? 'BUILD'}`);
   }
-  set('NetworksAttached', false, 'Booting', 'data vNICs are attached once the server is ACTIVE');
-  set('Ready', false, 'Booting', 'the server is not ACTIVE yet');
+  set('NetworksAttached', false, SE_REASON.Booting, 'data vNICs are attached once the server is ACTIVE');
+  set('Ready', false, SE_REASON.Booting, 'the server is not ACTIVE yet');
 }

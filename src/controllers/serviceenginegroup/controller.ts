@@ -8,14 +8,16 @@
 // A bare kube-apiserver has no garbage collector, and the operator must not depend on one being
 // fast: deleting the group runs its finalizer, which deletes its SEs and waits for them to go.
 import { randomBytes } from 'node:crypto';
-import { findCondition, setStatusCondition, type ServiceEngineGroupStatus } from '../../api/index.js';
+import { setStatusCondition, type ServiceEngineGroupStatus } from '../../api/index.js';
 import {
   addFinalizer, isNotFound, objectKey, objectPath, removeFinalizer, specOrMetadataChanged, updateStatus, collectionPath,
   type ObjectRef, type ReconcileContext, type ReconcileResult,
 } from '../../runtime/index.js';
-import { requestedSEs } from '../virtualservice/placement.js';
-import { DEFAULT_GROUP, INDEX, resourceOf, type GroupObj, type OperatorContext, type SEObj } from '../operator.js';
-import { planGroup, type GroupPlan, type GroupPolicy, type GroupSE, type SEPhase } from './plan.js';
+import {
+  claimsOf, DEFAULT_GROUP, groupSpec, INDEX, requestedSEsOf, resourceOf, sePhase, vsSpec,
+  type GroupObj, type OperatorContext, type SEObj, type VSObj,
+} from '../model/index.js';
+import { planGroup, strandedSEs, type GroupPlan, type GroupPolicy, type GroupSE } from './plan.js';
 
 export const GROUP_FINALIZER = 'lb.contrail-operator.io/service-engine-group';
 const GROUP = resourceOf('ServiceEngineGroup');
@@ -31,21 +33,8 @@ export function seName(group: string): string {
 }
 
 export function policyOf(g: GroupObj): GroupPolicy {
-  return {
-    maxSEs: g.spec.maxSEs ?? 10,
-    bufferSEs: g.spec.bufferSEs ?? 0,
-    maxVSPerSE: g.spec.maxVSPerSE ?? 10,
-    seDeprovisionDelaySeconds: g.spec.seDeprovisionDelaySeconds ?? 300,
-  };
-}
-
-/** An SE's phase as the group sees it, from its status (pure). */
-export function phaseOf(se: SEObj): SEPhase {
-  if (se.metadata.deletionTimestamp !== undefined) return 'Deleting';
-  const ready = findCondition(se.status?.conditions, 'Ready');
-  if (ready?.status === 'True') return 'Ready';
-  if (ready?.reason === 'ServerFailed') return 'Failed';
-  return 'Booting';
+  const s = groupSpec(g);
+  return { maxSEs: s.maxSEs, bufferSEs: s.bufferSEs, maxVSPerSE: s.maxVSPerSE, seDeprovisionDelaySeconds: s.seDeprovisionDelaySeconds };
 }
 
 export function installGroupController(ctx: OperatorContext): void {
@@ -87,24 +76,24 @@ async function reconcileGroup(ctx: OperatorContext, idleSince: Map<string, strin
   group = (await addFinalizer<GroupObj>(ctx.client, GROUP, group, GROUP_FINALIZER, rc.signal)) ?? group;
 
   // Desired and observed.
-  const now = new Date();
+  const now = ctx.clock.now();
+  const g = group;
   const vss = ctx.informers.virtualServices.store.byIndex(INDEX.vsByGroup, rc.key);
-  const groupSpec = { minScaleoutPerVS: group.spec.minScaleoutPerVS ?? 1, maxScaleoutPerVS: group.spec.maxScaleoutPerVS ?? 4 };
-  const vsRequests = vss.filter((v) => v.metadata.deletionTimestamp === undefined)
-    .map((v) => requestedSEs({ minSEs: v.spec.scaleout?.minSEs ?? 1, maxSEs: v.spec.scaleout?.maxSEs ?? 4 }, groupSpec));
+  const vsRequests = vss.filter((v) => v.metadata.deletionTimestamp === undefined).map((v) => requestedSEsOf(v, g));
   const members: GroupSE[] = ses.map((se) => {
-    const hostedVS = ctx.informers.virtualServices.store.indexKeys(INDEX.vsBySE, objectKey(se)).length;
+    // Placed VSs are a subset of the SE's claims; an SE placed on before claims existed has none.
+    const hostedVS = Math.max(claimsOf(se).size, ctx.informers.virtualServices.store.indexKeys(INDEX.vsBySE, objectKey(se)).length);
     const uid = se.metadata.uid ?? se.metadata.name;
     if (hostedVS > 0) idleSince.delete(uid);
     else if (!idleSince.has(uid)) idleSince.set(uid, now.toISOString());
     const since = hostedVS === 0 ? idleSince.get(uid) : undefined;
-    return { name: se.metadata.name, createdAt: se.metadata.creationTimestamp ?? now.toISOString(), phase: phaseOf(se), hostedVS, ...(since !== undefined ? { idleSince: since } : {}) };
+    return { name: se.metadata.name, createdAt: se.metadata.creationTimestamp ?? now.toISOString(), phase: sePhase(se).phase, hostedVS, ...(since !== undefined ? { idleSince: since } : {}) };
   });
   const expected = pending.get(rc.key) ?? new Set<string>();
   for (const se of ses) expected.delete(se.metadata.name);
   for (const name of expected) members.push({ name, createdAt: now.toISOString(), phase: 'Booting', hostedVS: 0 });
 
-  const plan = planGroup(policyOf(group), members, vsRequests, now);
+  const plan = planGroup(policyOf(group), members, vsRequests, now, stranded(g, ses, vss, members));
 
   // Apply.
   const azs = group.spec.availabilityZones ?? [];
@@ -125,13 +114,25 @@ async function reconcileGroup(ctx: OperatorContext, idleSince: Map<string, strin
   // Report.
   await updateStatus<GroupObj>(ctx.client, GROUP, ref, {
     current: group, signal: rc.signal,
-    mutate: (g) => summarizeGroup((g.status ??= {}), g.metadata.generation ?? 0, members, plan),
+    mutate: (o) => summarizeGroup((o.status ??= {}), o.metadata.generation ?? 0, members, plan, now),
   });
   return plan.recheckAfterMs !== undefined ? { requeueAfterMs: Math.max(1_000, plan.recheckAfterMs) } : {};
 }
 
+/** SEs a tight packing stranded placements for (see strandedSEs), from the SEs' claims. */
+function stranded(g: GroupObj, ses: readonly SEObj[], vss: readonly VSObj[], members: readonly GroupSE[]): number {
+  const max = groupSpec(g).maxVSPerSE;
+  const live = new Set(members.filter((m) => m.phase === 'Ready' || m.phase === 'Booting').map((m) => m.name));
+  const free = new Map(members.filter((m) => live.has(m.name)).map((m) => [m.name, Math.max(0, max - m.hostedVS)]));
+  const wants = vss.filter((v) => v.metadata.deletionTimestamp === undefined && vsSpec(v).enabled).map((v) => {
+    const on = new Set(ses.filter((se) => claimsOf(se).get(v.metadata.name) === v.metadata.uid).map((se) => se.metadata.name));
+    return { missing: Math.max(0, requestedSEsOf(v, g) - on.size), on };
+  });
+  return strandedSEs(free, wants, max);
+}
+
 /** Group status from its members and plan (pure). */
-export function summarizeGroup(st: ServiceEngineGroupStatus, generation: number, members: readonly GroupSE[], plan: GroupPlan): void {
+export function summarizeGroup(st: ServiceEngineGroupStatus, generation: number, members: readonly GroupSE[], plan: GroupPlan, now: Date): void {
   const present = members.filter((m) => m.phase !== 'Deleting');
   const ready = present.filter((m) => m.phase === 'Ready');
   st.observedGeneration = generation;
@@ -146,7 +147,7 @@ export function summarizeGroup(st: ServiceEngineGroupStatus, generation: number,
   setStatusCondition(st.conditions, {
     type: 'Ready', status: ok ? 'True' : 'False',
     reason: ok ? 'Ready' : plan.shortfall > 0 ? 'MaxSEsReached' : 'ScalingOut', message, observedGeneration: generation,
-  });
+  }, now);
 }
 
 async function createSE(ctx: OperatorContext, g: GroupObj, availabilityZone: string | undefined, signal: AbortSignal): Promise<string> {

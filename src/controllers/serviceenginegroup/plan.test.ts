@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planGroup, sesNeeded, type GroupPolicy, type GroupSE } from './plan.js';
+import { planGroup, sesNeeded, strandedSEs, type GroupPolicy, type GroupSE } from './plan.js';
 
 const policy: GroupPolicy = { maxSEs: 10, bufferSEs: 0, maxVSPerSE: 10, seDeprovisionDelaySeconds: 300 };
 const now = new Date('2026-01-01T01:00:00Z');
@@ -71,5 +71,23 @@ describe('planGroup', () => {
   test('deleting SEs neither count as live nor take room beyond maxSEs', () => {
     const plan = planGroup({ ...policy, maxSEs: 2, bufferSEs: 2 }, [se('x', { phase: 'Deleting' })], [], now);
     assert.equal(plan.create, 2);
+  });
+});
+
+describe('strandedSEs', () => {
+  test('a perfect packing needs nothing more', () => {
+    assert.equal(strandedSEs(new Map([['a', 1], ['b', 1]]), [{ missing: 1, on: new Set(['a']) }, { missing: 1, on: new Set(['b']) }], 10), 0);
+  });
+  test('the only room left is on the SE a VS already uses: one more SE', () => {
+    // Four VSs each on x, each wanting a second SE; x is the only SE with room.
+    const wants = ['v1', 'v2', 'v3', 'v4'].map(() => ({ missing: 1, on: new Set(['x']) }));
+    assert.equal(strandedSEs(new Map([['x', 4], ['y', 0]]), wants, 10), 1);
+  });
+  test('one VS short of several distinct SEs needs that many', () => {
+    assert.equal(strandedSEs(new Map(), [{ missing: 3, on: new Set() }], 10), 3);
+  });
+  test('a group with a stranded placement grows past the perfect-packing count', () => {
+    const ses = [se('a', { phase: 'Ready', hostedVS: 10 }), se('b', { phase: 'Ready', hostedVS: 6 })];
+    assert.equal(planGroup(policy, ses, [2, 2, 2, 2, 2, 2, 2, 2], new Date(0), 1).create, 1);
   });
 });

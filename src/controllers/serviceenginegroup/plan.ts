@@ -5,7 +5,7 @@
 // maxSEs, where the failed SE must go to make room. Idle SEs beyond the need are retired after
 // `seDeprovisionDelaySeconds`.
 
-export type SEPhase = 'Booting' | 'Ready' | 'Failed' | 'Deleting';
+import type { SEPhase } from '../model/index.js';
 
 export interface GroupSE {
   name: string;
@@ -44,13 +44,41 @@ export function sesNeeded(requested: readonly number[], maxVSPerSE: number): num
   return Math.max(Math.max(...requested), Math.ceil(total / Math.max(1, maxVSPerSE)));
 }
 
-export function planGroup(policy: GroupPolicy, ses: readonly GroupSE[], vsRequests: readonly number[], now: Date): GroupPlan {
+/** A VS's placements still missing, and the SEs it is on already (it needs distinct ones). */
+export interface MissingPlacement { missing: number; on: ReadonlySet<string> }
+
+/**
+ * Placements no live SE can take (pure): each VS needs SEs it is not on yet with a free slot.
+ * Greedy, most room first. SE capacity is a hard limit (claims), so a tight packing can strand a
+ * VS's last placement on no SE at all (all the room left is on the SE it already uses): the group
+ * then needs more SEs than sesNeeded's perfect packing says. Returns how many more.
+ */
+export function strandedSEs(free: ReadonlyMap<string, number>, wants: readonly MissingPlacement[], maxVSPerSE: number): number {
+  const room = new Map(free);
+  let total = 0;
+  let worst = 0;
+  for (const w of wants) {
+    let left = w.missing;
+    const usable = [...room].filter(([se, n]) => n > 0 && !w.on.has(se)).sort((a, b) => b[1] - a[1]);
+    for (const [se, n] of usable) {
+      if (left === 0) break;
+      room.set(se, n - 1);
+      left--;
+    }
+    total += left;
+    worst = Math.max(worst, left);
+  }
+  return total === 0 ? 0 : Math.max(worst, Math.ceil(total / Math.max(1, maxVSPerSE)));
+}
+
+/** `stranded`: more SEs needed than a perfect packing says (strandedSEs). */
+export function planGroup(policy: GroupPolicy, ses: readonly GroupSE[], vsRequests: readonly number[], now: Date, stranded = 0): GroupPlan {
   const live = ses.filter((s) => s.phase === 'Booting' || s.phase === 'Ready');
   const failed = ses.filter((s) => s.phase === 'Failed');
   const present = ses.filter((s) => s.phase !== 'Deleting').length;
   const busy = live.filter((s) => s.hostedVS > 0).length;
 
-  const needed = Math.max(sesNeeded(vsRequests, policy.maxVSPerSE), busy);
+  const needed = Math.max(sesNeeded(vsRequests, policy.maxVSPerSE), busy, stranded > 0 ? live.length + stranded : 0);
   const desired = Math.min(policy.maxSEs, needed + policy.bufferSEs);
   const shortfall = Math.max(0, needed - policy.maxSEs);
 

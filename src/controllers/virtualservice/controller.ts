@@ -3,16 +3,17 @@
 // through the CloudView → plan (VIPs, placement, ECMP refs: pure planners) → apply through the
 // cloud clients → report status (patched only when changed) and events. Deletion tears the VIPs
 // down in order (refs → floating IP → instance-ip → VIP port) and then drops the finalizer.
-import { addFinalizer, removeFinalizer, updateStatus, type ReconcileContext, type ReconcileResult, type ObjectRef } from '../../runtime/index.js';
+import { addFinalizer, isNotFound, objectPath, removeFinalizer, updateStatus, type ReconcileContext, type ReconcileResult, type ObjectRef } from '../../runtime/index.js';
 import { isCloudError } from '../../cloud/errors.js';
 import { KIND } from '../../cloud/viewsources.js';
 import type { Owner } from '../../cloud/owner.js';
-import type { CloudConnection } from '../cloud/connections.js';
-import { DEFAULT_GROUP, INDEX, resourceOf, type GroupObj, type OperatorContext, type SEObj, type VSObj } from '../operator.js';
-import { networksFromView } from '../pool/networks.js';
-import { tenantOf } from '../pool/tenant.js';
-import { dataVnics, observeContrail, observeNeutron, seFailed, seHealthy } from './observe.js';
-import { planPlacement, requestedSEs, type PlacementPolicy, type SECandidate } from './placement.js';
+import {
+  groupSpec, INDEX, networksFromView, othersClaims, requestedSEsOf, resourceOf, sePhase, seUsable, tenantOf, vsSpec,
+  type ClaimIO, type CloudConnection, type GroupObj, type OperatorContext, type SEObj, type TenantProject, type VSObj,
+} from '../model/index.js';
+import { placeWithClaims, releaseUnplaced } from './capacity.js';
+import { dataVnics, observeContrail, observeNeutron } from './observe.js';
+import { planPlacement, type PlacementPlan, type SECandidate } from './placement.js';
 import { program, teardown } from './program.js';
 import { summarize, transitionEvents, type Problem, type SESummary } from './status.js';
 import { planVips, resolveVip, type VipObservation, type VipTarget } from './vip.js';
@@ -27,8 +28,12 @@ const RESOURCES_MS = 15_000;
 const key = (ns: string, name: string): string => `${ns}/${name}`;
 const NETWORK_KINDS = new Set<string>([KIND.virtualNetwork, KIND.network, KIND.subnet]);
 
+/** Per installed controller (never module-global): project fq_names looked up by id, per Cloud. */
+interface VSState { projectFqs: Map<string, string[]> }
+
 export function installVirtualServiceController(ctx: OperatorContext): void {
   const { informers: inf, connections } = ctx;
+  const state: VSState = { projectFqs: new Map() };
   const byIndex = (index: string, value: string): string[] => inf.virtualServices.store.indexKeys(index, value);
   const controller = ctx.manager.controller<VSObj>({
     name: 'virtualservice',
@@ -38,7 +43,7 @@ export function installVirtualServiceController(ctx: OperatorContext): void {
     shouldEnqueueUpdate: (old, obj) => old.metadata.generation !== obj.metadata.generation ||
       old.metadata.deletionTimestamp !== obj.metadata.deletionTimestamp ||
       JSON.stringify(old.metadata.finalizers) !== JSON.stringify(obj.metadata.finalizers),
-    reconcile: (ref, rc) => reconcile(ctx, ref, rc),
+    reconcile: (ref, rc) => reconcile(ctx, state, ref, rc),
     watches: [
       { informer: inf.pools, map: (p) => byIndex(INDEX.vsByPool, key(p.metadata.namespace ?? '', p.metadata.name)) },
       { informer: inf.groups, map: (g) => byIndex(INDEX.vsByGroup, key(g.metadata.namespace ?? '', g.metadata.name)) },
@@ -68,34 +73,74 @@ interface Loaded {
   seen: VipObservation;
 }
 
-async function reconcile(ctx: OperatorContext, ref: ObjectRef, rc: ReconcileContext): Promise<ReconcileResult> {
+/** What the VS wants, resolved: or the outcome when it cannot be worked on now. */
+interface Desired {
+  conn: CloudConnection;
+  targets: VipTarget[];
+  l: Loaded;
+  group: GroupObj;
+  ses: SEObj[];
+}
+
+async function reconcile(ctx: OperatorContext, state: VSState, ref: ObjectRef, rc: ReconcileContext): Promise<ReconcileResult> {
   let vs = ctx.informers.virtualServices.store.get(key(ref.namespace ?? '', ref.name));
   if (vs === undefined || !ctx.watches(vs.metadata.namespace)) return {};
-  const ns = vs.metadata.namespace ?? '';
-  const conn = ctx.connections.get(vs.spec.cloudRef);
-
-  if (vs.metadata.deletionTimestamp !== undefined) return finalize(ctx, vs, conn, rc);
+  if (vs.metadata.deletionTimestamp !== undefined) return finalize(ctx, state, vs, ctx.connections.get(vs.spec.cloudRef), rc);
   if (!(vs.metadata.finalizers ?? []).includes(VS_FINALIZER)) {
     vs = await addFinalizer<VSObj>(ctx.client, RT, vs, VS_FINALIZER, rc.signal);
     if (vs === undefined) return {};
   }
+  const d = await loadDesired(ctx, state, vs);                             // desired + observed
+  if ('outcome' in d) return d.outcome;
+  const spec = vsSpec(vs);
+  const vplan = planVips(vs.metadata.uid ?? '', d.targets, d.l.seen, spec.scaleout.ecmp); // plan
+  const placement = await place(ctx, vs, d.group, d.ses, d.l.seen, rc);
+  const assigned = spec.enabled ? placement.assigned : [];
+  const portKind = d.conn.mode === 'contrail' ? KIND.vmi : KIND.port;
+  const result = await program({                                          // apply
+    vips: vplan.vips, teardown: vplan.teardown, assigned, ecmp: spec.scaleout.ecmp, writer: d.l.writer,
+    vnics: (net) => dataVnics(d.ses, net, d.conn.view, portKind),
+  });
+  for (const e of result.events) ctx.events.record(vs, e.type, e.reason, e.note);
+  const seSummaries: SESummary[] = assigned.map((name) => {
+    const se = d.ses.find((s) => s.metadata.name === name);
+    return { name, healthy: se !== undefined && seUsable(se), attached: result.programmed.has(name) };
+  });
+  const next = await writeStatus(ctx, vs, {                               // report
+    problems: result.problems, assigned: seSummaries, programmed: result.programmed, vips: result.vips,
+    requested: placement.requested, shortfall: placement.shortfall, enabled: spec.enabled, ecmp: spec.scaleout.ecmp,
+  });
+  if (result.retry) throw new Error(result.problems.map((p) => p.message).join('; '));
+  // Refs off and status written: the SEs it left may take someone else now.
+  const released = await releaseUnplaced(claimIO(ctx, vs, rc), claimant(vs), d.ses, assigned);
+  if (released.length > 0 || placement.removed.length > 0) rc.log.debug('placement changed', { removed: placement.removed, released, primary: placement.primary });
+  if (result.problems.length > 0) return { requeueAfterMs: RESOURCES_MS };
+  const converged = next === 'OPER_DISABLED' || (result.programmed.size >= placement.requested && vplan.vips.every((v) => v.release.length === 0));
+  rc.log.debug('virtual service reconciled', { state: next, programmed: result.programmed.size, requested: placement.requested, waitingForSEs: placement.waitingForSEs });
+  return converged ? {} : { requeueAfterMs: CONVERGING_MS };
+}
 
+/**
+ * Desired: the Cloud connection, the tenant project, every VIP resolved against the cloud's
+ * networks (with the tenancy rule), the group and its SEs; observed: what the cloud holds.
+ */
+async function loadDesired(ctx: OperatorContext, state: VSState, vs: VSObj): Promise<Desired | { outcome: ReconcileResult }> {
+  const ns = vs.metadata.namespace ?? '';
+  const conn = ctx.connections.get(vs.spec.cloudRef);
   const report = async (problems: Problem[], extra: Partial<StatusInput> = {}): Promise<void> => {
-    await writeStatus(ctx, vs as VSObj, { problems, ...extra });
+    await writeStatus(ctx, vs, { problems, ...extra });
   };
   if (conn === undefined || !conn.ready || !conn.view.synced) {
     // A status already written stays as it is: its serviceEngines[] is what keeps the SEs'
     // data vNICs in place while the cloud connection is (re)opened.
     if (vs.status?.operStatus === undefined) await report([], { waiting: `waiting for Cloud ${vs.spec.cloudRef}` });
-    return { requeueAfterMs: WAIT_MS };
+    return { outcome: { requeueAfterMs: WAIT_MS } };
   }
   const project = await tenantOf(conn, ns);
   if (project === undefined) {
     await report([{ state: 'OPER_DOWN', condition: 'Placed', reason: 'Forbidden', message: `namespace ${ns} is not a tenant of Cloud ${conn.name}` }]);
-    return {};
+    return { outcome: {} };
   }
-
-  // Desired: every VIP resolved against the cloud's networks, with the tenancy rule.
   const networks = networksFromView(conn.view);
   const targets: VipTarget[] = [];
   const refusals: Problem[] = [];
@@ -108,52 +153,24 @@ async function reconcile(ctx: OperatorContext, ref: ObjectRef, rc: ReconcileCont
     // Refused: nothing is created (and nothing torn down) until the spec or the cloud changes.
     // The event (InitialPlacementFailed) comes with the status transition.
     await report(refusals);
-    return { requeueAfterMs: RESOURCES_MS * 2 };
+    return { outcome: { requeueAfterMs: RESOURCES_MS * 2 } };
   }
-
-  const l = await load(ctx, vs, conn, project);
-  const ecmp = vs.spec.scaleout?.ecmp === true;
-  const vplan = planVips(vs.metadata.uid ?? '', targets, l.seen, ecmp);
-
-  // Placement over the group's SEs.
-  const group = ctx.informers.groups.store.get(key(ns, vs.spec.seGroupRef ?? DEFAULT_GROUP));
+  const l = await load(state, vs, conn, project);
+  const groupName = vsSpec(vs).seGroupRef;
+  const group = ctx.informers.groups.store.get(key(ns, groupName));
   if (group === undefined) {
-    await report([{ state: 'OPER_DOWN', condition: 'Placed', reason: 'GroupNotFound', message: `ServiceEngineGroup ${vs.spec.seGroupRef ?? DEFAULT_GROUP} not found` }]);
-    return { requeueAfterMs: RESOURCES_MS };
+    await report([{ state: 'OPER_DOWN', condition: 'Placed', reason: 'GroupNotFound', message: `ServiceEngineGroup ${groupName} not found` }]);
+    return { outcome: { requeueAfterMs: RESOURCES_MS } };
   }
   const ses = ctx.informers.serviceEngines.store.byIndex(INDEX.seByGroup, key(ns, group.metadata.name));
-  const placement = place(ctx, vs, group, ses, l.seen);
-  const enabled = vs.spec.enabled !== false;
-  const assigned = enabled ? placement.assigned : [];
-  const portKind = conn.mode === 'contrail' ? KIND.vmi : KIND.port;
-
-  const result = await program({
-    vips: vplan.vips, teardown: vplan.teardown, assigned, ecmp, writer: l.writer,
-    vnics: (net) => dataVnics(ses, net, conn.view, portKind),
-  });
-  for (const e of result.events) ctx.events.record(vs, e.type, e.reason, e.note);
-
-  const seSummaries: SESummary[] = assigned.map((name) => {
-    const se = ses.find((s) => s.metadata.name === name);
-    return { name, healthy: se !== undefined && seHealthy(se), attached: result.programmed.has(name) };
-  });
-  const next = await writeStatus(ctx, vs, {
-    problems: result.problems, assigned: seSummaries, programmed: result.programmed, vips: result.vips,
-    requested: placement.requested, shortfall: placement.shortfall, enabled, ecmp,
-  });
-
-  if (result.retry) throw new Error(result.problems.map((p) => p.message).join('; '));
-  if (result.problems.length > 0) return { requeueAfterMs: RESOURCES_MS };
-  const converged = next === 'OPER_DISABLED' || (result.programmed.size >= placement.requested && vplan.vips.every((v) => v.release.length === 0));
-  rc.log.debug('virtual service reconciled', { state: next, programmed: result.programmed.size, requested: placement.requested });
-  return converged ? {} : { requeueAfterMs: CONVERGING_MS };
+  return { conn, targets, l, group, ses };
 }
 
-async function load(ctx: OperatorContext, vs: VSObj, conn: CloudConnection, project: { name?: string; id?: string }): Promise<Loaded> {
+async function load(state: VSState, vs: VSObj, conn: CloudConnection, project: TenantProject): Promise<Loaded> {
   const uid = vs.metadata.uid ?? '';
   const owner: Owner = { clusterID: conn.clusterID, kind: 'VirtualService', namespace: vs.metadata.namespace ?? '', name: vs.metadata.name, uid };
   if (conn.mode === 'contrail' && conn.cloud.contrail !== undefined) {
-    const projectFq = await projectFqName(conn, project);
+    const projectFq = await projectFqName(state, conn, project);
     return { vs, conn, owner, writer: new ContrailVipWriter(conn.cloud.contrail, conn.view, owner, projectFq), seen: observeContrail(conn.view, uid) };
   }
   // Clients are keyed by the Cloud's own scope (name + domain, or id) of the tenant.
@@ -162,47 +179,68 @@ async function load(ctx: OperatorContext, vs: VSObj, conn: CloudConnection, proj
   return { vs, conn, owner, writer, seen: observeNeutron(conn.view, uid) };
 }
 
-const projectFqs = new Map<string, string[]>();
-
 /** The tenant project's Contrail fq_name: by name directly, by id once through id-to-fqname. */
-async function projectFqName(conn: CloudConnection, p: { name?: string; id?: string }): Promise<string[]> {
+async function projectFqName(state: VSState, conn: CloudConnection, p: TenantProject): Promise<string[]> {
   if (p.name !== undefined) return ['default-domain', p.name];
   const id = p.id ?? '';
-  const cached = projectFqs.get(`${conn.name}/${id}`);
+  const cached = state.projectFqs.get(`${conn.name}/${id}`);
   if (cached !== undefined) return cached;
   const dashed = id.length === 32 ? `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}` : id;
   const fq = (await (conn.cloud.contrail as NonNullable<typeof conn.cloud.contrail>).idToFqName(dashed)).fq_name;
-  projectFqs.set(`${conn.name}/${id}`, fq);
+  state.projectFqs.set(`${conn.name}/${id}`, fq);
   return fq;
 }
 
-function place(ctx: OperatorContext, vs: VSObj, group: GroupObj, ses: readonly SEObj[], seen: VipObservation) {
+const claimant = (vs: VSObj): { name: string; uid: string; group: string } => ({ name: vs.metadata.name, uid: vs.metadata.uid ?? '', group: vsSpec(vs).seGroupRef });
+
+function claimIO(ctx: OperatorContext, vs: VSObj, rc: ReconcileContext): ClaimIO {
+  const ns = vs.metadata.namespace ?? '';
+  return {
+    client: ctx.client, signal: rc.signal,
+    // A fresh read: only a VS that is really gone (or was recreated) loses its claims.
+    holderExists: async (name, uid) => {
+      try {
+        const o = await ctx.client.get<VSObj>(objectPath(RT, { namespace: ns, name }), { signal: rc.signal });
+        return o.metadata.uid === uid;
+      } catch (e) {
+        if (isNotFound(e)) return false;
+        throw e;
+      }
+    },
+  };
+}
+
+/** Which SEs host the VS: the pure plan, each assigned SE's capacity claimed (capacity.ts). */
+async function place(ctx: OperatorContext, vs: VSObj, group: GroupObj, ses: readonly SEObj[], seen: VipObservation, rc: ReconcileContext): Promise<PlacementPlan & { requested: number }> {
   const ns = vs.metadata.namespace ?? '';
   const self = key(ns, vs.metadata.name);
-  const requested = requestedSEs(
-    { minSEs: vs.spec.scaleout?.minSEs ?? 1, maxSEs: vs.spec.scaleout?.maxSEs ?? 4 },
-    { minScaleoutPerVS: group.spec.minScaleoutPerVS ?? 1, maxScaleoutPerVS: group.spec.maxScaleoutPerVS ?? 4 },
-  );
-  const candidates: SECandidate[] = ses.map((se) => ({
-    name: se.metadata.name,
-    createdAt: se.metadata.creationTimestamp ?? '',
-    healthy: seHealthy(se),
-    booting: !seHealthy(se) && !seFailed(se) && se.metadata.deletionTimestamp === undefined,
-    deleting: se.metadata.deletionTimestamp !== undefined,
-    hostedVS: ctx.informers.virtualServices.store.indexKeys(INDEX.vsBySE, key(ns, se.metadata.name)).filter((k) => k !== self).length,
-  }));
+  const g = groupSpec(group);
+  const requested = requestedSEsOf(vs, group);
   // Current placement: what status says, plus any SE whose data port holds one of our refs
   // (the cloud is the ground truth when status was lost).
   const refs = new Set(seen.ips.flatMap((i) => i.vmiRefs));
   const holding = ses.filter((se) => (se.status?.dataInterfaces ?? []).some((d) => d.portUUID !== undefined && refs.has(d.portUUID))).map((se) => se.metadata.name);
   const current = [...new Set([...(vs.status?.serviceEngines ?? []).flatMap((s) => (s.name !== undefined ? [s.name] : [])), ...holding])];
-  const plan = planPlacement({
-    requested, current, candidates,
-    maxVSPerSE: group.spec.maxVSPerSE ?? 10,
-    policy: (group.spec.placement ?? 'Packed') as PlacementPolicy,
-    groupHeadroom: Math.max(0, (group.spec.maxSEs ?? 10) - ses.length),
-  });
-  return { ...plan, requested };
+  const planWithout = (full: ReadonlySet<string>): PlacementPlan => {
+    const candidates: SECandidate[] = ses.map((se) => {
+      const phase = sePhase(se).phase;
+      const lost = full.has(se.metadata.name);
+      const placedByIndex = ctx.informers.virtualServices.store.indexKeys(INDEX.vsBySE, key(ns, se.metadata.name)).filter((k) => k !== self).length;
+      return {
+        name: se.metadata.name,
+        createdAt: se.metadata.creationTimestamp ?? '',
+        healthy: phase === 'Ready' && !lost,
+        booting: phase === 'Booting' && !lost,
+        deleting: phase === 'Deleting',
+        // Claims are the truth; the index counts placements made before claims existed.
+        hostedVS: Math.max(othersClaims(se, vs.metadata.name), placedByIndex),
+      };
+    });
+    return planPlacement({ requested, current, candidates, maxVSPerSE: g.maxVSPerSE, policy: g.placement, groupHeadroom: Math.max(0, g.maxSEs - ses.length) });
+  };
+  if (!vsSpec(vs).enabled) return { ...planWithout(new Set()), assigned: [], requested };
+  const placed = await placeWithClaims(claimIO(ctx, vs, rc), claimant(vs), g.maxVSPerSE, ses, planWithout);
+  return { ...placed.plan, requested };
 }
 
 interface StatusInput {
@@ -222,16 +260,16 @@ async function writeStatus(ctx: OperatorContext, vs: VSObj, s: StatusInput): Pro
   const prev = vs.status;
   const next = summarize({
     generation: vs.metadata.generation,
-    enabled: s.enabled ?? vs.spec.enabled !== false,
-    ecmp: s.ecmp ?? vs.spec.scaleout?.ecmp === true,
-    requested: s.requested ?? vs.spec.scaleout?.minSEs ?? 1,
+    enabled: s.enabled ?? vsSpec(vs).enabled,
+    ecmp: s.ecmp ?? vsSpec(vs).scaleout.ecmp,
+    requested: s.requested ?? vsSpec(vs).scaleout.minSEs,
     assigned: s.assigned ?? [],
     programmed: s.programmed ?? new Set(),
     vips: s.vips ?? vs.spec.vip.map((v) => ({ vipID: v.vipID, programmed: 0 })),
     shortfall: s.shortfall ?? 0,
     problems: s.problems,
     previous: prev,
-    now: new Date(),
+    now: ctx.clock.now(),
   });
   if (s.waiting !== undefined && next.operStatus !== undefined && next.operStatus.state === 'OPER_INITIALIZING') next.operStatus.reason = [s.waiting];
   await updateStatus<VSObj>(ctx.client, RT, vs.metadata, { current: vs, mutate: (o) => { o.status = next; } });
@@ -239,20 +277,21 @@ async function writeStatus(ctx: OperatorContext, vs: VSObj, s: StatusInput): Pro
   return next.operStatus?.state;
 }
 
-async function finalize(ctx: OperatorContext, vs: VSObj, conn: CloudConnection | undefined, rc: ReconcileContext): Promise<ReconcileResult> {
+async function finalize(ctx: OperatorContext, state: VSState, vs: VSObj, conn: CloudConnection | undefined, rc: ReconcileContext): Promise<ReconcileResult> {
   if (!(vs.metadata.finalizers ?? []).includes(VS_FINALIZER)) return {};
   if (conn === undefined || !conn.ready || !conn.view.synced) {
     if (ctx.informers.clouds.store.get(vs.spec.cloudRef) === undefined) {
       // The Cloud itself is gone: nothing can be torn down from here.
       ctx.events.record(vs, 'Warning', 'CloudGone', `Cloud ${vs.spec.cloudRef} no longer exists; VIP objects (if any) are left to the cloud's administrator`);
+      await releaseAll(ctx, vs, rc);
       await removeFinalizer(ctx.client, RT, vs, VS_FINALIZER, rc.signal);
       return {};
     }
     return { requeueAfterMs: WAIT_MS };
   }
   const project = (await tenantOf(conn, vs.metadata.namespace ?? '')) ?? conn.cloud.adminProject;
-  const l = await load(ctx, vs, conn, project);
-  const plan = planVips(vs.metadata.uid ?? '', [], l.seen, vs.spec.scaleout?.ecmp === true);
+  const l = await load(state, vs, conn, project);
+  const plan = planVips(vs.metadata.uid ?? '', [], l.seen, vsSpec(vs).scaleout.ecmp);
   try {
     await teardown(l.writer, plan.teardown);
   } catch (e) {
@@ -261,6 +300,14 @@ async function finalize(ctx: OperatorContext, vs: VSObj, conn: CloudConnection |
     throw e;
   }
   rc.log.info('virtual service torn down', { objects: plan.teardown.ips.length + plan.teardown.fips.length + plan.teardown.ports.length });
+  await releaseAll(ctx, vs, rc);
   await removeFinalizer(ctx.client, RT, vs, VS_FINALIZER, rc.signal);
   return {};
+}
+
+/** A deleted VS gives its SE slots back once its refs are gone (any SE of its namespace). */
+async function releaseAll(ctx: OperatorContext, vs: VSObj, rc: ReconcileContext): Promise<void> {
+  const ns = vs.metadata.namespace ?? '';
+  const ses = ctx.informers.serviceEngines.store.list().filter((se) => (se.metadata.namespace ?? '') === ns);
+  await releaseUnplaced(claimIO(ctx, vs, rc), claimant(vs), ses, []);
 }

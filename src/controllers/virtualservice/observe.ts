@@ -5,7 +5,7 @@ import type { CloudView } from '../../cloud/cloudview.js';
 import type { FloatingIp, InstanceIp, Ref, VirtualMachineInterface } from '../../cloud/contrail.js';
 import type { Port } from '../../cloud/neutron.js';
 import { KIND } from '../../cloud/viewsources.js';
-import type { SEObj } from '../operator.js';
+import type { SEObj } from '../model/index.js';
 import type { SEDataVnic } from './ecmp.js';
 import type { ObservedFIP, ObservedIP, ObservedVipPort, VipObservation } from './vip.js';
 

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planPlacement, requestedSEs, type PlacementInput, type SECandidate } from './placement.js';
+import { requestedSEs } from '../model/index.js';
+import { planPlacement, type PlacementInput, type SECandidate } from './placement.js';
 
 function se(name: string, createdAt: string, over: Partial<SECandidate> = {}): SECandidate {
   return { name, createdAt, healthy: true, booting: false, deleting: false, hostedVS: 0, ...over };

@@ -3,7 +3,7 @@
 // (Packed: fullest first; Distributed: emptiest first), and says how many more SEs the group
 // must boot or, when the group is at maxSEs, how many it cannot get (OPER_RESOURCES).
 
-export type PlacementPolicy = 'Packed' | 'Distributed';
+import type { PlacementPolicy } from '../model/index.js';
 
 export interface SECandidate {
   name: string;
@@ -82,10 +82,4 @@ export function planPlacement(input: PlacementInput): PlacementPlan {
     waitingForSEs: coming,
     shortfall: missing - coming,
   };
-}
-
-/** Desired SE count for a VS: scaleout.minSEs clamped to the group's per-VS scale-out bounds. */
-export function requestedSEs(scaleout: { minSEs: number; maxSEs: number }, group: { minScaleoutPerVS: number; maxScaleoutPerVS: number }): number {
-  const upper = Math.min(scaleout.maxSEs, group.maxScaleoutPerVS);
-  return Math.max(1, Math.min(Math.max(scaleout.minSEs, group.minScaleoutPerVS), upper));
 }

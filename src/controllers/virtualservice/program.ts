@@ -60,7 +60,10 @@ export async function program(i: ProgramInput): Promise<ProgramResult> {
       if (ip.address !== undefined) summary.ipAddress = ip.address;
       if (v.setMode !== undefined) await i.writer.setMode(ip, i.ecmp);
       fip = await i.writer.ensureFIP(v, ip);
-      if (fip !== undefined && ip.address !== undefined && fip.fixedAddress !== ip.address) await i.writer.fixFIP(fip, ip.address);
+      // The plan says where the floating IP must point; only an address allocated just now is
+      // unknown to it (and then the floating IP follows it too).
+      const fixTo = v.fipFixTo ?? (v.ip === undefined ? ip.address : undefined);
+      if (fip !== undefined && fixTo !== undefined && fip.fixedAddress !== fixTo) await i.writer.fixFIP(fip, fixTo);
       if (fip?.address !== undefined) summary.floatingIP = fip.address;
     } catch (e) {
       fail(problemFrom(e, id, 'VIPAllocated'));

@@ -52,46 +52,12 @@ export function summarize(i: SummaryInput): VirtualServiceStatus {
   const requested = Math.max(1, i.requested);
   const primary = i.assigned[0]?.name;
   const g = i.generation !== undefined ? { observedGeneration: i.generation } : {};
-  const allAllocated = i.vips.length > 0 && i.vips.every((v) => v.ipAddress !== undefined);
-
-  let state: OperState;
-  let reasons: string[];
-  const problem = i.problems.find((p) => p.state === 'OPER_DOWN') ?? i.problems[0];
-  if (!i.enabled) { state = 'OPER_DISABLED'; reasons = ['virtual service is disabled']; }
-  else if (problem !== undefined) { state = problem.state; reasons = i.problems.map((p) => p.message); }
-  else if (up >= 1) { state = 'OPER_UP'; reasons = []; }
-  else if (i.shortfall > 0 && i.assigned.length === 0) { state = 'OPER_RESOURCES'; reasons = ['no Service Engine capacity: the group is at maxSEs']; }
-  else { state = 'OPER_INITIALIZING'; reasons = [allAllocated ? 'waiting for Service Engines' : 'allocating VIPs']; }
-
+  const { state, reasons } = operState(i, up);
   const prevOper = i.previous?.operStatus;
   const operStatus: VirtualServiceStatusOperStatus = {
     state, reason: reasons,
     lastChangedTime: prevOper?.state === state && prevOper.lastChangedTime !== undefined ? prevOper.lastChangedTime : formatTime(i.now),
   };
-
-  const conditions: Condition[] = structuredClone(i.previous?.conditions ?? []);
-  const set = (type: string, status: 'True' | 'False', reason: string, message: string): void => {
-    setStatusCondition(conditions, { type, status, reason, message, ...g }, i.now);
-  };
-  const vipProblem = i.problems.find((p) => p.condition === 'VIPAllocated');
-  if (vipProblem !== undefined) set('VIPAllocated', 'False', vipProblem.reason, vipProblem.message);
-  else if (allAllocated) set('VIPAllocated', 'True', 'Allocated', i.vips.map((v) => `${v.vipID}=${v.ipAddress ?? ''}`).join(', '));
-  else set('VIPAllocated', 'False', 'Pending', 'allocating VIP addresses');
-
-  const placeProblem = i.problems.find((p) => p.condition === 'Placed');
-  if (placeProblem !== undefined) set('Placed', 'False', placeProblem.reason, placeProblem.message);
-  else if (!i.enabled) set('Placed', 'False', 'Disabled', 'a disabled virtual service is on no Service Engine');
-  else if (up >= 1) set('Placed', 'True', 'Placed', `on ${up} of ${requested} Service Engines`);
-  else if (i.shortfall > 0 && i.assigned.length === 0) set('Placed', 'False', 'InsufficientSEs', 'the group is at maxSEs and no SE has room');
-  else set('Placed', 'False', 'WaitingForSEs', `${i.assigned.length} assigned, none programmed yet`);
-
-  if (state === 'OPER_UP' && up < requested) {
-    set('Degraded', 'True', 'BelowRequested', `${up} of ${requested} requested Service Engines are up`);
-  } else set('Degraded', 'False', state === 'OPER_UP' ? 'AllUp' : 'NotUp', state === 'OPER_UP' ? `${up} of ${requested} Service Engines are up` : `virtual service is ${state}`);
-
-  if (state === 'OPER_UP') set('Ready', 'True', 'OperUp', `VIP ${i.vips.map((v) => v.ipAddress ?? '').join(', ')} on ${up} Service Engine(s)`);
-  else set('Ready', 'False', state === 'OPER_DISABLED' ? 'Disabled' : camel(state), reasons.join('; ') || state);
-
   return {
     ...g,
     operStatus,
@@ -115,8 +81,48 @@ export function summarize(i: SummaryInput): VirtualServiceStatus {
       connected: s.healthy && s.attached,
       cloudProgrammingDone: i.programmed.has(s.name),
     })),
-    conditions,
+    conditions: conditionsFor(i, state, reasons, up, requested),
   };
+}
+
+const allAllocated = (i: SummaryInput): boolean => i.vips.length > 0 && i.vips.every((v) => v.ipAddress !== undefined);
+
+/** The Avi oper state and its reasons. */
+function operState(i: SummaryInput, up: number): { state: OperState; reasons: string[] } {
+  const problem = i.problems.find((p) => p.state === 'OPER_DOWN') ?? i.problems[0];
+  if (!i.enabled) return { state: 'OPER_DISABLED', reasons: ['virtual service is disabled'] };
+  if (problem !== undefined) return { state: problem.state, reasons: i.problems.map((p) => p.message) };
+  if (up >= 1) return { state: 'OPER_UP', reasons: [] };
+  if (i.shortfall > 0 && i.assigned.length === 0) return { state: 'OPER_RESOURCES', reasons: ['no Service Engine capacity: the group is at maxSEs'] };
+  return { state: 'OPER_INITIALIZING', reasons: [allAllocated(i) ? 'waiting for Service Engines' : 'allocating VIPs'] };
+}
+
+/** VIPAllocated, Placed, Degraded and Ready, from the previous conditions (times move only on a flip). */
+function conditionsFor(i: SummaryInput, state: OperState, reasons: string[], up: number, requested: number): Condition[] {
+  const g = i.generation !== undefined ? { observedGeneration: i.generation } : {};
+  const conditions: Condition[] = structuredClone(i.previous?.conditions ?? []);
+  const set = (type: string, status: 'True' | 'False', reason: string, message: string): void => {
+    setStatusCondition(conditions, { type, status, reason, message, ...g }, i.now);
+  };
+  const vipProblem = i.problems.find((p) => p.condition === 'VIPAllocated');
+  if (vipProblem !== undefined) set('VIPAllocated', 'False', vipProblem.reason, vipProblem.message);
+  else if (allAllocated(i)) set('VIPAllocated', 'True', 'Allocated', i.vips.map((v) => `${v.vipID}=${v.ipAddress ?? ''}`).join(', '));
+  else set('VIPAllocated', 'False', 'Pending', 'allocating VIP addresses');
+
+  const placeProblem = i.problems.find((p) => p.condition === 'Placed');
+  if (placeProblem !== undefined) set('Placed', 'False', placeProblem.reason, placeProblem.message);
+  else if (!i.enabled) set('Placed', 'False', 'Disabled', 'a disabled virtual service is on no Service Engine');
+  else if (up >= 1) set('Placed', 'True', 'Placed', `on ${up} of ${requested} Service Engines`);
+  else if (i.shortfall > 0 && i.assigned.length === 0) set('Placed', 'False', 'InsufficientSEs', 'the group is at maxSEs and no SE has room');
+  else set('Placed', 'False', 'WaitingForSEs', `${i.assigned.length} assigned, none programmed yet`);
+
+  if (state === 'OPER_UP' && up < requested) {
+    set('Degraded', 'True', 'BelowRequested', `${up} of ${requested} requested Service Engines are up`);
+  } else set('Degraded', 'False', state === 'OPER_UP' ? 'AllUp' : 'NotUp', state === 'OPER_UP' ? `${up} of ${requested} Service Engines are up` : `virtual service is ${state}`);
+
+  if (state === 'OPER_UP') set('Ready', 'True', 'OperUp', `VIP ${i.vips.map((v) => v.ipAddress ?? '').join(', ')} on ${up} Service Engine(s)`);
+  else set('Ready', 'False', state === 'OPER_DISABLED' ? 'Disabled' : camel(state), reasons.join('; ') || state);
+  return conditions;
 }
 
 /** OPER_RESOURCES → OperResources (a condition reason is CamelCase). */

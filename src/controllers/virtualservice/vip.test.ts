@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { addressMode, mayRelease, planVips, resolveVip, vipNames, type VipObservation, type VipTarget } from './vip.js';
-import type { NetworkInfo } from '../pool/networks.js';
+import type { NetworkInfo } from '../model/index.js';
 
 const net = (name: string, project: string, cidr: string, over: Partial<NetworkInfo> = {}): NetworkInfo => ({
   uuid: `uuid-${name}`, name, projectName: project, shared: false, external: false,

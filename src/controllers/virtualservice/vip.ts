@@ -8,7 +8,7 @@ import { isIP } from '../../api/ip.js';
 import type { VirtualServiceVIP } from '../../api/index.js';
 import { objectName } from '../../cloud/owner.js';
 import type { AddressMode } from '../../cloud/contrail.js';
-import { findNetwork, findSubnet, mayUseNetwork, subnetContaining, type NetworkInfo, type SubnetInfo, type TenantProject } from '../pool/networks.js';
+import { findNetwork, findSubnet, mayUseNetwork, subnetContaining, type NetworkInfo, type SubnetInfo, type TenantProject } from '../model/index.js';
 
 /** A spec VIP resolved against the cloud's networks. */
 export interface VipTarget {

@@ -1,7 +1,7 @@
 // The namespace's project with both its name and its id: Contrail networks name their project
 // (fq_name), Neutron networks carry its id (project_id), and Cloud.spec.tenants gives either.
 // The project-scoped token (cached by Keystone) says both, so steady state costs no request.
-import type { CloudConnection } from '../cloud/connections.js';
+import type { CloudConnection } from './connections.js';
 import type { TenantProject } from './networks.js';
 
 /** undefined: the namespace is not a tenant of the Cloud. */

@@ -1,0 +1,55 @@
+// "Is this Service Engine usable, booting, failed or going away?" — the one answer every
+// controller uses: the group (replace a failed SE), the VirtualService (take it out of ECMP sets
+// at once, never place on it) and the SE controller itself (a server lost after ACTIVE is a
+// failure to report, not a boot to retry). The contract between them is the SE's Ready
+// condition and its typed reason below; nobody compares reason strings of their own.
+//
+// To add an input (the SE agent's heartbeat is next): put it in SEPhaseInputs, decide it here,
+// give it a reason in SE_REASON, and every reader follows.
+import { findCondition, type Condition } from '../../api/index.js';
+import type { SEObj } from './objects.js';
+
+/** Reasons of the SE's Ready (and Booted/NetworksAttached) conditions. */
+export const SE_REASON = {
+  Ready: 'Ready',
+  Active: 'Active',
+  Attached: 'Attached',
+  Attaching: 'Attaching',
+  Booting: 'Booting',
+  BootFailed: 'BootFailed',
+  /** The server went ERROR/SHUTOFF/away after it was ACTIVE: the group replaces the SE. */
+  ServerFailed: 'ServerFailed',
+  Deleting: 'Deleting',
+  CloudNotReady: 'CloudNotReady',
+  TenantNotAllowed: 'TenantNotAllowed',
+} as const;
+
+export type SEReason = (typeof SE_REASON)[keyof typeof SE_REASON];
+
+export type SEPhase = 'Booting' | 'Ready' | 'Failed' | 'Deleting';
+
+export interface SEHealth {
+  phase: SEPhase;
+  /** The Ready condition's reason (undefined before the SE controller first reported). */
+  reason: string | undefined;
+  /** The server was ACTIVE once: losing it now is a failure, not a boot to retry. */
+  wasActive: boolean;
+}
+
+/** What sePhase decides from. Today the SE object; the agent's heartbeat joins here. */
+export type SEPhaseInputs = Pick<SEObj, 'metadata' | 'status'>;
+
+export function sePhase(se: SEPhaseInputs): SEHealth {
+  const conditions: readonly Condition[] | undefined = se.status?.conditions;
+  const ready = findCondition(conditions, 'Ready');
+  const failed = ready?.status !== 'True' && ready?.reason === SE_REASON.ServerFailed;
+  const wasActive = findCondition(conditions, 'Booted')?.status === 'True' || failed;
+  const reason = ready?.reason;
+  if (se.metadata.deletionTimestamp !== undefined) return { phase: 'Deleting', reason, wasActive };
+  if (ready?.status === 'True') return { phase: 'Ready', reason, wasActive };
+  if (failed) return { phase: 'Failed', reason, wasActive };
+  return { phase: 'Booting', reason, wasActive };
+}
+
+/** Usable for placement and ECMP: Ready and not being deleted. */
+export const seUsable = (se: SEPhaseInputs): boolean => sePhase(se).phase === 'Ready';
