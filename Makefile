@@ -11,7 +11,7 @@ export npm_config_audit := false
 NODE_TEST := node --import tsx --test --test-reporter=spec
 
 .PHONY: all deps typecheck lint test test-unit test-conformance test-integration test-e2e \
-        test-openstack envtest cluster-up cluster-down openstack-up openstack-down demo sim bench build clean
+        test-openstack test-image image envtest cluster-up cluster-down openstack-up openstack-down demo sim bench build clean
 
 all: test
 
@@ -91,6 +91,17 @@ sim: deps
 
 bench: deps
 	npm run bench
+
+# --- the OCI image, built without a daemon (docs/image.md; owner: image issue 18) ---
+# IMAGE_VARIANT=operator (default) | se (a seam: needs the se-agent). IMAGE_REFRESH=1 re-bootstraps Debian.
+image: deps
+	scripts/image/build.sh --variant $(or $(IMAGE_VARIANT),operator)
+
+# Opt-in (not in `make test`): the image against the Dockerfile, then run hardened under crun
+# against a real kube-apiserver and the simulator until the seed VirtualService is Ready.
+test-image: image envtest
+	$(NODE_TEST) 'test/image/**/*.test.ts'
+	test/image/run-hardened.sh
 
 clean:
 	rm -rf dist .deps.stamp
