@@ -87,7 +87,7 @@ if [[ ! -s $app_tar || ! -s $npm_bom ]]; then
   cp package.json package-lock.json "$stage/app/"
   (cd "$stage/app" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
   # The npm half of the SBOM, from exactly what ships (needs the lock file, which does not ship).
-  (cd "$stage/app" && cyclonedx-npm --omit dev --output-reproducible --spec-version 1.6 --output-format JSON \
+  (cd "$stage/app" && cyclonedx-npm --omit dev --flatten-components --output-reproducible --spec-version 1.6 --output-format JSON \
     --output-file "$npm_bom.tmp" >&2 2>"$WORK/cyclonedx-npm.log") || { cat "$WORK/cyclonedx-npm.log" >&2; exit 1; }
   mv "$npm_bom.tmp" "$npm_bom"
   rm "$stage/app/package-lock.json"
