@@ -13,9 +13,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { parseAllDocuments, parse as parseYAML } from 'yaml';
 import { repoRoot, useCluster, type TestCluster } from '../support/cluster.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
@@ -25,6 +26,8 @@ import { hardenedConfig, runtimeDefaultSeccomp, TOKEN_MOUNT, type ContainersSecc
 const IMAGE = join(repoRoot, '.local/image');
 const SECCOMP = '/usr/share/containers/seccomp.json';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+// A deadline raced against an exit: unref'd, so the process need not wait it out once the race is won.
+const giveUpAfter = (ms: number): Promise<'timeout'> => delay(ms, 'timeout' as const, { ref: false });
 
 /** A failure no retry can mend (the container is gone): ends a waitFor at once. */
 class Fatal extends Error {}
@@ -83,9 +86,12 @@ describe('the image run hardened under crun', { timeout: 300_000 }, () => {
   let etcdPort = 0;
   let netnsMade = false;
 
+  // Each bridge in a process group of its own with its log in a file: socat forks a child per
+  // connection, and those must go with it (and must not hold a pipe of this process open).
   const spawnKid = (cmd: string, args: string[]): ChildProcess => {
-    const c = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    c.stderr?.on('data', (b: Buffer) => { output += `[${cmd}] ${b.toString()}`; });
+    const fd = openSync(join(dir, 'bridges.log'), 'a');
+    const c = spawn(cmd, args, { stdio: ['ignore', 'ignore', fd], detached: true });
+    closeSync(fd);
     kids.push(c);
     return c;
   };
@@ -107,6 +113,9 @@ describe('the image run hardened under crun', { timeout: 300_000 }, () => {
     return r.stdout;
   };
 
+  const t0 = Date.now();
+  const mark = (what: string): void => { process.stdout.write(`# ${what} at ${Date.now() - t0} ms\n`); };
+
   before(async () => {
     assert.equal(process.getuid?.(), 0, 'needs root (network namespace, crun)');
     assert.ok(existsSync(join(IMAGE, 'oci', 'index.json')), 'run make image first');
@@ -122,11 +131,13 @@ describe('the image run hardened under crun', { timeout: 300_000 }, () => {
       renameSync(`${bundle}.tmp`, bundle);
     }
     const base = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as RuntimeConfig;
+    mark('bundle unpacked');
 
     cluster = await useCluster();
     etcdPort = Number(new URL(cluster.etcdURL).port);
     const apiPort = Number(new URL(cluster.server).port);
     sim = await startSimulator({ seed: 1 });
+    mark('cluster and simulator up');
 
     // The ServiceAccount and its permissions exactly as deploy/base has them.
     for (const f of ['namespace', 'serviceaccount', 'rbac', 'admission-policy']) {
@@ -154,6 +165,7 @@ describe('the image run hardened under crun', { timeout: 300_000 }, () => {
     }
     await kubectl(['apply', '-f', '-'], docs.map((d) => JSON.stringify(d)).join('\n'));
 
+    mark('RBAC, token and seed sample applied');
     // Network: a namespace with lo only, and the ports the operator needs bridged in.
     run('ip', ['netns', 'add', id]);
     netnsMade = true;
@@ -185,22 +197,25 @@ describe('the image run hardened under crun', { timeout: 300_000 }, () => {
     container.stdout?.on('data', (b: Buffer) => { output += b.toString(); });
     container.stderr?.on('data', (b: Buffer) => { output += b.toString(); });
     exited = new Promise((resolve) => container?.once('exit', (code) => resolve(code)));
+    mark('container started');
   });
 
   after(async () => {
     if (container !== undefined && container.exitCode === null) {
       crun(['kill', id, 'KILL']);
-      await Promise.race([exited, sleep(10_000)]);
+      await Promise.race([exited, giveUpAfter(10_000)]);
     }
     crun(['delete', '--force', id]);
-    for (const k of kids) if (k.exitCode === null) k.kill('SIGTERM');
+    for (const k of kids) if (k.pid !== undefined) try { process.kill(-k.pid, 'SIGTERM'); } catch { /* already gone */ }
     if (netnsMade) spawnSync('ip', ['netns', 'del', id]);
     await sim?.close();
     rmSync(dir, { recursive: true, force: true });
+    mark('cleaned up');
   });
 
+  const bridgeLog = (): string => (existsSync(join(dir, 'bridges.log')) ? `socat: ${readFileSync(join(dir, 'bridges.log'), 'utf8').slice(-1500)}` : '');
   const alive = (): void => {
-    if (container?.exitCode !== null) throw new Fatal(`the container exited (${container?.exitCode}):\n${output.slice(-3000)}`);
+    if (container?.exitCode !== null) throw new Fatal(`the container exited (${container?.exitCode}):\n${output.slice(-3000)}\n${bridgeLog()}`);
   };
 
   test('passes its readiness probe through the health port', async () => {
@@ -263,7 +278,7 @@ describe('the image run hardened under crun', { timeout: 300_000 }, () => {
 
   test('stops gracefully on SIGTERM (exit 0 within the grace period)', async () => {
     assert.equal(crun(['kill', id, 'TERM']).status, 0);
-    const code = await Promise.race([exited, sleep(45_000).then(() => 'timeout' as const)]);
+    const code = await Promise.race([exited, giveUpAfter(45_000)]); // terminationGracePeriodSeconds
     assert.equal(code, 0, output.slice(-2000));
   });
 });
