@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, openSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync, readdirSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -125,6 +125,8 @@ describe('the image run hardened under crun', { timeout: 300_000 }, () => {
 
     // The root filesystem as any OCI tool unpacks it (umoci), once per image digest.
     const bundle = join(IMAGE, `bundle-${manifestDigest.slice(7, 19)}`);
+    // Bundles of earlier images (~360 MB each) would only fill the disk.
+    for (const d of readdirSync(IMAGE)) if (d.startsWith('bundle-') && join(IMAGE, d) !== bundle) rmSync(join(IMAGE, d), { recursive: true, force: true });
     if (!existsSync(join(bundle, 'config.json'))) {
       rmSync(`${bundle}.tmp`, { recursive: true, force: true });
       run('umoci', ['unpack', '--image', `${join(IMAGE, 'oci')}:${ref}`, `${bundle}.tmp`]);
@@ -186,7 +188,7 @@ describe('the image run hardened under crun', { timeout: 300_000 }, () => {
     assert.ok(mem !== null, c.resources.limits.memory);
     const seccomp = runtimeDefaultSeccomp(JSON.parse(readFileSync(SECCOMP, 'utf8')) as ContainersSeccomp, 'amd64', []);
     const config = hardenedConfig(base, {
-      args: [...c.args, '--namespace', 'demo'], env, rootfs: join(bundle, 'rootfs'), netns: `/run/netns/${id}`, tokenDir,
+      args: c.args, env, rootfs: join(bundle, 'rootfs'), netns: `/run/netns/${id}`, tokenDir,
       seccomp, memoryLimitBytes: Number(mem[1]) * 1024 * 1024, cgroupsPath: `/lbop-image/${id}`,
     });
     const runBundle = join(dir, 'bundle');
