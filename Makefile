@@ -11,7 +11,7 @@ export npm_config_audit := false
 NODE_TEST := node --import tsx --test --test-reporter=spec
 
 .PHONY: all deps typecheck lint test test-unit test-monitoring test-conformance test-integration test-e2e \
-        test-openstack test-dataplane envtest helm cluster-up cluster-down openstack-up openstack-down demo sim bench build clean
+        test-openstack test-dataplane test-image image envtest helm cluster-up cluster-down openstack-up openstack-down demo sim bench build clean
 
 all: test
 
@@ -101,7 +101,7 @@ test-dataplane: deps
 
 test: deps
 	@echo "node $$(node --version) ($$(command -v node))"
-	$(MAKE) --no-print-directory typecheck lint test-monitoring test-unit test-conformance test-integration test-openstack test-e2e test-dataplane
+	$(MAKE) --no-print-directory typecheck lint test-monitoring test-unit test-conformance test-integration test-openstack test-e2e test-dataplane test-image
 	@echo "all test stages passed"
 
 demo: deps envtest
@@ -112,6 +112,17 @@ sim: deps
 
 bench: deps
 	npm run bench
+
+# --- the OCI image, built without a daemon (docs/image.md; owner: image issue 18) ---
+# IMAGE_VARIANT=operator (default) | se (a seam: needs the se-agent). IMAGE_REFRESH=1 re-bootstraps Debian.
+image: deps
+	scripts/image/build.sh --variant $(or $(IMAGE_VARIANT),operator)
+
+# In `make test` (about 20 s warm, 1.5 min cold): the image against the Dockerfile, then run hardened under crun
+# against a real kube-apiserver and the simulator until the seed VirtualService is Ready.
+test-image: image envtest
+	$(NODE_TEST) test/image/parity.test.ts test/image/bundle.test.ts
+	test/image/run-hardened.sh
 
 clean:
 	rm -rf dist .deps.stamp
