@@ -25,6 +25,7 @@ const subcommands: Record<string, Subcommand> = {
     summary: 'the seed scenario end to end: local apiserver, simulator, operator, vs2 scaled out with ECMP',
     load: () => import('./cli/demo.js'),
   },
+  'se-agent': { summary: 'the Service Engine agent: serves its VIPs with HAProxy as the operator configures it', load: async () => ({ run: (await import('./agent/main.js')).seAgentMain }) },
 };
 
 function usage(): string {
