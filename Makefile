@@ -38,6 +38,11 @@ test-unit: deps
 test-conformance: deps
 	$(NODE_TEST) 'test/conformance/**/*.test.ts' test/e2e-openstack/nova-conformance.test.ts
 
+# --- the SE agent as a process against a real HAProxy 2.6 on loopback (owner: data-plane issue) ---
+test-agent: deps
+	scripts/ensure-debs.sh haproxy:haproxy iproute2:ip
+	$(NODE_TEST) 'test/agent/**/*.test.ts'
+
 # --- real kube-apiserver + etcd built from Go modules (owner: control-plane issue) ---
 envtest:
 	scripts/envtest-build.sh --with-controller-manager
@@ -80,7 +85,7 @@ test-e2e: deps envtest
 
 test: deps
 	@echo "node $$(node --version) ($$(command -v node))"
-	$(MAKE) --no-print-directory typecheck lint test-unit test-conformance test-integration test-openstack test-e2e
+	$(MAKE) --no-print-directory typecheck lint test-unit test-conformance test-agent test-integration test-openstack test-e2e
 	@echo "all test stages passed"
 
 demo: deps envtest

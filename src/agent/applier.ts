@@ -1,6 +1,6 @@
 // Converges HAProxy to the newest desired SEConfig, level-triggered: whatever woke it, it takes the
-// latest config offered, validates it, renders it, checks it with `haproxy -c`, and applies it by
-// Runtime API commands when only members' weight/state changed, else by a seamless reload. A
+// latest config offered, validates it, renders it, and applies it by Runtime API commands when
+// only members' weight/state changed, else checks it with `haproxy -c` and reloads seamlessly. A
 // config that fails any step is recorded as rejected (with HAProxy's own error) and the last good
 // one keeps serving; the last good one is persisted (0600: it holds TLS keys) and served at boot.
 import { createHash } from 'node:crypto';
@@ -123,10 +123,14 @@ export class Applier {
     const rendered = render(config, this.o.paths);
     for (const f of rendered.certFiles) await writeSecretFile(f.path, f.content);
     await writeFile(this.o.paths.candidate, rendered.text, { mode: 0o600 });
-    const checked = await this.o.haproxy.check(this.o.paths.candidate);
-    if (!checked.ok) return this.reject(config, checked.error);
-
     const plan = this.o.haproxy.running ? planApply(running?.rendered, rendered) : { kind: 'reload' as const };
+    // A runtime plan has the checked running config's structure with other weights/admin states
+    // (validated ranges): the parser has nothing new to say about it, and skipping it keeps member
+    // changes in milliseconds.
+    if (plan.kind === 'reload') {
+      const checked = await this.o.haproxy.check(this.o.paths.candidate);
+      if (!checked.ok) return this.reject(config, checked.error);
+    }
     const addresses = (c: SEConfig | undefined): string[] => (c?.vips ?? []).map((x) => x.address);
     // Addresses first (a bind needs them), the old ones removed after the new worker is up.
     await this.o.vips.converge([...new Set([...addresses(running?.config), ...addresses(config)])]);
