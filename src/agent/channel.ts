@@ -107,8 +107,18 @@ export class Channel {
     this.pollAbort?.abort();
   }
 
+  private enrolling: Promise<Credential> | undefined;
+
+  /** One enrollment at a time: the token is single-use, and three loops may ask at once. */
   private async ensureCredential(): Promise<Credential> {
     if (this.credential !== undefined && this.credential.notAfter.getTime() > Date.now()) return this.credential;
+    this.enrolling ??= this.enroll().finally(() => {
+      this.enrolling = undefined;
+    });
+    return this.enrolling;
+  }
+
+  private async enroll(): Promise<Credential> {
     const saved = await this.loadCredential();
     if (saved !== undefined && saved.notAfter.getTime() > Date.now()) return (this.credential = saved);
     // No valid certificate: trade the bootstrap token (single-use) for one.
@@ -201,7 +211,7 @@ export class Channel {
   private async renewLoop(): Promise<void> {
     while (!this.stopped) {
       const c = this.credential;
-      const delay = c === undefined ? 5_000 : Math.max(1_000, renewAt(c) - Date.now());
+      const delay = c === undefined ? 1_000 : Math.max(250, renewAt(c) - Date.now());
       await sleep(Math.min(delay, 60_000));
       if (this.stopped || c === undefined || Date.now() < renewAt(c)) continue;
       try {
