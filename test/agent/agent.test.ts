@@ -3,6 +3,7 @@
 // VIP removal, rejected configs, restart from the persisted config.
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AgentProcess, freePort, get, httpVip, loadLoop, seConfig, startBackend, waitFor, type Backend } from './support.js';
@@ -119,6 +120,27 @@ describe('se-agent as a process with a real HAProxy', () => {
     assert.equal(await get(port), 'a');
   });
 
+  it('a draining VIP keeps serving and tells keep-alive clients to close', async () => {
+    const keepAlive = new Agent({ keepAlive: true });
+    const connectionHeader = async (): Promise<string | undefined> => new Promise((resolve, reject) => {
+      httpRequest({ host: '127.0.0.1', port, path: '/', agent: keepAlive }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.headers['connection']));
+      }).on('error', reject).end();
+    });
+    try {
+      assert.notEqual(await connectionHeader(), 'close');
+      await agent.writeConfig(seConfig(250, [httpVip({ name: 'web', port, draining: true, backends: [{ backend: a }] })]));
+      await agent.applied(250);
+      assert.equal(await connectionHeader(), 'close');
+      assert.equal(await get(port), 'a');
+      await agent.writeConfig(seConfig(251, [httpVip({ name: 'web', port, backends: [{ backend: a }] })]));
+      await agent.applied(251);
+    } finally {
+      keepAlive.destroy();
+    }
+  });
+
   it('a config HAProxy rejects keeps the last good one serving and is reported with HAProxy\'s error', async () => {
     // 198.18.0.1 is on no interface: haproxy -c accepts it, the new worker cannot bind it.
     await agent.writeConfig(seConfig(300, [
@@ -129,7 +151,7 @@ describe('se-agent as a process with a real HAProxy', () => {
       const rep = await agent.report();
       return rep?.applied.rejected?.version === 300 ? rep : undefined;
     });
-    assert.equal(r.applied.version, 201);
+    assert.equal(r.applied.version, 251);
     assert.match(r.applied.rejected?.error ?? '', /cannot bind|Cannot assign/i);
     assert.equal(await get(port), 'a');
 
