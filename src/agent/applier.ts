@@ -84,6 +84,16 @@ export class Applier {
     return this.applyValid(config);
   }
 
+  /** Restarts HAProxy from the last good config if it is not running (it died, or a start
+   *  failed): called on every report tick, so the data plane heals without a new config. */
+  async ensureRunning(): Promise<void> {
+    if (this.o.haproxy.running || this.loop !== undefined) return;
+    const config = this.current?.config;
+    this.o.log.warn('HAProxy is not running; starting it from the last good config', { version: config?.version ?? 0 });
+    if (config === undefined) await this.boot();
+    else await this.offer(config);
+  }
+
   /** Offers a desired config (any JSON); returns when it, or a newer one, has been handled. */
   async offer(input: unknown): Promise<void> {
     this.pending = input;

@@ -147,7 +147,10 @@ export async function seAgentMain(argv: string[]): Promise<number> {
           stateDir: flags.stateDir,
           log,
           onConfig: (c) => applier.offer(c),
-          heartbeat: () => reporter.heartbeat(),
+          heartbeat: async () => {
+            await applier.ensureRunning().catch((e: unknown) => log.warn('HAProxy restart failed', { error: (e as Error).message }));
+            return reporter.heartbeat();
+          },
           appliedVersion: () => applier.applied.version,
         });
         const running = channel.run();
@@ -209,6 +212,7 @@ async function runStatic(
   onChange();
   try {
     while (!isStopping()) {
+      await applier.ensureRunning().catch((e: unknown) => log.warn('HAProxy restart failed', { error: (e as Error).message }));
       await writeReport().catch((e: unknown) => log.warn('report not written', { error: (e as Error).message }));
       await Promise.race([sleep(jittered(flags.reportIntervalMs)), stopped]);
     }

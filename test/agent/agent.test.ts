@@ -2,10 +2,12 @@
 // real HTTP backends: traffic, weights, enable/disable, health checks, seamless reloads under load,
 // VIP removal, rejected configs, restart from the persisted config.
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { cliCommand, currentWorkers } from '../../src/agent/haproxy/socket.js';
 import { AgentProcess, freePort, get, httpVip, loadLoop, seConfig, startBackend, waitFor, type Backend } from './support.js';
 
 async function spread(port: number, n: number): Promise<Record<string, number>> {
@@ -142,17 +144,20 @@ describe('se-agent as a process with a real HAProxy', () => {
   });
 
   it('a config HAProxy rejects keeps the last good one serving and is reported with HAProxy\'s error', async () => {
-    // 198.18.0.1 is on no interface: haproxy -c accepts it, the new worker cannot bind it.
+    // A port another process holds: haproxy -c accepts the config, the new worker cannot bind it.
+    const squatter = createNetServer();
+    await new Promise<void>((res) => squatter.listen(0, '127.0.0.1', res));
+    const taken = (squatter.address() as { port: number }).port;
     await agent.writeConfig(seConfig(300, [
       httpVip({ name: 'web', port, backends: [{ backend: a }] }),
-      httpVip({ name: 'ghost', port: 80, address: '198.18.0.1', backends: [{ backend: b }] }),
+      httpVip({ name: 'ghost', port: taken, backends: [{ backend: b }] }),
     ]));
     const r = await waitFor('config 300 rejected', async () => {
       const rep = await agent.report();
       return rep?.applied.rejected?.version === 300 ? rep : undefined;
-    });
+    }).finally(() => squatter.close());
     assert.equal(r.applied.version, 251);
-    assert.match(r.applied.rejected?.error ?? '', /cannot bind|Cannot assign/i);
+    assert.match(r.applied.rejected?.error ?? '', /cannot bind|Address already in use/i);
     assert.equal(await get(port), 'a');
 
     // Invalid intent (a hostile path) is refused before rendering, also with the old one serving.
@@ -172,6 +177,20 @@ describe('se-agent as a process with a real HAProxy', () => {
     await agent.writeConfig(seConfig(302, [httpVip({ name: 'web', port, backends: [{ backend: b }] })]));
     await agent.applied(302);
     assert.equal(await get(port), 'b');
+  });
+
+  it('a HAProxy that dies is started again from the last good config', async () => {
+    const pidFile = join(agent.stateDir, 'haproxy.pid');
+    const master = Number((await readFile(pidFile, 'utf8')).trim().split('\n')[0]);
+    const workers = currentWorkers(await cliCommand(join(agent.stateDir, 'master.sock'), 'show proc'));
+    assert.ok(master > 0 && workers.length > 0);
+    for (const pid of [master, ...workers]) process.kill(pid, 'SIGKILL');
+    const restarted = await waitFor('a new HAProxy master', async () => {
+      const pid = Number((await readFile(pidFile, 'utf8')).trim().split('\n')[0]);
+      return pid !== master && pid > 0 ? pid : undefined;
+    });
+    assert.notEqual(restarted, master);
+    assert.equal(await waitFor('VIP served again', async () => get(port).catch(() => undefined), 15_000), 'b');
   });
 
   it('after a restart with no controller reachable, the agent serves the persisted config', async () => {

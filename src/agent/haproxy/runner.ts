@@ -75,6 +75,7 @@ export class HAProxy {
     let exited: string | undefined;
     child.on('exit', (code, signal) => {
       exited = `HAProxy exited (${signal ?? `code ${code}`})`;
+      if (this.child === child && this.masterPID !== undefined) this.o.log.warn('HAProxy master exited', { code, signal });
       if (this.child === child) {
         this.child = undefined;
         this.masterPID = undefined;
