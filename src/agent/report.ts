@@ -9,12 +9,16 @@ import type { HAProxy } from './haproxy/runner.js';
 import type { SystemStats } from './sysstats.js';
 
 export const AGENT_VERSION = ((): string => {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
-  } catch {
-    return '0.0.0';
+  // From src/agent (tsx) or dist/src/agent (built).
+  for (const rel of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'contrail-lb-operator' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // try the next
+    }
   }
+  return '0.0.0';
 })();
 
 export class Reporter {

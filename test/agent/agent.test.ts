@@ -2,12 +2,14 @@
 // real HTTP backends: traffic, weights, enable/disable, health checks, seamless reloads under load,
 // VIP removal, rejected configs, restart from the persisted config.
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
 import { Agent, request as httpRequest } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cliCommand, currentWorkers } from '../../src/agent/haproxy/socket.js';
+import type { SEConfig } from '../../src/seapi/protocol.js';
 import { AgentProcess, freePort, get, httpVip, loadLoop, seConfig, startBackend, waitFor, type Backend } from './support.js';
 
 async function spread(port: number, n: number): Promise<Record<string, number>> {
@@ -143,6 +145,30 @@ describe('se-agent as a process with a real HAProxy', () => {
     }
   });
 
+  it('terminates TLS with the VS certificate, kept in a 0600 file and out of every log', async () => {
+    const tlsPort = await freePort();
+    const golden = JSON.parse(await readFile(new URL('../../src/agent/haproxy/testdata/tls-draining-udp.json', import.meta.url), 'utf8')) as SEConfig;
+    const tls = golden.vips[0]?.listeners[0]?.tls;
+    assert.ok(tls !== undefined);
+    const vip = httpVip({ name: 'secure', port: tlsPort, backends: [{ backend: a }] });
+    vip.listeners[0]!.tls = tls;
+    await agent.writeConfig(seConfig(260, [httpVip({ name: 'web', port, backends: [{ backend: a }] }), vip]));
+    await agent.applied(260);
+    const body = await new Promise<string>((resolve, reject) => {
+      httpsRequest({ host: '127.0.0.1', port: tlsPort, path: '/', ca: tls.certificate, servername: 'lbop-test.example', checkServerIdentity: () => undefined }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (d: string) => (text += d)).on('end', () => resolve(text));
+      }).on('error', reject).end();
+    });
+    assert.equal(body, 'a');
+    const files = await readdir(join(agent.stateDir, 'tls'));
+    assert.equal(files.length, 1);
+    assert.equal((await stat(join(agent.stateDir, 'tls', files[0] as string))).mode & 0o777, 0o600);
+    const keyLine = tls.privateKey.split('\n')[1] as string;
+    assert.doesNotMatch(agent.stderr, new RegExp(keyLine.replace(/[+/]/g, '.')));
+    assert.doesNotMatch(await readFile(join(agent.stateDir, 'haproxy.cfg'), 'utf8'), /PRIVATE KEY/);
+  });
+
   it('a config HAProxy rejects keeps the last good one serving and is reported with HAProxy\'s error', async () => {
     // A port another process holds: haproxy -c accepts the config, the new worker cannot bind it.
     const squatter = createNetServer();
@@ -156,7 +182,7 @@ describe('se-agent as a process with a real HAProxy', () => {
       const rep = await agent.report();
       return rep?.applied.rejected?.version === 300 ? rep : undefined;
     }).finally(() => squatter.close());
-    assert.equal(r.applied.version, 251);
+    assert.equal(r.applied.version, 260);
     assert.match(r.applied.rejected?.error ?? '', /cannot bind|Address already in use/i);
     assert.equal(await get(port), 'a');
 
