@@ -11,7 +11,7 @@ export npm_config_audit := false
 NODE_TEST := node --import tsx --test --test-reporter=spec
 
 .PHONY: all deps typecheck lint test test-unit test-monitoring test-conformance test-integration test-e2e \
-        test-openstack test-dataplane test-image image envtest helm cluster-up cluster-down openstack-up openstack-down demo sim bench build clean
+        test-openstack test-agent test-dataplane test-image image envtest helm cluster-up cluster-down openstack-up openstack-down demo sim bench build clean
 
 all: test
 
@@ -46,6 +46,11 @@ test-monitoring: deps
 # (+ the Nova cases shared with real Nova, kept once in test/e2e-openstack/, here against the simulator)
 test-conformance: deps
 	$(NODE_TEST) 'test/conformance/**/*.test.ts' test/e2e-openstack/nova-conformance.test.ts
+
+# --- the SE agent as a process against a real HAProxy 2.6 on loopback (owner: data-plane issue) ---
+test-agent: deps
+	scripts/ensure-debs.sh haproxy:haproxy iproute2:ip
+	$(NODE_TEST) 'test/agent/**/*.test.ts'
 
 # --- real kube-apiserver + etcd built from Go modules (owner: control-plane issue) ---
 envtest:
@@ -101,7 +106,7 @@ test-dataplane: deps
 
 test: deps
 	@echo "node $$(node --version) ($$(command -v node))"
-	$(MAKE) --no-print-directory typecheck lint test-monitoring test-unit test-conformance test-integration test-openstack test-e2e test-dataplane test-image
+	$(MAKE) --no-print-directory typecheck lint test-monitoring test-unit test-conformance test-agent test-integration test-openstack test-e2e test-dataplane test-image
 	@echo "all test stages passed"
 
 demo: deps envtest

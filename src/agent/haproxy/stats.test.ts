@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { RenderedVip } from './render.js';
+import { memberStatus, parseShowStat, vipReports } from './stats.js';
+
+const CSV = [
+  '# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,req_tot,hrsp_4xx,hrsp_5xx,rtime,check_desc,',
+  'fe:ns:web:vip0:80,FRONTEND,,,2,5,,100,1000,5000,0,0,1,,,,,OPEN,,90,3,4,,,',
+  'be:ns:web:vip0:http,m_10_0_0_1_80,0,0,1,3,,60,,,,,,0,0,0,0,UP,1,,,,,Layer7 check passed,',
+  'be:ns:web:vip0:http,m_10_0_0_2_80,0,0,0,2,,40,,,,,,2,0,0,0,DOWN,1,,,,,Layer4 connection problem,',
+  'be:ns:web:vip0:http,m_10_0_0_3_80,0,0,0,0,,0,,,,,,0,0,0,0,MAINT,1,,,,,,',
+  'be:ns:web:vip0:http,BACKEND,0,0,1,5,,100,1000,5000,0,0,,2,0,0,0,UP,2,,,,12,,',
+  '',
+].join('\n');
+
+const VIP: RenderedVip = {
+  id: 'ns/web/vip0',
+  frontends: [{ name: 'fe:ns:web:vip0:80', port: 80 }],
+  unservedPorts: [53],
+  backends: ['be:ns:web:vip0:http'],
+  monitored: true,
+  servers: [1, 2, 3, 4].map((i) => ({ backend: 'be:ns:web:vip0:http', server: `m_10_0_0_${i}_80`, memberID: `10.0.0.${i}:80`, weight: 1, enabled: i !== 3 })),
+};
+
+describe('show stat → reports', () => {
+  it('maps HAProxy states to member oper status', () => {
+    assert.deepEqual(['UP', 'UP 1/3', 'DOWN', 'DOWN 1/2', 'MAINT', 'MAINT (via x)', 'no check', 'DRAIN', 'NOLB'].map(memberStatus),
+      ['UP', 'UP', 'DOWN', 'DOWN', 'DISABLED', 'DISABLED', 'NO_MONITOR', 'UP', 'UP']);
+  });
+
+  it('builds one VIP report with listeners, members and counters', () => {
+    const [r] = vipReports([VIP], parseShowStat(CSV));
+    assert.deepEqual(r, {
+      id: 'ns/web/vip0',
+      listeners: [{ port: 80, up: true }, { port: 53, up: false }],
+      members: [
+        { id: '10.0.0.1:80', status: 'UP', currentConnections: 1, totalConnections: 60 },
+        { id: '10.0.0.2:80', status: 'DOWN', reason: 'Layer4 connection problem', currentConnections: 0, totalConnections: 40 },
+        { id: '10.0.0.3:80', status: 'DISABLED', currentConnections: 0, totalConnections: 0 },
+        // Not listed yet (a worker that just started): monitored → DOWN until a check passes.
+        { id: '10.0.0.4:80', status: 'DOWN', currentConnections: 0, totalConnections: 0 },
+      ],
+      currentConnections: 2,
+      totalConnections: 100,
+      bytesIn: 1000,
+      bytesOut: 5000,
+      requests: 90,
+      errors: { http4xx: 3, http5xx: 4, connection: 3 },
+      responseTimeMs: 12,
+    });
+  });
+});

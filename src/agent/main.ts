@@ -1,0 +1,224 @@
+// `contrail-lb-operator se-agent`: the program a Service Engine runs. It starts HAProxy from the
+// last good config in the state dir before anything else (the data plane outlives the control
+// plane), then either follows the operator over the SE API (identity from the config drive or the
+// metadata service) or, with --static-config, a local SEConfig file (standalone/debug, and what
+// the process tests drive).
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { unwatchFile, watchFile } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import process from 'node:process';
+import { createLogger, type Logger } from '../runtime/log.js';
+import { Applier, statePaths } from './applier.js';
+import { readIdentity, type BootstrapSource, type Identity } from './bootstrap.js';
+import { Channel } from './channel.js';
+import { HAProxy } from './haproxy/runner.js';
+import { jittered, Reporter } from './report.js';
+import { SystemStats } from './sysstats.js';
+import { NetnsVipAddresser, NoVipAddresser } from './vip.js';
+
+const USAGE = `usage: contrail-lb-operator se-agent [flags]
+
+  --static-config FILE    serve this SEConfig JSON (re-read on change); no controller
+  --report-file FILE      static mode: write the latest heartbeat report JSON here
+  --report-interval-ms N  static mode: report period (default 2000, ±10 % jitter)
+  --config-drive DIR      read openstack/latest/{meta_data.json,user_data} from DIR
+  --metadata-url URL      else from the metadata service at URL (GET /openstack/latest/...)
+  --state-dir DIR         last good config, HAProxy sockets, TLS files (default /var/lib/contrail-lb-se)
+  --netns NAME            run HAProxy in network namespace NAME and put the VIPs on its lo
+  --haproxy PATH          HAProxy binary (default haproxy)
+  --log-level LEVEL       error|warn|info|debug (default info)`;
+
+export interface AgentFlags {
+  staticConfig?: string;
+  reportFile?: string;
+  reportIntervalMs: number;
+  source?: BootstrapSource;
+  stateDir: string;
+  netns?: string;
+  haproxy: string;
+  logLevel: string;
+}
+
+class UsageError extends Error {}
+
+export function parseAgentFlags(argv: string[]): AgentFlags {
+  const f: AgentFlags = { reportIntervalMs: 2000, stateDir: '/var/lib/contrail-lb-se', haproxy: 'haproxy', logLevel: 'info' };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const eq = arg.indexOf('=');
+    const [flag, inline] = arg.startsWith('--') && eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--static-config': f.staticConfig = value(); break;
+      case '--report-file': f.reportFile = value(); break;
+      case '--report-interval-ms': {
+        const v = value();
+        if (!/^\d+$/.test(v) || Number(v) < 50 || Number(v) > 600_000) throw new UsageError('--report-interval-ms needs an integer in [50, 600000]');
+        f.reportIntervalMs = Number(v);
+        break;
+      }
+      case '--config-drive': f.source = { configDrive: value() }; break;
+      case '--metadata-url': f.source = { metadataURL: value() }; break;
+      case '--state-dir': f.stateDir = value(); break;
+      case '--netns': {
+        const v = value();
+        if (!/^[A-Za-z0-9_.-]{1,64}$/.test(v)) throw new UsageError('--netns needs a namespace name');
+        f.netns = v;
+        break;
+      }
+      case '--haproxy': f.haproxy = value(); break;
+      case '--log-level': f.logLevel = value(); break;
+      default: throw new UsageError(`unknown flag ${arg}`);
+    }
+  }
+  if (f.staticConfig === undefined && f.source === undefined) f.source = { configDrive: '/mnt/config' };
+  if (f.staticConfig !== undefined && f.source !== undefined) throw new UsageError('--static-config excludes --config-drive/--metadata-url');
+  return f;
+}
+
+export async function seAgentMain(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  let flags: AgentFlags;
+  try {
+    flags = parseAgentFlags(argv);
+  } catch (e) {
+    process.stderr.write(`se-agent: ${(e as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  const log = createLogger({ level: flags.logLevel }).child({ component: 'se-agent' });
+  await mkdir(flags.stateDir, { recursive: true, mode: 0o700 });
+
+  let identity: Identity | undefined;
+  if (flags.source !== undefined) {
+    // The identity is read before HAProxy starts only to name the empty config; a missing drive
+    // must not keep the persisted config from serving, so failures are retried below.
+    identity = await readIdentity(flags.source).catch((e: unknown) => {
+      log.warn('bootstrap not readable yet', { error: (e as Error).message });
+      return undefined;
+    });
+  }
+  const paths = statePaths(flags.stateDir);
+  const haproxy = new HAProxy({
+    binary: flags.haproxy,
+    paths: { config: paths.config, masterSocket: `${flags.stateDir}/master.sock`, statsSocket: paths.statsSocket, pidFile: `${flags.stateDir}/haproxy.pid`, serverStateFile: paths.serverStateFile },
+    ...(flags.netns !== undefined ? { netns: flags.netns } : {}),
+    log,
+  });
+  const applier = new Applier({
+    haproxy,
+    vips: flags.netns !== undefined ? new NetnsVipAddresser(flags.netns) : new NoVipAddresser(),
+    paths,
+    log,
+    serviceEngine: identity?.bootstrap.serviceEngine ?? { namespace: 'static', name: 'se', uid: '0' },
+  });
+  const reporter = new Reporter(applier, haproxy, new SystemStats());
+
+  let stopping = false;
+  const stopped = new Promise<void>((resolve) => {
+    const stop = (): void => {
+      stopping = true;
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+
+  const booted = await applier.boot();
+  log.info('serving the persisted config', { outcome: booted, version: applier.applied.version });
+
+  try {
+    if (flags.staticConfig !== undefined) {
+      await runStatic(flags, applier, reporter, log, () => stopping, stopped);
+    } else {
+      while (identity === undefined && !stopping) {
+        await Promise.race([sleep(2000), stopped]);
+        identity = await readIdentity(flags.source ?? { configDrive: '/mnt/config' }).catch(() => undefined);
+      }
+      if (identity !== undefined && !stopping) {
+        const channel = new Channel({
+          identity,
+          stateDir: flags.stateDir,
+          log,
+          onConfig: (c) => applier.offer(c),
+          heartbeat: async () => {
+            await applier.ensureRunning().catch((e: unknown) => log.warn('HAProxy restart failed', { error: (e as Error).message }));
+            return reporter.heartbeat();
+          },
+          appliedVersion: () => applier.applied.version,
+        });
+        const running = channel.run();
+        await stopped;
+        channel.stop();
+        await running;
+      }
+    }
+  } finally {
+    await haproxy.stop();
+  }
+  return 0;
+}
+
+async function runStatic(
+  flags: AgentFlags,
+  applier: Applier,
+  reporter: Reporter,
+  log: Logger,
+  isStopping: () => boolean,
+  stopped: Promise<void>,
+): Promise<void> {
+  const file = flags.staticConfig as string;
+  const writeReport = async (): Promise<void> => {
+    if (flags.reportFile === undefined) return;
+    const hb = await reporter.heartbeat();
+    await writeFile(`${flags.reportFile}.tmp`, JSON.stringify(hb, null, 2));
+    await rename(`${flags.reportFile}.tmp`, flags.reportFile);
+  };
+  let lastText: string | undefined;
+  const load = async (): Promise<void> => {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (e) {
+      log.warn('static config not readable', { error: (e as Error).message });
+      return;
+    }
+    if (text === lastText) return;
+    lastText = text;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text) as unknown;
+    } catch {
+      parsed = { invalid: 'not JSON' };
+    }
+    await applier.offer(parsed);
+  };
+  applier.onApplied = () => {
+    writeReport().catch((e: unknown) => log.warn('report not written', { error: (e as Error).message }));
+  };
+  // Polling stat (not inotify): survives the file being replaced by a rename, as editors and tests do.
+  let chain = Promise.resolve();
+  const onChange = (): void => {
+    chain = chain.then(load, load);
+  };
+  watchFile(file, { interval: 50 }, onChange);
+  process.on('SIGHUP', onChange);
+  onChange();
+  try {
+    while (!isStopping()) {
+      await applier.ensureRunning().catch((e: unknown) => log.warn('HAProxy restart failed', { error: (e as Error).message }));
+      await writeReport().catch((e: unknown) => log.warn('report not written', { error: (e as Error).message }));
+      await Promise.race([sleep(jittered(flags.reportIntervalMs)), stopped]);
+    }
+  } finally {
+    unwatchFile(file, onChange);
+    process.off('SIGHUP', onChange);
+    await chain;
+  }
+}
