@@ -47,11 +47,11 @@ test('sim --topology with a mistake exits 1 with the file and path in one line',
   }
 });
 
-test('sim with an unknown flag exits 2 with usage', async () => {
+test('sim with an unknown flag exits 2 with a one-line refusal that points to --help', async () => {
   const child = cli(['--colour']);
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const [code] = (await once(child, 'exit')) as [number | null];
   assert.equal(code, 2);
-  assert.match(err, /^sim: unknown flag --colour\n/);
+  assert.match(err, /^sim: unknown flag '--colour' \(see sim --help\)\n$/);
 });
