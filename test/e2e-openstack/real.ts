@@ -111,6 +111,13 @@ export class RealCloud {
    * server between our read and our write: re-read and retry on Nova's 400 for that race.
    */
   async capInstancesAtCurrentUse(projectID: string): Promise<void> {
+    // Servers still being deleted count as used until Nova finishes them; a cap taken then frees up
+    // moments later and the boot it should refuse goes through (seen under load). Wait them out first.
+    for (const t0 = Date.now(); Date.now() - t0 < 90_000;) {
+      const l = await this.call<{ servers: Array<Record<string, unknown>> }>('GET', `${this.nova}/servers/detail?all_tenants=1&project_id=${projectID}`);
+      if (l.status === 200 && !l.json.servers.some((v) => v['OS-EXT-STS:task_state'] === 'deleting' || v.status === 'DELETED')) break;
+      await new Promise((res) => setTimeout(res, 500));
+    }
     for (let attempt = 1; ; attempt++) {
       const d = await this.call<{ quota_set: { instances: { in_use: number; reserved: number } } }>('GET', `${this.nova}/os-quota-sets/${projectID}/detail`);
       if (d.status !== 200) throw new Error(`nova quota detail: ${d.status} ${JSON.stringify(d.json)}`);
