@@ -5,6 +5,7 @@ import type { Sim } from './context.js';
 import { bindPort, createPort, deletePort, ensureProject, type PortSpec } from './ports.js';
 import { isObject, VncError, type VncObject } from './store.js';
 import { nowIsoZ } from './rand.js';
+import { hostIdOf, NO_VALID_HOST, ServerGroups, type ServerGroup } from './server-groups.js';
 
 export type ServerStatus = 'BUILD' | 'ACTIVE' | 'ERROR' | 'SHUTOFF';
 
@@ -35,6 +36,8 @@ export interface Server {
   novaPorts: string[];
   adminPass: string;
   hostId: string;
+  /** The compute host (admin-only OS-EXT-SRV-ATTR:host in Nova); undefined while unschedulable. */
+  host?: string;
   locked?: boolean;
   /** Set when the boot is doomed (network allocation failed): ERROR with this fault at boot end. */
   pendingFault?: string;
@@ -62,6 +65,7 @@ export class Compute {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   /** Injected boot failures: the next N servers go ERROR instead of ACTIVE. */
   readonly bootFailures: BootFailure[] = [];
+  readonly serverGroups = new ServerGroups();
 
   constructor(private readonly sim: Sim) {}
 
@@ -70,9 +74,12 @@ export class Compute {
     networks: Array<{ port?: string; uuid?: string; fixedIp?: string }>; metadata: Record<string, string>;
     userData: string | null; configDrive: boolean; keyName: string | null; securityGroups: string[];
     availabilityZone: string; tags: string[];
+    /** scheduler hint `group` */
+    group?: string;
   }): Server {
     const sim = this.sim;
     const project = ensureProject(sim, input.projectId);
+    const group: ServerGroup | undefined = input.group === undefined ? undefined : this.serverGroups.forHint(input.group, input.projectId);
     // Check every requested port before touching anything, as nova-api does.
     for (const n of input.networks) {
       if (n.port !== undefined) {
@@ -91,8 +98,15 @@ export class Compute {
       userData: input.userData, configDrive: input.configDrive, keyName: input.keyName,
       securityGroups: input.securityGroups, availabilityZone: input.availabilityZone, tags: input.tags,
       created: now, updated: now, launchedAt: null, ports: [], novaPorts: [], adminPass: sim.random.hex(12),
-      hostId: sim.random.hex(56),
+      hostId: '',
     };
+    // Scheduled now (the real scheduler is asynchronous, but its answer depends only on this).
+    const host = this.serverGroups.pickHost(group, sim.hosts, (m) => this.servers.get(m)?.host, (h) => [...this.servers.values()].filter((s) => s.host === h).length);
+    if (host !== undefined) {
+      server.host = host;
+      server.hostId = hostIdOf(input.projectId, host);
+    } else server.pendingFault = NO_VALID_HOST;
+    group?.members.push(id);
     sim.store.create('virtual-machine', { fq_name: [id], uuid: id, display_name: input.name, server_type: 'virtual-server' });
     this.servers.set(id, server);
     // Ports Nova must create come first: if one fails (no free IP), nothing else was touched.
@@ -207,6 +221,7 @@ export class Compute {
     // Ports bound through Neutron's device_id also point at the VM.
     for (const vmi of store.referrers(s.id, 'virtual-machine-interface')) bindPort(this.sim, vmi, '', '');
     this.servers.delete(s.id);
+    this.serverGroups.forget(s.id);
     if (store.get(s.id) !== undefined) store.delete('virtual-machine', s.id);
   }
 

@@ -25,6 +25,8 @@ export interface Sim {
   config: { aaaMode: AaaMode; bootTimeMs: number; tokenLifetimeSeconds: number; region: string };
   images: Array<{ id: string; name: string }>;
   flavors: Array<{ id: string; name: string; vcpus: number; ram: number; disk: number }>;
+  /** Nova compute hosts (topology `hosts`). */
+  hosts: string[];
   /** Wakes waiters and persistence after a change outside the VNC store (servers, tokens). */
   changed(): void;
 }

@@ -5,6 +5,8 @@ import type { Sim } from './context.js';
 import { metadataOf, POWER_STATE, VM_STATE, type Server } from './compute.js';
 import { portIps, portMac } from './ports.js';
 import { isObject, type JsonObject, type VncObject } from './store.js';
+import { canonicalUuid } from './rand.js';
+import { POLICIES, type Policy, type ServerGroup } from './server-groups.js';
 
 const FAULT_NAMES: Record<number, string> = {
   400: 'badRequest', 401: 'unauthorized', 403: 'forbidden', 404: 'itemNotFound', 405: 'badMethod', 409: 'conflictingRequest',
@@ -95,6 +97,7 @@ export function novaRouter(sim: Sim): Router {
       security_groups: s.securityGroups.map((name) => ({ name })), 'OS-SRV-USG:launched_at': s.launchedAt,
       'OS-SRV-USG:terminated_at': null, 'os-extended-volumes:volumes_attached': [], locked: s.locked === true,
     };
+    if (admin) view['OS-EXT-SRV-ATTR:host'] = s.host ?? null;
     if (atLeast(v, 26)) view['tags'] = s.tags;
     if (s.fault !== undefined && s.status === 'ERROR') {
       // As Nova: a 500 fault's details (its traceback) are shown to admins only.
@@ -243,9 +246,16 @@ export function novaRouter(sim: Sim): Router {
     if (sgs !== undefined && !(Array.isArray(sgs) && sgs.every((g) => isObject(g) && typeof g['name'] === 'string'))) throw schemaError('security_groups', 'must be a list of {name}');
     const tags = s['tags'];
     if (tags !== undefined && !(Array.isArray(tags) && tags.every((t) => typeof t === 'string'))) throw schemaError('tags', 'must be a list of strings');
+    const hints = b['os:scheduler_hints'] ?? b['OS-SCH-HNT:scheduler_hints'];
+    if (hints !== undefined && !isObject(hints)) throw schemaError('os:scheduler_hints', `${JSON.stringify(hints)} is not of type 'object'`);
+    const groupHint = isObject(hints) ? hints['group'] : undefined;
+    if (groupHint !== undefined && (typeof groupHint !== 'string' || canonicalUuid(groupHint) === undefined)) {
+      throw schemaError('os:scheduler_hints/group', `${JSON.stringify(groupHint)} is not a 'uuid'`);
+    }
     const token = req.token;
     if (token?.project === undefined) throw new ApiError(403, 'Policy does not allow os_compute_api:servers:create to be performed.', 'forbidden');
     const server = compute.create({
+      ...(typeof groupHint === 'string' ? { group: canonicalUuid(groupHint) as string } : {}),
       name: s['name'], projectId: token.project.id, userId: token.user.id, imageRef, flavorRef, networks, metadata, userData,
       configDrive: cd === true || cd === 'True', keyName: typeof s['key_name'] === 'string' ? s['key_name'] : null,
       securityGroups: Array.isArray(sgs) ? sgs.map((g) => String((g as JsonObject)['name'])) : ['default'],
@@ -335,6 +345,7 @@ export function novaRouter(sim: Sim): Router {
     if (full) Object.assign(v, { vcpus: f.vcpus, ram: f.ram, disk: f.disk, 'OS-FLV-EXT-DATA:ephemeral': 0, swap: '', rxtx_factor: 1, 'os-flavor-access:is_public': true });
     return v;
   };
+  serverGroupRoutes(r, sim, reply, isAdmin);
   r.add('GET', '/flavors', (req) => reply(req, 200, { flavors: sim.flavors.map((f) => flavorView(f, false)) }));
   r.add('GET', '/flavors/detail', (req) => reply(req, 200, { flavors: sim.flavors.map((f) => flavorView(f, true)) }));
   r.add('GET', '/flavors/{id}', (req) => {
@@ -356,4 +367,65 @@ export function novaRouter(sim: Sim): Router {
     return { status: 200, body: { images: sim.images.filter((i) => name === null || i.name === name).map((i) => ({ id: i.id, name: i.name, status: 'active', visibility: 'public' })) } };
   });
   return r;
+}
+
+/** os-server-groups: 2.64+ takes and shows `policy` + `rules`, earlier `policies` + `metadata`. */
+function serverGroupRoutes(r: Router, sim: Sim, reply: (req: Request, status: number, body?: unknown) => Reply, isAdmin: (req: Request) => boolean): void {
+  const groups = sim.compute.serverGroups;
+  const view = (g: ServerGroup, v: [number, number]): JsonObject => ({
+    id: g.id, name: g.name,
+    ...(atLeast(v, 64) ? { policy: g.policy, rules: g.rules } : { policies: [g.policy], metadata: {} }),
+    members: [...g.members],
+    ...(atLeast(v, 13) ? { project_id: g.projectId, user_id: g.userId } : {}),
+  });
+  r.add('GET', '/os-server-groups', (req) => {
+    const all = req.query.get('all_projects') !== null && isAdmin(req);
+    const mine = [...groups.groups.values()].filter((g) => all || g.projectId === req.token?.project?.id);
+    return reply(req, 200, { server_groups: mine.map((g) => view(g, microversion(req))) });
+  });
+  r.add('GET', '/os-server-groups/{id}', (req) => reply(req, 200, { server_group: view(groups.get(req.params['id'] ?? '', req.token?.project?.id, isAdmin(req)), microversion(req)) }));
+  r.add('DELETE', '/os-server-groups/{id}', (req) => {
+    const g = groups.get(req.params['id'] ?? '', req.token?.project?.id, isAdmin(req));
+    groups.groups.delete(g.id);
+    sim.changed();
+    return reply(req, 204);
+  });
+  r.add('POST', '/os-server-groups', (req) => {
+    const v = microversion(req);
+    const b = req.json();
+    if (!isObject(b) || !isObject(b['server_group'])) throw schemaError('server_group', "'server_group' is a required property");
+    const sg = b['server_group'] as JsonObject;
+    const allowed = atLeast(v, 64) ? ['name', 'policy', 'rules'] : ['name', 'policies'];
+    const extra = Object.keys(sg).filter((k) => !allowed.includes(k));
+    if (extra.length > 0) throw new ApiError(400, `Invalid input for field/attribute server_group. Value: ${JSON.stringify(sg)}. Additional properties are not allowed (${extra.map((k) => `'${k}'`).join(', ')} ${extra.length > 1 ? 'were' : 'was'} unexpected)`, 'badRequest');
+    const name = sg['name'];
+    if (typeof name !== 'string' || name.trim() === '' || name.length > 255) throw schemaError('name', "'name' is a required non-empty string of at most 255 characters");
+    let policy: unknown;
+    if (atLeast(v, 64)) policy = sg['policy'];
+    else {
+      const ps = sg['policies'];
+      if (!Array.isArray(ps) || ps.length !== 1) throw schemaError('policies', `${JSON.stringify(ps)} is not valid: exactly one policy`);
+      policy = ps[0];
+    }
+    if (typeof policy !== 'string' || !(POLICIES as readonly string[]).includes(policy)) {
+      throw schemaError(atLeast(v, 64) ? 'policy' : 'policies', `Value: ${JSON.stringify(policy)}. ${JSON.stringify(policy)} is not one of ${JSON.stringify(POLICIES)}`);
+    }
+    const rules: ServerGroup['rules'] = {};
+    if (sg['rules'] !== undefined) {
+      const ru = sg['rules'];
+      if (!isObject(ru) || Object.keys(ru).some((k) => k !== 'max_server_per_host')) throw schemaError('rules', 'only max_server_per_host is allowed');
+      const max = ru['max_server_per_host'];
+      if (max !== undefined) {
+        if (policy !== 'anti-affinity') throw new ApiError(400, 'Invalid input for field/attribute server_group. Only anti-affinity policy supports rules.', 'badRequest');
+        if (!Number.isInteger(max) || (max as number) < 1) throw schemaError('rules/max_server_per_host', `${JSON.stringify(max)} is less than the minimum of 1`);
+        rules.max_server_per_host = max as number;
+      }
+    }
+    const token = req.token;
+    if (token?.project === undefined) throw new ApiError(403, 'Policy does not allow os_compute_api:os-server-groups:create to be performed.', 'forbidden');
+    const g: ServerGroup = { id: sim.random.uuid(), name, policy: policy as Policy, rules, members: [], projectId: token.project.id, userId: token.user.id };
+    groups.groups.set(g.id, g);
+    sim.changed();
+    return reply(req, 200, { server_group: view(g, v) });
+  });
 }

@@ -28,6 +28,7 @@ export function seedTopology(sim: Sim, t: Topology, opts: { identityOnly?: boole
   }
   sim.images = t.images.map((im) => ({ id: im.id ?? random.uuid(), name: im.name }));
   sim.flavors = t.flavors.map((f) => ({ ...f }));
+  sim.hosts = [...t.hosts];
   if (opts.identityOnly === true) return;
 
   store.create('domain', { fq_name: ['default-domain'] });

@@ -12,6 +12,7 @@ test('the built-in topology reproduces the seed of contracts.md §2', () => {
   assert.equal(t.networks.find((n) => n.name === 'public')?.external, true);
   assert.deepEqual(t.flavors.map((f) => f.name), ['m1.small', 'm1.large']);
   assert.equal(t.region, 'RegionOne');
+  assert.deepEqual(t.hosts, ['compute-1', 'compute-2']);
 });
 
 test('topology errors name the file and the path of the mistake', () => {
@@ -22,5 +23,7 @@ test('topology errors name the file and the path of the mistake', () => {
   bad({ colour: 'red' }, /colour: unknown key/);
   bad({ projects: [{ name: 'p', id: 'XYZ' }] }, /projects\[0\]\.id: must be 32 lower-case hex/);
   bad({ aaaMode: 'open' }, /aaaMode: must be/);
+  bad({ hosts: ['h1', 'h1'] }, /hosts\[1\]: duplicate host h1/);
+  assert.deepEqual(validateTopology({ hosts: ['a', 'b', 'c'] }, 't.yaml').hosts, ['a', 'b', 'c']);
   assert.throws(() => loadTopology('/nonexistent/topo.yaml'), /cannot read topology \/nonexistent\/topo\.yaml: ENOENT/);
 });

@@ -22,6 +22,8 @@ export interface Topology {
   }>;
   images: Array<{ name: string; id?: string }>;
   flavors: Array<{ name: string; id: string; vcpus: number; ram: number; disk: number }>;
+  /** Nova compute hosts servers are scheduled across (server-group policies); default two. */
+  hosts: string[];
 }
 
 export class TopologyError extends Error {}
@@ -50,7 +52,7 @@ export function validateTopology(doc: unknown, file: string): Topology {
   };
   if (!isObject(doc)) fail('(root)', 'must be a mapping');
   const d = doc as Record<string, unknown>;
-  const known = ['region', 'aaaMode', 'projects', 'users', 'networks', 'images', 'flavors'];
+  const known = ['region', 'aaaMode', 'projects', 'users', 'networks', 'images', 'flavors', 'hosts'];
   for (const k of Object.keys(d)) if (!known.includes(k)) fail(k, `unknown key (expected one of ${known.join(', ')})`);
   const str = (v: unknown, where: string): string => (typeof v === 'string' && v !== '' ? v : fail(where, 'must be a non-empty string'));
   const optUuid = (v: unknown, where: string): string | undefined => {
@@ -68,7 +70,7 @@ export function validateTopology(doc: unknown, file: string): Topology {
   const t: Topology = {
     region: d['region'] === undefined ? 'RegionOne' : str(d['region'], 'region'),
     aaaMode: aaa as Topology['aaaMode'],
-    projects: [], users: [], networks: [], images: [], flavors: [],
+    projects: [], users: [], networks: [], images: [], flavors: [], hosts: [],
   };
   list('projects').forEach((p, i) => {
     const o = obj(p, `projects[${i}]`);
@@ -144,5 +146,11 @@ export function validateTopology(doc: unknown, file: string): Topology {
     const int = (k: string): number => (Number.isInteger(o[k]) && (o[k] as number) > 0 ? (o[k] as number) : fail(`flavors[${i}].${k}`, 'must be a positive integer'));
     t.flavors.push({ name: str(o['name'], `flavors[${i}].name`), id: String(o['id'] ?? i + 1), vcpus: int('vcpus'), ram: int('ram'), disk: int('disk') });
   });
+  list('hosts').forEach((h, i) => {
+    const name = str(h, `hosts[${i}]`);
+    if (t.hosts.includes(name)) fail(`hosts[${i}]`, `duplicate host ${name}`);
+    t.hosts.push(name);
+  });
+  if (t.hosts.length === 0) t.hosts.push('compute-1', 'compute-2');
   return t;
 }

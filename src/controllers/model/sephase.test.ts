@@ -25,3 +25,14 @@ test('wasActive: Booted once, or already reported ServerFailed (a lost server is
   assert.equal(sePhase(se([{ type: 'Booted', status: 'False', reason: 'ServerFailed' }, { type: 'Ready', status: 'False', reason: 'ServerFailed' }])).wasActive, true);
   assert.equal(sePhase(se([{ type: 'Booted', status: 'False', reason: 'Booting' }])).wasActive, false);
 });
+
+test('bootFault: a booting SE whose last boot failed carries the cloud\'s message; none once Ready', () => {
+  const failing = { ...se([{ type: 'Booted', status: 'False', reason: 'BootFailed', message: 'x; retried' }, { type: 'Ready', status: 'False', reason: 'Booting' }]) };
+  failing.status = { ...failing.status, fault: 'nova: Quota exceeded for instances: Requested 1, but already used 2 of 2 instances' };
+  const h = sePhase(failing);
+  assert.equal(h.phase, 'Booting');
+  assert.equal(h.bootFault, 'nova: Quota exceeded for instances: Requested 1, but already used 2 of 2 instances');
+  assert.equal(sePhase(se([{ type: 'Booted', status: 'False', reason: 'BootFailed', message: 'No valid host was found.' }])).bootFault, 'No valid host was found.');
+  assert.equal(sePhase(se([{ type: 'Booted', status: 'False', reason: 'Booting' }])).bootFault, undefined);
+  assert.equal(sePhase(se([{ type: 'Booted', status: 'True', reason: 'Active' }, { type: 'Ready', status: 'True', reason: 'Ready' }])).bootFault, undefined);
+});

@@ -34,6 +34,12 @@ export interface SEHealth {
   reason: string | undefined;
   /** The server was ACTIVE once: losing it now is a failure, not a boot to retry. */
   wasActive: boolean;
+  /**
+   * Booting, but the last boot failed (quota, NoValidHost, image or flavor gone): the cloud's
+   * own message, kept by the SE controller until a boot succeeds. The VS shows it as
+   * OPER_RESOURCES when no SE carries it.
+   */
+  bootFault: string | undefined;
 }
 
 /** What sePhase decides from. Today the SE object; the agent's heartbeat joins here. */
@@ -45,10 +51,13 @@ export function sePhase(se: SEPhaseInputs): SEHealth {
   const failed = ready?.status !== 'True' && ready?.reason === SE_REASON.ServerFailed;
   const wasActive = findCondition(conditions, 'Booted')?.status === 'True' || failed;
   const reason = ready?.reason;
-  if (se.metadata.deletionTimestamp !== undefined) return { phase: 'Deleting', reason, wasActive };
-  if (ready?.status === 'True') return { phase: 'Ready', reason, wasActive };
-  if (failed) return { phase: 'Failed', reason, wasActive };
-  return { phase: 'Booting', reason, wasActive };
+  const none = { reason, wasActive, bootFault: undefined };
+  if (se.metadata.deletionTimestamp !== undefined) return { phase: 'Deleting', ...none };
+  if (ready?.status === 'True') return { phase: 'Ready', ...none };
+  if (failed) return { phase: 'Failed', ...none };
+  const booted = findCondition(conditions, 'Booted');
+  const bootFault = booted?.reason === SE_REASON.BootFailed ? (se.status?.fault ?? booted.message) : undefined;
+  return { phase: 'Booting', reason, wasActive, bootFault };
 }
 
 /** Usable for placement and ECMP: Ready and not being deleted. */

@@ -11,6 +11,7 @@ import {
   groupSpec, INDEX, networksFromView, othersClaims, requestedSEsOf, resourceOf, sePhase, seUsable, tenantOf, vsSpec,
   type ClaimIO, type CloudConnection, type GroupObj, type OperatorContext, type SEObj, type TenantProject, type VSObj,
 } from '../model/index.js';
+import { bootFaultProblem } from './bootfaults.js';
 import { placeWithClaims, releaseUnplaced } from './capacity.js';
 import { dataVnics, observeContrail, observeNeutron } from './observe.js';
 import { planPlacement, type PlacementPlan, type SECandidate } from './placement.js';
@@ -106,8 +107,10 @@ async function reconcile(ctx: OperatorContext, state: VSState, ref: ObjectRef, r
     const se = d.ses.find((s) => s.metadata.name === name);
     return { name, healthy: se !== undefined && seUsable(se), attached: result.programmed.has(name) };
   });
+  // The SEs it waits for cannot boot: the cloud's reason, as OPER_RESOURCES (not a retry of ours).
+  const bootProblem = spec.enabled ? bootFaultProblem({ ses: d.ses, assigned, waitingForSEs: placement.waitingForSEs }) : undefined;
   const next = await writeStatus(ctx, vs, {                               // report
-    problems: result.problems, assigned: seSummaries, programmed: result.programmed, vips: result.vips,
+    problems: bootProblem !== undefined ? [...result.problems, bootProblem] : result.problems, assigned: seSummaries, programmed: result.programmed, vips: result.vips,
     requested: placement.requested, shortfall: placement.shortfall, enabled: spec.enabled, ecmp: spec.scaleout.ecmp,
   });
   if (result.retry) throw new Error(result.problems.map((p) => p.message).join('; '));

@@ -132,7 +132,7 @@ function camel(state: OperState): string {
 }
 
 /** Placed=False reasons that mean "cannot be placed as specified" (not merely "not yet"). */
-const PLACEMENT_FAILURES = new Set(['InsufficientSEs', 'Forbidden', 'NotFound', 'InvalidSpec', 'GroupNotFound']);
+const PLACEMENT_FAILURES = new Set(['InsufficientSEs', 'SEBootFailed', 'Forbidden', 'NotFound', 'InvalidSpec', 'GroupNotFound']);
 
 export interface StatusEvent { type: 'Normal' | 'Warning'; reason: string; note: string }
 
