@@ -11,7 +11,7 @@ export npm_config_audit := false
 NODE_TEST := node --import tsx --test --test-reporter=spec
 
 .PHONY: all deps typecheck lint test test-unit test-monitoring test-conformance test-integration test-e2e \
-        test-openstack test-agent test-dataplane test-image image envtest helm cluster-up cluster-down openstack-up openstack-down demo sim bench build clean
+        test-openstack test-agent test-dataplane test-image test-secrets image envtest helm cluster-up cluster-down openstack-up openstack-down demo sim bench build clean
 
 all: test
 
@@ -106,7 +106,7 @@ test-dataplane: deps
 
 test: deps
 	@echo "node $$(node --version) ($$(command -v node))"
-	$(MAKE) --no-print-directory typecheck lint test-monitoring test-unit test-conformance test-agent test-integration test-openstack test-e2e test-dataplane test-image
+	$(MAKE) --no-print-directory typecheck lint test-monitoring test-unit test-conformance test-agent test-integration test-openstack test-e2e test-dataplane test-image test-secrets
 	@echo "all test stages passed"
 
 demo: deps envtest
@@ -128,6 +128,11 @@ image: deps
 test-image: image envtest
 	$(NODE_TEST) test/image/parity.test.ts test/image/bundle.test.ts
 	test/image/run-hardened.sh
+
+# --- the suite-wide secret scan (issue 19, R6): last, over every log and API dump the stages above left
+# in .local/ (operator logs, events/status/conditions per e2e file, apiserver/etcd/OpenStack logs) ---
+test-secrets: deps
+	tsx scripts/secret-scan.ts
 
 clean:
 	rm -rf dist .deps.stamp
