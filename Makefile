@@ -11,7 +11,7 @@ export npm_config_audit := false
 NODE_TEST := node --import tsx --test --test-reporter=spec
 
 .PHONY: all deps typecheck lint test test-unit test-monitoring test-conformance test-integration test-e2e \
-        test-openstack test-agent test-dataplane test-image test-secrets image envtest helm cluster-up cluster-down openstack-up openstack-down demo sim bench build clean
+        test-openstack test-agent test-dataplane test-image test-chaos test-secrets image envtest helm cluster-up cluster-down openstack-up openstack-down demo sim bench build clean
 
 all: test
 
@@ -98,6 +98,11 @@ test-e2e: deps envtest
 	scripts/ensure-debs.sh prometheus:prometheus # test/e2e/monitoring-prometheus.test.ts
 	scripts/with-cluster.sh $(NODE_TEST) --test-concurrency=1 'test/e2e/**/*.test.ts'
 
+# --- the chaos suite's CI subset (issue 19; docs/reliability.md): SIGKILLs, the fault mix, fuzzed
+# manifests / SE API requests / cloud responses, at the small sizes (`npm run chaos` runs the full ones) ---
+test-chaos: deps envtest
+	LBOP_CHAOS=ci scripts/with-cluster.sh $(NODE_TEST) --test-concurrency=1 'test/chaos/**/*.test.ts'
+
 # --- real packets through the simulator's netns data plane (owner: data-plane issue) ---
 # Needs root (network namespaces); without it the tests skip with one line.
 test-dataplane: deps
@@ -106,7 +111,7 @@ test-dataplane: deps
 
 test: deps
 	@echo "node $$(node --version) ($$(command -v node))"
-	$(MAKE) --no-print-directory typecheck lint test-monitoring test-unit test-conformance test-agent test-integration test-openstack test-e2e test-dataplane test-image test-secrets
+	$(MAKE) --no-print-directory typecheck lint test-monitoring test-unit test-conformance test-agent test-integration test-openstack test-e2e test-chaos test-dataplane test-image test-secrets
 	@echo "all test stages passed"
 
 demo: deps envtest
