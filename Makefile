@@ -111,7 +111,11 @@ test-dataplane: deps
 
 test: deps
 	@echo "node $$(node --version) ($$(command -v node))"
-	$(MAKE) --no-print-directory typecheck lint test-monitoring test-unit test-conformance test-agent test-integration test-openstack test-e2e test-chaos test-dataplane test-image test-secrets
+	@# Every stage's output (test failures and errors included) also lands in .local/make-test.log,
+	@# which the secret scan reads with the stages' own logs.
+	@mkdir -p .local
+	$(MAKE) --no-print-directory typecheck lint test-monitoring test-unit test-conformance test-agent test-integration test-openstack test-e2e test-chaos test-dataplane test-image 2>&1 | tee .local/make-test.log
+	$(MAKE) --no-print-directory test-secrets
 	@echo "all test stages passed"
 
 demo: deps envtest

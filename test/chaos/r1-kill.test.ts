@@ -8,8 +8,8 @@ import { startHarness, type Harness } from '../e2e/harness.js';
 import { applyGroup, applyPool, applyVS, cleanNamespace } from '../e2e/vs-support.js';
 import { audit, figures, sampleInvariants, seeded, size, waitConverged } from './support.js';
 
-const COUNT = size('R1_VS', 60, 12);
-const KILLS = size('R1_KILLS', 20, 5);
+const COUNT = size('R1_VS', 150, 12);
+const KILLS = size('R1_KILLS', 40, 5);
 const names = Array.from({ length: COUNT }, (_, i) => `r1-${String(i).padStart(3, '0')}`);
 
 let h: Harness;
