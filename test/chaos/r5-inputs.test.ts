@@ -23,7 +23,7 @@ import { audit, figures, seeded, size, waitConverged } from './support.js';
 
 const MANIFESTS = size('R5_MANIFESTS', 400, 200);
 const CLOUD_VS = size('R5_CLOUD_VS', 20, 6);
-const CLOUD_FAULT_MS = size('R5_CLOUD_FAULT_MS', 40_000, 15_000);
+const CLOUD_FAULT_MS = size('R5_CLOUD_FAULT_MS', 40_000, 10_000);
 
 let cluster: TestCluster;
 let dir: string;
@@ -84,9 +84,9 @@ test(`R5 manifests: ${MANIFESTS} malformed manifests through validate and the ap
   let rejectedOffline = 0;
   let rejectedServer = 0;
   const t0 = Date.now();
-  // Four at a time: kubectl is a process per case.
-  for (let i = 0; i < cases.length; i += 4) {
-    await Promise.all(cases.slice(i, i + 4).map(async (c, j) => {
+  // Six at a time: kubectl is a process per case.
+  for (let i = 0; i < cases.length; i += 6) {
+    await Promise.all(cases.slice(i, i + 6).map(async (c, j) => {
       const file = join(dir, `m-${i + j}.yaml`);
       writeFileSync(file, c.text);
       const v = await runValidate(file);
@@ -123,7 +123,7 @@ test(`R5 cloud responses: malformed answers on every API for ${CLOUD_FAULT_MS / 
     await applyGroup(h, 'default', { maxSEs: 6, maxVSPerSE: 20 });
     await applyPool(h);
     const names = Array.from({ length: CLOUD_VS }, (_, i) => `r5-${String(i).padStart(3, '0')}`);
-    await h.simControl('POST', '/sim/faults', (['json', 'html', 'truncated', 'content-type'] as const).map((malformed) => ({ api: '*', malformed, probability: 0.04, durationMs: CLOUD_FAULT_MS })));
+    await h.simControl('POST', '/sim/faults', (['json', 'html', 'truncated', 'content-type'] as const).map((malformed) => ({ api: '*', malformed, probability: 0.08, durationMs: CLOUD_FAULT_MS })));
     const tFaults = Date.now();
     for (const n of names) await applyVS(h, { vs: n });
     // Halfway through the faults, some change.
