@@ -8,7 +8,7 @@ test('parseFault validates its fields with clear messages', () => {
   assert.throws(() => parseFault({ api: 'x', status: 500 }, 0), (e: unknown) => e instanceof ApiError && /api must be one of/.test(e.message));
   assert.throws(() => parseFault({ status: 99 }, 0), /status must be a number in \[100, 599\]/);
   assert.throws(() => parseFault({ probability: 2, status: 500 }, 0), /probability/);
-  assert.throws(() => parseFault({}, 0), /needs status, latency or timeout/);
+  assert.throws(() => parseFault({}, 0), /needs status, latency, timeout or malformed/);
   assert.equal(parseFault({ status: 503 }, 0).retryAfter, 1, '503 gets Retry-After by default');
   assert.equal(parseFault({ status: 500, durationMs: 10 }, 1000).until, 1010);
 });

@@ -1,8 +1,10 @@
 // Fault injection and rate limiting for the control API. A fault matches requests by API, method
 // and route template, fires with a probability (drawn from the seeded stream, so runs repeat) and
 // is bounded by a count and/or a duration. It can delay, answer an error status in the API's own
-// wire format (429/503 with Retry-After), or hang and then drop the connection.
-import { ApiError, type ApiName } from './http.js';
+// wire format (429/503 with Retry-After), or hang and then drop the connection. It can also answer
+// a malformed response (`malformed`): broken JSON, an HTML error page from a proxy, a JSON document
+// cut short, or a body in the wrong content type — what a client meets behind a sick load balancer.
+import { ApiError, type ApiName, type Reply } from './http.js';
 import type { Random } from './rand.js';
 import { isObject } from './store.js';
 
@@ -17,6 +19,7 @@ export interface FaultSpec {
   retryAfter?: number;
   latency?: Latency;
   timeout?: { hangMs: number };
+  malformed?: MalformedKind;
   probability: number;
   count?: number;
   until?: number; // epoch ms
@@ -24,7 +27,30 @@ export interface FaultSpec {
 
 export interface Fault extends FaultSpec { id: string; fired: number; seen: number }
 
-export type FaultAction = { delayMs: number; error?: ApiError; drop?: { hangMs: number } };
+export type FaultAction = { delayMs: number; error?: ApiError; drop?: { hangMs: number }; reply?: Reply };
+
+export const MALFORMED_KINDS = ['json', 'html', 'truncated', 'content-type'] as const;
+export type MalformedKind = (typeof MALFORMED_KINDS)[number];
+
+/**
+ * The reply for a malformed-response fault. The status is the fault's (default 200 for the body
+ * kinds — a success status with a body that cannot be used is the hardest case — and 502 for the
+ * proxy's HTML page).
+ */
+export function malformedReply(kind: MalformedKind, status: number | undefined): Reply {
+  switch (kind) {
+    case 'json':
+      return { status: status ?? 200, contentType: 'application/json', body: '{"server": {"id": "0b1c", "status": ACTIVE,, ' };
+    case 'html':
+      return { status: status ?? 502, contentType: 'text/html; charset=UTF-8', body: '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>\n' };
+    case 'truncated': {
+      const whole = JSON.stringify({ items: [{ id: '7d0c8f2e-0f6a-4c1e-9a57-1f0e6b1c2d3e', name: 'cut', status: 'ACTIVE' }, { id: '8e1d', name: 'short' }] });
+      return { status: status ?? 200, contentType: 'application/json', body: whole.slice(0, Math.floor(whole.length / 2)) };
+    }
+    case 'content-type':
+      return { status: status ?? 200, contentType: 'application/xml', body: '<?xml version="1.0" encoding="UTF-8"?><error><code>200</code><message>not JSON</message></error>' };
+  }
+}
 
 const APIS = ['keystone', 'nova', 'neutron', 'contrail', '*'];
 
@@ -69,8 +95,13 @@ export function parseFault(b: unknown, now: number): FaultSpec {
     if (hang === undefined) throw new ApiError(400, 'timeout must be true or {hangMs}');
     spec.timeout = { hangMs: hang };
   }
-  if (spec.status === undefined && spec.latency === undefined && spec.timeout === undefined) {
-    throw new ApiError(400, 'a fault needs status, latency or timeout');
+  if (b['malformed'] !== undefined) {
+    const m = b['malformed'];
+    if (typeof m !== 'string' || !(MALFORMED_KINDS as readonly string[]).includes(m)) throw new ApiError(400, `malformed must be one of ${MALFORMED_KINDS.join(', ')}`);
+    spec.malformed = m as MalformedKind;
+  }
+  if (spec.status === undefined && spec.latency === undefined && spec.timeout === undefined && spec.malformed === undefined) {
+    throw new ApiError(400, 'a fault needs status, latency, timeout or malformed');
   }
   const count = num('count', b['count'], 1, 1e9);
   if (count !== undefined) spec.count = count;
@@ -140,7 +171,11 @@ export class Faults {
       action ??= { delayMs: 0 };
       if (f.latency !== undefined) action.delayMs += this.latencyOf(f.latency);
       if (f.timeout !== undefined && action.drop === undefined && action.error === undefined) action.drop = f.timeout;
-      if (f.status !== undefined && action.error === undefined && action.drop === undefined) {
+      if (f.malformed !== undefined && action.error === undefined && action.drop === undefined && action.reply === undefined) {
+        action.reply = malformedReply(f.malformed, f.status);
+        continue;
+      }
+      if (f.status !== undefined && action.error === undefined && action.drop === undefined && action.reply === undefined) {
         const headers: Record<string, string> = {};
         if (f.retryAfter !== undefined) headers['Retry-After'] = String(f.retryAfter);
         action.error = new ApiError(f.status, f.message ?? defaultMessage(f.status), undefined, headers);

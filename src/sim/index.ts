@@ -119,6 +119,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         return 'drop';
       }
       if (action.error !== undefined) return pipeline.errorReply(api, action.error);
+      if (action.reply !== undefined) return action.reply;
       return undefined;
     },
     authenticate(api, req) {

@@ -16,6 +16,7 @@ import { useCluster, repoRoot, type TestCluster } from '../support/cluster.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/index.js';
 import { KubeClient, isConflict, isNotFound, type KubeObject } from '../../src/runtime/index.js';
 import { kinds, type KindName } from '../../src/api/index.js';
+import { registerSecret } from '../support/secrets.js';
 
 export const SECRETS_NAMESPACE = 'lb-system';
 export const ADMIN = { username: 'admin', password: 'admin-secret' };
@@ -117,6 +118,7 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
   // Namespaces are never deleted here: a bare kube-apiserver has no namespace controller to
   // finish the deletion. A later run in the same cluster reuses the namespace.
   await ensure(client, '/api/v1/namespaces', { metadata: { name: namespace } });
+  registerSecret('e2e-harness:ADMIN.password', ADMIN.password);
   const secretPath = `/api/v1/namespaces/${SECRETS_NAMESPACE}/secrets`;
   const secretName = `${o.name}-credentials`;
   await client.delete(`${secretPath}/${secretName}`).catch(() => undefined);
@@ -221,6 +223,9 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
       const logDir = join(repoRoot, '.local', 'e2e-logs');
       mkdirSync(logDir, { recursive: true });
       operators.forEach((p, i) => writeFileSync(join(logDir, `${o.name}-${i}.log`), p.output()));
+      // What the operator wrote into the API (events, every object's status and conditions), kept
+      // beside its logs for the final secret scan (make test-secrets).
+      await dumpAPIState(h, join(logDir, `${o.name}-api.json`)).catch(() => undefined);
       await client.delete(`${collection('Cloud', undefined)}/${cloudName}`).catch(() => undefined);
       await client.delete(`${secretPath}/${secretName}`).catch(() => undefined);
       await sim.close();
@@ -234,6 +239,17 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
     throw e;
   }
   return h;
+}
+
+const DUMPED_KINDS: KindName[] = ['Cloud', 'ServiceEngineGroup', 'ServiceEngine', 'Pool', 'VirtualService'];
+
+async function dumpAPIState(h: Harness, file: string): Promise<void> {
+  const out: Record<string, unknown> = { events: await h.events().catch(() => []) };
+  for (const k of DUMPED_KINDS) {
+    const items = await h.list<KubeObject>(k).catch(() => [] as KubeObject[]);
+    out[k] = items.map((x) => ({ name: x.metadata.name, status: x['status'] }));
+  }
+  writeFileSync(file, JSON.stringify(out, null, 1));
 }
 
 function freePort(): Promise<number> {
