@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { setStatusCondition, type ServiceEngineGroupStatus } from '../../api/index.js';
 import {
-  addFinalizer, isNotFound, objectKey, objectPath, removeFinalizer, specOrMetadataChanged, updateStatus, collectionPath,
+  addFinalizer, isNotFound, parseLabelSelector, selectedLabels, objectKey, objectPath, removeFinalizer, specOrMetadataChanged, updateStatus, collectionPath,
   type ObjectRef, type ReconcileContext, type ReconcileResult,
 } from '../../runtime/index.js';
 import {
@@ -156,7 +156,8 @@ async function createSE(ctx: OperatorContext, g: GroupObj, availabilityZone: str
     apiVersion: SE_API_VERSION, kind: 'ServiceEngine',
     metadata: {
       name: seName(g.metadata.name), namespace: ns,
-      labels: { 'lb.contrail-operator.io/se-group': g.metadata.name.slice(0, 63) },
+      // The shard's labels too, or the SE would fall outside the group's shard (never seen, recreated).
+      labels: { ...shardLabels(ctx, g), 'lb.contrail-operator.io/se-group': g.metadata.name.slice(0, 63) },
       ownerReferences: [{ apiVersion: SE_API_VERSION, kind: 'ServiceEngineGroup', name: g.metadata.name, uid: g.metadata.uid, controller: true, blockOwnerDeletion: true }],
     },
     spec: {
@@ -168,6 +169,12 @@ async function createSE(ctx: OperatorContext, g: GroupObj, availabilityZone: str
   };
   await ctx.client.create(collectionPath(SE, ns), body, { signal });
   return body.metadata.name;
+}
+
+/** The group's labels for the keys --watch-label-selector reads (none unsharded). */
+function shardLabels(ctx: OperatorContext, g: GroupObj): Record<string, string> {
+  const sel = ctx.config.watchLabelSelector;
+  return sel === undefined ? {} : selectedLabels(parseLabelSelector(sel), g.metadata.labels);
 }
 
 const SE_API_VERSION = `${SE.group}/${SE.version}`;
