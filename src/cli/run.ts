@@ -24,6 +24,7 @@ export const CONFIG_FLAGS: FlagTable = {
   'orphan-sweep-period': { type: 'string' },
   'log-level': { type: 'string' },
   controllers: { type: 'string' },
+  'watch-label-selector': { type: 'string' },
 };
 
 /** The flags of the process around the operator: which apiserver, how /metrics is served. */
@@ -134,6 +135,7 @@ export async function run(argv: string[]): Promise<number> {
     logger.info('operator starting', {
       clusterID, namespaces: config.namespaces.length === 0 ? 'all' : config.namespaces, workers: config.workers,
       leaderElection: config.leaderElection.enabled ? `${config.leaderElection.namespace}/${config.leaderElection.name}` : 'off',
+      shard: config.watchLabelSelector ?? 'all',
     });
     const stop = new AbortController();
     const onSignal = (sig: NodeJS.Signals): void => {

@@ -55,3 +55,11 @@ test('--controllers selects controllers by name', () => {
   assert.equal(parseRunConfig([], {}).controllers, undefined);
   assert.deepEqual(parseRunConfig(['--controllers', 'cloud,serviceengine'], {}).controllers, ['cloud', 'serviceengine']);
 });
+
+test('--watch-label-selector (or LBOP_WATCH_LABEL_SELECTOR) names the shard; a selector the API server would reject is refused at start', () => {
+  assert.equal(parseRunConfig([], {}).watchLabelSelector, undefined);
+  assert.equal(parseRunConfig(['--watch-label-selector', 'sharding.fluxcd.io/key=shard1'], {}).watchLabelSelector, 'sharding.fluxcd.io/key=shard1');
+  assert.equal(parseRunConfig([], { LBOP_WATCH_LABEL_SELECTOR: '!sharding.fluxcd.io/key' }).watchLabelSelector, '!sharding.fluxcd.io/key');
+  assert.throws(() => parseRunConfig(['--watch-label-selector', 'a b'], {}), /--watch-label-selector: .*not a valid label key/);
+  assert.throws(() => parseRunConfig(['--watch-label-selector='], {}), /--watch-label-selector: label selector is empty/);
+});

@@ -18,6 +18,10 @@
 //   --controllers a,b        (LBOP_CONTROLLERS)      run only these controllers (default all): cloud,
 //                                                    serviceenginegroup, serviceengine, orphan-sweep, pool,
 //                                                    virtualservice (tests of one controller's contract)
+//   --watch-label-selector S (LBOP_WATCH_LABEL_SELECTOR) a shard: list/watch only Clouds, groups, SEs,
+//                                                    VSs and Pools matching S (docs/scaling.md)
+
+import { parseLabelSelector } from '../runtime/labelselector.js';
 
 export interface HostPort { host: string; port: number }
 
@@ -36,6 +40,8 @@ export interface OperatorConfig {
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   /** undefined = every controller. */
   controllers: string[] | undefined;
+  /** This replica's shard: only reconciled objects matching it are listed/watched; undefined = all. */
+  watchLabelSelector: string | undefined;
 }
 
 export const CONTROLLER_NAMES = ['cloud', 'serviceenginegroup', 'serviceengine', 'orphan-sweep', 'pool', 'virtualservice'] as const;
@@ -66,7 +72,10 @@ export const RUN_USAGE = `usage: contrail-lb-operator run [flags]
   --orphan-sweep-period S   seconds between orphan sweeps (env LBOP_ORPHAN_SWEEP_SECONDS), default 600
   --log-level LEVEL         error|warn|info|debug (env LBOP_LOG_LEVEL), default info
   --controllers a,b         run only these controllers (env LBOP_CONTROLLERS), default all:
-                            ${CONTROLLER_NAMES_TEXT}`;
+                            ${CONTROLLER_NAMES_TEXT}
+  --watch-label-selector S  shard by label (env LBOP_WATCH_LABEL_SELECTOR), e.g.
+                            sharding.fluxcd.io/key=shard1: list/watch only the Clouds, groups, SEs,
+                            VSs and Pools matching S; '!sharding.fluxcd.io/key' for the unsharded rest`;
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -91,7 +100,8 @@ function namespaceName(flag: string, v: string): string {
 /** `--flag value`, `--flag=value` and boolean flags into flag → values (repeatable). */
 function parseFlags(argv: readonly string[]): Map<string, string[]> {
   const known = new Set(['--kubeconfig', '--namespace', '--workers', '--leader-elect', '--lease-name', '--lease-namespace',
-    '--metrics-addr', '--health-addr', '--cluster-id', '--secrets-namespace', '--orphan-sweep-period', '--log-level', '--controllers']);
+    '--metrics-addr', '--health-addr', '--cluster-id', '--secrets-namespace', '--orphan-sweep-period', '--log-level', '--controllers',
+    '--watch-label-selector']);
   const flags = new Map<string, string[]>();
   const boolFlags = new Set(['--leader-elect']);
   for (let i = 0; i < argv.length; i++) {
@@ -139,6 +149,14 @@ export function parseRunConfig(argv: readonly string[], env: Readonly<Record<str
   for (const c of controllers ?? []) {
     if (!(CONTROLLER_NAMES as readonly string[]).includes(c)) throw new ConfigError(`--controllers: unknown controller '${c}' (have ${CONTROLLER_NAMES.join(', ')})`);
   }
+  const watchLabelSelector = one('--watch-label-selector', 'LBOP_WATCH_LABEL_SELECTOR');
+  if (watchLabelSelector !== undefined) {
+    try {
+      parseLabelSelector(watchLabelSelector);
+    } catch (e) {
+      throw new ConfigError(`--watch-label-selector: ${(e as Error).message}`);
+    }
+  }
   const leaseName = one('--lease-name', 'LBOP_LEASE_NAME') ?? 'contrail-lb-operator';
   if (!/^[a-z0-9]([-.a-z0-9]{0,251}[a-z0-9])?$/.test(leaseName)) throw new ConfigError(`--lease-name: '${leaseName}' is not a valid object name`);
   return {
@@ -153,5 +171,6 @@ export function parseRunConfig(argv: readonly string[], env: Readonly<Record<str
     orphanSweepPeriodMs: positiveInt('--orphan-sweep-period', one('--orphan-sweep-period', 'LBOP_ORPHAN_SWEEP_SECONDS') ?? '600', 86_400) * 1000,
     logLevel: level as OperatorConfig['logLevel'],
     controllers,
+    watchLabelSelector,
   };
 }

@@ -37,8 +37,11 @@ const key = (namespace: string, name: string): string => `${namespace}/${name}`;
 function makeInformers(manager: Manager, config: OperatorConfig): Informers {
   // One namespace: watch just it (namespaced RBAC suffices). Several: watch all, ignore the rest.
   const scope = config.namespaces.length === 1 ? { namespace: config.namespaces[0] as string } : {};
+  // A shard (--watch-label-selector) lists/watches only its own objects of every reconciled kind.
+  const shard = config.watchLabelSelector !== undefined ? { labelSelector: config.watchLabelSelector } : {};
   return {
     clouds: manager.informer<CloudObj>(resourceOf('Cloud'), {
+      ...shard,
       indexers: {
         [INDEX.cloudBySecret]: (c) => {
           const r = c.spec?.keystone?.credentialsSecretRef;
@@ -47,18 +50,18 @@ function makeInformers(manager: Manager, config: OperatorConfig): Informers {
       },
     }),
     groups: manager.informer<GroupObj>(resourceOf('ServiceEngineGroup'), {
-      ...scope,
+      ...scope, ...shard,
       indexers: { [INDEX.groupByCloud]: (g) => [g.spec.cloudRef] },
     }),
     serviceEngines: manager.informer<SEObj>(resourceOf('ServiceEngine'), {
-      ...scope,
+      ...scope, ...shard,
       indexers: {
         [INDEX.seByGroup]: (s) => [key(ns(s), s.spec.seGroupRef)],
         [INDEX.seByCloud]: (s) => [s.spec.cloudRef],
       },
     }),
     virtualServices: manager.informer<VSObj>(resourceOf('VirtualService'), {
-      ...scope,
+      ...scope, ...shard,
       indexers: {
         [INDEX.vsBySE]: (v) => (v.status?.serviceEngines ?? []).flatMap((s) => (s.name === undefined ? [] : [key(ns(v), s.name)])),
         [INDEX.vsByGroup]: (v) => [key(ns(v), v.spec.seGroupRef ?? DEFAULT_GROUP)],
@@ -67,7 +70,7 @@ function makeInformers(manager: Manager, config: OperatorConfig): Informers {
       },
     }),
     pools: manager.informer<PoolObj>(resourceOf('Pool'), {
-      ...scope,
+      ...scope, ...shard,
       indexers: { [INDEX.poolByCloud]: (p) => [p.spec.cloudRef] },
     }),
     secrets: manager.informer<Secret>(SECRETS, { namespace: config.secretsNamespace }),

@@ -19,3 +19,4 @@ export * from './status.js';
 export * from './store.js';
 export * from './workqueue.js';
 export * from './backoff.js';
+export * from './labelselector.js';

@@ -28,7 +28,7 @@ export interface ReflectorOptions<T> {
   /** Server-side watch timeout range in seconds; default [300, 600]. */
   timeoutSeconds?: [number, number];
   backoff?: BackoffOptions;
-  /** Applied to every object before caching; default drops metadata.managedFields. */
+  /** Applied to every object before caching; default trimForCache. */
   transform?: (obj: T) => T;
   clock?: Clock;
   logger?: winston.Logger;
@@ -42,8 +42,24 @@ interface WatchEvent {
 
 export class GoneError extends Error {}
 
-export function dropManagedFields<T extends KubeObject>(obj: T): T {
-  if (obj.metadata && 'managedFields' in obj.metadata) delete obj.metadata.managedFields;
+/** kubectl's copy of the whole applied object, kept for its three-way merge; no controller reads it. */
+export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * What client-go's cache transforms drop on ingest: metadata.managedFields (server-side apply
+ * bookkeeping, often larger than the object) and the last-applied annotation (a second copy of
+ * the spec). Nothing reconciles from either, and every cached object carried both — at 10k
+ * objects that is most of the heap. Mutates and returns obj (it is fresh from JSON.parse).
+ */
+export function trimForCache<T extends KubeObject>(obj: T): T {
+  const md = obj.metadata;
+  if (md === undefined) return obj;
+  if ('managedFields' in md) delete md.managedFields;
+  const ann = md.annotations;
+  if (ann !== undefined && LAST_APPLIED in ann) {
+    delete ann[LAST_APPLIED];
+    if (Object.keys(ann).length === 0) delete md.annotations;
+  }
   return obj;
 }
 
@@ -71,7 +87,7 @@ export class Reflector<T extends KubeObject = KubeObject> {
     this.clock = opts.clock ?? realClock;
     this.log = opts.logger ?? silentLogger();
     this.backoff = new Backoff({ ...opts.backoff, ...(opts.random ? { random: opts.random } : {}) });
-    this.transform = opts.transform ?? dropManagedFields;
+    this.transform = opts.transform ?? trimForCache;
   }
 
   hasSynced(): boolean {

@@ -4,8 +4,9 @@
 // file only does). It runs as a controller keyed by Cloud name, so only the leader sweeps and
 // the caches are synced before it starts.
 import { isCloudError, isNotFound, KIND, type Owner } from '../../cloud/index.js';
-import type { KubeObject, ObjectRef, ReconcileContext, ReconcileResult } from '../../runtime/index.js';
-import type { CloudConnection } from '../model/index.js';
+import { isNotFound as isKubeNotFound, objectPath, type KubeObject, type ObjectRef, type ReconcileContext, type ReconcileResult } from '../../runtime/index.js';
+import type { KindName } from '../../api/index.js';
+import { resourceOf, type CloudConnection } from '../model/index.js';
 import type { OperatorContext } from '../model/index.js';
 import { ownerLiveness, selectOrphans, type Tagged } from './select.js';
 
@@ -39,7 +40,10 @@ async function sweep(ctx: OperatorContext, ref: ObjectRef, rc: ReconcileContext)
   const alive = ownerLiveness(byKind, (ns) => ctx.watches(ns), new Set(['Cloud']));
   const kinds = [KIND.floatingIp, KIND.neutronFloatingIp, KIND.instanceIp, KIND.server, KIND.vmi, KIND.port];
   const items: Tagged[] = kinds.flatMap((k) => conn.view.list(k).map((o) => ({ kind: k, id: o.id, owner: o.owner, obj: o.obj })));
-  const orphans = selectOrphans(items, ctx.clusterID, alive);
+  const selected = selectOrphans(items, ctx.clusterID, alive);
+  // A shard's caches hold only its own objects: another shard's owner (same cluster ID) is
+  // missing from them too. Before deleting, ask the API server whether the owner is really gone.
+  const orphans = ctx.config.watchLabelSelector === undefined ? selected : await confirmedGone(ctx, selected, rc.signal);
 
   let failed = 0;
   for (const o of orphans) {
@@ -57,6 +61,28 @@ async function sweep(ctx: OperatorContext, ref: ObjectRef, rc: ReconcileContext)
   if (orphans.length > 0) rc.log.info('orphan sweep done', { cloud: conn.name, deleted: orphans.length - failed, failed });
   // Dependents whose deletion failed (e.g. a port still bound) are retried soon, not in 10 min.
   return { requeueAfterMs: failed > 0 ? Math.min(ctx.config.orphanSweepPeriodMs, 10_000) : ctx.config.orphanSweepPeriodMs };
+}
+
+/** The orphans whose owner the API server does not have (404, or the name now has another uid). */
+async function confirmedGone(ctx: OperatorContext, orphans: readonly Tagged[], signal: AbortSignal): Promise<Tagged[]> {
+  const verdict = new Map<string, boolean>();
+  const gone = async (o: Owner): Promise<boolean> => {
+    let v = verdict.get(o.uid);
+    if (v !== undefined) return v;
+    const rt = resourceOf(o.kind as KindName);
+    try {
+      const cur = await ctx.client.get<KubeObject>(objectPath(rt, { namespace: o.namespace, name: o.name }), { signal });
+      v = cur.metadata.uid !== o.uid;
+    } catch (e) {
+      if (!isKubeNotFound(e)) throw e;
+      v = true;
+    }
+    verdict.set(o.uid, v);
+    return v;
+  };
+  const out: Tagged[] = [];
+  for (const o of orphans) if (o.owner !== undefined && await gone(o.owner)) out.push(o);
+  return out;
 }
 
 function ownerText(o: Owner | undefined): string {

@@ -1,12 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { findCondition, type ServiceEngineGroupStatus } from '../../api/index.js';
-import { seName, summarizeGroup } from './controller.js';
+import { freeSlots, seName, summarizeGroup } from './controller.js';
 
-test('SE names look like Avi\'s: <group>-se-<5 chars>', () => {
-  const names = new Set(Array.from({ length: 50 }, () => seName('default')));
-  for (const n of names) assert.match(n, /^default-se-[a-z0-9]{5}$/);
-  assert.ok(names.size > 45, 'random suffixes');
+test('SE names are <group>-se-<slot>; the free slots are the lowest of 0..maxSEs-1 no SE has', () => {
+  assert.equal(seName('default', 0), 'default-se-0');
+  assert.equal(seName('x'.repeat(300), 7), `${'x'.repeat(240)}-se-7`);
+  assert.deepEqual(freeSlots('g', 4, new Set()), [0, 1, 2, 3]);
+  assert.deepEqual(freeSlots('g', 4, new Set(['g-se-1', 'g-se-3', 'other-se-0', 'g-se-9'])), [0, 2]);
+  // Every slot taken: nothing to create, whatever the plan says — maxSEs names exist at most.
+  assert.deepEqual(freeSlots('g', 2, new Set(['g-se-0', 'g-se-1'])), []);
 });
 
 test('group status counts SEs, ready and idle ones; Ready when the desired count is ready', () => {

@@ -7,10 +7,9 @@
 //   report   — counts and Ready, patched only when changed.
 // A bare kube-apiserver has no garbage collector, and the operator must not depend on one being
 // fast: deleting the group runs its finalizer, which deletes its SEs and waits for them to go.
-import { randomBytes } from 'node:crypto';
 import { setStatusCondition, type ServiceEngineGroupStatus } from '../../api/index.js';
 import {
-  addFinalizer, isNotFound, objectKey, objectPath, removeFinalizer, specOrMetadataChanged, updateStatus, collectionPath,
+  addFinalizer, isConflict, isNotFound, parseLabelSelector, selectedLabels, objectKey, objectPath, removeFinalizer, specOrMetadataChanged, updateStatus, collectionPath,
   type ObjectRef, type ReconcileContext, type ReconcileResult,
 } from '../../runtime/index.js';
 import {
@@ -22,14 +21,21 @@ import { planGroup, strandedSEs, type GroupPlan, type GroupPolicy, type GroupSE 
 export const GROUP_FINALIZER = 'lb.contrail-operator.io/service-engine-group';
 const GROUP = resourceOf('ServiceEngineGroup');
 const SE = resourceOf('ServiceEngine');
-const NAME_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
-/** `<group>-se-<5 chars>`, like Avi's SE names. */
-export function seName(group: string): string {
-  const b = randomBytes(5);
-  let s = '';
-  for (const x of b) s += NAME_ALPHABET[x % NAME_ALPHABET.length];
-  return `${group.slice(0, 240)}-se-${s}`;
+/**
+ * `<group>-se-<slot>`, slot in 0..maxSEs-1: maxSEs holds by construction, not by a count that a
+ * second creator (another worker, a replica with a stale cache) can race past — the API server
+ * lets one object have a name, so a second create of the same slot is a 409 AlreadyExists.
+ */
+export function seName(group: string, slot: number): string {
+  return `${group.slice(0, 240)}-se-${slot}`;
+}
+
+/** The free slots, lowest first: those of 0..maxSEs-1 whose name no SE (cached or just created) has. */
+export function freeSlots(group: string, maxSEs: number, taken: ReadonlySet<string>): number[] {
+  const out: number[] = [];
+  for (let slot = 0; slot < maxSEs; slot++) if (!taken.has(seName(group, slot))) out.push(slot);
+  return out;
 }
 
 export function policyOf(g: GroupObj): GroupPolicy {
@@ -97,9 +103,21 @@ async function reconcileGroup(ctx: OperatorContext, idleSince: Map<string, strin
 
   // Apply.
   const azs = group.spec.availabilityZones ?? [];
-  for (let i = 0; i < plan.create; i++) {
+  const slots = freeSlots(group.metadata.name, policyOf(group).maxSEs, new Set([...ses.map((s) => s.metadata.name), ...expected]));
+  let collided = false;
+  for (let i = 0; i < plan.create && i < slots.length; i++) {
     const az = azs.length > 0 ? azs[(ses.length + i) % azs.length] : undefined;
-    expected.add(await createSE(ctx, group, az, rc.signal));
+    const name = seName(group.metadata.name, slots[i] as number);
+    try {
+      await createSE(ctx, group, name, az, rc.signal);
+    } catch (e) {
+      // Another creator took the slot; our cache has not seen its SE yet. Plan again when it has.
+      if (!isConflict(e)) throw e;
+      rc.log.debug('service engine slot already taken', { se: name });
+      collided = true;
+      break;
+    }
+    expected.add(name);
   }
   if (expected.size > 0) pending.set(rc.key, expected);
   else pending.delete(rc.key);
@@ -116,6 +134,7 @@ async function reconcileGroup(ctx: OperatorContext, idleSince: Map<string, strin
     current: group, signal: rc.signal,
     mutate: (o) => summarizeGroup((o.status ??= {}), o.metadata.generation ?? 0, members, plan, now),
   });
+  if (collided) return { requeueAfterMs: 1_000 };
   return plan.recheckAfterMs !== undefined ? { requeueAfterMs: Math.max(1_000, plan.recheckAfterMs) } : {};
 }
 
@@ -150,13 +169,14 @@ export function summarizeGroup(st: ServiceEngineGroupStatus, generation: number,
   }, now);
 }
 
-async function createSE(ctx: OperatorContext, g: GroupObj, availabilityZone: string | undefined, signal: AbortSignal): Promise<string> {
+async function createSE(ctx: OperatorContext, g: GroupObj, name: string, availabilityZone: string | undefined, signal: AbortSignal): Promise<void> {
   const ns = g.metadata.namespace ?? '';
   const body = {
     apiVersion: SE_API_VERSION, kind: 'ServiceEngine',
     metadata: {
-      name: seName(g.metadata.name), namespace: ns,
-      labels: { 'lb.contrail-operator.io/se-group': g.metadata.name.slice(0, 63) },
+      name, namespace: ns,
+      // The shard's labels too, or the SE would fall outside the group's shard (never seen, recreated).
+      labels: { ...shardLabels(ctx, g), 'lb.contrail-operator.io/se-group': g.metadata.name.slice(0, 63) },
       ownerReferences: [{ apiVersion: SE_API_VERSION, kind: 'ServiceEngineGroup', name: g.metadata.name, uid: g.metadata.uid, controller: true, blockOwnerDeletion: true }],
     },
     spec: {
@@ -167,7 +187,12 @@ async function createSE(ctx: OperatorContext, g: GroupObj, availabilityZone: str
     },
   };
   await ctx.client.create(collectionPath(SE, ns), body, { signal });
-  return body.metadata.name;
+}
+
+/** The group's labels for the keys --watch-label-selector reads (none unsharded). */
+function shardLabels(ctx: OperatorContext, g: GroupObj): Record<string, string> {
+  const sel = ctx.config.watchLabelSelector;
+  return sel === undefined ? {} : selectedLabels(parseLabelSelector(sel), g.metadata.labels);
 }
 
 const SE_API_VERSION = `${SE.group}/${SE.version}`;

@@ -1,0 +1,213 @@
+// bench:scale — issue 16's P2, P3 and P4 in one run, with the operator run as the image runs it:
+// compiled JS (`make build` → dist/, started through bin/contrail-lb-operator.js), not tsx.
+// Topology sized for the run: the simulator's VIP and management subnets are /16s, and the group
+// has SEs to fit (count × SEs-per-VS ÷ maxVSPerSE, plus 2 of headroom). Real kube-apiserver
+// (LBOP_TEST_KUBECONFIG or a private one), simulator in-process. Prints figures; asserts nothing.
+//   P2  cloud writes per VS vs the minimum (2 + 2 × SEs VIP/ECMP writes, plus the SEs' own shared
+//       by maxVSPerSE VSs); writes and reads in a steady-state window (reads per observation
+//       period); the operator's apiserver requests per VS (rest_client_requests_total).
+//   P3  RSS and V8 heap of the operator (its /metrics) idle at 0 VS and converged at N VS.
+//   P4  SIGKILL, restart over the N converged VSs: cloud writes (goal 0), apiserver writes and
+//       how many objects they changed (the rest changed nothing; goal 0), and the time until every
+//       VS has been reconciled once (controller_runtime_reconcile_total{controller="virtualservice"}
+//       ≥ N; with 0 cloud writes each of those reconciles found its VS converged).
+//   npm run bench:scale   (SCALE_BENCH_COUNT default 200, SCALE_BENCH_SES 2 per VS,
+//                          SCALE_BENCH_PER_SE maxVSPerSE default 50, SCALE_BENCH_STEADY_S default 30)
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { conditionsOf, startHarness, SECRETS_NAMESPACE, type Harness } from '../e2e/harness.js';
+import { repoRoot } from '../support/cluster.js';
+import type { KubeObject } from '../../src/runtime/index.js';
+import { checkInvariants, type GroupObj, type SEObj, type VSObj } from '../../src/controllers/model/index.js';
+import { applyGroup, applyPool, applyVS, type VS } from '../e2e/vs-support.js';
+
+const count = Number(process.env['SCALE_BENCH_COUNT'] ?? 200);
+const sesPerVS = Number(process.env['SCALE_BENCH_SES'] ?? 2);
+const perSE = Number(process.env['SCALE_BENCH_PER_SE'] ?? 50);
+const steadyS = Number(process.env['SCALE_BENCH_STEADY_S'] ?? 30);
+const RESYNC_S = 5;
+const BOOT_MS = 500;
+if (!(count >= 1 && count <= 20_000)) throw new Error(`SCALE_BENCH_COUNT=${count}: keep it in [1, 20000] (a /16 of VIPs)`);
+
+interface Req { api: string; method: string; route: string; status: number; count: number }
+interface Stats { requests: Req[] }
+
+/** A cloud write: anything but a GET, a token request, or a VNC action that only reads. */
+function isWrite(r: Req): boolean {
+  if (r.method === 'GET') return false;
+  if (r.api === 'keystone') return false;
+  return !['/fqname-to-id', '/id-to-fqname', '/list-bulk-collection'].includes(r.route);
+}
+const sum = (rs: Req[]): number => rs.reduce((n, r) => n + r.count, 0);
+const MiB = (b: number): string => `${(b / 1048576).toFixed(0)} MiB`;
+
+/** The default topology with its VIP and management subnets widened to /16s. */
+function wideTopology(): string {
+  const text = readFileSync(join(repoRoot, 'src/sim/default-topology.yaml'), 'utf8')
+    .replace('cidr: 19.1.1.0/24', 'cidr: 19.1.0.0/16')
+    .replace('cidr: 10.10.10.0/24', 'cidr: 10.10.0.0/16');
+  if (!text.includes('19.1.0.0/16') || !text.includes('10.10.0.0/16')) throw new Error('the default topology changed: cannot widen its subnets');
+  const path = join(mkdtempSync(join(tmpdir(), 'lbop-scale-')), 'topology.yaml');
+  writeFileSync(path, text);
+  return path;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+interface Compiled { child: ChildProcess; metricsURL: string; exited: Promise<void> }
+
+/** The compiled operator (bin/ → dist/), with the harness's flags. */
+async function startCompiled(h: Harness): Promise<Compiled> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(repoRoot, 'bin/contrail-lb-operator.js'), 'run', '--kubeconfig', h.cluster.kubeconfig,
+    '--namespace', h.namespace, '--cluster-id', h.clusterID, '--metrics-addr', `127.0.0.1:${port}`, '--health-addr', '0',
+    '--secrets-namespace', SECRETS_NAMESPACE, '--log-level', 'warn'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, KUBECONFIG: '' } });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return { child, metricsURL: `http://127.0.0.1:${port}/metrics`, exited };
+}
+
+async function metrics(op: Compiled): Promise<string> {
+  return (await fetch(op.metricsURL)).text();
+}
+
+/** Sum of a series' samples whose labels include every `want` pair. */
+function series(text: string, name: string, want: Record<string, string> = {}): number {
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const labels = line.slice(name.length).startsWith('{') ? line.slice(name.length + 1, line.indexOf('}')) : '';
+    if (Object.entries(want).every(([k, v]) => labels.includes(`${k}="${v}"`))) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return total;
+}
+
+const apiserverWrites = (m: string): number => ['POST', 'PUT', 'PATCH', 'DELETE'].reduce((n, method) => n + series(m, 'rest_client_requests_total', { method }), 0);
+
+async function memory(op: Compiled): Promise<{ rss: number; heap: number }> {
+  // Two scrapes a moment apart: prom-client samples the heap at scrape time.
+  await metrics(op);
+  await new Promise((r) => setTimeout(r, 1000));
+  const m = await metrics(op);
+  return { rss: series(m, 'process_resident_memory_bytes'), heap: series(m, 'nodejs_heap_size_used_bytes') };
+}
+
+/** resourceVersion of every object of the namespace's reconciled kinds. */
+async function versions(h: Harness): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const kind of ['VirtualService', 'ServiceEngine', 'ServiceEngineGroup', 'Pool'] as const) {
+    for (const o of await h.list<KubeObject>(kind)) out.set(`${kind}/${o.metadata.name}`, o.metadata.resourceVersion ?? '');
+  }
+  out.set(`Cloud/${h.cloudName}`, (await h.get<KubeObject>('Cloud', h.cloudName))?.metadata.resourceVersion ?? '');
+  return out;
+}
+
+async function main(): Promise<void> {
+  const h = await startHarness({ name: 'scale-bench', resyncSeconds: RESYNC_S, sim: { topology: wideTopology(), bootTimeMs: BOOT_MS } });
+  let op = await startCompiled(h);
+  try {
+    await h.waitFor(async () => conditionsOf(await h.get('Cloud', h.cloudName))['Ready']?.status === 'True', { what: 'Cloud Ready', timeoutMs: 60_000 });
+    const seCount = Math.ceil((count * sesPerVS) / perSE);
+    await applyGroup(h, 'default', { maxSEs: seCount + 2, maxVSPerSE: perSE, maxScaleoutPerVS: Math.max(sesPerVS, 1) });
+    await applyPool(h);
+    await h.waitFor(async () => (await metrics(op)).includes('rest_client_requests_total'), { what: 'operator metrics', timeoutMs: 30_000 });
+    const idle0 = await memory(op);
+    console.log(`scale: ${count} VS × ${sesPerVS} SEs, maxVSPerSE ${perSE} (${seCount} SEs needed, maxSEs ${seCount + 2}), VIP subnet /16, ` +
+      `simulator default latencies, boot ${BOOT_MS} ms, operator compiled (bin/ → dist/), resync ${RESYNC_S} s`);
+    console.log(`P3 memory at 0 VS (idle, Cloud Ready): RSS ${MiB(idle0.rss)}, heap used ${MiB(idle0.heap)}`);
+
+    await h.simControl('POST', '/sim/stats/reset');
+    const kubeBefore = await metrics(op);
+    const t0 = performance.now();
+    const names = Array.from({ length: count }, (_, i) => `scale-${String(i).padStart(5, '0')}`);
+    // Bounded concurrency: the apply itself is not what is measured.
+    for (let i = 0; i < names.length; i += 20) await Promise.all(names.slice(i, i + 20).map((n) => applyVS(h, { vs: n, minSEs: sesPerVS, maxSEs: sesPerVS })));
+    const seen = { maxVSPerSE: 0, samples: 0, violations: new Set<string>() };
+    await h.waitFor(async () => {
+      const vss = await h.list<VS>('VirtualService');
+      if (seen.samples++ % 4 === 0) {
+        const r = checkInvariants({ groups: await h.list<GroupObj & KubeObject>('ServiceEngineGroup'), ses: await h.list<SEObj & KubeObject>('ServiceEngine'), vss: vss as unknown as VSObj[] });
+        seen.maxVSPerSE = Math.max(seen.maxVSPerSE, r.maxVSPerSEObserved);
+        for (const v of r.violations) seen.violations.add(v);
+      }
+      return vss.filter((v) => conditionsOf(v)['Ready']?.status === 'True' && v.status?.seSummary === `${sesPerVS}/${sesPerVS}`).length >= count;
+    }, { what: `${count} VS Ready on ${sesPerVS} SEs`, timeoutMs: 900_000, intervalMs: 500 });
+    const converge = performance.now() - t0;
+    const stats = await h.simControl<Stats>('GET', '/sim/stats');
+    const kubeAfter = await metrics(op);
+    const writes = stats.requests.filter(isWrite);
+    const vsRoutes = (r: Req): boolean => r.api === 'contrail' && ['/virtual-machine-interfaces', '/instance-ips', '/ref-update', '/ref-relax-for-delete', '/floating-ips'].includes(r.route);
+    const vsWrites = sum(writes.filter(vsRoutes));
+    const minPerVS = 2 + 2 * sesPerVS;
+    const seWrites = sum(writes) - vsWrites;
+    const kubeReqs = series(kubeAfter, 'rest_client_requests_total') - series(kubeBefore, 'rest_client_requests_total');
+    console.log(`converged: all ${count} Ready in ${(converge / 1000).toFixed(1)} s; invariants sampled ${Math.ceil(seen.samples / 4)}×: ` +
+      `most VSs on one SE ${seen.maxVSPerSE} (max ${perSE}), violations ${seen.violations.size}`);
+    for (const v of [...seen.violations].slice(0, 10)) console.log(`  violation: ${v}`);
+    console.log(`P2 cloud VIP/ECMP writes per VS: ${(vsWrites / count).toFixed(2)} vs minimum ${minPerVS} → ${(vsWrites / count / minPerVS).toFixed(2)}×`);
+    console.log(`P2 other cloud writes (SE creation etc.): ${seWrites} for ${(await h.list<KubeObject>('ServiceEngine')).length} SEs; all cloud writes per VS ${(sum(writes) / count).toFixed(2)}`);
+    console.log(`P2 apiserver requests by the operator per VS while converging: ${(kubeReqs / count).toFixed(2)} ` +
+      `(writes ${((apiserverWrites(kubeAfter) - apiserverWrites(kubeBefore)) / count).toFixed(2)} per VS)`);
+    for (const r of writes.sort((a, b) => b.count - a.count).slice(0, 12)) console.log(`  ${r.api.padEnd(9)} ${r.method.padEnd(6)} ${r.route} ${r.status}: ${r.count}`);
+
+    await h.simControl('POST', '/sim/stats/reset');
+    const kubeSteady0 = await metrics(op);
+    await new Promise((r) => setTimeout(r, steadyS * 1000));
+    const idle = await h.simControl<Stats>('GET', '/sim/stats');
+    const kubeSteady1 = await metrics(op);
+    const periods = steadyS / RESYNC_S;
+    const steadyReads = sum(idle.requests.filter((r) => !isWrite(r)));
+    console.log(`P2 steady state over ${steadyS} s (${periods} observation periods): ${sum(idle.requests.filter(isWrite))} cloud writes (goal 0), ` +
+      `${steadyReads} cloud reads = ${(steadyReads / periods).toFixed(1)} per period; apiserver requests ${series(kubeSteady1, 'rest_client_requests_total') - series(kubeSteady0, 'rest_client_requests_total')} ` +
+      `(writes ${apiserverWrites(kubeSteady1) - apiserverWrites(kubeSteady0)})`);
+    for (const r of idle.requests.filter(isWrite)) console.log(`  steady write: ${r.api} ${r.method} ${r.route} ${r.status}: ${r.count}`);
+    const conv = await memory(op);
+    console.log(`P3 memory at ${count} VS (converged): RSS ${MiB(conv.rss)}, heap used ${MiB(conv.heap)}`);
+
+    // P4: SIGKILL and restart over the converged state.
+    const rvBefore = await versions(h);
+    op.child.kill('SIGKILL');
+    await op.exited;
+    await h.simControl('POST', '/sim/stats/reset');
+    const t1 = performance.now();
+    op = await startCompiled(h);
+    const reconciled = async (): Promise<number> => series(await metrics(op), 'controller_runtime_reconcile_total', { controller: 'virtualservice' });
+    await h.waitFor(async () => (await reconciled()) >= count, { what: `${count} VS reconciled after restart`, timeoutMs: 300_000, intervalMs: 100 });
+    const found = performance.now() - t1;
+    // One more observation period for anything the first pass queued.
+    await new Promise((r) => setTimeout(r, RESYNC_S * 1000));
+    const after = await h.simControl<Stats>('GET', '/sim/stats');
+    const m = await metrics(op);
+    const rvAfter = await versions(h);
+    const changed = [...rvAfter].filter(([k, v]) => rvBefore.get(k) !== v).map(([k]) => k);
+    const kubeWrites = apiserverWrites(m);
+    console.log(`P4 SIGKILL + restart with ${count} converged VS: every VS reconciled ${(found / 1000).toFixed(1)} s after the restart ` +
+      `(process start included); cloud writes ${sum(after.requests.filter(isWrite))} (goal 0)`);
+    console.log(`P4 apiserver writes by the new process in the ${((performance.now() - t1) / 1000).toFixed(0)} s after restart: ${kubeWrites} ` +
+      `(POST/PUT/PATCH/DELETE, incl. events); objects they changed: ${changed.length}${changed.length > 0 ? ` (${changed.slice(0, 5).join(', ')}…)` : ''}`);
+    for (const r of after.requests.filter(isWrite)) console.log(`  restart write: ${r.api} ${r.method} ${r.route} ${r.status}: ${r.count}`);
+
+    for (let i = 0; i < names.length; i += 50) await Promise.all(names.slice(i, i + 50).map((n) => h.remove('VirtualService', n)));
+    await h.waitFor(async () => (await h.list<KubeObject>('VirtualService')).length === 0, { what: 'VS deleted', timeoutMs: 600_000, intervalMs: 500 });
+  } finally {
+    op.child.kill('SIGTERM');
+    await op.exited;
+    await h.stop();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(`bench:scale failed: ${(e as Error).message}`);
+  process.exitCode = 1;
+});
