@@ -34,6 +34,12 @@ export interface SEHealth {
   reason: string | undefined;
   /** The server was ACTIVE once: losing it now is a failure, not a boot to retry. */
   wasActive: boolean;
+  /**
+   * The SE agent's heartbeat as the AgentConnected condition reports it; undefined without the
+   * SE API (or before the first report). Silence alone never makes the SE Failed: repair needs
+   * the data path to fail too (issue 13), so it does not change `phase` here.
+   */
+  agentConnected: boolean | undefined;
 }
 
 /** What sePhase decides from. Today the SE object; the agent's heartbeat joins here. */
@@ -45,10 +51,12 @@ export function sePhase(se: SEPhaseInputs): SEHealth {
   const failed = ready?.status !== 'True' && ready?.reason === SE_REASON.ServerFailed;
   const wasActive = findCondition(conditions, 'Booted')?.status === 'True' || failed;
   const reason = ready?.reason;
-  if (se.metadata.deletionTimestamp !== undefined) return { phase: 'Deleting', reason, wasActive };
-  if (ready?.status === 'True') return { phase: 'Ready', reason, wasActive };
-  if (failed) return { phase: 'Failed', reason, wasActive };
-  return { phase: 'Booting', reason, wasActive };
+  const agent = findCondition(conditions, 'AgentConnected');
+  const agentConnected = agent === undefined ? undefined : agent.status === 'True';
+  if (se.metadata.deletionTimestamp !== undefined) return { phase: 'Deleting', reason, wasActive, agentConnected };
+  if (ready?.status === 'True') return { phase: 'Ready', reason, wasActive, agentConnected };
+  if (failed) return { phase: 'Failed', reason, wasActive, agentConnected };
+  return { phase: 'Booting', reason, wasActive, agentConnected };
 }
 
 /** Usable for placement and ECMP: Ready and not being deleted. */
