@@ -17,7 +17,7 @@ import { installCloudController } from './cloud/controller.js';
 import type { OperatorConfig } from './config.js';
 import { feedDesiredConfigs } from './desiredfeed.js';
 import { installOrphanSweep } from './orphans/controller.js';
-import { AgentRegistry, BootstrapTokens, DesiredConfigs, startSEApi, type CertificateAuthority, type SEApi, type SEApiConfig } from '../seapi/index.js';
+import { AgentRegistry, BootstrapTokens, DesiredConfigs, registerVSAnalytics, startSEApi, type CertificateAuthority, type SEApi, type SEApiConfig } from '../seapi/index.js';
 import { installServiceEngineController } from './serviceengine/controller.js';
 import { installGroupController } from './serviceenginegroup/controller.js';
 import { installPoolController } from './pool/controller.js';
@@ -147,6 +147,9 @@ export function buildOperator(config: OperatorConfig, o: OperatorOptions): Opera
       },
     };
     feedDesiredConfigs(informers, configs);
+    // A deleted SE's agent record (and its analytics series) goes with it.
+    informers.serviceEngines.addHandlers({ onDelete: (obj) => agents.forget(`${ns(obj)}/${obj.metadata.name}`) });
+    registerVSAnalytics(manager.registry, agents, () => manager.isLeading());
   }
   for (const install of installers) install(context);
   return {
