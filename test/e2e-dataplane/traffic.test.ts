@@ -15,7 +15,7 @@ import { repoRoot } from '../support/cluster.js';
 import { NetnsDataplane } from '../../src/sim/dataplane/dataplane.js';
 import { commandSeRunner } from '../../src/sim/dataplane/runner.js';
 import { runLoad, type LoadResult } from '../../src/sim/dataplane/loadgen.js';
-import { conditionsOf, startHarness, type Harness } from '../e2e/harness.js';
+import { conditionsOf, startHarness, type Harness, type OperatorProcess } from '../e2e/harness.js';
 import { applyGroup, applyPool, applyVS, vsStatus, type VS } from '../e2e/vs-support.js';
 import { Api, skipReason } from '../dataplane/support.js';
 
@@ -59,6 +59,7 @@ describe('traffic through the VIP: real SE agents, HAProxy and namespaces', { sk
   let h: Harness;
   let dp: NetnsDataplane;
   let api: Api;
+  let op: OperatorProcess;
   const stateRoot = mkdtempSync(join(tmpdir(), 'lbop-e2e-dp-'));
   let vip = '';
 
@@ -73,7 +74,7 @@ describe('traffic through the VIP: real SE agents, HAProxy and namespaces', { sk
     });
     h = await startHarness({ name: 'e2e-dp-traffic', sim: { topology: join(repoRoot, 'test/e2e-dataplane/topology.yaml'), plugins: [dp], bootTimeMs: 200 } });
     api = await Api.login(h.sim);
-    h.startOperator(['--se-api-addr', `127.0.0.1:${await freePort()}`]);
+    op = h.startOperator(['--se-api-addr', `127.0.0.1:${await freePort()}`]);
   });
 
   after(async () => {
@@ -117,6 +118,16 @@ describe('traffic through the VIP: real SE agents, HAProxy and namespaces', { sk
     assert.ok(r.requests >= 200 && r.requests <= 204, String(r.requests));
     assert.deepEqual(r.perServer, { [POOL_SERVER]: r.requests }, 'every response names the pool server');
     assert.ok(await frontendSessions(stateRoot, se.status?.serverUUID ?? '') >= 200, 'the SE\'s HAProxy carried them');
+    // The heartbeat carries HAProxy's counts to the operator's analytics (docs/metrics-analytics.md).
+    let seen = '';
+    await h.waitFor(async () => {
+      const text = await h.metrics(op);
+      seen = text.split('\n').filter((l) => l.startsWith('lbop_vs_requests_total')).join('\n');
+      const m = new RegExp(`^lbop_vs_requests_total\\{namespace="${h.namespace}",virtualservice="vs2",vip="0",se="${se.metadata.name}"\\} (\\d+)$`, 'm').exec(text);
+      return m !== null && Number(m[1]) >= 200 ? true : undefined;
+    }, { timeoutMs: 15_000, intervalMs: 500, what: 'lbop_vs_requests_total ≥ 200 for the SE' }).catch((e: unknown) => {
+      throw new Error(`${(e as Error).message}; /metrics had:\n${seen || '(no lbop_vs_requests_total)'}`);
+    });
   });
 
   it('scaled to 3 SEs, new connections reach all 3', async () => {
