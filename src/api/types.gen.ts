@@ -364,6 +364,7 @@ export interface ServiceEngineStatus {
    * The metadata.generation this status was computed from.
    */
   observedGeneration?: number;
+  agent?: ServiceEngineStatusAgent;
   /**
    * Nova server UUID.
    */
@@ -408,6 +409,23 @@ export interface ServiceEngineStatus {
    * Items: Condition contains details for one aspect of the current state of this object.
    */
   conditions?: Condition[];
+}
+/**
+ * The SE agent as its heartbeats report it (only with the SE API on); the heartbeat time moves at most once a minute.
+ */
+export interface ServiceEngineStatusAgent {
+  /**
+   * The agent's version.
+   */
+  version?: string;
+  /**
+   * The config version the agent last applied.
+   */
+  configVersion?: number;
+  /**
+   * A recent heartbeat (written at most once a minute).
+   */
+  lastHeartbeatTime?: string;
 }
 /**
  * One data vNIC.

@@ -7,6 +7,7 @@
 import process from 'node:process';
 import { ConfigError, parseRunConfig, RUN_USAGE, type HostPort, type OperatorConfig } from '../controllers/config.js';
 import type { KubeClient } from '../runtime/kube.js';
+import { parseSEApiConfig, SEApiConfigError, SE_API_USAGE, type SEApiConfig } from '../seapi/config.js';
 import { argvOf, parseFlags, UsageError, type FlagTable, type Flags } from './flags.js';
 
 /** The flags src/controllers/config.ts parses (a unit test keeps this equal to RUN_USAGE). */
@@ -32,6 +33,16 @@ export const CLI_FLAGS: FlagTable = {
   context: { type: 'string' },
   'metrics-insecure': { type: 'boolean' },
   'metrics-cert-dir': { type: 'string' },
+  'se-api-url': { type: 'string', multiple: true },
+};
+
+/** The SE API's flags, parsed by src/seapi/config.ts (SE_API_FLAGS). */
+export const SE_API_TABLE: FlagTable = {
+  'se-api-addr': { type: 'string' },
+  'se-api-ca-secret': { type: 'string' },
+  'se-api-san': { type: 'string', multiple: true },
+  'se-api-client-cert-ttl': { type: 'string' },
+  'se-api-token-ttl': { type: 'string' },
 };
 
 export const USAGE = `${RUN_USAGE}
@@ -42,7 +53,9 @@ export const USAGE = `${RUN_USAGE}
                             Without it /metrics on a non-loopback address is HTTPS, and a scrape needs
                             a bearer token whose user may 'get' the non-resource URL /metrics (the
                             metrics-reader ClusterRole), checked by TokenReview + SubjectAccessReview.
-                            A loopback address (the default 127.0.0.1:8080) is plain HTTP.`;
+                            A loopback address (the default 127.0.0.1:8080) is plain HTTP.
+${SE_API_USAGE.replace('default 127.0.0.1:9443; 0 disables', 'off unless given (the Deployment sets 0.0.0.0:9443)')}
+  --se-api-url URL          what SEs dial (repeatable, in order); default https://<the bound address>`;
 
 export type MetricsServing =
   | { mode: 'off' }
@@ -61,27 +74,33 @@ export function metricsServing(addr: HostPort | undefined, flags: Flags): Metric
   return { mode: 'https', addr, certDir };
 }
 
-function parse(argv: string[]): { config: OperatorConfig; flags: Flags } | 'help' {
-  const flags = parseFlags({ ...CONFIG_FLAGS, ...CLI_FLAGS }, argv);
+function parse(argv: string[]): { config: OperatorConfig; flags: Flags; seapi: SEApiConfig | undefined } | 'help' {
+  const flags = parseFlags({ ...CONFIG_FLAGS, ...CLI_FLAGS, ...SE_API_TABLE }, argv);
   if (flags.help()) return 'help';
   const config = parseRunConfig(argvOf(flags, new Set(Object.keys(CONFIG_FLAGS))), process.env);
-  return { config, flags };
+  // Off unless asked for (flag or LBOP_SE_API_ADDR): an operator without SE agents is unchanged.
+  const asked = flags.has('se-api-addr') || (process.env['LBOP_SE_API_ADDR'] ?? '') !== '';
+  const parsed = asked ? parseSEApiConfig(argvOf(flags, new Set(Object.keys(SE_API_TABLE))), process.env, config.leaderElection.namespace) : undefined;
+  const seapi = parsed?.addr !== undefined ? parsed : undefined;
+  for (const u of flags.strings('se-api-url')) if (!/^https:\/\/[^\s/]+(\/\S*)?$/.test(u)) throw new UsageError(`--se-api-url must be https://HOST[:PORT], got '${u}'`);
+  return { config, flags, seapi };
 }
 
 export async function run(argv: string[]): Promise<number> {
   let config: OperatorConfig;
   let flags: Flags;
   let serving: MetricsServing;
+  let seapiConfig: SEApiConfig | undefined;
   try {
     const parsed = parse(argv);
     if (parsed === 'help') {
       process.stdout.write(USAGE + '\n');
       return 0;
     }
-    ({ config, flags } = parsed);
+    ({ config, flags, seapi: seapiConfig } = parsed);
     serving = metricsServing(config.metricsAddr, flags);
   } catch (e) {
-    if (!(e instanceof ConfigError) && !(e instanceof UsageError)) throw e;
+    if (!(e instanceof ConfigError) && !(e instanceof UsageError) && !(e instanceof SEApiConfigError)) throw e;
     process.stderr.write(`run: ${e.message} (see run --help)\n`);
     return 2;
   }
@@ -111,7 +130,19 @@ export async function run(argv: string[]): Promise<number> {
       }
     }
     // The CLI serves /metrics itself (secure serving needs the client for TokenReview/SAR).
-    const operator = buildOperator({ ...config, metricsAddr: undefined }, { client, logger, clusterID, registry });
+    let seapi: Parameters<typeof buildOperator>[1]['seapi'];
+    if (seapiConfig !== undefined) {
+      const { loadCA } = await import('../seapi/pki.js');
+      try {
+        const ca = await loadCA(client, { namespace: seapiConfig.namespace, secretName: seapiConfig.caSecret.name, userProvided: seapiConfig.caSecret.userProvided }, logger);
+        const urls = flags.strings('se-api-url');
+        seapi = { config: seapiConfig, ca, ...(urls.length > 0 ? { controllerURLs: urls } : {}) };
+      } catch (e) {
+        process.stderr.write(`run: cannot load the SE API CA: ${redactText((e as Error).message)}\n`);
+        return 1;
+      }
+    }
+    const operator = buildOperator({ ...config, metricsAddr: undefined }, { client, logger, clusterID, registry, ...(seapi !== undefined ? { seapi } : {}) });
     let metrics: Awaited<ReturnType<typeof startHealthServer>> | undefined;
     let stopCertWatch: (() => void) | undefined;
     if (serving.mode !== 'off') {

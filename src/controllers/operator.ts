@@ -15,7 +15,9 @@ import {
 } from './model/index.js';
 import { installCloudController } from './cloud/controller.js';
 import type { OperatorConfig } from './config.js';
+import { feedDesiredConfigs } from './desiredfeed.js';
 import { installOrphanSweep } from './orphans/controller.js';
+import { AgentRegistry, BootstrapTokens, DesiredConfigs, registerVSAnalytics, startSEApi, type CertificateAuthority, type SEApi, type SEApiConfig } from '../seapi/index.js';
 import { installServiceEngineController } from './serviceengine/controller.js';
 import { installGroupController } from './serviceenginegroup/controller.js';
 import { installPoolController } from './pool/controller.js';
@@ -98,6 +100,13 @@ export interface OperatorOptions {
   clusterID: string;
   /** Time for status (default: the system clock); tests inject their own. */
   clock?: StatusClock;
+  /** The SE API (--se-api-addr); absent: off, and the controllers behave as before it existed. */
+  seapi?: {
+    config: SEApiConfig;
+    ca: CertificateAuthority;
+    /** What SEs are told to dial; default https://<bound address>. */
+    controllerURLs?: string[];
+  };
 }
 
 export interface Operator {
@@ -122,17 +131,60 @@ export function buildOperator(config: OperatorConfig, o: OperatorOptions): Opera
     config, clusterID: o.clusterID, manager, client: o.client, informers, connections, events, logger, clock: o.clock ?? systemClock,
     watches: (namespace) => config.namespaces.length === 0 || (namespace !== undefined && config.namespaces.includes(namespace)),
   };
+  const se = o.seapi;
+  const agents = se !== undefined ? new AgentRegistry({ timeoutMs: se.config.heartbeatTimeoutMs }) : undefined;
+  // Versions never go back across a restart or takeover: the agent's applied version is the floor.
+  const configs = new DesiredConfigs((k) => {
+    const a = agents?.get(k);
+    return a && { version: a.applied.version, hash: a.applied.hash };
+  });
+  if (se !== undefined && agents !== undefined) {
+    context.seChannel = {
+      agents, tokens: new BootstrapTokens(o.client, { ttlMs: se.config.tokenTTLMs, namespaces: config.namespaces }),
+      controllerURLs: se.controllerURLs ?? [], caBundle: se.ca.certPem, heartbeatIntervalMs: se.config.heartbeatIntervalMs,
+      serves: (seKey, vsName) => {
+        const want = configs.get(seKey);
+        const rec = agents.get(seKey);
+        if (want === undefined || rec === undefined || !agents.connected(seKey)) return false;
+        return rec.applied.version === want.version && rec.applied.hash === want.hash && want.vips.some((v) => v.virtualService.name === vsName);
+      },
+    };
+    feedDesiredConfigs(informers, configs);
+    // A deleted SE's agent record (and its analytics series) goes with it.
+    informers.serviceEngines.addHandlers({ onDelete: (obj) => agents.forget(`${ns(obj)}/${obj.metadata.name}`) });
+    registerVSAnalytics(manager.registry, agents, () => manager.isLeading());
+  }
   for (const install of installers) install(context);
   return {
     manager, context,
     async run(stop) {
       let metrics: HealthServer | undefined;
+      let seapi: SEApi | undefined;
+      let ticker: NodeJS.Timeout | undefined;
       if (config.metricsAddr !== undefined) {
         metrics = await startHealthServer({ registry: manager.registry, checks: {}, host: config.metricsAddr.host, port: config.metricsAddr.port });
       }
       try {
+        if (se !== undefined && agents !== undefined && context.seChannel !== undefined) {
+          // Config and heartbeats are served by the leader (the one whose caches the controllers
+          // act on); enroll and renew by every replica (docs/se-api.md).
+          seapi = await startSEApi({ config: se.config, configs, agents, client: o.client, ca: se.ca, registry: manager.registry, logger, serving: () => manager.isLeading() });
+          if (context.seChannel.controllerURLs.length === 0) context.seChannel.controllerURLs.push(seapi.url);
+          logger.info('serving the SE API', { url: seapi.url, controllerURLs: context.seChannel.controllerURLs });
+          let leading = false;
+          const registry = agents;
+          ticker = setInterval(() => {
+            // A takeover: like a start, nobody is declared disconnected for one heartbeat timeout.
+            if (manager.isLeading() && !leading) registry.restartGrace();
+            leading = manager.isLeading();
+            if (leading) registry.tick();
+          }, 1000);
+          ticker.unref();
+        }
         return await manager.run(stop);
       } finally {
+        if (ticker !== undefined) clearInterval(ticker);
+        await seapi?.close();
         connections.closeAll();
         await events.flush();
         await metrics?.close();

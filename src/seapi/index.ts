@@ -1,5 +1,6 @@
 // The SE API (the operator's side of the agent channel): import from here.
 export * from './agents.js';
+export * from './analytics.js';
 export * from './config.js';
 export * from './configs.js';
 export * from './desired.js';

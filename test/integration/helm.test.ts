@@ -117,7 +117,8 @@ describe('the Helm chart', () => {
     const off = await template(['--set', 'monitoring.enabled=false']);
     const offArgs = ((off.find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { spec: { containers: Container[] } } } }).spec.template.spec.containers[0] as Container).args;
     assert.ok(offArgs.includes('--metrics-addr=0'));
-    assert.equal(off.some((o) => o.kind === 'Service' || o.kind === 'NetworkPolicy'), false);
+    assert.equal(off.some((o) => (o.kind === 'Service' && o.metadata.name !== 'contrail-lb-operator-se-api') || o.kind === 'NetworkPolicy'), false);
+    assert.equal(off.some((o) => o.kind === 'Service' && o.metadata.name === 'contrail-lb-operator-se-api'), true, 'the SE API Service does not depend on monitoring');
   });
 
   test('helm template | kubectl apply --server-side --dry-run=server: accepted by the apiserver (defaults and changed values)', async () => {

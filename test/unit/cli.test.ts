@@ -101,7 +101,7 @@ describe('--help', () => {
         const loaded = readFileSync(trace, 'utf8').split('\n').filter((u) => u.startsWith('file:')).map((u) => fileURLToPath(u).slice(root.length + 1));
         assert.ok(loaded.includes(`src/cli/${cmd}.ts`), loaded.join('\n'));
         // Only the CLI's own light modules (and the import-free selector parser config.ts validates with), plus tsx (which runs the source in a checkout).
-        const heavy = loaded.filter((p) => !/^(bin\/|src\/cli\.ts$|src\/buildinfo\.ts$|src\/cli\/(flags|validate\/args|[a-z]+)\.ts$|src\/controllers\/config\.ts$|src\/runtime\/labelselector\.ts$|node_modules\/(tsx|esbuild|get-tsconfig|resolve-pkg-maps)\/)/.test(p));
+        const heavy = loaded.filter((p) => !/^(bin\/|src\/cli\.ts$|src\/buildinfo\.ts$|src\/cli\/(flags|validate\/args|[a-z]+)\.ts$|src\/controllers\/config\.ts$|src\/runtime\/labelselector\.ts$|src\/seapi\/config\.ts$|node_modules\/(tsx|esbuild|get-tsconfig|resolve-pkg-maps)\/)/.test(p));
         assert.deepEqual(heavy, [], `${cmd} ${flag} loaded more than its flags need`);
       }
     });

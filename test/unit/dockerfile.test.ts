@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parse as parseYAML, parseAllDocuments } from 'yaml';
 import { repoRoot } from '../support/cluster.js';
 import { parseRunConfig } from '../../src/controllers/config.js';
+import { parseSEApiConfig } from '../../src/seapi/config.js';
 import { dockerIgnored, lintDockerfile, parseCopy, parseDockerfile, stagesOf, type ImageRules } from './dockerfile-lint.js';
 
 const read = (p: string): string => readFileSync(join(repoRoot, p), 'utf8');
@@ -87,9 +88,12 @@ describe('the Deployment and the `run` command agree', () => {
   const docs = (p: string): Record<string, unknown>[] => parseAllDocuments(read(p)).map((d) => d.toJS() as Record<string, unknown>);
   const deployment = docs('deploy/base/deployment.yaml')[0] as { spec: { template: { spec: { containers: Container[]; terminationGracePeriodSeconds: number } } } };
   const container = deployment.spec.template.spec.containers[0] as Container;
+  // run hands the --se-api-* flags to src/seapi/config.ts and --se-api-url to itself; the rest to parseRunConfig.
+  const seApiArgs = container.args.filter((a) => a.startsWith('--se-api-'));
+  const operatorArgs = container.args.filter((a) => !a.startsWith('--se-api-'));
 
   it("its args parse with run's flag parser: leader election on, probes and metrics reachable off-pod", () => {
-    const config = parseRunConfig(container.args, { POD_NAMESPACE: 'lb-system' });
+    const config = parseRunConfig(operatorArgs, { POD_NAMESPACE: 'lb-system' });
     assert.equal(config.leaderElection.enabled, true);
     assert.equal(config.leaderElection.namespace, 'lb-system');
     assert.equal(config.secretsNamespace, 'lb-system', 'credentials Secrets are read where the Role allows');
@@ -104,8 +108,20 @@ describe('the Deployment and the `run` command agree', () => {
     assert.equal(service.spec.ports[0]?.targetPort, 'metrics');
   });
 
+  it('the SE API: served off-pod on the se-api port its Service targets, the Service name in the certificate and the URL', () => {
+    const se = parseSEApiConfig(seApiArgs.filter((a) => !a.startsWith('--se-api-url')), {}, 'lb-system');
+    assert.equal(se.addr?.host, '0.0.0.0');
+    assert.equal(container.ports.find((p) => p.name === 'se-api')?.containerPort, se.addr?.port);
+    const service = docs('deploy/base/service.yaml').find((d) => (d as { metadata: { name: string } }).metadata.name === 'contrail-lb-operator-se-api') as
+      { metadata: { name: string; namespace: string }; spec: { ports: { port: number; targetPort: string }[] } } | undefined;
+    assert.equal(service?.spec.ports[0]?.targetPort, 'se-api');
+    const host = `${service?.metadata.name ?? ''}.${service?.metadata.namespace ?? ''}.svc`;
+    assert.ok(se.serverNames.dnsNames.includes(host), se.serverNames.dnsNames.join(','));
+    assert.ok(seApiArgs.includes(`--se-api-url=https://${host}:${service?.spec.ports[0]?.port ?? 0}`), seApiArgs.join(' '));
+  });
+
   it('the Role allows exactly the Lease the Deployment elects on', () => {
-    const config = parseRunConfig(container.args, { POD_NAMESPACE: 'lb-system' });
+    const config = parseRunConfig(operatorArgs, { POD_NAMESPACE: 'lb-system' });
     const role = docs('deploy/base/rbac.yaml').find((d) => d['kind'] === 'Role') as { rules: { resources: string[]; resourceNames?: string[]; verbs: string[] }[] };
     const named = role.rules.find((r) => r.resources.includes('leases') && r.resourceNames !== undefined);
     assert.deepEqual(named?.resourceNames, [config.leaderElection.name]);

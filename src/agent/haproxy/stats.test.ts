@@ -49,4 +49,13 @@ describe('show stat → reports', () => {
       responseTimeMs: 12,
     });
   });
+
+  it('a TCP frontend (no req_tot) counts its sessions as requests', () => {
+    const tcp = CSV.replace('OPEN,,90,3,4', 'OPEN,,,,');
+    const [r] = vipReports([VIP], parseShowStat(tcp));
+    assert.equal(r?.requests, 100);
+    assert.equal(r?.totalConnections, 100);
+    const moded = parseShowStat(CSV.replace('check_desc,', 'check_desc,mode,').replace('OPEN,,90,3,4,,,', 'OPEN,,0,0,0,,,tcp'));
+    assert.equal(vipReports([VIP], moded)[0]?.requests, 100, 'mode tcp: req_tot 0 is not the count');
+  });
 });

@@ -77,7 +77,8 @@ export function vipReports(vips: RenderedVip[], rows: StatRow[]): VipReport[] {
       totalConnections: sum(fronts, 'stot'),
       bytesIn: sum(fronts, 'bin'),
       bytesOut: sum(fronts, 'bout'),
-      requests: sum(fronts, 'req_tot'),
+      // HTTP frontends count requests; a TCP one's req_tot stays 0 (or empty): its sessions are its requests (docs/metrics-analytics.md).
+      requests: fronts.reduce((n, f) => n + (f?.['mode'] === 'tcp' || f?.['req_tot'] === undefined || f['req_tot'] === '' ? num(f, 'stot') : num(f, 'req_tot')), 0),
       errors: {
         http4xx: sum(fronts, 'hrsp_4xx'),
         http5xx: sum(fronts, 'hrsp_5xx'),

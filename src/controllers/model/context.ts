@@ -7,6 +7,7 @@ import type { EventRecorder, Informer, KubeClient, Manager } from '../../runtime
 import type { OperatorConfig } from '../config.js';
 import type { CloudConnections } from './connections.js';
 import type { CloudObj, GroupObj, PoolObj, SEObj, Secret, VSObj } from './objects.js';
+import type { SEChannel } from './sechannel.js';
 
 /** Index names on the shared informers. Values are "namespace/name" unless said otherwise. */
 export const INDEX = {
@@ -59,6 +60,8 @@ export interface OperatorContext {
   clock: StatusClock;
   /** Whether objects in this namespace are ours to reconcile (--namespace). */
   watches(namespace: string | undefined): boolean;
+  /** The SE API's side the controllers use; undefined when the SE API is off. */
+  seChannel?: SEChannel;
 }
 
 export type Installer = (ctx: OperatorContext) => void;

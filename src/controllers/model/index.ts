@@ -7,6 +7,7 @@ export * from './defaults.js';
 export * from './networks.js';
 export * from './objects.js';
 export * from './requested.js';
+export * from './sechannel.js';
 export * from './sephase.js';
 export * from './tenant.js';
 export * from './invariants.js';

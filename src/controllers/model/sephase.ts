@@ -40,6 +40,12 @@ export interface SEHealth {
    * OPER_RESOURCES when no SE carries it.
    */
   bootFault: string | undefined;
+  /**
+   * The SE agent's heartbeat as the AgentConnected condition reports it; undefined without the
+   * SE API (or before the first report). Silence alone never makes the SE Failed: repair needs
+   * the data path to fail too (issue 13), so it does not change `phase` here.
+   */
+  agentConnected: boolean | undefined;
 }
 
 /** What sePhase decides from. Today the SE object; the agent's heartbeat joins here. */
@@ -51,13 +57,15 @@ export function sePhase(se: SEPhaseInputs): SEHealth {
   const failed = ready?.status !== 'True' && ready?.reason === SE_REASON.ServerFailed;
   const wasActive = findCondition(conditions, 'Booted')?.status === 'True' || failed;
   const reason = ready?.reason;
-  const none = { reason, wasActive, bootFault: undefined };
+  const agent = findCondition(conditions, 'AgentConnected');
+  const agentConnected = agent === undefined ? undefined : agent.status === 'True';
+  const none = { reason, wasActive, bootFault: undefined, agentConnected };
   if (se.metadata.deletionTimestamp !== undefined) return { phase: 'Deleting', ...none };
   if (ready?.status === 'True') return { phase: 'Ready', ...none };
   if (failed) return { phase: 'Failed', ...none };
   const booted = findCondition(conditions, 'Booted');
   const bootFault = booted?.reason === SE_REASON.BootFailed ? (se.status?.fault ?? booted.message) : undefined;
-  return { phase: 'Booting', reason, wasActive, bootFault };
+  return { phase: 'Booting', reason, wasActive, bootFault, agentConnected };
 }
 
 /** Usable for placement and ECMP: Ready and not being deleted. */

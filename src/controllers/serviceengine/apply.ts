@@ -18,7 +18,7 @@ export interface ApplyEnv {
   owner: Owner;
   se: KubeObject;
   events: EventRecorder;
-  boot: { imageRef: string; flavorRef: string; configDrive: boolean; availabilityZone?: string; userData: string };
+  boot: { imageRef: string; flavorRef: string; configDrive: boolean; availabilityZone?: string; userData: string; bootstrap?: SEBootstrapping };
   /** The controller's clock (a just-booted server's creation time in the view). */
   now: () => Date;
 }
@@ -26,6 +26,16 @@ export interface ApplyEnv {
 export const serverName = (uid: string): string => objectName(uid, 'se');
 export const mgmtPortName = (uid: string): string => objectName(uid, 'mgmt');
 export const dataPortName = (uid: string, networkUUID: string): string => objectName(uid, `data-${networkUUID.replace(/-/g, '').slice(0, 8)}`);
+
+/**
+ * With the SE API on: a fresh single-use token per boot, in user_data only (the config drive),
+ * bound to the Nova server id once the create returns it.
+ */
+export interface SEBootstrapping {
+  mint(): Promise<string>;
+  userData(token: string): string;
+  bind(serverID: string): Promise<void>;
+}
 
 /** user_data telling the SE its name and its controller (base64, as Nova wants it). */
 export function userData(o: { seName: string; namespace: string; cloud: string; clusterID: string }): string {
@@ -69,6 +79,8 @@ const createManagementPort: Step<'CreateManagementPort'> = async (env) => {
 
 const bootServer: Step<'BootServer'> = async (env, a) => {
   const { conn, owner } = env;
+  const bootstrap = env.boot.bootstrap;
+  const userData = bootstrap !== undefined ? bootstrap.userData(await bootstrap.mint()) : env.boot.userData;
   const req: ServerCreate = {
     name: serverName(owner.uid),
     imageRef: env.boot.imageRef,
@@ -76,12 +88,13 @@ const bootServer: Step<'BootServer'> = async (env, a) => {
     networks: [{ port: a.managementPortUUID }],
     metadata: stampMetadata(owner),
     config_drive: env.boot.configDrive,
-    user_data: env.boot.userData,
+    user_data: userData,
     ...(env.boot.availabilityZone !== undefined ? { availability_zone: env.boot.availabilityZone } : {}),
   };
   const { id } = await conn.cloud.nova(env.project).createServer(req);
   conn.view.written(KIND.server, id, { id, name: req.name, status: 'BUILD', metadata: req.metadata, addresses: {}, created: env.now().toISOString() }, owner);
   rebind(env, a.managementPortUUID, id);
+  await bootstrap?.bind(id);
 };
 
 const deleteServer = async (env: ApplyEnv, a: { serverUUID: string }): Promise<void> => {

@@ -17,15 +17,15 @@ import {
   type ObjectRef, type ReconcileContext, type ReconcileResult,
 } from '../../runtime/index.js';
 import {
-  cloudBootstrap, cloudResyncMs, INDEX, resourceOf, sePhase, SE_REASON,
-  type CloudConnection, type OperatorContext, type SEObj,
+  bootstrapUserData, cloudBootstrap, cloudResyncMs, INDEX, resourceOf, sePhase, SE_REASON,
+  type CloudConnection, type OperatorContext, type SEChannel, type SEObj,
 } from '../model/index.js';
-import { applyAction, messageOf, userData, type ApplyEnv } from './apply.js';
+import { applyAction, messageOf, userData, type ApplyEnv, type SEBootstrapping } from './apply.js';
 import { CREATES, REMOVALS, SEMemory } from './memory.js';
 import { seMetrics } from './metrics.js';
 import { observeSE, toObservation, type SESeen } from './observe.js';
 import { planServiceEngine, type SEAction, type SEDesire, type SEPlan } from './plan.js';
-import { summarizeSE, type HostedVIP, type SEReport } from './status.js';
+import { summarizeSE, type AgentView, type HostedVIP, type SEReport } from './status.js';
 
 export const SE_FINALIZER = 'lb.contrail-operator.io/service-engine';
 const SE = resourceOf('ServiceEngine');
@@ -52,6 +52,10 @@ export function installServiceEngineController(ctx: OperatorContext): void {
     ],
     reconcile: (ref, rc) => reconcileSE(ctx, mem, ref, rc),
   });
+  // Connected flips and applied-version changes are status changes; plain heartbeats are not.
+  ctx.seChannel?.agents.onChange((c) => {
+    if (c.type !== 'member') controller.enqueue(c.seKey);
+  });
   ctx.connections.onChange((cloud) => {
     for (const k of inf.serviceEngines.store.indexKeys(INDEX.seByCloud, cloud)) controller.enqueue(k);
   });
@@ -60,6 +64,17 @@ export function installServiceEngineController(ctx: OperatorContext): void {
       if (c.owner?.kind === 'ServiceEngine' && c.owner.clusterID === ctx.clusterID) controller.enqueue(`${c.owner.namespace}/${c.owner.name}`);
     }
   });
+}
+
+/** The registry's record of the SE's agent, as the status reports it. */
+function agentView(ch: SEChannel, seKey: string): AgentView {
+  const rec = ch.agents.get(seKey);
+  const connectivity = ch.agents.state(seKey);
+  if (rec === undefined) return { connectivity };
+  return {
+    connectivity, version: rec.agentVersion, configVersion: rec.applied.version, lastHeartbeatAt: rec.lastHeartbeatAt,
+    ...(rec.applied.rejected !== undefined ? { rejected: { version: rec.applied.rejected.version, error: rec.applied.rejected.error } } : {}),
+  };
 }
 
 /** The data networks an SE needs, and the VIPs it hosts, from the VSs whose status lists it. */
@@ -132,6 +147,7 @@ async function loadDesired(ctx: OperatorContext, mem: SEMemory, cached: SEObj, r
   const report: SEReport = {
     generation: cached.metadata.generation ?? 0, seen: undefined, plan: undefined, wasActive: health.wasActive, now: ctx.clock.now(),
     hostedVIPs: demand.vips, virtualServices: demand.virtualServices, bootFault: mem.fault(uid), blocked: undefined,
+    ...(ctx.seChannel !== undefined ? { agent: agentView(ctx.seChannel, rc.key) } : {}),
   };
   const conn = ctx.connections.get(cached.spec.cloudRef);
   if (conn === undefined || !conn.ready || conn.resolved === undefined) {
@@ -157,13 +173,22 @@ function applyEnv(ctx: OperatorContext, se: SEObj, ref: ObjectRef, conn: CloudCo
   const resolved = conn.resolved as NonNullable<CloudConnection['resolved']>;
   const group = ctx.informers.groups.store.get(`${ref.namespace ?? ''}/${se.spec.seGroupRef}`) as ServiceEngineGroup | undefined;
   const owner: Owner = { clusterID: ctx.clusterID, kind: 'ServiceEngine', namespace: ref.namespace ?? '', name: ref.name, uid: se.metadata.uid ?? '' };
+  const ch = ctx.seChannel;
+  const seRef = { namespace: ref.namespace ?? '', name: ref.name, uid: se.metadata.uid ?? '' };
+  const bootstrap: SEBootstrapping | undefined = ch === undefined ? undefined : {
+    mint: () => ch.tokens.mintBootstrapToken(seRef),
+    userData: (token) => bootstrapUserData(ch, seRef, token),
+    bind: (serverID) => ch.tokens.bindBootstrapToken(seRef, serverID),
+  };
   return {
     conn, project, owner, se, events: ctx.events, now: () => ctx.clock.now(),
     boot: {
       imageRef: imageFor(se, group, conn.spec.serviceEngine.image, resolved.imageUUID),
       flavorRef: flavorFor(se, group, conn.spec.serviceEngine.flavor, resolved.flavorID),
-      configDrive: cloudBootstrap(conn.spec) === 'ConfigDrive',
+      // The token travels only on the config drive (user_data), never through Nova metadata.
+      configDrive: ch !== undefined || cloudBootstrap(conn.spec) === 'ConfigDrive',
       userData: userData({ seName: ref.name, namespace: ref.namespace ?? '', cloud: conn.name, clusterID: ctx.clusterID }),
+      ...(bootstrap !== undefined ? { bootstrap } : {}),
       ...(se.spec.availabilityZone !== undefined ? { availabilityZone: se.spec.availabilityZone } : {}),
     },
   };

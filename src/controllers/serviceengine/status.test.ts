@@ -64,3 +64,30 @@ test('blocked by the cloud or the tenancy: not Ready with that reason', () => {
   summarizeSE(st, { ...base, seen: undefined, plan: undefined, blocked: { reason: 'TenantNotAllowed', message: 'namespace x is not mapped' } });
   assert.equal(cond(st, 'Ready'), 'False/TenantNotAllowed');
 });
+
+test('the agent: AgentConnected and status.agent; the heartbeat time moves at most once a minute; silence flips it', () => {
+  const st: ServiceEngineStatus = {};
+  const t0 = Date.parse('2026-01-01T00:00:00Z');
+  summarizeSE(st, { ...base, agent: { connectivity: 'Unknown' } });
+  assert.equal(cond(st, 'AgentConnected'), 'False/AwaitingHeartbeat');
+  summarizeSE(st, { ...base, agent: { connectivity: 'Connected', version: '1.2.3', configVersion: 4, lastHeartbeatAt: t0 } });
+  assert.equal(cond(st, 'AgentConnected'), 'True/Heartbeating');
+  assert.deepEqual(st.agent, { version: '1.2.3', configVersion: 4, lastHeartbeatTime: '2026-01-01T00:00:00Z' });
+  const once = structuredClone(st);
+  summarizeSE(st, { ...base, agent: { connectivity: 'Connected', version: '1.2.3', configVersion: 4, lastHeartbeatAt: t0 + 59_000 } });
+  assert.deepEqual(st, once, 'a heartbeat within the minute writes nothing');
+  summarizeSE(st, { ...base, agent: { connectivity: 'Connected', version: '1.2.3', configVersion: 4, lastHeartbeatAt: t0 + 61_000 } });
+  assert.equal(st.agent?.lastHeartbeatTime, '2026-01-01T00:01:01Z');
+  summarizeSE(st, { ...base, agent: { connectivity: 'Unknown' } });
+  assert.equal(cond(st, 'AgentConnected'), 'True/Heartbeating', 'the grace after a takeover keeps the last verdict');
+  summarizeSE(st, { ...base, agent: { connectivity: 'Disconnected', version: '1.2.3', configVersion: 4, lastHeartbeatAt: t0 + 61_000 } });
+  assert.equal(cond(st, 'AgentConnected'), 'False/HeartbeatLost');
+  assert.equal(cond(st, 'Ready'), 'True/Ready', 'the heartbeat alone never fails the SE (issue 13: repair needs the data path too)');
+});
+
+test('without the SE API there is no AgentConnected and no status.agent', () => {
+  const st: ServiceEngineStatus = {};
+  summarizeSE(st, base);
+  assert.equal(findCondition(st.conditions, 'AgentConnected'), undefined);
+  assert.equal(st.agent, undefined);
+});

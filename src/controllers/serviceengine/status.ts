@@ -23,7 +23,21 @@ export interface SEReport {
   bootFault: string | undefined;
   /** Something outside the SE blocks it (cloud not ready, namespace not allowed, an API error). */
   blocked: { reason: string; message: string } | undefined;
+  /** What the SE API's registry knows of the agent; undefined when the SE API is off. */
+  agent?: AgentView;
 }
+
+export interface AgentView {
+  connectivity: 'Connected' | 'Disconnected' | 'Unknown';
+  version?: string;
+  configVersion?: number;
+  rejected?: { version: number; error: string };
+  /** ms since the epoch (the operator's clock). */
+  lastHeartbeatAt?: number;
+}
+
+/** status.agent.lastHeartbeatTime moves at most this often: a heartbeat alone never writes. */
+export const HEARTBEAT_TIME_RESOLUTION_MS = 60_000;
 
 type SetCondition = (type: string, status: boolean, reason: string, message: string) => void;
 
@@ -39,6 +53,29 @@ export function summarizeSE(st: ServiceEngineStatus, r: SEReport): void {
   if (r.bootFault !== undefined) st.fault = r.bootFault;
   else delete st.fault;
   reportConditions(st, conds, r, set);
+  if (r.agent !== undefined) reportAgent(st, conds, r.agent, set);
+}
+
+/** AgentConnected and status.agent; the message changes only with what a user acts on. */
+function reportAgent(st: ServiceEngineStatus, conds: Condition[], a: AgentView, set: SetCondition): void {
+  const prev = st.agent?.lastHeartbeatTime;
+  const agent: NonNullable<ServiceEngineStatus['agent']> = { ...(st.agent ?? {}) };
+  if (a.version !== undefined) agent.version = a.version;
+  if (a.configVersion !== undefined) agent.configVersion = a.configVersion;
+  if (a.lastHeartbeatAt !== undefined && (prev === undefined || a.lastHeartbeatAt - Date.parse(prev) >= HEARTBEAT_TIME_RESOLUTION_MS)) {
+    agent.lastHeartbeatTime = new Date(a.lastHeartbeatAt).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+  if (Object.keys(agent).length > 0) st.agent = agent;
+  if (a.connectivity === 'Connected') {
+    const rejected = a.rejected !== undefined ? `; config v${a.rejected.version} rejected: ${a.rejected.error}` : '';
+    set('AgentConnected', true, 'Heartbeating', `agent ${a.version ?? '?'} applied config v${a.configVersion ?? 0}${rejected}`);
+  } else if (a.connectivity === 'Disconnected') {
+    if (a.lastHeartbeatAt === undefined) set('AgentConnected', false, 'NoHeartbeat', 'no heartbeat from the SE agent yet');
+    else set('AgentConnected', false, 'HeartbeatLost', 'the SE agent stopped heartbeating');
+  } else if (findCondition(conds, 'AgentConnected') === undefined) {
+    // The grace after a start or takeover: nobody is judged yet, an earlier verdict stands.
+    set('AgentConnected', false, 'AwaitingHeartbeat', 'waiting for the SE agent to heartbeat');
+  }
 }
 
 /** Server, state, management address and data vNICs, as the cloud shows them. */

@@ -59,6 +59,10 @@ export function installVirtualServiceController(ctx: OperatorContext): void {
     ],
   });
   connections.onChange((cloud) => { for (const k of byIndex(INDEX.vsByCloud, cloud)) controller.enqueue(k); });
+  // An agent connecting, going silent or applying a config changes what the VSs on it serve.
+  ctx.seChannel?.agents.onChange((c) => {
+    if (c.type !== 'member') for (const k of byIndex(INDEX.vsBySE, c.seKey)) controller.enqueue(k);
+  });
   connections.onViewChange((cloud, changes) => {
     for (const c of changes) if (c.owner?.kind === 'VirtualService') controller.enqueue(key(c.owner.namespace, c.owner.name));
     // A network or subnet appeared or changed: VIPs waiting for one may resolve now.
@@ -105,7 +109,11 @@ async function reconcile(ctx: OperatorContext, state: VSState, ref: ObjectRef, r
   for (const e of result.events) ctx.events.record(vs, e.type, e.reason, e.note);
   const seSummaries: SESummary[] = assigned.map((name) => {
     const se = d.ses.find((s) => s.metadata.name === name);
-    return { name, healthy: se !== undefined && seUsable(se), attached: result.programmed.has(name) };
+    const ch = ctx.seChannel;
+    return {
+      name, healthy: se !== undefined && seUsable(se), attached: result.programmed.has(name),
+      ...(ch !== undefined ? { serving: ch.serves(key(vs.metadata.namespace ?? '', name), vs.metadata.name) } : {}),
+    };
   });
   // The SEs it waits for cannot boot: the cloud's reason, as OPER_RESOURCES (not a retry of ours).
   const bootProblem = spec.enabled ? bootFaultProblem({ ses: d.ses, assigned, waitingForSEs: placement.waitingForSEs }) : undefined;
@@ -273,6 +281,7 @@ async function writeStatus(ctx: OperatorContext, vs: VSObj, s: StatusInput): Pro
     problems: s.problems,
     previous: prev,
     now: ctx.clock.now(),
+    ...(ctx.seChannel !== undefined ? { agents: true } : {}),
   });
   if (s.waiting !== undefined && next.operStatus !== undefined && next.operStatus.state === 'OPER_INITIALIZING') next.operStatus.reason = [s.waiting];
   await updateStatus<VSObj>(ctx.client, RT, vs.metadata, { current: vs, mutate: (o) => { o.status = next; } });

@@ -39,6 +39,20 @@ describe('summarize', () => {
     assert.deepEqual(s.vip?.[0], { vipID: '0', ipAddress: '19.1.1.252', subnet: '19.1.1.0/24', subnetUUID: 's', networkRef: 'n', portUUID: 'p', numSEsAssigned: 2, numSEsRequested: 2 });
   });
 
+  test('with the SE API on, Ready means served: an agent applied the current config; connected follows the agent', () => {
+    const placed = summarize(input({ agents: true, requested: 2, assigned: [se('a'), se('b')], programmed: new Set(['a', 'b']) }));
+    assert.equal(placed.operStatus?.state, 'OPER_UP');
+    assert.equal(cond(placed, 'Ready')?.status, 'False');
+    assert.equal(cond(placed, 'Ready')?.reason, 'NotServed');
+    assert.deepEqual(placed.serviceEngines?.map((s) => s.connected), [false, false]);
+    const served = summarize(input({ agents: true, requested: 2, assigned: [{ ...se('a'), serving: true }, se('b')], programmed: new Set(['a', 'b']), previous: placed }));
+    assert.equal(cond(served, 'Ready')?.status, 'True');
+    assert.match(cond(served, 'Ready')?.message ?? '', /served by 1 Service Engine/);
+    assert.deepEqual(served.serviceEngines?.map((s) => s.connected), [true, false]);
+    const off = summarize(input({ requested: 2, assigned: [se('a'), se('b')], programmed: new Set(['a', 'b']) }));
+    assert.equal(cond(off, 'Ready')?.status, 'True', 'without the SE API Ready keeps meaning placed');
+  });
+
   test('one SE lost of three: still OPER_UP, Degraded, 67%', () => {
     const s = summarize(input({ requested: 3, assigned: [se('a'), se('b'), se('c')], programmed: new Set(['a', 'b']) }));
     assert.equal(s.operStatus?.state, 'OPER_UP');

@@ -28,7 +28,13 @@ export interface VipSummary {
   programmed: number;
 }
 
-export interface SESummary { name: string; healthy: boolean; attached: boolean }
+export interface SESummary {
+  name: string;
+  healthy: boolean;
+  attached: boolean;
+  /** With the SE API on: the SE's agent heartbeats and applied the current config with this VS. */
+  serving?: boolean;
+}
 
 export interface SummaryInput {
   generation: number | undefined;
@@ -45,6 +51,8 @@ export interface SummaryInput {
   problems: readonly Problem[];
   previous: VirtualServiceStatus | undefined;
   now: Date;
+  /** The SE API is on: Ready means served (≥ 1 SE serving), not only placed. */
+  agents?: boolean;
 }
 
 export function summarize(i: SummaryInput): VirtualServiceStatus {
@@ -78,7 +86,7 @@ export function summarize(i: SummaryInput): VirtualServiceStatus {
       name: s.name,
       primary: s.name === primary,
       standby: !i.ecmp && s.name !== primary,
-      connected: s.healthy && s.attached,
+      connected: s.healthy && s.attached && (i.agents !== true || s.serving === true),
       cloudProgrammingDone: i.programmed.has(s.name),
     })),
     conditions: conditionsFor(i, state, reasons, up, requested),
@@ -120,7 +128,9 @@ function conditionsFor(i: SummaryInput, state: OperState, reasons: string[], up:
     set('Degraded', 'True', 'BelowRequested', `${up} of ${requested} requested Service Engines are up`);
   } else set('Degraded', 'False', state === 'OPER_UP' ? 'AllUp' : 'NotUp', state === 'OPER_UP' ? `${up} of ${requested} Service Engines are up` : `virtual service is ${state}`);
 
-  if (state === 'OPER_UP') set('Ready', 'True', 'OperUp', `VIP ${i.vips.map((v) => v.ipAddress ?? '').join(', ')} on ${up} Service Engine(s)`);
+  const serving = i.assigned.filter((s) => s.serving === true && i.programmed.has(s.name)).length;
+  if (state === 'OPER_UP' && i.agents === true && serving === 0) set('Ready', 'False', 'NotServed', `placed on ${up} Service Engine(s); waiting for an SE agent to apply the config`);
+  else if (state === 'OPER_UP') set('Ready', 'True', 'OperUp', `VIP ${i.vips.map((v) => v.ipAddress ?? '').join(', ')} ${i.agents === true ? `served by ${serving}` : `on ${up}`} Service Engine(s)`);
   else set('Ready', 'False', state === 'OPER_DISABLED' ? 'Disabled' : camel(state), reasons.join('; ') || state);
   return conditions;
 }

@@ -16,6 +16,10 @@ test('renumbering: the seed blocks map into 198.18.0.0/15 and back; other /24s g
   assert.equal(m.kernelOf('172.16.5.1'), '198.18.129.1');
   assert.equal(m.kernelOf('172.16.4.10'), '198.18.128.10');
   assert.equal(m.kernelPrefix('19.1.1.100/32'), '198.18.1.100/32');
+  assert.equal(m.kernelOf('198.18.20.7'), '198.18.20.7', 'a topology numbered in 198.18.0.0/15 is its own image');
+  assert.equal(m.modelOf('198.18.20.7'), '198.18.20.7');
+  assert.throws(() => m.kernelOf('198.18.1.7'), /kernel block the renumbering uses/);
+  assert.throws(() => m.kernelOf('198.18.250.3'), /kernel block/);
   for (const k of ['198.18.1.100', '198.19.0.3', '198.18.128.9']) assert.ok(isBenchmarkAddress(k));
   assert.equal(m.modelOf('198.18.128.9'), '172.16.4.9');
   assert.equal(m.modelOf('198.19.0.3'), '20.0.0.3');

@@ -10,6 +10,7 @@
 //   20.0.x.0/24          →   198.19.x.0/24           server-net and the rest of 20.0.0.0/16 (pool servers)
 //   any other /24        →   198.18.128.0/24 …       198.18.191.0/24, one /24 per model /24 in first-use order
 //   (no model address)       198.18.250.0/24         the client namespace (CLIENT_NET)
+//   198.18.0.0/15 elsewhere  itself                  a data-plane topology (the SE agent binds the model's addresses)
 // Host bits are kept, so 19.1.1.100 is 198.18.1.100 and 20.0.0.3 is 198.19.0.3.
 import { formatIPv4, parseIPv4 } from '../ip.js';
 
@@ -44,6 +45,12 @@ export class Renumbering {
     const ip = parseIPv4(modelIp);
     if (ip === undefined) throw new RenumberError(`not an IPv4 address: ${modelIp}`);
     for (const r of this.rules) if (ip >= r.m && ip < r.m + r.size) return formatIPv4(r.k + (ip - r.m));
+    // A topology already numbered in 198.18.0.0/15 (the data-plane topologies) is its own image,
+    // so an SE agent configured with model addresses binds exactly what the fabric routes.
+    if (isBenchmarkAddress(modelIp)) {
+      if (this.reservedKernel(ip)) throw new RenumberError(`model address ${modelIp} is in a kernel block the renumbering uses (${this.describe().join('; ')}); number data-plane topologies elsewhere in 198.18.0.0/15`);
+      return modelIp;
+    }
     const block = ip - (ip % 256);
     let k = this.dynamic.get(block);
     if (k === undefined) {
@@ -52,6 +59,14 @@ export class Renumbering {
       this.dynamic.set(block, k);
     }
     return formatIPv4(k + (ip % 256));
+  }
+
+  /** Kernel blocks the map hands out: the static images, the dynamic /24s, the client's. */
+  private reservedKernel(ip: number): boolean {
+    if (this.rules.some((r) => ip >= r.k && ip < r.k + r.size)) return true;
+    if (ip >= DYNAMIC_FIRST && ip < DYNAMIC_FIRST + DYNAMIC_BLOCKS * 256) return true;
+    const client = parseIPv4(CLIENT_NET.address) as number;
+    return ip - (ip % 256) === client - (client % 256);
   }
 
   /** "a.b.c.d/len" in the model → the same prefix in the kernel (len ≥ 24 keeps one block). */
@@ -66,7 +81,7 @@ export class Renumbering {
     if (ip === undefined) return undefined;
     for (const r of this.rules) if (ip >= r.k && ip < r.k + r.size) return formatIPv4(r.m + (ip - r.k));
     for (const [m, k] of this.dynamic) if (ip >= k && ip < k + 256) return formatIPv4(m + (ip - k));
-    return undefined;
+    return isBenchmarkAddress(kernelIp) && !this.reservedKernel(ip) ? kernelIp : undefined;
   }
 
   /** The map as text lines, for logs and the README. */

@@ -1,0 +1,31 @@
+// The SE channel as the controllers see it: present only when the operator serves the SE API
+// (--se-api-addr). The SE controller mints a bootstrap token and writes the SEBootstrap into the
+// server's user_data (on the config drive, never in Nova metadata) and reports the agent's
+// heartbeats as the AgentConnected condition; the VirtualService controller reads that condition.
+// Absent, the controllers behave as before the channel existed.
+import type { AgentRegistry, BootstrapTokenIssuer, SEBootstrap } from '../../seapi/index.js';
+
+export interface SEChannel {
+  agents: AgentRegistry;
+  tokens: BootstrapTokenIssuer;
+  /** The SE API URLs an SE is told to try, in order. */
+  controllerURLs: string[];
+  /** PEM of the CA that signs the SE API's certificates. */
+  caBundle: string;
+  heartbeatIntervalMs: number;
+  /**
+   * Whether the SE serves the VS now: its agent heartbeats, and the config it applied is the
+   * current one and carries the VS (the VirtualService's Ready with the SE API on).
+   */
+  serves(seKey: string, virtualService: string): boolean;
+}
+
+/** The SEBootstrap JSON as Nova wants user_data (base64). Holds the token: never log it. */
+export function bootstrapUserData(ch: SEChannel, se: SEBootstrap['serviceEngine'], token: string): string {
+  const boot: SEBootstrap = {
+    kind: 'contrail-lb-operator/se-bootstrap', version: 1, serviceEngine: se,
+    controllerURLs: ch.controllerURLs, caBundle: ch.caBundle, bootstrapToken: token, heartbeatIntervalMs: ch.heartbeatIntervalMs,
+  };
+  return Buffer.from(JSON.stringify(boot)).toString('base64');
+}
+

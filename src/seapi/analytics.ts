@@ -1,0 +1,67 @@
+// Per-VS traffic analytics from the agents' heartbeats (docs/metrics-analytics.md, "Per-VS
+// analytics"): the lbop_vs_* traffic series, one per (namespace, virtualservice, vip, se), read at
+// scrape time from the last accepted heartbeat of every agent. Counters are HAProxy's own
+// cumulative counts (an agent restart resets them, which rate() treats as a counter reset). Only
+// the leader exports them (it is the replica heartbeats reach), so a sum over replicas counts once.
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { AgentRegistry } from './agents.js';
+import type { VipReport } from './protocol.js';
+
+type Labels = 'namespace' | 'virtualservice' | 'vip' | 'se';
+const LABELS: Labels[] = ['namespace', 'virtualservice', 'vip', 'se'];
+
+export interface VipSample { labels: Record<Labels, string>; report: VipReport }
+
+/** Every VIP report of every known agent, labelled. Pure over the registry's records. */
+export function vipSamples(agents: AgentRegistry): VipSample[] {
+  const out: VipSample[] = [];
+  for (const seKey of agents.keys()) {
+    const rec = agents.get(seKey);
+    if (rec === undefined) continue;
+    const se = seKey.slice(seKey.indexOf('/') + 1);
+    for (const v of rec.last.vips) {
+      // VipIntent ids are "<namespace>/<virtualservice>/<vipID>" (desired.ts).
+      const [namespace, virtualservice, vip] = v.id.split('/');
+      if (namespace === undefined || virtualservice === undefined || vip === undefined) continue;
+      out.push({ labels: { namespace, virtualservice, vip, se }, report: v });
+    }
+  }
+  return out;
+}
+
+export function registerVSAnalytics(registry: Registry, agents: AgentRegistry, exporting: () => boolean = () => true): void {
+  const samples = (): VipSample[] => (exporting() ? vipSamples(agents) : []);
+  const counter = (name: string, help: string, value: (r: VipReport) => number): void => {
+    new Counter<Labels>({
+      name, help, labelNames: LABELS, registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of samples()) this.inc(s.labels, Math.max(0, value(s.report)));
+      },
+    });
+  };
+  const gauge = (name: string, help: string, value: (r: VipReport) => number): void => {
+    new Gauge<Labels>({
+      name, help, labelNames: LABELS, registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of samples()) this.set(s.labels, value(s.report));
+      },
+    });
+  };
+  counter('lbop_vs_requests_total', 'Requests (HTTP) or sessions (TCP) served, per VIP and SE (HAProxy\'s count from the heartbeat).', (r) => r.requests);
+  gauge('lbop_vs_connections_current', 'Open client connections per VIP and SE.', (r) => r.currentConnections);
+  counter('lbop_vs_connections_total', 'Client connections accepted per VIP and SE.', (r) => r.totalConnections);
+  counter('lbop_vs_bytes_in_total', 'Bytes from clients per VIP and SE.', (r) => r.bytesIn);
+  counter('lbop_vs_bytes_out_total', 'Bytes to clients per VIP and SE.', (r) => r.bytesOut);
+  gauge('lbop_vs_response_time_seconds', 'HAProxy\'s average response time over its last 1024 requests, per VIP and SE.', (r) => r.responseTimeMs / 1000);
+  new Counter<Labels | 'class'>({
+    name: 'lbop_vs_errors_total', help: 'HTTP 4xx and 5xx responses and connection errors per VIP and SE.', labelNames: [...LABELS, 'class'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of samples()) {
+        for (const [cls, n] of Object.entries(s.report.errors)) this.inc({ ...s.labels, class: cls }, Math.max(0, n));
+      }
+    },
+  });
+}
