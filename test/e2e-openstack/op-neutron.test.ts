@@ -278,10 +278,16 @@ test('a Nova instances quota set low → the boot is refused and Nova\'s message
   await os.capInstancesAtCurrentUse(demo);
   try {
     await applyVS(4);
+    // The earlier tests can leave the group with 4 or more SEs already (failed placements on the exhausted
+    // subnet count toward the SEs a group boots), and then vs2 needs no boot. Asking for a buffer up to
+    // maxSEs (8) makes the group boot one more whatever it holds now; the cap refuses that boot.
+    assert.ok((await sesOf('default')).length < 8, 'the group has room for one more SE');
+    await applyGroup({ bufferSEs: 8 });
     const ev = await h.waitFor(async () => (await h.events()).find((e) => e.reason === 'SECreationFailure' && /Quota exceeded for instances/.test(e.note)), { what: 'SECreationFailure with Nova\'s quota message', timeoutMs: 120_000 });
     assert.match(ev.note, /Quota exceeded for instances: Requested 1, but already used \d+ of \d+ instances/);
   } finally {
     await os.setInstanceQuota(demo, -1);
+    await applyGroup({});
   }
   await waitPlaced(4);
   await assertNoDuplicates();
