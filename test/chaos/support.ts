@@ -5,6 +5,7 @@ import { checkInvariants } from '../../src/controllers/model/invariants.js';
 import type { GroupObj, SEObj, VSObj } from '../../src/controllers/model/objects.js';
 import type { Harness } from '../e2e/harness.js';
 import { condition, type VS } from '../e2e/vs-support.js';
+export { seeded } from '../support/seeded.js';
 
 export const CI = process.env['LBOP_CHAOS'] === 'ci';
 /** A size: the full figure, the CI figure, or LBOP_CHAOS_<NAME> when set. */
@@ -13,17 +14,6 @@ export function size(name: string, full: number, ci: number): number {
   return Number.isInteger(v) && v > 0 ? v : CI ? ci : full;
 }
 
-/** mulberry32: the kill moments and fault draws repeat run to run. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

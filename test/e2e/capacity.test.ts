@@ -16,6 +16,7 @@ import {
 } from '../../src/controllers/model/index.js';
 import { placeWithClaims, releaseUnplaced } from '../../src/controllers/virtualservice/capacity.js';
 import { planPlacement, type PlacementPlan } from '../../src/controllers/virtualservice/placement.js';
+import { seeded as rng } from '../support/seeded.js';
 
 const GROUP = resourceOf('ServiceEngineGroup');
 const SE = resourceOf('ServiceEngine');
@@ -29,17 +30,6 @@ const DEADLINE_MS = 240_000;
 let client: KubeClient;
 let ns: string;
 
-/** mulberry32: a deterministic stream per worker. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 before(async () => {
   const cluster = await useCluster();

@@ -7,22 +7,12 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHarness, type Harness } from './harness.js';
 import { applyGroup, applyPool, applyVS, condition, type VS, cleanNamespace } from './vs-support.js';
+import { seeded } from '../support/seeded.js';
 
 const COUNT = 20;
 const ROUNDS = 10;
 const names = Array.from({ length: COUNT }, (_, i) => `vs-${String(i).padStart(2, '0')}`);
 
-/** A small seeded generator (mulberry32): the kill moments repeat run to run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let h: Harness;
 before(async () => {
