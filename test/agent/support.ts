@@ -10,22 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Heartbeat, SEConfig, VipIntent } from '../../src/seapi/protocol.js';
+import { waitFor as waitForCondition } from '../support/wait.js';
 
 export const repoRoot = new URL('../../', import.meta.url).pathname;
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 15_000, intervalMs = 25): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? ` (last error: ${last.message})` : ''}`);
-    await sleep(intervalMs);
-  }
+export function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 15_000, intervalMs = 25): Promise<T> {
+  return waitForCondition(fn, { what, timeoutMs, intervalMs });
 }
 
 export interface Backend {

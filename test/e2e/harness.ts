@@ -17,6 +17,7 @@ import { startSimulator, type Simulator, type SimulatorOptions } from '../../src
 import { KubeClient, isConflict, isNotFound, type KubeObject } from '../../src/runtime/index.js';
 import { kinds, type KindName } from '../../src/api/index.js';
 import { registerSecret } from '../support/secrets.js';
+import { waitFor, type WaitOptions } from '../support/wait.js';
 
 export const SECRETS_NAMESPACE = 'lb-system';
 export const ADMIN = { username: 'admin', password: 'admin-secret' };
@@ -45,7 +46,7 @@ export interface OperatorProcess {
   kill(): Promise<void>;
 }
 
-export interface WaitOptions { timeoutMs?: number; intervalMs?: number; what?: string }
+export type { WaitOptions };
 
 export interface SimObject { api: string; type: string; uuid: string; name?: string; status?: string; owner: Record<string, string> }
 
@@ -75,24 +76,8 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export async function waitFor<T>(fn: () => Promise<T | undefined | false>, o: WaitOptions = {}): Promise<T> {
-  const deadline = Date.now() + (o.timeoutMs ?? 30_000);
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${o.timeoutMs ?? 30_000} ms waiting for ${o.what ?? 'a condition'}${last !== undefined ? ` (last error: ${(last as Error).message})` : ''}`);
-    }
-    await sleep(o.intervalMs ?? 100);
-  }
-}
+export { waitFor };
 
 function collection(kind: KindName, namespace: string | undefined): string {
   const k = kinds[kind];
