@@ -9,14 +9,13 @@
 // cannot build a PKCS#10 request; @peculiar/x509 is the maintained pure-TS library (on WebCrypto,
 // so the key is Node's own) that can. The private key never leaves the state dir (0600) and is
 // never logged.
-import 'reflect-metadata';
 import { webcrypto, X509Certificate } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:https';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import * as x509 from '@peculiar/x509';
 import { Backoff } from '../runtime/backoff.js';
+import { x509 } from '../runtime/x509.js';
 import type { Logger } from '../runtime/log.js';
 import {
   SE_API_PATHS,
@@ -27,8 +26,6 @@ import {
   type RenewRequest,
 } from '../seapi/protocol.js';
 import type { Identity } from './bootstrap.js';
-
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 const KEY_ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 

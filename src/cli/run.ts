@@ -193,6 +193,6 @@ export async function run(argv: string[]): Promise<number> {
 async function secure(serving: Extract<MetricsServing, { mode: 'https' }>, client: KubeClient) {
   const { kubeAuthorizer, readCertDir, selfSignedCert } = await import('../runtime/metricsauth.js');
   const { hostname } = await import('node:os');
-  const tls = serving.certDir !== undefined ? readCertDir(serving.certDir) : selfSignedCert([hostname(), 'localhost', '127.0.0.1', ...(serving.addr.host !== '0.0.0.0' && serving.addr.host !== '::' ? [serving.addr.host] : [])]);
+  const tls = serving.certDir !== undefined ? readCertDir(serving.certDir) : await selfSignedCert([hostname(), 'localhost', '127.0.0.1', ...(serving.addr.host !== '0.0.0.0' && serving.addr.host !== '::' ? [serving.addr.host] : [])]);
   return { tls, authorizer: kubeAuthorizer(client) };
 }

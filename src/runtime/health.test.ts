@@ -33,8 +33,8 @@ test('https: a new certificate is served to new connections after setTLS', async
   const { selfSignedCert } = await import('./metricsauth.js');
   const { X509Certificate } = await import('node:crypto');
   const https = await import('node:https');
-  const a = selfSignedCert(['127.0.0.1']);
-  const b = selfSignedCert(['127.0.0.1']);
+  const a = await selfSignedCert(['127.0.0.1']);
+  const b = await selfSignedCert(['127.0.0.1']);
   const h = await startHealthServer({ registry: new Registry(), checks: {}, tls: a });
   const servedCert = (ca: string): Promise<string> => new Promise((resolve, reject) => {
     const req = https.get(`${h.url}/healthz`, { ca, agent: false }, (res) => {

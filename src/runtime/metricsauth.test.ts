@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCertDir, selfSignedCert, watchCertDir, type TLSMaterial } from './metricsauth.js';
 
-test('the self-signed certificate names the given hosts and IPs and is for serving only', () => {
-  const { cert } = selfSignedCert(['127.0.0.1', 'op-7d9f', 'localhost']);
+test('the self-signed certificate names the given hosts and IPs and is for serving only', async () => {
+  const { cert } = await selfSignedCert(['127.0.0.1', 'op-7d9f', 'localhost']);
   const x = new X509Certificate(cert);
   assert.equal(x.subjectAltName, 'IP Address:127.0.0.1, DNS:op-7d9f, DNS:localhost');
   assert.equal(x.ca, false);
@@ -22,7 +22,7 @@ test('a rotated certificate in the directory is picked up; an unreadable one is 
     writeFileSync(join(dir, 'tls.crt'), t.cert);
     writeFileSync(join(dir, 'tls.key'), t.key);
   };
-  const first = selfSignedCert(['127.0.0.1']);
+  const first = await selfSignedCert(['127.0.0.1']);
   write(first);
   const applied: TLSMaterial[] = [];
   const errors: string[] = [];
@@ -39,7 +39,7 @@ test('a rotated certificate in the directory is picked up; an unreadable one is 
     await until(() => errors.length > 0);
     assert.match(errors[0] ?? '', /cannot read tls\.crt\/tls\.key in .*: ENOENT/);
     assert.equal(applied.length, 0);
-    const second = selfSignedCert(['127.0.0.1']);
+    const second = await selfSignedCert(['127.0.0.1']);
     write(second);
     await until(() => applied.length === 1);
     assert.equal(applied[0]?.cert, second.cert);

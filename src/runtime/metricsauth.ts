@@ -5,12 +5,12 @@
 // briefly so a scrape every few seconds costs the apiserver two requests a minute, not two per
 // scrape. Served over TLS: a certificate from a directory (tls.crt, tls.key), else a self-signed
 // one made at start (as controller-runtime does when no CertDir is given).
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import forge from 'node-forge';
 import { LRUCache } from 'lru-cache';
 import type { KubeClient } from './kube.js';
+import { x509 } from './x509.js';
 
 export type Verdict = { allowed: true; user: string } | { allowed: false; code: 401 | 403; reason: string };
 
@@ -108,25 +108,26 @@ export function watchCertDir(dir: string, current: TLSMaterial, apply: (tls: TLS
 }
 
 /** A self-signed certificate for the metrics endpoint (the key never leaves the process). */
-export function selfSignedCert(hosts: readonly string[], validDays = 365): TLSMaterial {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const keyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
-  cert.serialNumber = `01${randomBytes(15).toString('hex')}`;
-  const now = new Date();
-  cert.validity.notBefore = new Date(now.getTime() - 60_000);
-  cert.validity.notAfter = new Date(now.getTime() + validDays * 86_400_000);
-  const attrs = [{ name: 'commonName', value: 'contrail-lb-operator-metrics' }];
-  cert.setSubject(attrs);
-  cert.setIssuer(attrs);
+export async function selfSignedCert(hosts: readonly string[], validDays = 365): Promise<TLSMaterial> {
+  const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const now = Date.now();
   const ip = /^[\d.]+$|:/;
-  cert.setExtensions([
-    { name: 'basicConstraints', cA: false },
-    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
-    { name: 'extKeyUsage', serverAuth: true },
-    { name: 'subjectAltName', altNames: hosts.map((h) => (ip.test(h) ? { type: 7, ip: h } : { type: 2, value: h })) },
-  ]);
-  cert.sign(forge.pki.privateKeyFromPem(keyPem), forge.md.sha256.create());
-  return { cert: forge.pki.certificateToPem(cert), key: keyPem };
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: `01${randomBytes(15).toString('hex')}`,
+    name: 'CN=contrail-lb-operator-metrics',
+    notBefore: new Date(now - 60_000),
+    notAfter: new Date(now + validDays * 86_400_000),
+    signingAlgorithm: alg,
+    keys,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.SubjectAlternativeNameExtension(hosts.map((h) => (ip.test(h) ? { type: 'ip' as const, value: h } : { type: 'dns' as const, value: h }))),
+    ],
+  });
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
+  const key = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n?$/, '\n')}-----END PRIVATE KEY-----\n`;
+  return { cert: cert.toString('pem'), key };
 }

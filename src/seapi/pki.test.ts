@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, webcrypto, X509Certificate } from 'node:crypto';
 import { caFromPEM, createCA, createKeyAndCSR, identityOfPeer, issueClientCertificate, issueServerCertificate, notAfterOf, verifyCSR } from './pki.js';
-import { x509 } from './x509.js';
+import { x509 } from '../runtime/x509.js';
 
 const who = { namespace: 'tenant', name: 'se-1', serverID: '4a5b6c7d-0000-4000-8000-000000000001' };
 

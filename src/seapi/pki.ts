@@ -6,7 +6,7 @@
 // code, no second crypto library; it is pinned in package.json.
 import { createPrivateKey, randomBytes, webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
 import { isConflict, isNotFound, type KubeClient, type Logger } from '../runtime/index.js';
-import { x509 } from './x509.js';
+import { x509 } from '../runtime/x509.js';
 
 // Types of WebCrypto come from node:crypto (the project compiles without the DOM lib).
 type CryptoKey = webcrypto.CryptoKey;

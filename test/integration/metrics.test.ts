@@ -88,7 +88,7 @@ describe('/metrics authn/authz on a real apiserver', () => {
     const operator = await KubeClient.create(operatorKubeconfig, { registry: reviews });
     const registry = new Registry();
     runtimeMetrics(registry);
-    const tls: TLSMaterial = selfSignedCert(['127.0.0.1']);
+    const tls: TLSMaterial = await selfSignedCert(['127.0.0.1']);
     const refusals: string[] = [];
     let server: HealthServer | undefined;
     try {
@@ -127,7 +127,7 @@ describe('/metrics authn/authz on a real apiserver', () => {
 
   test('`contrail-lb-operator run` serves /metrics over HTTPS behind the same checks', async () => {
     const certDir = join(dir, 'certs');
-    const tls = selfSignedCert(['127.0.0.1']);
+    const tls = await selfSignedCert(['127.0.0.1']);
     rmSync(certDir, { recursive: true, force: true });
     await import('node:fs/promises').then((fs) => fs.mkdir(certDir));
     writeFileSync(join(certDir, 'tls.crt'), tls.cert);
