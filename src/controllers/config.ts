@@ -44,7 +44,7 @@ export interface OperatorConfig {
   watchLabelSelector: string | undefined;
 }
 
-export const CONTROLLER_NAMES = ['cloud', 'serviceenginegroup', 'serviceengine', 'orphan-sweep', 'pool', 'virtualservice'] as const;
+export const CONTROLLER_NAMES = ['cloud', 'serviceenginegroup', 'serviceengine', 'orphan-sweep', 'pool', 'virtualservice', 'autoscale'] as const;
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -53,7 +53,7 @@ export class ConfigError extends Error {
   }
 }
 
-const CONTROLLER_NAMES_TEXT = 'cloud, serviceenginegroup, serviceengine, orphan-sweep, pool, virtualservice';
+const CONTROLLER_NAMES_TEXT = 'cloud, serviceenginegroup, serviceengine, orphan-sweep, pool, virtualservice, autoscale';
 
 export const RUN_USAGE = `usage: contrail-lb-operator run [flags]
 
