@@ -1,0 +1,129 @@
+// Load-aware autoscale end to end (issue 15 item 4, issue 13 item 4): real SE agents, HAProxy and
+// namespaces as in traffic.test.ts. vs2 has spec.scaleout.autoscale on RequestsPerSecondPerSE
+// with a target far below what wrk drives, so a load step must take it 1 → 3 SEs (its maxSEs) —
+// and not one request of that load may fail while the new SEs join the ECMP set, since an SE
+// joins only once its agent reports the VS's config applied and a frontend bound. When the load
+// stops, the 20 s scale-down window passes and vs2 goes back to 1 SE. Timings are printed.
+// Root only (network namespaces); otherwise skipped with one line.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../support/cluster.js';
+import { NetnsDataplane } from '../../src/sim/dataplane/dataplane.js';
+import { commandSeRunner } from '../../src/sim/dataplane/runner.js';
+import { runLoad, type LoadResult } from '../../src/sim/dataplane/loadgen.js';
+import { startHarness, type Harness } from '../e2e/harness.js';
+import { applyGroup, applyPool, applyVS, vsStatus } from '../e2e/vs-support.js';
+import { skipReason } from '../dataplane/support.js';
+
+const skip = skipReason();
+if (skip !== undefined) process.stdout.write(`e2e-dataplane autoscale: ${skip}\n`);
+
+const POOL_SERVER = '198.18.30.3';
+const WINDOW_S = 20;
+const TARGET_RPS = 20;
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+describe('autoscale under load: 1 → 3 SEs with no failed request, back to 1 after the window', { skip, timeout: 480_000 }, () => {
+  let h: Harness;
+  let dp: NetnsDataplane;
+  const stateRoot = mkdtempSync(join(tmpdir(), 'lbop-e2e-as-'));
+  let vip = '';
+
+  before(async () => {
+    dp = new NetnsDataplane({
+      log: () => undefined,
+      poolServers: [POOL_SERVER],
+      runner: commandSeRunner([
+        process.execPath, '--import', 'tsx', join(repoRoot, 'src/cli.ts'), 'se-agent',
+        '--config-drive', '{configdrive}', '--netns', '{netns}', '--state-dir', join(stateRoot, '{server}'), '--log-level', 'warn',
+      ]),
+    });
+    h = await startHarness({ name: 'e2e-dp-autoscale', sim: { topology: join(repoRoot, 'test/e2e-dataplane/topology.yaml'), plugins: [dp], bootTimeMs: 200 } });
+    h.startOperator(['--se-api-addr', `127.0.0.1:${await freePort()}`]);
+  });
+
+  after(async () => {
+    await h?.stop();
+    rmSync(stateRoot, { recursive: true, force: true });
+  });
+
+  /** SEs the VS is served by: listed connected (agent applied the current config) with refs in place. */
+  const servedBy = async (): Promise<string[]> =>
+    ((await vsStatus(h))?.serviceEngines ?? []).filter((e) => e.connected === true && e.cloudProgrammingDone === true).map((e) => e.name ?? '');
+  const eventAt = async (reason: string): Promise<string | undefined> =>
+    (await h.events()).find((e) => e.reason === reason && e.regarding.name === 'vs2')?.note;
+
+  it('vs2 with autoscale is served by 1 SE at rest', async () => {
+    await applyGroup(h);
+    await applyPool(h, 'vs2-pool', [{ ip: POOL_SERVER, port: 80 }]);
+    await applyVS(h, {
+      minSEs: 1, maxSEs: 3,
+      vsSpec: { scaleout: { ecmp: true, minSEs: 1, maxSEs: 3, autoscale: { metric: 'RequestsPerSecondPerSE', target: TARGET_RPS, scaleDownStabilizationSeconds: WINDOW_S } } },
+    });
+    await h.waitFor(async () => ((await servedBy()).length === 1 ? true : undefined), { timeoutMs: 180_000, intervalMs: 500, what: 'vs2 served by 1 SE' });
+    vip = (await vsStatus(h))?.vip?.[0]?.ipAddress ?? '';
+    assert.match(vip, /^198\.18\.20\.\d+$/);
+    await h.waitFor(async () => {
+      const r = await runLoad(dp.client, { url: `http://${vip}/`, connections: 1, seconds: 1, maxRequests: 1, timeoutSeconds: 1 });
+      return r.requests >= 1 && r.failures === 0 ? true : undefined;
+    }, { timeoutMs: 30_000, intervalMs: 200, what: 'a first served request' });
+    // At rest the autoscaler holds the floor (no traffic: 0 requests/s is below target, minSEs wins).
+    const s = await h.waitFor(async () => {
+      const a = (await vsStatus(h))?.autoscale;
+      return a?.desiredSEs !== undefined ? a : undefined;
+    }, { timeoutMs: 30_000, intervalMs: 500, what: 'status.autoscale written' });
+    assert.equal(s.desiredSEs, 1, JSON.stringify(s));
+  });
+
+  it('a load step: AutoscaledUp, 3 SEs serving, 0 failed requests; load gone: AutoscaledDown to 1 after the window', async () => {
+    const started = Date.now();
+    // New connections per request (Connection: close): every request is a new flow, hashed over
+    // the ECMP set as it grows. The run outlasts the scale-out so every join happens under load.
+    const loading = runLoad(dp.client, { url: `http://${vip}/`, connections: 4, seconds: 40, maxRequests: 10_000_000, newConnections: true, timeoutSeconds: 2 });
+    let scaledOutMs = 0;
+    let servedBy3Ms = 0;
+    let note = '';
+    await h.waitFor(async () => {
+      if (scaledOutMs === 0) {
+        const n = await eventAt('AutoscaledUp');
+        if (n !== undefined) { scaledOutMs = Date.now() - started; note = n; }
+      }
+      if (servedBy3Ms === 0 && (await servedBy()).length === 3) servedBy3Ms = Date.now() - started;
+      return scaledOutMs > 0 && servedBy3Ms > 0 ? true : undefined;
+    }, { timeoutMs: 40_000, intervalMs: 250, what: 'AutoscaledUp and vs2 served by 3 SEs under load' });
+    const r: LoadResult = await loading;
+    const loadEnded = Date.now();
+    process.stdout.write(`e2e-dataplane autoscale: load → AutoscaledUp ${scaledOutMs} ms, → served by 3 SEs ${servedBy3Ms} ms; ` +
+      `${r.requests} requests at ${Math.round(r.requestsPerSecond)}/s, ${r.failures} failed ${JSON.stringify(r.errors)}; event: ${note}\n`);
+    assert.match(note, /1 → 3 SEs: RequestsPerSecondPerSE \d+(\.\d)? requests\/s per SE on 1 SE\(s\), target 20/);
+    assert.ok(r.requests > 1000, `the load ran: ${r.requests} requests`);
+    assert.equal(r.failures, 0, `failed requests while scaling out: ${JSON.stringify(r.errors)}`);
+    assert.deepEqual(Object.keys(r.perServer), [POOL_SERVER], JSON.stringify(r.perServer));
+
+    // Quiet now: the recommendation falls to 1 at once, the count only after the window.
+    let scaledInMs = 0;
+    await h.waitFor(async () => {
+      if (scaledInMs === 0 && (await eventAt('AutoscaledDown')) !== undefined) scaledInMs = Date.now() - loadEnded;
+      return scaledInMs > 0 && (await servedBy()).length === 1 ? true : undefined;
+    }, { timeoutMs: 120_000, intervalMs: 500, what: 'AutoscaledDown and vs2 back on 1 SE' });
+    const backTo1Ms = Date.now() - loadEnded;
+    process.stdout.write(`e2e-dataplane autoscale: load stopped → AutoscaledDown ${scaledInMs} ms, → served by 1 SE ${backTo1Ms} ms (window ${WINDOW_S} s)\n`);
+    assert.ok(scaledInMs >= WINDOW_S * 1000 - 1000, `not before the ${WINDOW_S} s window: ${scaledInMs} ms`);
+    const a = (await vsStatus(h))?.autoscale;
+    assert.equal(a?.desiredSEs, 1, JSON.stringify(a));
+    // Still served after the scale-in.
+    const after = await runLoad(dp.client, { url: `http://${vip}/`, connections: 2, seconds: 5, maxRequests: 100, newConnections: true, timeoutSeconds: 2 });
+    assert.equal(after.failures, 0, JSON.stringify(after.errors));
+  });
+});
