@@ -13,6 +13,7 @@ import {
   CloudConnections, DEFAULT_GROUP, INDEX, resourceOf, SECRETS, systemClock,
   type CloudObj, type GroupObj, type Informers, type Installer, type OperatorContext, type PoolObj, type SEObj, type Secret, type StatusClock, type VSObj,
 } from './model/index.js';
+import { analyticsSources, registerAnalytics } from './analytics.js';
 import { installAutoscaleController } from './autoscale/controller.js';
 import { installCloudController } from './cloud/controller.js';
 import type { OperatorConfig } from './config.js';
@@ -149,7 +150,9 @@ export function buildOperator(config: OperatorConfig, o: OperatorOptions): Opera
     feedDesiredConfigs(informers, configs);
     // A deleted SE's agent record (and its analytics series) goes with it.
     informers.serviceEngines.addHandlers({ onDelete: (obj) => agents.forget(`${ns(obj)}/${obj.metadata.name}`) });
-    registerVSAnalytics(manager.registry, agents, () => manager.isLeading());
+    const seLabels = config.metricsSELabels !== false;
+    registerVSAnalytics(manager.registry, agents, () => manager.isLeading(), { seLabels });
+    registerAnalytics(manager.registry, analyticsSources(informers, agents, configs, () => manager.isLeading(), seLabels));
   }
   for (const install of installers) install(context);
   return {
