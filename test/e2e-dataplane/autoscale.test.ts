@@ -7,6 +7,7 @@
 // Root only (network namespaces); otherwise skipped with one line.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -32,6 +33,24 @@ async function freePort(): Promise<number> {
   const { port } = s.address() as AddressInfo;
   await new Promise<void>((r) => s.close(() => r()));
   return port;
+}
+
+/** Sequential requests (a new connection each, ~10/s: far below target) until stopped: the scale-in's own count. */
+function probe(ns: string, url: string): { stop: () => Promise<{ ok: number; failed: number }> } {
+  let running = true;
+  const counts = { ok: 0, failed: 0 };
+  const one = (): Promise<boolean> => new Promise((resolve) => {
+    execFile('ip', ['netns', 'exec', ns, 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '2', '-H', 'Connection: close', url],
+      { encoding: 'utf8', timeout: 5000 }, (err, stdout) => resolve(err === null && stdout.trim() === '200'));
+  });
+  const loop = (async () => {
+    while (running) {
+      if (await one()) counts.ok++;
+      else counts.failed++;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return { stop: async () => { running = false; await loop; return counts; } };
 }
 
 describe('autoscale under load: 1 → 3 SEs with no failed request, back to 1 after the window', { skip, timeout: 480_000 }, () => {
@@ -111,14 +130,20 @@ describe('autoscale under load: 1 → 3 SEs with no failed request, back to 1 af
     assert.equal(r.failures, 0, `failed requests while scaling out: ${JSON.stringify(r.errors)}`);
     assert.deepEqual(Object.keys(r.perServer), [POOL_SERVER], JSON.stringify(r.perServer));
 
-    // Quiet now: the recommendation falls to 1 at once, the count only after the window.
+    // Quiet now (a ~10 requests/s probe, far below target, counts what the scale-in drops): the
+    // recommendation falls to 1 at once, the count only after the window.
+    const prober = probe(dp.client, `http://${vip}/`);
     let scaledInMs = 0;
     await h.waitFor(async () => {
       if (scaledInMs === 0 && (await eventAt('AutoscaledDown')) !== undefined) scaledInMs = Date.now() - loadEnded;
       return scaledInMs > 0 && (await servedBy()).length === 1 ? true : undefined;
     }, { timeoutMs: 120_000, intervalMs: 500, what: 'AutoscaledDown and vs2 back on 1 SE' });
     const backTo1Ms = Date.now() - loadEnded;
-    process.stdout.write(`e2e-dataplane autoscale: load stopped → AutoscaledDown ${scaledInMs} ms, → served by 1 SE ${backTo1Ms} ms (window ${WINDOW_S} s)\n`);
+    await new Promise((r) => setTimeout(r, 5000)); // the SEs' configs drop the VIP after they leave
+    const probed = await prober.stop();
+    process.stdout.write(`e2e-dataplane autoscale: load stopped → AutoscaledDown ${scaledInMs} ms, → served by 1 SE ${backTo1Ms} ms (window ${WINDOW_S} s); ` +
+      `probe during the scale-in: ${probed.ok} ok, ${probed.failed} failed\n`);
+    assert.ok(probed.ok > 50, `the probe ran: ${JSON.stringify(probed)}`);
     assert.ok(scaledInMs >= WINDOW_S * 1000 - 1000, `not before the ${WINDOW_S} s window: ${scaledInMs} ms`);
     const a = (await vsStatus(h))?.autoscale;
     assert.equal(a?.desiredSEs, 1, JSON.stringify(a));

@@ -9,11 +9,11 @@ const vip = (id: string, requests: number, currentConnections: number): VipRepor
   errors: { http4xx: 0, http5xx: 0, connection: 0 }, responseTimeMs: 0,
 });
 
-function record(seKey: string, o: { bootID?: string; sequence: number; at: number; vips: VipReport[]; cpu?: number }): AgentRecord {
+function record(seKey: string, o: { bootID?: string; sequence: number; at: number; sentAt?: number; vips: VipReport[]; cpu?: number }): AgentRecord {
   return {
     seKey, serverID: 'srv', bootID: o.bootID ?? 'b1', sequence: o.sequence, lastHeartbeatAt: o.at, agentVersion: 'test',
     applied: { version: 1, hash: 'h' }, members: new Map(), connected: true, earlierBoots: [],
-    last: { bootID: o.bootID ?? 'b1', sequence: o.sequence, sentAt: '', agentVersion: 'test', applied: { version: 1, hash: 'h' }, vips: o.vips, se: { cpuPercent: o.cpu ?? 0, memoryBytes: 0 } },
+    last: { bootID: o.bootID ?? 'b1', sequence: o.sequence, sentAt: o.sentAt !== undefined ? new Date(o.sentAt).toISOString() : '', agentVersion: 'test', applied: { version: 1, hash: 'h' }, vips: o.vips, se: { cpuPercent: o.cpu ?? 0, memoryBytes: 0 } },
   };
 }
 
@@ -37,6 +37,17 @@ test('requests/s: the counter\'s increase between two heartbeats; none from one;
   assert.deepEqual(sample(), { se: 'se-a', value: 200, at: new Date(14_000) });
   rec = record('demo/se-a', { bootID: 'b2', sequence: 1, at: 16_000, vips: [vip('demo/vs2/0', 10, 0)] });
   assert.deepEqual(sample(), { se: 'se-a' }, 'a restarted agent\'s counters start again: no rate yet');
+});
+
+test('requests/s over the agent\'s own clock (sentAt), not when the heartbeats happened to arrive', () => {
+  const rates = new RateMemory();
+  let rec = record('demo/se-a', { sequence: 1, at: 10_000, sentAt: 9_000, vips: [vip('demo/vs2/0', 0, 0)] });
+  const sample = (): ReturnType<typeof collectSamples>[number] =>
+    collectSamples({ ...base, metric: 'RequestsPerSecondPerSE', ses: ['se-a'], agent: () => rec, rates })[0]!;
+  sample();
+  // Sent 2 s apart, received 0.5 s apart (the first one was held up): 1000 requests in 2 s.
+  rec = record('demo/se-a', { sequence: 2, at: 10_500, sentAt: 11_000, vips: [vip('demo/vs2/0', 1000, 0)] });
+  assert.deepEqual(sample(), { se: 'se-a', value: 500, at: new Date(10_500) });
 });
 
 test('CPU: the SE\'s own figure', () => {

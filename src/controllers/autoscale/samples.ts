@@ -1,8 +1,11 @@
 // One autoscale sample per SE the virtual service is up on, from the agents' last heartbeats
 // (src/seapi/agents.ts): the VS's open connections on the SE (summed over its VIPs), its requests
 // per second there, or the SE's CPU. Requests/s is the increase of HAProxy's request counter
-// between two heartbeats the controller saw, so it needs memory: RateMemory, one per controller,
-// keyed by SE and VS, reset when the agent restarts (a new boot id: its counters start again).
+// between two heartbeats the controller saw, over the agent's own clock (`sentAt`, stamped right
+// after it read the counters: the operator's receive times carry the network's and a busy
+// agent's delays, which made a 1,700 requests/s load read as 4,100 in one sample), so it needs
+// memory: RateMemory, one per controller, keyed by SE and VS, reset when the agent restarts (a
+// new boot id: its counters and clock start again).
 import type { AutoscaleMetric, SESample } from '../../autoscale/plan.js';
 import type { AgentRecord } from '../../seapi/index.js';
 
@@ -15,9 +18,11 @@ export class RateMemory {
   rate(key: string, rec: AgentRecord, requests: number): number | undefined {
     const prev = this.readings.get(key);
     if (prev !== undefined && prev.bootID === rec.bootID && prev.sequence === rec.sequence) return prev.rate;
-    const next: CounterReading = { bootID: rec.bootID, sequence: rec.sequence, requests, at: rec.lastHeartbeatAt };
-    if (prev !== undefined && prev.bootID === rec.bootID && rec.lastHeartbeatAt > prev.at && requests >= prev.requests) {
-      next.rate = (requests - prev.requests) / ((rec.lastHeartbeatAt - prev.at) / 1000);
+    const sent = Date.parse(rec.last.sentAt);
+    const at = Number.isFinite(sent) ? sent : rec.lastHeartbeatAt;
+    const next: CounterReading = { bootID: rec.bootID, sequence: rec.sequence, requests, at };
+    if (prev !== undefined && prev.bootID === rec.bootID && at > prev.at && requests >= prev.requests) {
+      next.rate = (requests - prev.requests) / ((at - prev.at) / 1000);
     }
     this.readings.set(key, next);
     return next.rate;
