@@ -7,6 +7,7 @@
 // leader only: the leader is the replica the heartbeats reach.
 import { updateStatus, type ObjectRef, type ReconcileContext, type ReconcileResult } from '../../runtime/index.js';
 import { planAutoscale } from '../../autoscale/plan.js';
+import { neutronHold } from '../../autoscale/status.js';
 import { groupSpec, requestedSEs, resourceOf, vsSpec, type OperatorContext, type VSObj } from '../model/index.js';
 import { collectSamples, rateKey, RateMemory } from './samples.js';
 
@@ -49,6 +50,7 @@ async function reconcile(ctx: OperatorContext, rates: RateMemory, ref: ObjectRef
   const group = ctx.informers.groups.store.get(`${ns}/${spec.seGroupRef}`);
   if (group === undefined || !spec.enabled) return { requeueAfterMs: OBSERVATION_PERIOD_MS };
   const g = groupSpec(group);
+  if (ctx.connections.get(vs.spec.cloudRef)?.mode === 'neutron') return holdOnNeutron(ctx, vs, requestedSEs(spec.scaleout, g), rc);
   const up = (vs.status?.serviceEngines ?? []).filter((s) => s.connected === true && s.cloudProgrammingDone === true && s.name !== undefined).map((s) => s.name as string);
   const samples = collectSamples({ metric: policy.metric, namespace: ns, virtualService: vs.metadata.name, ses: up, agent: (k) => ch.agents.get(k), rates });
   const upKeys = new Set(up.map((se) => rateKey(`${ns}/${se}`, vs.metadata.name)));
@@ -69,4 +71,14 @@ async function reconcile(ctx: OperatorContext, rates: RateMemory, ref: ObjectRef
   for (const e of plan.events) ctx.events.record(vs, e.type, e.reason, e.note);
   if (plan.events.length > 0) rc.log.info('autoscale decision', { reason: plan.reason, desiredSEs: plan.desiredSEs, metric: policy.metric, current: plan.status.currentMetric, target: policy.target });
   return { requeueAfterMs: OBSERVATION_PERIOD_MS };
+}
+
+/**
+ * A plain-Neutron Cloud holds the VIP as an allowed address pair on one SE port at a time: more
+ * SEs would carry nothing, so the count stays the plain one and status says why (docs/autoscale.md).
+ */
+async function holdOnNeutron(ctx: OperatorContext, vs: VSObj, plain: number, rc: ReconcileContext): Promise<ReconcileResult> {
+  const autoscale = neutronHold(vs.spec.cloudRef, plain);
+  await updateStatus<VSObj>(ctx.client, RT, vs.metadata, { current: vs, signal: rc.signal, mutate: (o) => { o.status = { ...(o.status ?? {}), autoscale }; } });
+  return { requeueAfterMs: OBSERVATION_PERIOD_MS * 6 };
 }
