@@ -1,12 +1,10 @@
-// SEs a virtual service just left (its status stopped naming them). The SE keeps the VIP, marked
-// draining (keep-alive responses say Connection: close), for LEAVE_DRAIN_MS, and only then does
-// its config drop it. That spans the VS controller's drain in the ECMP set
-// (virtualservice/drain.ts, 3 s: the ref stays while clients are told to close), the ref's
-// withdrawal, and the fabric's convergence after the API call returns (a vRouter learns it from
-// the control node, the simulator's data plane on its next reconcile): flows hashed to the SE
-// until then still find the VIP served. Measured without the linger: a request failed in a
-// scale-in of 3 → 1 SEs at ~10 requests/s.
-export const LEAVE_DRAIN_MS = 10_000;
+// SEs a virtual service just left (its status stopped naming them): the VS controller has already
+// withdrawn their ECMP refs, but the fabric converges after the API call returns (a vRouter learns
+// it from the control node, the simulator's data plane on its next reconcile), and flows hashed to
+// the SE meanwhile must still find the VIP served there. So the SE keeps the VIP, draining
+// (keep-alive responses say Connection: close), for LEAVE_DRAIN_MS, and only then does its config
+// drop it. Measured without it: a request failed in a scale-in of 3 → 1 SEs at ~10 requests/s.
+export const LEAVE_DRAIN_MS = 5_000;
 
 export class LeavingSEs {
   /** seKey → VS name → the timer that ends its drain */

@@ -12,7 +12,6 @@ import {
   type ClaimIO, type CloudConnection, type GroupObj, type OperatorContext, type SEObj, type TenantProject, type VSObj,
 } from '../model/index.js';
 import { bootFaultProblem } from './bootfaults.js';
-import { ScaleInDrain } from './drain.js';
 import { gateOnAgents } from './ecmp.js';
 import { withAutoscale } from '../../autoscale/status.js';
 import { placeWithClaims, releaseUnplaced } from './capacity.js';
@@ -32,13 +31,12 @@ const RESOURCES_MS = 15_000;
 const key = (ns: string, name: string): string => `${ns}/${name}`;
 const NETWORK_KINDS = new Set<string>([KIND.virtualNetwork, KIND.network, KIND.subnet]);
 
-/** Per installed controller (never module-global): project fq_names looked up by id, per Cloud;
- * the SEs a scale-in is draining (drain.ts). */
-interface VSState { projectFqs: Map<string, string[]>; drain: ScaleInDrain }
+/** Per installed controller (never module-global): project fq_names looked up by id, per Cloud. */
+interface VSState { projectFqs: Map<string, string[]> }
 
 export function installVirtualServiceController(ctx: OperatorContext): void {
   const { informers: inf, connections } = ctx;
-  const state: VSState = { projectFqs: new Map(), drain: new ScaleInDrain() };
+  const state: VSState = { projectFqs: new Map() };
   const byIndex = (index: string, value: string): string[] => inf.virtualServices.store.indexKeys(index, value);
   const controller = ctx.manager.controller<VSObj>({
     name: 'virtualservice',
@@ -106,11 +104,9 @@ async function reconcile(ctx: OperatorContext, state: VSState, ref: ObjectRef, r
   const vplan = planVips(vs.metadata.uid ?? '', d.targets, d.l.seen, spec.scaleout.ecmp); // plan
   const placement = await place(ctx, vs, d.group, d.ses, d.l.seen, rc);
   const assigned = spec.enabled ? placement.assigned : [];
-  // With agents to drain them, SEs placement dropped stay in the ECMP set a moment (drain.ts).
-  const draining = ctx.seChannel !== undefined ? state.drain.keep(key(vs.metadata.namespace ?? '', vs.metadata.name), listedSEs(vs), assigned, Date.now()) : { keep: [] };
   const portKind = d.conn.mode === 'contrail' ? KIND.vmi : KIND.port;
   const result = await program({                                          // apply
-    vips: vplan.vips, teardown: vplan.teardown, assigned: [...assigned, ...draining.keep], ecmp: spec.scaleout.ecmp, writer: d.l.writer,
+    vips: vplan.vips, teardown: vplan.teardown, assigned, ecmp: spec.scaleout.ecmp, writer: d.l.writer,
     vnics: (net) => gateOnAgents(dataVnics(d.ses, net, d.conn.view, portKind), servesFn(ctx, vs)),
   });
   for (const e of result.events) ctx.events.record(vs, e.type, e.reason, e.note);
@@ -135,11 +131,8 @@ async function reconcile(ctx: OperatorContext, state: VSState, ref: ObjectRef, r
   if (result.problems.length > 0) return { requeueAfterMs: RESOURCES_MS };
   const converged = next === 'OPER_DISABLED' || (result.programmed.size >= placement.requested && vplan.vips.every((v) => v.release.length === 0));
   rc.log.debug('virtual service reconciled', { state: next, programmed: result.programmed.size, requested: placement.requested, waitingForSEs: placement.waitingForSEs });
-  if (draining.recheckMs !== undefined) return { requeueAfterMs: Math.min(draining.recheckMs, CONVERGING_MS) };
   return converged ? {} : { requeueAfterMs: CONVERGING_MS };
 }
-
-const listedSEs = (vs: VSObj): string[] => (vs.status?.serviceEngines ?? []).flatMap((s) => (s.name !== undefined ? [s.name] : []));
 
 /**
  * Desired: the Cloud connection, the tenant project, every VIP resolved against the cloud's
@@ -305,7 +298,6 @@ async function writeStatus(ctx: OperatorContext, vs: VSObj, s: StatusInput): Pro
 
 async function finalize(ctx: OperatorContext, state: VSState, vs: VSObj, conn: CloudConnection | undefined, rc: ReconcileContext): Promise<ReconcileResult> {
   if (!(vs.metadata.finalizers ?? []).includes(VS_FINALIZER)) return {};
-  state.drain.forget(key(vs.metadata.namespace ?? '', vs.metadata.name));
   if (conn === undefined || !conn.ready || !conn.view.synced) {
     if (ctx.informers.clouds.store.get(vs.spec.cloudRef) === undefined) {
       // The Cloud itself is gone: nothing can be torn down from here.
