@@ -36,21 +36,40 @@ async function freePort(): Promise<number> {
 }
 
 /** Sequential requests (a new connection each, ~10/s: far below target) until stopped: the scale-in's own count. */
-function probe(ns: string, url: string): { stop: () => Promise<{ ok: number; failed: number }> } {
+function probe(ns: string, url: string, t0: number): { stop: () => Promise<{ ok: number; failed: number; failures: string[] }> } {
   let running = true;
-  const counts = { ok: 0, failed: 0 };
-  const one = (): Promise<boolean> => new Promise((resolve) => {
+  const counts = { ok: 0, failed: 0, failures: [] as string[] };
+  const one = (): Promise<string | undefined> => new Promise((resolve) => {
+    const at = Date.now() - t0;
     execFile('ip', ['netns', 'exec', ns, 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '2', '-H', 'Connection: close', url],
-      { encoding: 'utf8', timeout: 5000 }, (err, stdout) => resolve(err === null && stdout.trim() === '200'));
+      { encoding: 'utf8', timeout: 5000 }, (err, stdout) => resolve(err === null && stdout.trim() === '200' ? undefined : `curl exit ${String((err as { code?: unknown } | null)?.code ?? 0)} at +${at} ms`));
   });
   const loop = (async () => {
     while (running) {
-      if (await one()) counts.ok++;
-      else counts.failed++;
+      const f = await one();
+      if (f === undefined) counts.ok++;
+      else { counts.failed++; counts.failures.push(f); }
       await new Promise((r) => setTimeout(r, 100));
     }
   })();
   return { stop: async () => { running = false; await loop; return counts; } };
+}
+
+/**
+ * One keep-alive client (curl, URLS requests at 5/s over one connection while the server keeps
+ * it): what a withdrawn next hop does to open connections. Reconnects show the SE's drain
+ * (Connection: close) at work; a failed request is one the scale-in broke.
+ */
+function keepAliveProbe(ns: string, url: string, requests: number): Promise<{ ok: number; failed: number; connects: number; failures: string[] }> {
+  return new Promise((resolve) => {
+    const argv = ['netns', 'exec', ns, 'curl', '-s', '--rate', '5/s', '--max-time', '2', '-w', '%{http_code} %{num_connects} %{exitcode}\n', ...Array<string>(requests).fill(url).flatMap((u) => ['-o', '/dev/null', u])];
+    execFile('ip', argv, { encoding: 'utf8', timeout: (requests / 5 + 30) * 1000 }, (_err, stdout) => {
+      const lines = stdout.trim().split('\n').filter((l) => l !== '');
+      const ok = lines.filter((l) => l.startsWith('200 ')).length;
+      const failures = lines.flatMap((l, i) => (l.startsWith('200 ') ? [] : [`#${i} (~+${i * 200} ms) curl exit ${l.split(' ')[2] ?? '?'}`]));
+      resolve({ ok, failed: requests - ok, connects: lines.reduce((n, l) => n + Number(l.split(' ')[1] ?? 0), 0), failures });
+    });
+  });
 }
 
 describe('autoscale under load: 1 → 3 SEs with no failed request, back to 1 after the window', { skip, timeout: 480_000 }, () => {
@@ -132,17 +151,23 @@ describe('autoscale under load: 1 → 3 SEs with no failed request, back to 1 af
 
     // Quiet now (a ~10 requests/s probe, far below target, counts what the scale-in drops): the
     // recommendation falls to 1 at once, the count only after the window.
-    const prober = probe(dp.client, `http://${vip}/`);
+    const prober = probe(dp.client, `http://${vip}/`, loadEnded);
+    const keepAlive = keepAliveProbe(dp.client, `http://${vip}/`, 200);
     let scaledInMs = 0;
+    let statusDropMs = 0;
     await h.waitFor(async () => {
       if (scaledInMs === 0 && (await eventAt('AutoscaledDown')) !== undefined) scaledInMs = Date.now() - loadEnded;
+      if (statusDropMs === 0 && (await servedBy()).length === 1) statusDropMs = Date.now() - loadEnded;
       return scaledInMs > 0 && (await servedBy()).length === 1 ? true : undefined;
     }, { timeoutMs: 120_000, intervalMs: 500, what: 'AutoscaledDown and vs2 back on 1 SE' });
     const backTo1Ms = Date.now() - loadEnded;
     await new Promise((r) => setTimeout(r, 5000)); // the SEs' configs drop the VIP after they leave
     const probed = await prober.stop();
+    const kept = await keepAlive;
     process.stdout.write(`e2e-dataplane autoscale: load stopped → AutoscaledDown ${scaledInMs} ms, → served by 1 SE ${backTo1Ms} ms (window ${WINDOW_S} s); ` +
-      `probe during the scale-in: ${probed.ok} ok, ${probed.failed} failed\n`);
+      `probe during the scale-in: ${probed.ok} ok, ${probed.failed} failed ${JSON.stringify(probed.failures)}; ` +
+      `keep-alive client: ${kept.ok} ok, ${kept.failed} failed ${JSON.stringify(kept.failures)}, ${kept.connects} connection(s)\n`);
+    assert.ok(kept.ok > 100, `the keep-alive client ran: ${JSON.stringify(kept)}`);
     assert.ok(probed.ok > 50, `the probe ran: ${JSON.stringify(probed)}`);
     assert.ok(scaledInMs >= WINDOW_S * 1000 - 1000, `not before the ${WINDOW_S} s window: ${scaledInMs} ms`);
     const a = (await vsStatus(h))?.autoscale;
