@@ -16,7 +16,7 @@ import { repoRoot } from '../support/cluster.js';
 import { NetnsDataplane } from '../../src/sim/dataplane/dataplane.js';
 import { commandSeRunner } from '../../src/sim/dataplane/runner.js';
 import { runLoad, type LoadResult } from '../../src/sim/dataplane/loadgen.js';
-import { startHarness, type Harness } from '../e2e/harness.js';
+import { startHarness, type Harness, type OperatorProcess } from '../e2e/harness.js';
 import { applyGroup, applyPool, applyVS, vsStatus } from '../e2e/vs-support.js';
 import { skipReason } from '../dataplane/support.js';
 
@@ -75,6 +75,7 @@ function keepAliveProbe(ns: string, url: string, requests: number): Promise<{ ok
 describe('autoscale under load: 1 → 3 SEs with no failed request, back to 1 after the window', { skip, timeout: 480_000 }, () => {
   let h: Harness;
   let dp: NetnsDataplane;
+  let op: OperatorProcess;
   const stateRoot = mkdtempSync(join(tmpdir(), 'lbop-e2e-as-'));
   let vip = '';
 
@@ -88,7 +89,7 @@ describe('autoscale under load: 1 → 3 SEs with no failed request, back to 1 af
       ]),
     });
     h = await startHarness({ name: 'e2e-dp-autoscale', sim: { topology: join(repoRoot, 'test/e2e-dataplane/topology.yaml'), plugins: [dp], bootTimeMs: 200 } });
-    h.startOperator(['--se-api-addr', `127.0.0.1:${await freePort()}`]);
+    op = h.startOperator(['--se-api-addr', `127.0.0.1:${await freePort()}`]);
   });
 
   after(async () => {
@@ -99,6 +100,20 @@ describe('autoscale under load: 1 → 3 SEs with no failed request, back to 1 af
   /** SEs the VS is served by: listed connected (agent applied the current config) with refs in place. */
   const servedBy = async (): Promise<string[]> =>
     ((await vsStatus(h))?.serviceEngines ?? []).filter((e) => e.connected === true && e.cloudProgrammingDone === true).map((e) => e.name ?? '');
+  /** vs2's requests as the operator's analytics count them: lbop_vs_requests_total summed over SEs. */
+  const analyticsRequests = async (): Promise<number> =>
+    [...(await h.metrics(op)).matchAll(new RegExp(`^lbop_vs_requests_total\\{namespace="${h.namespace}",virtualservice="vs2",[^}]*\\} (\\d+)$`, 'gm'))]
+      .reduce((n, m) => n + Number(m[1]), 0);
+  /** The count once the agents' heartbeats have caught up (two reads a heartbeat and more apart agree). */
+  const settledRequests = async (): Promise<number> => {
+    let last = -1;
+    return h.waitFor(async () => {
+      const n = await analyticsRequests();
+      const same = n === last;
+      last = n;
+      return same ? n : undefined;
+    }, { timeoutMs: 30_000, intervalMs: 2_500, what: 'lbop_vs_requests_total settled' });
+  };
   const eventAt = async (reason: string): Promise<string | undefined> =>
     (await h.events()).find((e) => e.reason === reason && e.regarding.name === 'vs2')?.note;
 
@@ -125,6 +140,7 @@ describe('autoscale under load: 1 → 3 SEs with no failed request, back to 1 af
   });
 
   it('a load step: AutoscaledUp, 3 SEs serving, 0 failed requests; load gone: AutoscaledDown to 1 after the window', async () => {
+    const before = await settledRequests();
     const started = Date.now();
     // New connections per request (Connection: close): every request is a new flow, hashed over
     // the ECMP set as it grows. The run outlasts the scale-out so every join happens under load.
@@ -142,12 +158,16 @@ describe('autoscale under load: 1 → 3 SEs with no failed request, back to 1 af
     }, { timeoutMs: 40_000, intervalMs: 250, what: 'AutoscaledUp and vs2 served by 3 SEs under load' });
     const r: LoadResult = await loading;
     const loadEnded = Date.now();
+    // The analytics count what wrk counted (issue 15 item 6: within 2 %), over every SE of the scale-out.
+    const counted = (await settledRequests()) - before;
     process.stdout.write(`e2e-dataplane autoscale: load → AutoscaledUp ${scaledOutMs} ms, → served by 3 SEs ${servedBy3Ms} ms; ` +
       `${r.requests} requests at ${Math.round(r.requestsPerSecond)}/s, ${r.failures} failed ${JSON.stringify(r.errors)}; event: ${note}\n`);
     assert.match(note, /1 → 3 SEs: RequestsPerSecondPerSE \d+(\.\d)? requests\/s per SE on 1 SE\(s\), target 20/);
     assert.ok(r.requests > 1000, `the load ran: ${r.requests} requests`);
     assert.equal(r.failures, 0, `failed requests while scaling out: ${JSON.stringify(r.errors)}`);
     assert.deepEqual(Object.keys(r.perServer), [POOL_SERVER], JSON.stringify(r.perServer));
+    process.stdout.write(`e2e-dataplane autoscale: lbop_vs_requests_total over the load ${counted}, wrk ${r.requests} (${(100 * (counted - r.requests) / r.requests).toFixed(2)} %)\n`);
+    assert.ok(Math.abs(counted - r.requests) <= 0.02 * r.requests, `analytics ${counted} vs wrk ${r.requests}`);
 
     // Quiet now (a ~10 requests/s probe, far below target, counts what the scale-in drops): the
     // recommendation falls to 1 at once, the count only after the window.
