@@ -252,16 +252,28 @@ export async function run(argv: string[]): Promise<number> {
 
   const started: ChildProcess[] = [];
   let clusterUp = false;
-  const cleanup = async (): Promise<void> => {
-    if (o.keep) return;
-    // The simulator first: it removes the namespaces and stops the SE agents and their HAProxy.
-    for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
-    await Promise.all(started.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => { const t = setTimeout(() => { c.kill('SIGKILL'); r(undefined); }, 15_000); c.once('exit', () => { clearTimeout(t); r(undefined); }); }))));
-    if (clusterUp) spawnSync(join(ROOT, 'scripts/cluster-down.sh'), [CLUSTER_DIR], { stdio: 'ignore' });
+  let stopping: Promise<void> | undefined;
+  let interrupted = false;
+  // Once, whoever asks first (the end of the story, a failure, or Ctrl-C racing either).
+  const cleanup = (): Promise<void> => {
+    if (o.keep) return Promise.resolve();
+    stopping ??= (async () => {
+      // The simulator removes the namespaces and stops the SE agents and their HAProxy on SIGTERM.
+      for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+      await Promise.all(started.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => { const t = setTimeout(() => { c.kill('SIGKILL'); r(undefined); }, 15_000); c.once('exit', () => { clearTimeout(t); r(undefined); }); }))));
+      if (clusterUp) spawnSync(join(ROOT, 'scripts/cluster-down.sh'), [CLUSTER_DIR], { stdio: 'ignore' });
+    })();
+    return stopping;
   };
-  const onSignal = (): void => { o.keep = false; void cleanup().then(() => process.exit(130)); };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const onSignal = (): void => {
+    if (interrupted) return; // a second Ctrl-C must not cut the clean-up short
+    interrupted = true;
+    o.keep = false;
+    say('\ninterrupted: stopping everything the demo started');
+    void cleanup().then(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   try {
     step('set-up');
@@ -351,13 +363,17 @@ export async function run(argv: string[]): Promise<number> {
     say('demo finished');
     return 0;
   } catch (e) {
+    // After Ctrl-C the steps fail as their processes go; the signal handler has the last word.
+    if (interrupted) return cleanup().then(() => new Promise<number>(() => undefined));
     process.stderr.write(`demo: ${e instanceof DemoError ? e.message : (e as Error).message}\n`);
     process.stderr.write(`logs are in ${DEMO_DIR}\n`);
     o.keep = false;
     await cleanup();
     return 1;
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    if (!interrupted) {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    }
   }
 }
