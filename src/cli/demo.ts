@@ -18,8 +18,9 @@ import { dirname, join, resolve } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { parseFlags, UsageError, type FlagTable } from './flags.js';
-import { DemoTraffic, describeBurst, sesServing, type Burst, type DemoSE } from '../demo/traffic.js';
-import { deleteServer } from '../demo/nova.js';
+// Types only: `demo --help` loads nothing beyond the flags (test/unit/cli.test.ts); the traffic
+// modules are imported when the story needs them.
+import type { Burst, DemoSE, DemoTraffic } from '../demo/traffic.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 let DEMO_DIR = join(ROOT, '.local/demo');
@@ -58,10 +59,10 @@ function parse(argv: string[]): Options | 'help' {
   return { keep: flags.bool('keep'), timeoutMs: Number(t) * 1000, noTraffic: flags.bool('no-traffic'), dir };
 }
 
-/** Why traffic is skipped, or undefined when the data plane can run. */
-function noTrafficReason(o: Options): string | undefined {
-  if (o.noTraffic) return 'no traffic (--no-traffic): placement only, no namespaces or SE agents';
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) return 'no traffic: serving real requests needs root (network namespaces for the SEs, client and pool server); showing placement only';
+/** Why traffic is skipped, or undefined when the data plane can run (root on Linux). Pure. */
+export function noTrafficReason(noTraffic: boolean, platform: string, uid: number | undefined): string | undefined {
+  if (noTraffic) return 'no traffic (--no-traffic): placement only, no namespaces or SE agents';
+  if (platform !== 'linux' || uid !== 0) return 'no traffic: serving real requests needs root (network namespaces for the SEs, client and pool server); showing placement only';
   return undefined;
 }
 
@@ -190,6 +191,7 @@ function connectedSEs(s: VSStatus): DemoSE[] {
 
 /** Bursts until every one of SES took a share (the fabric rebalances new flows within ~1 s); the last burst. */
 async function splitOver(t: DemoTraffic, ses: DemoSE[], requests: number): Promise<Burst> {
+  const { sesServing } = await import('../demo/traffic.js');
   let b = await t.burst(ses, requests);
   for (let i = 0; i < 10 && sesServing(b) < ses.length; i++) {
     await sleep(500);
@@ -200,6 +202,8 @@ async function splitOver(t: DemoTraffic, ses: DemoSE[], requests: number): Promi
 
 /** The traffic half of the story (root only): 1 SE, 3 SEs, one SE's Nova server deleted under load. */
 async function trafficStory(t: DemoTraffic, urls: SimURLs, ip: string, timeoutMs: number, scaleOut: () => Promise<VSStatus>): Promise<void> {
+  const { describeBurst } = await import('../demo/traffic.js');
+  const { deleteServer } = await import('../demo/nova.js');
   step(`sending 200 requests from the client namespace to the VIP http://${ip}/ (a new connection each)`);
   const one = connectedSEs(vsStatus());
   say(describeBurst(await t.burst(one, 200)).join('\n'));
@@ -248,7 +252,7 @@ export async function run(argv: string[]): Promise<number> {
   DEMO_DIR = o.dir;
   CLUSTER_DIR = join(DEMO_DIR, 'cluster');
   const seState = join(DEMO_DIR, 'se');
-  const skipTraffic = noTrafficReason(o);
+  const skipTraffic = noTrafficReason(o.noTraffic, process.platform, process.getuid?.());
 
   const started: ChildProcess[] = [];
   let clusterUp = false;
@@ -277,12 +281,12 @@ export async function run(argv: string[]): Promise<number> {
 
   try {
     step('set-up');
+    if (skipTraffic !== undefined) say(skipTraffic);
     if (!existsSync(KUBECTL) || !existsSync(join(ROOT, '.local/bin/kube-apiserver'))) {
       say('building the local control plane binaries (make envtest)');
       sh('make', ['--no-print-directory', 'envtest']);
     }
     if (skipTraffic === undefined) sh(join(ROOT, 'scripts/ensure-debs.sh'), ['iproute2:ip', 'wrk:wrk', 'haproxy:haproxy']);
-    else say(skipTraffic);
     if (existsSync(CLUSTER_DIR)) spawnSync(join(ROOT, 'scripts/cluster-down.sh'), [CLUSTER_DIR], { stdio: 'ignore' });
     // Only what an earlier demo left here: --dir may be a directory of the user's.
     for (const p of [CLUSTER_DIR, seState, ...['simulator', 'operator'].map((n) => join(DEMO_DIR, `${n}.log`))]) rmSync(p, { recursive: true, force: true });
@@ -349,7 +353,7 @@ export async function run(argv: string[]): Promise<number> {
       return three;
     };
     if (client === undefined) await scaleOut();
-    else await trafficStory(new DemoTraffic(client, ip, seState), urls, ip, o.timeoutMs, scaleOut);
+    else await trafficStory(new (await import('../demo/traffic.js')).DemoTraffic(client, ip, seState), urls, ip, o.timeoutMs, scaleOut);
 
     if (o.keep) {
       step('left running (--keep)');
