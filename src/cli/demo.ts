@@ -27,6 +27,8 @@ let DEMO_DIR = join(ROOT, '.local/demo');
 let CLUSTER_DIR = join(DEMO_DIR, 'cluster');
 const KUBECTL = join(ROOT, '.local/bin/kubectl');
 const VIP_NET = '02b846e6-cd68-4c84-b7ab-3709946ed28b';
+/** The simulator's seed admin (both topologies): the credentials Secret and the demo's own Nova calls. */
+const SIM_ADMIN = { user: 'admin', password: 'admin-secret' };
 /** The data-plane topology's pool server (server-net 198.18.30.0/24; the seed's is 20.0.0.3). */
 const POOL_SERVER = '198.18.30.3';
 
@@ -215,7 +217,7 @@ async function trafficStory(t: DemoTraffic, urls: SimURLs, ip: string, timeoutMs
   const victim = three[three.length - 1] as DemoSE;
   step(`deleting ${victim.name}'s Nova server ${victim.serverUUID} under load (as a failed host would)`);
   const t0 = Date.now();
-  await deleteServer({ keystone: urls.keystone, nova: urls.nova, user: 'admin', password: 'admin-secret', project: 'demo' }, victim.serverUUID);
+  await deleteServer({ keystone: urls.keystone, nova: urls.nova, ...SIM_ADMIN, project: 'demo' }, victim.serverUUID);
   let replaced: { ses: DemoSE[]; at: number } | undefined;
   const load = await t.sustain(100, timeoutMs, async (last) => {
     if (replaced === undefined) {
@@ -230,8 +232,8 @@ async function trafficStory(t: DemoTraffic, urls: SimURLs, ip: string, timeoutMs
   const kinds = Object.entries(load.errors).map(([k, n]) => `${k} ${n}`).join(', ');
   say(`  under load while the SE went: ${load.requests} requests answered, ${load.failures} failed${kinds === '' ? '' : ` (${kinds})`}`
     + `${load.refused > 0 ? `, ${load.refused} bursts refused outright` : ''} — ${load.bursts} bursts of 100 new connections in ${(load.ms / 1000).toFixed(1)} s`);
+  if (!load.finished || replaced === undefined) throw new DemoError(`vs2 was not served by 3 SEs again, without failures, within ${timeoutMs / 1000} s of the delete`);
   say(`  ${load.lastFailureMs === undefined ? 'no request failed' : `the last failure ${(load.lastFailureMs / 1000).toFixed(1)} s after the delete; none after`}`);
-  if (!load.finished || replaced === undefined) throw new DemoError(`vs2 was not served by 3 SEs again within ${timeoutMs / 1000} s of the delete`);
   const fresh = replaced.ses.find((e) => !three.some((x) => x.serverUUID === e.serverUUID));
   say(`  replaced by ${fresh?.name ?? '?'} (Nova server ${fresh?.serverUUID ?? '?'}) ${(replaced.at / 1000).toFixed(1)} s after the delete`);
   step('300 new connections after the replacement');
@@ -331,7 +333,7 @@ export async function run(argv: string[]): Promise<number> {
     step('applying the seed sample (crds/samples/seed.yaml) and the credentials Secret');
     if (skipTraffic === undefined) say(`(the data-plane topology's pool server ${POOL_SERVER} in place of the seed's 20.0.0.3)`);
     kubectl(['create', 'namespace', 'lb-system']);
-    kubectl(['-n', 'lb-system', 'create', 'secret', 'generic', 'jvnc2-credentials', '--from-literal=username=admin', '--from-literal=password=admin-secret']);
+    kubectl(['-n', 'lb-system', 'create', 'secret', 'generic', 'jvnc2-credentials', `--from-literal=username=${SIM_ADMIN.user}`, `--from-literal=password=${SIM_ADMIN.password}`]);
     say(kubectl(['apply', '-f', '-'], await seedManifests(urls, skipTraffic === undefined ? POOL_SERVER : undefined)).trim());
 
     step(skipTraffic === undefined ? 'waiting for vs2 to be Ready (served: an SE agent connected and applied its config)' : 'waiting for vs2 to be Ready');

@@ -90,7 +90,7 @@ export function describeBurst(b: Burst): string[] {
   const lines = [
     `  ${l.requests} requests answered (pool server ${answeredBy === '' ? '-' : answeredBy}), ${l.failures} failed${errs === '' ? '' : ` (${errs})`}`
     + ` — ${Math.round(l.requestsPerSecond)} req/s, latency p50 ${ms(l.latencyUs.p50)} p99 ${ms(l.latencyUs.p99)}`,
-    '  split over the Service Engines (new connections each SE\'s HAProxy took):',
+    '  split over the Service Engines (connections each SE\'s HAProxy took; the few wrk cut when it stopped included):',
   ];
   const total = b.split.reduce((n, s) => n + (s.sessions ?? 0), 0);
   for (const s of b.split) {
