@@ -18,7 +18,7 @@ export interface ApplyEnv {
   owner: Owner;
   se: KubeObject;
   events: EventRecorder;
-  boot: { imageRef: string; flavorRef: string; configDrive: boolean; availabilityZone?: string; userData: string; bootstrap?: SEBootstrapping };
+  boot: { imageRef: string; flavorRef: string; configDrive: boolean; availabilityZone?: string; userData: string; bootstrap?: SEBootstrapping; serverGroup?: string };
   /** The controller's clock (a just-booted server's creation time in the view). */
   now: () => Date;
 }
@@ -91,7 +91,8 @@ const bootServer: Step<'BootServer'> = async (env, a) => {
     user_data: userData,
     ...(env.boot.availabilityZone !== undefined ? { availability_zone: env.boot.availabilityZone } : {}),
   };
-  const { id } = await conn.cloud.nova(env.project).createServer(req);
+  // The group hint (antiAffinity): Nova's scheduler keeps the group's members on distinct hosts.
+  const { id } = await conn.cloud.nova(env.project).createServer(req, env.boot.serverGroup !== undefined ? { group: env.boot.serverGroup } : undefined);
   conn.view.written(KIND.server, id, { id, name: req.name, status: 'BUILD', metadata: req.metadata, addresses: {}, created: env.now().toISOString() }, owner);
   rebind(env, a.managementPortUUID, id);
   await bootstrap?.bind(id);

@@ -25,6 +25,7 @@ import { CREATES, REMOVALS, SEMemory } from './memory.js';
 import { seMetrics } from './metrics.js';
 import { observeSE, toObservation, type SESeen } from './observe.js';
 import { planServiceEngine, type SEAction, type SEDesire, type SEPlan } from './plan.js';
+import { serverGroupGate } from './servergroup.js';
 import { summarizeSE, type AgentView, type HostedVIP, type SEReport } from './status.js';
 
 export const SE_FINALIZER = 'lb.contrail-operator.io/service-engine';
@@ -45,6 +46,8 @@ export function installServiceEngineController(ctx: OperatorContext): void {
     shouldEnqueueUpdate: specOrMetadataChanged,
     watches: [
       { informer: inf.virtualServices, map: (vs) => seKeysOfVS(vs as never) },
+      // A group's new server group releases its SEs waiting to boot in it (servergroup.ts).
+      { informer: inf.groups, map: (g) => inf.serviceEngines.store.byIndex(INDEX.seByGroup, objectKey(g)).filter((se) => se.status?.serverUUID === undefined).map(objectKey) },
       {
         informer: inf.pools,
         map: (pool) => inf.virtualServices.store.byIndex(INDEX.vsByPool, objectKey(pool)).flatMap((vs) => seKeysOfVS(vs)),
@@ -165,6 +168,13 @@ async function loadDesired(ctx: OperatorContext, mem: SEMemory, cached: SEObj, r
   }
   const se = deleting ? cached : (await addFinalizer<SEObj>(ctx.client, SE, cached, SE_FINALIZER, rc.signal)) ?? cached;
   if (!conn.view.synced) return { requeue: { requeueAfterMs: 500 } };
+  const group = ctx.informers.groups.store.get(`${ref.namespace ?? ''}/${se.spec.seGroupRef}`) as ServiceEngineGroup | undefined;
+  const sg = serverGroupGate(group);
+  if (!sg.go && !deleting && observeSE(conn.view, conn.mode, uid).servers.length === 0) {
+    report.blocked = { reason: SE_REASON.ServerGroupPending, message: sg.message };
+    await writeStatus(ctx, mem, se, ref, report, rc);
+    return { requeue: { requeueAfterMs: 30_000 } }; // the group's status change wakes it sooner
+  }
   const want: SEDesire = { deleting, neededNetworks: demand.networks, wasActive: health.wasActive };
   return { se, ref, uid, conn, want, env: applyEnv(ctx, se, ref, conn, project), report };
 }
@@ -172,6 +182,7 @@ async function loadDesired(ctx: OperatorContext, mem: SEMemory, cached: SEObj, r
 function applyEnv(ctx: OperatorContext, se: SEObj, ref: ObjectRef, conn: CloudConnection, project: ApplyEnv['project']): ApplyEnv {
   const resolved = conn.resolved as NonNullable<CloudConnection['resolved']>;
   const group = ctx.informers.groups.store.get(`${ref.namespace ?? ''}/${se.spec.seGroupRef}`) as ServiceEngineGroup | undefined;
+  const sg = serverGroupGate(group);
   const owner: Owner = { clusterID: ctx.clusterID, kind: 'ServiceEngine', namespace: ref.namespace ?? '', name: ref.name, uid: se.metadata.uid ?? '' };
   const ch = ctx.seChannel;
   const seRef = { namespace: ref.namespace ?? '', name: ref.name, uid: se.metadata.uid ?? '' };
@@ -190,6 +201,7 @@ function applyEnv(ctx: OperatorContext, se: SEObj, ref: ObjectRef, conn: CloudCo
       userData: userData({ seName: ref.name, namespace: ref.namespace ?? '', cloud: conn.name, clusterID: ctx.clusterID }),
       ...(bootstrap !== undefined ? { bootstrap } : {}),
       ...(se.spec.availabilityZone !== undefined ? { availabilityZone: se.spec.availabilityZone } : {}),
+      ...(sg.go && sg.hint !== undefined ? { serverGroup: sg.hint } : {}),
     },
   };
 }

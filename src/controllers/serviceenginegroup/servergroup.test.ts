@@ -1,0 +1,32 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { outsiders, planServerGroup } from './servergroup.js';
+import type { SEObj } from '../model/index.js';
+
+test('planServerGroup: none found → create; the recorded one kept; duplicates without members removed', () => {
+  assert.deepEqual(planServerGroup(true, undefined, []), { keep: undefined, create: true, remove: [] });
+  assert.deepEqual(planServerGroup(true, 'b', [{ id: 'a', members: [] }, { id: 'b', members: [] }]), { keep: 'b', create: false, remove: ['a'] });
+  // Recorded one gone (deleted behind our back): none left → create again.
+  assert.deepEqual(planServerGroup(true, 'gone', []), { keep: undefined, create: true, remove: [] });
+});
+
+test('planServerGroup: after a crash (nothing recorded) the group holding SEs is adopted; a duplicate with members is left alone', () => {
+  assert.deepEqual(planServerGroup(true, undefined, [{ id: 'a', members: [] }, { id: 'b', members: ['s1', 's2'] }]), { keep: 'b', create: false, remove: ['a'] });
+  assert.deepEqual(planServerGroup(true, 'a', [{ id: 'a', members: ['s1'] }, { id: 'b', members: ['s2'] }]), { keep: 'a', create: false, remove: [] });
+});
+
+test('planServerGroup: antiAffinity off (or the group deleted) removes every one of ours', () => {
+  assert.deepEqual(planServerGroup(false, 'a', [{ id: 'a', members: ['s1'] }, { id: 'b', members: [] }]), { keep: undefined, create: false, remove: ['a', 'b'] });
+  assert.deepEqual(planServerGroup(false, undefined, []), { keep: undefined, create: false, remove: [] });
+});
+
+test('outsiders: booted SEs whose server is not a member; booting and deleting SEs are not', () => {
+  const se = (name: string, serverUUID?: string, deleting = false): SEObj => ({
+    apiVersion: 'x', kind: 'ServiceEngine',
+    metadata: { name, uid: name, ...(deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}) },
+    spec: { cloudRef: 'c', seGroupRef: 'g' },
+    ...(serverUUID !== undefined ? { status: { serverUUID } } : {}),
+  }) as SEObj;
+  const out = outsiders([se('in', 's1'), se('out', 's9'), se('booting'), se('going', 's8', true)], ['s1']);
+  assert.deepEqual(out.map((s) => s.metadata.name), ['out']);
+});
