@@ -9,7 +9,7 @@ const LIVE = 'aaaa1111-2222-4333-8444-555566667777';
 const GONE = 'bbbb1111-2222-4333-8444-555566667777';
 const sg = (id: string, name: string, members: string[] = []): ServerGroup => ({ id, name, policies: ['anti-affinity'], members });
 const seg = (uid: string, serverGroupUUID?: string): GroupObj => ({
-  apiVersion: 'x', kind: 'ServiceEngineGroup', metadata: { name: uid.slice(0, 4), uid }, spec: { cloudRef: 'c' },
+  apiVersion: 'lb.contrail-operator.io/v1alpha1', kind: 'ServiceEngineGroup', metadata: { name: uid.slice(0, 4), uid }, spec: { cloudRef: 'c' },
   ...(serverGroupUUID !== undefined ? { status: { serverGroupUUID } } : {}),
 }) as GroupObj;
 

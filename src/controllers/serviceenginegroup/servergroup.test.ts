@@ -22,7 +22,7 @@ test('planServerGroup: antiAffinity off (or the group deleted) removes every one
 
 test('outsiders: booted SEs whose server is not a member; booting and deleting SEs are not', () => {
   const se = (name: string, serverUUID?: string, deleting = false): SEObj => ({
-    apiVersion: 'x', kind: 'ServiceEngine',
+    apiVersion: 'lb.contrail-operator.io/v1alpha1', kind: 'ServiceEngine',
     metadata: { name, uid: name, ...(deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}) },
     spec: { cloudRef: 'c', seGroupRef: 'g' },
     ...(serverUUID !== undefined ? { status: { serverUUID } } : {}),
