@@ -18,7 +18,7 @@ export interface ApplyEnv {
   owner: Owner;
   se: KubeObject;
   events: EventRecorder;
-  boot: { imageRef: string; flavorRef: string; configDrive: boolean; availabilityZone?: string; userData: string; bootstrap?: SEBootstrapping; serverGroup?: string };
+  boot: { refs: () => Promise<{ imageRef: string; flavorRef: string }>; configDrive: boolean; availabilityZone?: string; userData: string; bootstrap?: SEBootstrapping; serverGroup?: string };
   /** The controller's clock (a just-booted server's creation time in the view). */
   now: () => Date;
 }
@@ -80,11 +80,12 @@ const createManagementPort: Step<'CreateManagementPort'> = async (env) => {
 const bootServer: Step<'BootServer'> = async (env, a) => {
   const { conn, owner } = env;
   const bootstrap = env.boot.bootstrap;
+  const { imageRef, flavorRef } = await env.boot.refs(); // before the token: a bad name mints nothing
   const userData = bootstrap !== undefined ? bootstrap.userData(await bootstrap.mint()) : env.boot.userData;
   const req: ServerCreate = {
     name: serverName(owner.uid),
-    imageRef: env.boot.imageRef,
-    flavorRef: env.boot.flavorRef,
+    imageRef,
+    flavorRef,
     networks: [{ port: a.managementPortUUID }],
     metadata: stampMetadata(owner),
     config_drive: env.boot.configDrive,

@@ -176,11 +176,10 @@ async function loadDesired(ctx: OperatorContext, mem: SEMemory, cached: SEObj, r
     return { requeue: { requeueAfterMs: 30_000 } }; // the group's status change wakes it sooner
   }
   const want: SEDesire = { deleting, neededNetworks: demand.networks, wasActive: health.wasActive };
-  return { se, ref, uid, conn, want, env: applyEnv(ctx, se, ref, conn, project), report };
+  return { se, ref, uid, conn, want, env: applyEnv(ctx, mem, se, ref, conn, project), report };
 }
 
-function applyEnv(ctx: OperatorContext, se: SEObj, ref: ObjectRef, conn: CloudConnection, project: ApplyEnv['project']): ApplyEnv {
-  const resolved = conn.resolved as NonNullable<CloudConnection['resolved']>;
+function applyEnv(ctx: OperatorContext, mem: SEMemory, se: SEObj, ref: ObjectRef, conn: CloudConnection, project: ApplyEnv['project']): ApplyEnv {
   const group = ctx.informers.groups.store.get(`${ref.namespace ?? ''}/${se.spec.seGroupRef}`) as ServiceEngineGroup | undefined;
   const sg = serverGroupGate(group);
   const owner: Owner = { clusterID: ctx.clusterID, kind: 'ServiceEngine', namespace: ref.namespace ?? '', name: ref.name, uid: se.metadata.uid ?? '' };
@@ -194,8 +193,8 @@ function applyEnv(ctx: OperatorContext, se: SEObj, ref: ObjectRef, conn: CloudCo
   return {
     conn, project, owner, se, events: ctx.events, now: () => ctx.clock.now(),
     boot: {
-      imageRef: imageFor(se, group, conn.spec.serviceEngine.image, resolved.imageUUID),
-      flavorRef: flavorFor(se, group, conn.spec.serviceEngine.flavor, resolved.flavorID),
+      // An SE/group override is a name or an id; resolved only when a boot needs it.
+      refs: () => mem.bootRefs.resolve(conn, conn.cloud.keystone.session(project), { image: se.spec.image ?? group?.spec.image, flavor: se.spec.flavor ?? group?.spec.flavor }),
       // The token travels only on the config drive (user_data), never through Nova metadata.
       configDrive: ch !== undefined || cloudBootstrap(conn.spec) === 'ConfigDrive',
       userData: userData({ seName: ref.name, namespace: ref.namespace ?? '', cloud: conn.name, clusterID: ctx.clusterID }),
@@ -323,15 +322,4 @@ function recordBootFailure(ctx: OperatorContext, mem: SEMemory, d: Desired, faul
   const delay = mem.bootFailed(d.uid, d.se.spec.cloudRef, fault);
   d.report.bootFault = fault;
   ctx.events.record(d.se, 'Warning', 'SECreationFailure', `boot of Service Engine ${d.se.metadata.name} failed: ${fault}; retrying in ${Math.round(delay / 1000)} s`);
-}
-
-/** An SE/group override is a name or id; only the Cloud default was resolved to an id. */
-function imageFor(se: SEObj, group: ServiceEngineGroup | undefined, cloudDefault: string, resolved: string): string {
-  const want = se.spec.image ?? group?.spec.image;
-  return want === undefined || want === cloudDefault ? resolved : want;
-}
-
-function flavorFor(se: SEObj, group: ServiceEngineGroup | undefined, cloudDefault: string, resolved: string): string {
-  const want = se.spec.flavor ?? group?.spec.flavor;
-  return want === undefined || want === cloudDefault ? resolved : want;
 }
