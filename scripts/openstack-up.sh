@@ -97,7 +97,7 @@ fi
 if [[ $nova ]]; then
   placement_wait
   rabbitmq_wait
-  nova_start nova-conductor nova-scheduler nova-compute
+  nova_start nova-conductor nova-scheduler nova-compute nova-compute-2
 fi
 neutron_wait
 "$PY" "$HERE/openstack/provision.py" neutron
