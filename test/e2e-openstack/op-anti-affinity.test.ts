@@ -58,8 +58,9 @@ after(async () => {
 });
 
 const groups = async (): Promise<RealGroup[]> => (await os.call<{ server_groups: RealGroup[] }>('GET', `${nova}/os-server-groups?all_projects=True`)).json.server_groups;
+/** At the operator's microversion (project_id shows from 2.13). */
 const group = async (id: string): Promise<RealGroup | undefined> => {
-  const r = await os.call<{ server_group: RealGroup }>('GET', `${nova}/os-server-groups/${id}`);
+  const r = await os.call<{ server_group: RealGroup }>('GET', `${nova}/os-server-groups/${id}`, undefined, { 'OpenStack-API-Version': 'compute 2.37' });
   return r.status === 404 ? undefined : r.json.server_group;
 };
 const hostOf = async (server: string): Promise<string | undefined> => {
