@@ -173,7 +173,9 @@ async function loadDesired(ctx: OperatorContext, mem: SEMemory, cached: SEObj, r
   if (!sg.go && !deleting && observeSE(conn.view, conn.mode, uid).servers.length === 0) {
     report.blocked = { reason: SE_REASON.ServerGroupPending, message: sg.message };
     await writeStatus(ctx, mem, se, ref, report, rc);
-    return { requeue: { requeueAfterMs: 30_000 } }; // the group's status change wakes it sooner
+    // The group's status change wakes it, but the group may have recorded its server group a
+    // moment before this SE reached the cache (no wake then): look again soon; it costs no call.
+    return { requeue: { requeueAfterMs: 2_000 } };
   }
   const want: SEDesire = { deleting, neededNetworks: demand.networks, wasActive: health.wasActive };
   return { se, ref, uid, conn, want, env: applyEnv(ctx, mem, se, ref, conn, project), report };
