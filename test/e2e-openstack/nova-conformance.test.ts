@@ -293,6 +293,11 @@ test('os-server-groups at the operator\'s microversion (2.37): policies, members
     const c = await bootIn('aa-3');
     assert.equal(c['status'], 'ERROR', 'no third host');
     assert.match(String(get(c, 'fault', 'message')), /^No valid host was found/);
+    // A list fills faults from the cell it reads; a server the scheduler never placed is in
+    // cell0, so /servers/detail shows it ERROR without its fault (the operator then GETs it).
+    const listedC = (get((await call('GET', `${nova}/servers/detail`, undefined, V237)).json, 'servers') as Json[]).find((x) => x['id'] === c['id']);
+    assert.equal(listedC?.['status'], 'ERROR');
+    assert.equal(listedC?.['fault'], undefined, 'no fault in the list for a cell0 server');
     const members = get((await call('GET', `${nova}/os-server-groups/${gid}`, undefined, V237)).json, 'server_group', 'members') as string[];
     assert.deepEqual([...members].sort(), [a['id'], b['id'], c['id']].map(String).sort(), 'a refused boot is still a member until deleted');
   } finally {

@@ -99,6 +99,20 @@ const bootServer: Step<'BootServer'> = async (env, a) => {
   await bootstrap?.bind(id);
 };
 
+/**
+ * The fault of a server the list showed ERROR without one: real Nova fills faults in a list only
+ * from the cell it reads, so a boot the scheduler refused (NoValidHost: the instance is buried
+ * in cell0) lists bare; GET /servers/{id} reads the right cell. `fallback` if even that has none.
+ */
+export async function faultOf(env: ApplyEnv, serverUUID: string, fallback: string): Promise<string> {
+  try {
+    const s = await env.conn.cloud.nova(env.project).getServer(serverUUID);
+    return s.fault?.message !== undefined && s.fault.message !== '' ? s.fault.message : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
 const deleteServer = async (env: ApplyEnv, a: { serverUUID: string }): Promise<void> => {
   const { conn, owner } = env;
   await ignoreNotFound(conn.cloud.nova(env.project).deleteServer(a.serverUUID));

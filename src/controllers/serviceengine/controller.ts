@@ -20,7 +20,7 @@ import {
   bootstrapUserData, cloudBootstrap, cloudResyncMs, INDEX, resourceOf, sePhase, SE_REASON,
   type CloudConnection, type OperatorContext, type SEChannel, type SEObj,
 } from '../model/index.js';
-import { applyAction, messageOf, userData, type ApplyEnv, type SEBootstrapping } from './apply.js';
+import { applyAction, faultOf, messageOf, userData, type ApplyEnv, type SEBootstrapping } from './apply.js';
 import { CREATES, REMOVALS, SEMemory } from './memory.js';
 import { seMetrics } from './metrics.js';
 import { observeSE, toObservation, type SESeen } from './observe.js';
@@ -252,7 +252,7 @@ async function applyStep(ctx: OperatorContext, mem: SEMemory, d: Desired, action
       else run.awaitingList = true;
       continue;
     }
-    if (a.kind === 'DeleteFailedBoot') recordBootFailure(ctx, mem, d, a.fault);
+    if (a.kind === 'DeleteFailedBoot') recordBootFailure(ctx, mem, d, a.faultMissing === true ? await faultOf(d.env, a.serverUUID, a.fault) : a.fault);
     rc.log.debug('applying', { action: a.kind });
     mem.sending(d.uid, a);
     try {

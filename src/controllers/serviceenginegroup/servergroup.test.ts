@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { outsiders, planServerGroup } from './servergroup.js';
 import type { SEObj } from '../model/index.js';
+import type { Condition } from '../../api/index.js';
 
 test('planServerGroup: none found → create; the recorded one kept; duplicates without members removed', () => {
   assert.deepEqual(planServerGroup(true, undefined, []), { keep: undefined, create: true, remove: [] });
@@ -20,13 +21,15 @@ test('planServerGroup: antiAffinity off (or the group deleted) removes every one
   assert.deepEqual(planServerGroup(false, undefined, []), { keep: undefined, create: false, remove: [] });
 });
 
-test('outsiders: booted SEs whose server is not a member; booting and deleting SEs are not', () => {
-  const se = (name: string, serverUUID?: string, deleting = false): SEObj => ({
+test('outsiders: booted SEs whose server is not a member; booting, failed-boot and deleting SEs are not', () => {
+  const booted: Condition[] = [{ type: 'Booted', status: 'True', reason: 'Active', message: 'ACTIVE', lastTransitionTime: '2026-01-01T00:00:00Z' }];
+  const se = (name: string, serverUUID?: string, deleting = false, conditions: Condition[] = booted): SEObj => ({
     apiVersion: 'lb.contrail-operator.io/v1alpha1', kind: 'ServiceEngine',
     metadata: { name, uid: name, ...(deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}) },
     spec: { cloudRef: 'c', seGroupRef: 'g' },
-    ...(serverUUID !== undefined ? { status: { serverUUID } } : {}),
+    ...(serverUUID !== undefined ? { status: { serverUUID, conditions } } : {}),
   }) as SEObj;
-  const out = outsiders([se('in', 's1'), se('out', 's9'), se('booting'), se('going', 's8', true)], ['s1']);
+  const failedBoot: Condition[] = [{ type: 'Booted', status: 'False', reason: 'BootFailed', message: 'No valid host was found.', lastTransitionTime: '2026-01-01T00:00:00Z' }];
+  const out = outsiders([se('in', 's1'), se('out', 's9'), se('booting'), se('going', 's8', true), se('failed-boot', 's7', false, failedBoot)], ['s1']);
   assert.deepEqual(out.map((s) => s.metadata.name), ['out']);
 });

@@ -11,7 +11,7 @@
 // the project's groups) once per Cloud resync period — a group deleted behind our back is then
 // recreated, duplicates left by a crash between create and the status write are deleted, and SEs
 // booted outside it (before antiAffinity was set) are reported once each.
-import { setStatusCondition, removeStatusCondition } from '../../api/index.js';
+import { isTrue, setStatusCondition, removeStatusCondition } from '../../api/index.js';
 import { isCloudError, isNotFound, serverGroupName, type NovaClient, type ServerGroup } from '../../cloud/index.js';
 import { updateStatus, type ObjectRef, type ReconcileContext } from '../../runtime/index.js';
 import { cloudResyncMs, resourceOf, type GroupObj, type OperatorContext, type SEObj } from '../model/index.js';
@@ -42,10 +42,14 @@ export function planServerGroup(want: boolean, recorded: string | undefined, fou
   return { keep: kept.id, create: false, remove: found.filter((g) => g !== kept && g.members.length === 0).map((g) => g.id) };
 }
 
-/** SEs of the group whose server is not a member of its server group (pure). */
+/**
+ * Booted SEs of the group whose server is not a member of its server group (pure). Only booted
+ * ones: a failed boot's server is deleted (and leaves the group) while its SE still names it.
+ */
 export function outsiders(ses: readonly SEObj[], members: readonly string[]): SEObj[] {
   const m = new Set(members);
-  return ses.filter((se) => se.metadata.deletionTimestamp === undefined && se.status?.serverUUID !== undefined && se.status.serverUUID !== '' && !m.has(se.status.serverUUID));
+  return ses.filter((se) => se.metadata.deletionTimestamp === undefined && isTrue(se.status?.conditions, 'Booted')
+    && se.status?.serverUUID !== undefined && se.status.serverUUID !== '' && !m.has(se.status.serverUUID));
 }
 
 /** What the controller remembers between reconciles: when each group was last verified, whom it reported. */

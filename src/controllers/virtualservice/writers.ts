@@ -233,7 +233,15 @@ export class NeutronVipWriter implements VipWriter {
     const next = edit(cur.obj.allowed_address_pairs ?? [], addr);
     if (next === undefined) return;
     const pairs = next.map((p) => (p.mac_address !== undefined ? { ip_address: p.ip_address, mac_address: p.mac_address } : { ip_address: p.ip_address }));
-    const port = await this.admin.updatePort(sePort, { allowed_address_pairs: pairs });
+    let port: Port;
+    try {
+      port = await this.admin.updatePort(sePort, { allowed_address_pairs: pairs });
+    } catch (e) {
+      // The SE port went (its SE was torn down first): no pair left to edit.
+      ignoreNotFound(e);
+      this.view.deleted(KIND.port, sePort);
+      return;
+    }
     this.view.written(KIND.port, sePort, { ...cur.obj, allowed_address_pairs: port.allowed_address_pairs ?? next }, cur.owner);
   }
 
