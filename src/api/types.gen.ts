@@ -261,11 +261,11 @@ export interface ServiceEngineGroupSpec {
    */
   placement?: 'Packed' | 'Distributed';
   /**
-   * Nova flavor for this group's SEs (default Cloud.spec.serviceEngine.flavor).
+   * Nova flavor name or ID for this group's SEs (default Cloud.spec.serviceEngine.flavor).
    */
   flavor?: string;
   /**
-   * Glance image for this group's SEs (default Cloud.spec.serviceEngine.image).
+   * Glance image name or UUID for this group's SEs (default Cloud.spec.serviceEngine.image).
    */
   image?: string;
   /**
@@ -348,11 +348,11 @@ export interface ServiceEngineSpec {
    */
   seGroupRef: string;
   /**
-   * Nova flavor (default the group's, then the Cloud's).
+   * Nova flavor name or ID (default the group's, then the Cloud's).
    */
   flavor?: string;
   /**
-   * Glance image (default the group's, then the Cloud's).
+   * Glance image name or UUID (default the group's, then the Cloud's).
    */
   image?: string;
   /**
