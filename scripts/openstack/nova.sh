@@ -2,8 +2,13 @@
 # compute_driver=fake.FakeDriver). Sourced by openstack-up.sh after lib.sh.
 # Every Nova process gets the BEGIN IMMEDIATE sitecustomize (OPENSTACK.md §3.7; lib.sh).
 
-NOVA_HOST=host-ovs-filter-active   # the only host the ML2 `test` mech driver binds ports for
-NOVA_DAEMONS=(nova-conductor nova-scheduler nova-compute)
+NOVA_HOST=host-ovs-filter-active   # a host the ML2 `test` mech driver binds ports for (ACTIVE)
+# A second fake compute host, so the scheduler has a choice and a server group's anti-affinity
+# can be honoured (two members on two hosts) and refused (a third: NoValidHost). Its name is
+# the other one the `test` driver binds (OVS, port left DOWN: nothing here waits for ACTIVE).
+NOVA_HOST2=host-ovs-no_filter
+NOVA_HOSTS=("$NOVA_HOST" "$NOVA_HOST2")
+NOVA_DAEMONS=(nova-conductor nova-scheduler nova-compute nova-compute-2)
 
 nova_configure() {
   local etc="$OSTEST_DIR/etc/nova" n="$OSTEST_DIR/nova"
@@ -77,6 +82,8 @@ os_region_name = $OSTEST_REGION
 CONF
     keystone_authtoken_section nova
   } >"$etc/nova.conf"
+  # nova-compute-2 reads nova.conf and then this (a later --config-file wins).
+  printf '[DEFAULT]\nhost = %s\n' "$NOVA_HOST2" >"$etc/nova-compute-2.conf"
   paste_file api-paste.ini >"$etc/api-paste.ini"
   cat >"$etc/nova-api.wsgi" <<'PYEOF'
 from nova.api.openstack.compute.wsgi import init_application
@@ -124,10 +131,12 @@ nova_start() {
     fi
     if pid_alive "$d"; then log "$d: already running (pid $(<"$OSTEST_DIR/run/$d.pid"))"; continue; fi
     mod=${d#nova-}
+    local extra=()
+    if [[ $d == nova-compute-2 ]]; then mod=compute; extra=(--config-file "$OSTEST_DIR/etc/nova/nova-compute-2.conf"); fi
     log "$d: starting"
     # shellcheck disable=SC2046
     env $(nova_env) setsid nohup "$PY" -c "import sys; from nova.cmd.$mod import main; sys.exit(main())" \
-      --config-file "$OSTEST_DIR/etc/nova/nova.conf" --log-file "$OSTEST_DIR/log/$d.log" \
+      --config-file "$OSTEST_DIR/etc/nova/nova.conf" "${extra[@]}" --log-file "$OSTEST_DIR/log/$d.log" \
       >"$OSTEST_DIR/log/$d.out" 2>&1 </dev/null &
     echo $! >"$OSTEST_DIR/run/$d.pid"
   done
@@ -141,15 +150,24 @@ nova_wait() {
   done
 }
 
-# nova_discover_hosts: map the compute node into cell1 once nova-compute has registered it
+# nova_discover_hosts: map both compute nodes into cell1 once their nova-compute registered them
 # (read straight from the SQLite files: a nova-manage call costs ~3 s of Python start-up).
 nova_discover_hosts() {
-  local n="$OSTEST_DIR/nova" deadline=$(( $(date +%s) + 120 ))
-  until [[ -n $(sqlite3 "$n/nova_api.sqlite" "select host from host_mappings where host='$NOVA_HOST'" 2>/dev/null) ]]; do
-    (( $(date +%s) < deadline )) || { tail -n 30 "$OSTEST_DIR/log/nova-compute.log" >&2; die "nova-compute never registered its node"; }
-    pid_alive nova-compute || { tail -n 30 "$OSTEST_DIR/log/nova-compute.log" >&2; die "nova-compute exited"; }
-    if [[ -n $(sqlite3 "$n/nova.sqlite" "select host from compute_nodes where host='$NOVA_HOST' and deleted=0" 2>/dev/null) ]]; then
-      log "nova: cell_v2 discover_hosts"
+  local n="$OSTEST_DIR/nova" deadline=$(( $(date +%s) + 120 )) h missing registered
+  while :; do
+    missing=() registered=1
+    for h in "${NOVA_HOSTS[@]}"; do
+      [[ -n $(sqlite3 "$n/nova_api.sqlite" "select host from host_mappings where host='$h'" 2>/dev/null) ]] && continue
+      missing+=("$h")
+      [[ -n $(sqlite3 "$n/nova.sqlite" "select host from compute_nodes where host='$h' and deleted=0" 2>/dev/null) ]] || registered=0
+    done
+    (( ${#missing[@]} )) || return 0
+    (( $(date +%s) < deadline )) || { tail -n 30 "$OSTEST_DIR/log/nova-compute.log" "$OSTEST_DIR/log/nova-compute-2.log" >&2; die "nova-compute never registered ${missing[*]}"; }
+    for d in nova-compute nova-compute-2; do
+      pid_alive "$d" || { tail -n 30 "$OSTEST_DIR/log/$d.log" >&2; die "$d exited"; }
+    done
+    if (( registered )); then
+      log "nova: cell_v2 discover_hosts (${missing[*]})"
       nova_manage cell_v2 discover_hosts || true
     else
       sleep 1

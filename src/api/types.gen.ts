@@ -261,11 +261,11 @@ export interface ServiceEngineGroupSpec {
    */
   placement?: 'Packed' | 'Distributed';
   /**
-   * Nova flavor for this group's SEs (default Cloud.spec.serviceEngine.flavor).
+   * Nova flavor name or ID for this group's SEs (default Cloud.spec.serviceEngine.flavor).
    */
   flavor?: string;
   /**
-   * Glance image for this group's SEs (default Cloud.spec.serviceEngine.image).
+   * Glance image name or UUID for this group's SEs (default Cloud.spec.serviceEngine.image).
    */
   image?: string;
   /**
@@ -277,7 +277,7 @@ export interface ServiceEngineGroupSpec {
    */
   availabilityZones?: string[];
   /**
-   * Not implemented yet; accepted and ignored (SEs are not booted in a Nova server group). Default: false.
+   * Boot the group's SEs in one Nova server group with policy anti-affinity, so no two share a compute host; an SE Nova cannot place (NoValidHost) shows the scheduler's message. SEs booted before it was set stay where they are. Default: false.
    */
   antiAffinity?: boolean;
   /**
@@ -305,6 +305,10 @@ export interface ServiceEngineGroupStatus {
    * Ready Service Engines that host no virtual service.
    */
   idleSECount?: number;
+  /**
+   * The Nova server group (policy anti-affinity) the group's SEs boot in, while antiAffinity is set.
+   */
+  serverGroupUUID?: string;
   /**
    * Conditions, e.g. Ready.
    *
@@ -344,11 +348,11 @@ export interface ServiceEngineSpec {
    */
   seGroupRef: string;
   /**
-   * Nova flavor (default the group's, then the Cloud's).
+   * Nova flavor name or ID (default the group's, then the Cloud's).
    */
   flavor?: string;
   /**
-   * Glance image (default the group's, then the Cloud's).
+   * Glance image name or UUID (default the group's, then the Cloud's).
    */
   image?: string;
   /**

@@ -118,3 +118,22 @@ test('concurrent refreshes share the lists', async () => {
   await Promise.all([a, b, c]);
   assert.equal(ports.calls, 2, 'one in flight plus one coalesced follow-up');
 });
+
+test('lastSyncedAt: when the last refresh that listed every kind began; a failed list leaves it', async () => {
+  const ports = arraySource('port', []);
+  const servers = arraySource('server', []);
+  const view = new CloudView({ cloud: 't', sources: [ports, servers], registry: new Registry() });
+  const synced = (): Date | undefined => view.lastSyncedAt;
+  assert.equal(synced(), undefined);
+  const t0 = Date.now();
+  await view.refresh();
+  const first = synced();
+  assert.ok(first !== undefined && first.getTime() >= t0 && first.getTime() <= Date.now());
+  await new Promise((r) => setTimeout(r, 5));
+  servers.fail = new Error('nova down');
+  await view.refresh();
+  assert.equal(synced(), first, 'a partial list is not a sync');
+  servers.fail = undefined;
+  await view.refresh();
+  assert.ok((synced()?.getTime() ?? 0) > (first?.getTime() ?? 0));
+});

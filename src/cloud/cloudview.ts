@@ -86,6 +86,7 @@ export class CloudView {
   private timer: NodeJS.Timeout | undefined;
   private soon: NodeJS.Timeout | undefined;
   private lastRefreshAt = 0;
+  private syncedAt: Date | undefined;
   private readonly periodMs: number;
   private readonly minIntervalMs: number;
   private readonly onChange: ((changes: ViewChange[]) => void) | undefined;
@@ -109,6 +110,9 @@ export class CloudView {
 
   /** Every kind has been listed successfully at least once. */
   get synced(): boolean { return this.sources.every((s) => this.listedOnce.has(s.kind)); }
+
+  /** When the last refresh that listed every kind without an error started (Cloud.status.lastSyncTime). */
+  get lastSyncedAt(): Date | undefined { return this.syncedAt; }
 
   /** A complete refresh that started at or after generation `g` has finished: its lists saw g's write. */
   listedSince(g: number): boolean { return this.completedStartGen >= g; }
@@ -209,6 +213,7 @@ export class CloudView {
   private async runRefresh(): Promise<RefreshResult> {
     const startGen = this.gen;
     this.lastRefreshAt = Date.now();
+    const startedAt = new Date(this.lastRefreshAt);
     const end = this.metrics.refresh.startTimer({ cloud: this.cloud });
     const results = await Promise.allSettled(this.sources.map(async (s) => { this.listCalls++; return s.list(); }));
     const listed = new Map<string, ListedItem[]>();
@@ -235,7 +240,10 @@ export class CloudView {
     }
     for (const [k, g] of this.tombstones) if (g <= startGen) this.tombstones.delete(k);
     end();
-    if (Object.keys(failed).length === 0) this.completedStartGen = Math.max(this.completedStartGen, startGen);
+    if (Object.keys(failed).length === 0) {
+      this.completedStartGen = Math.max(this.completedStartGen, startGen);
+      if (this.syncedAt === undefined || startedAt > this.syncedAt) this.syncedAt = startedAt;
+    }
     if (changes.length > 0 && this.onChange !== undefined) {
       try { this.onChange(changes); } catch (e) { this.log.error('cloud view change callback threw', { cloud: this.cloud, error: errorText(e) }); }
     }

@@ -43,6 +43,22 @@ export interface ServerCreate {
   security_groups?: { name: string }[];
 }
 
+/**
+ * A server group as the operator's microversion (2.37) shows it: `policies` (one), not 2.64's
+ * `policy` + `rules`. Anti-affinity is in every microversion, so the older shape is the portable one.
+ */
+export interface ServerGroup {
+  id: string;
+  name: string;
+  policies: string[];
+  members: string[];
+  project_id?: string;
+  user_id?: string;
+}
+
+/** What createServer sends next to `server` (cloud-api.md §6: only the group hint is used). */
+export interface SchedulerHints { group?: string }
+
 export interface InterfaceAttachment {
   port_id: string;
   net_id: string;
@@ -82,11 +98,29 @@ export class NovaClient {
   }
 
   /** Boots a server: 202 with only the id and links; observe status with getServer/listServers. */
-  async createServer(server: ServerCreate): Promise<{ id: string }> {
+  async createServer(server: ServerCreate, hints?: SchedulerHints): Promise<{ id: string }> {
     // Only the id: the response also carries adminPass, which must not travel further.
-    const { id } = (await this.call<{ server: { id: string } }>('createServer', 'POST', 'servers', { server })).server;
+    const body = hints?.group !== undefined ? { server, 'os:scheduler_hints': { group: hints.group } } : { server };
+    const { id } = (await this.call<{ server: { id: string } }>('createServer', 'POST', 'servers', body)).server;
     return { id };
   }
+
+  async createServerGroup(name: string, policy: 'anti-affinity' | 'affinity'): Promise<ServerGroup> {
+    return (await this.call<{ server_group: ServerGroup }>('createServerGroup', 'POST', 'os-server-groups', { server_group: { name, policies: [policy] } })).server_group;
+  }
+
+  async getServerGroup(id: string): Promise<ServerGroup> {
+    return (await this.call<{ server_group: ServerGroup }>('getServerGroup', 'GET', `os-server-groups/${id}`)).server_group;
+  }
+
+  /** The project's groups; `allProjects` (admin) every project's. Not paged: groups are few. */
+  async listServerGroups(o: { allProjects?: boolean } = {}): Promise<ServerGroup[]> {
+    const path = o.allProjects === true ? 'os-server-groups?all_projects=True' : 'os-server-groups';
+    return (await this.call<{ server_groups: ServerGroup[] }>('listServerGroups', 'GET', path)).server_groups;
+  }
+
+  /** 204; the members keep running, only the scheduling constraint goes. */
+  async deleteServerGroup(id: string): Promise<void> { await this.call('deleteServerGroup', 'DELETE', `os-server-groups/${id}`); }
 
   async getServer(id: string): Promise<Server> { return (await this.call<{ server: Server }>('getServer', 'GET', `servers/${id}`)).server; }
 

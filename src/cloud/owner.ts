@@ -34,6 +34,26 @@ export function objectName(uid: string, role: string): string {
   return `${NAME_PREFIX}${uid8}-${r}`;
 }
 
+const short8 = (id: string): string => id.replace(/-/g, '').slice(0, 8).toLowerCase();
+
+/**
+ * A Nova server group has neither metadata nor a description, so its owner is in its name:
+ * `lbop-<ServiceEngineGroup uid8>-<cluster8>-anti-affinity`. The cluster part keeps operators
+ * sharing a project off each other's groups (adoption and the orphan sweep both read it).
+ */
+export function serverGroupName(groupUID: string, clusterID: string): string {
+  return `${NAME_PREFIX}${short8(groupUID)}-${short8(clusterID)}-anti-affinity`;
+}
+
+/** The uid8 and cluster8 of one of our server group names, or undefined for any other name. */
+export function parseServerGroupName(name: string): { uid8: string; cluster8: string } | undefined {
+  const m = /^lbop-([0-9a-z]{1,8})-([0-9a-z]{1,8})-anti-affinity$/.exec(name);
+  return m === null ? undefined : { uid8: m[1] as string, cluster8: m[2] as string };
+}
+
+/** The first 8 of a uid as names carry it. */
+export const uid8 = short8;
+
 export function ownerKey(o: Pick<Owner, 'kind' | 'namespace' | 'name'>): string {
   return o.namespace === '' ? `${o.kind}/${o.name}` : `${o.kind}/${o.namespace}/${o.name}`;
 }

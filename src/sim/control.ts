@@ -79,8 +79,10 @@ export function controlRouter(sim: Sim, deps: { stats: Stats; faults: Faults; li
     }
     for (const s of sim.compute.servers.values()) {
       const owner = Object.fromEntries(Object.entries(s.metadata).filter(([k]) => OWNER_KEYS.includes(k)));
-      push({ api: 'nova', type: 'server', uuid: s.id, name: s.name, status: s.status, owner });
+      push({ api: 'nova', type: 'server', uuid: s.id, name: s.name, status: s.status, host: s.host ?? null, owner });
     }
+    // Server groups carry no tags (their name says whose they are); members are server ids.
+    for (const g of sim.compute.serverGroups.groups.values()) push({ api: 'nova', type: 'server-group', uuid: g.id, name: g.name, policy: g.policy, members: [...g.members], owner: {} });
     for (const p of sim.identity.projects.values()) push({ api: 'keystone', type: 'project', uuid: p.id, name: p.name, owner: {} });
     return { status: 200, body: { objects: out } };
   });

@@ -81,7 +81,7 @@ export function novaRouter(sim: Sim): Router {
     }
     return out;
   };
-  const detail = (s: Server, v: [number, number], admin: boolean): JsonObject => {
+  const detail = (s: Server, v: [number, number], admin: boolean, listed = false): JsonObject => {
     const flavor = sim.flavors.find((f) => f.id === s.flavorRef);
     const view: JsonObject = {
       id: s.id, name: s.name, status: s.status, tenant_id: s.projectId, user_id: s.userId, metadata: s.metadata,
@@ -99,7 +99,9 @@ export function novaRouter(sim: Sim): Router {
     };
     if (admin) view['OS-EXT-SRV-ATTR:host'] = s.host ?? null;
     if (atLeast(v, 26)) view['tags'] = s.tags;
-    if (s.fault !== undefined && s.status === 'ERROR') {
+    // As Nova: a list fills faults from the cell it reads, and a server the scheduler never
+    // placed (NoValidHost) lives in cell0 — listed without its fault; GET /servers/{id} has it.
+    if (s.fault !== undefined && s.status === 'ERROR' && !(listed && s.host === undefined)) {
       // As Nova: a 500 fault's details (its traceback) are shown to admins only.
       const { details, ...rest } = s.fault;
       view['fault'] = admin || s.fault.code !== 500 ? { ...rest, details } : rest;
@@ -195,7 +197,7 @@ export function novaRouter(sim: Sim): Router {
   r.add('GET', '/servers/detail', (req) => {
     const v = microversion(req);
     const page = listServers(req);
-    return reply(req, 200, { servers: page.map((s) => detail(s, v, isAdmin(req))), ...pageLinks(req, page) });
+    return reply(req, 200, { servers: page.map((s) => detail(s, v, isAdmin(req), true)), ...pageLinks(req, page) });
   });
   r.add('GET', '/servers/{id}', (req) => reply(req, 200, { server: detail(getServer(req), microversion(req), isAdmin(req)) }));
   r.add('POST', '/servers', (req) => {

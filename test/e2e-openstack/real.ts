@@ -31,12 +31,12 @@ export class RealCloud {
     return this.token;
   }
 
-  async call<T>(method: string, url: string, body?: unknown): Promise<{ status: number; json: T }> {
+  async call<T>(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: T }> {
     for (let attempt = 0; ; attempt++) {
       const token = this.token === '' ? await this.login() : this.token;
       this.calls++;
       const res = await fetch(url, {
-        method, headers: { 'x-auth-token': token, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        method, headers: { 'x-auth-token': token, ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
       const text = await res.text();

@@ -48,7 +48,7 @@ export interface OperatorProcess {
 
 export type { WaitOptions };
 
-export interface SimObject { api: string; type: string; uuid: string; name?: string; status?: string; owner: Record<string, string> }
+export interface SimObject { api: string; type: string; uuid: string; name?: string; status?: string; owner: Record<string, string>; host?: string | null; members?: string[] }
 
 export interface Harness {
   cluster: TestCluster;

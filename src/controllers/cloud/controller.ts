@@ -5,7 +5,7 @@
 // re-check after the resync period. The Secret's content lives only in memory: a hash of it
 // decides whether to reopen; nothing of it reaches status, events or logs.
 import { createHash } from 'node:crypto';
-import { setStatusCondition, type CloudStatus, type Condition } from '../../api/index.js';
+import { formatTime, setStatusCondition, type CloudStatus, type Condition } from '../../api/index.js';
 import { openCloud, openCloudView, type Cloud as CloudClients } from '../../cloud/index.js';
 import { isNotFound, isStatus, objectKey, updateStatus, type ObjectRef, type ReconcileContext, type ReconcileResult } from '../../runtime/index.js';
 import { cloudResyncMs, INDEX, resourceOf, tenantProjects, type CloudConnection, type CloudObj, type OperatorContext, type Secret } from '../model/index.js';
@@ -80,7 +80,8 @@ async function reconcileCloud(ctx: OperatorContext, opened: Map<string, Opened>,
     current.conn.resolved = result.resolved;
     ctx.connections.changed(ref.name);
   }
-  await writeStatus(ctx, cloud, result);                                     // report
+  const synced = opened.get(ref.name)?.conn.view.lastSyncedAt;
+  await writeStatus(ctx, cloud, synced !== undefined ? { ...result, lastSyncTime: synced } : result); // report
   return { requeueAfterMs: resyncMs };
 }
 
@@ -145,7 +146,7 @@ function publish(
   opened.set(name, { fingerprint: creds.fingerprint, conn });
   view.start();
   // Readers wait for the first complete list before planning from it.
-  void view.refresh().then(() => ctx.connections.changed(name), () => undefined);
+  void view.refresh().then(() => { ctx.connections.changed(name); void stampSynced(ctx, name, view.lastSyncedAt); }, () => undefined);
   ctx.connections.set(conn);
 }
 
@@ -167,7 +168,7 @@ async function notReady(ctx: OperatorContext, opened: Map<string, Opened>, cloud
 }
 
 /** The status a check result reports (pure: mutates the given status only; time is given). */
-export function summarizeCloud(st: CloudStatus, generation: number, r: CheckResult, now: Date): void {
+export function summarizeCloud(st: CloudStatus, generation: number, r: CheckResult & { lastSyncTime?: Date }, now: Date): void {
   const conds: Condition[] = (st.conditions ??= []);
   const set = (type: string, ok: boolean, reason: string, message: string): void => {
     setStatusCondition(conds, { type, status: ok ? 'True' : 'False', reason, message, observedGeneration: generation }, now);
@@ -192,12 +193,19 @@ export function summarizeCloud(st: CloudStatus, generation: number, r: CheckResu
       st.flavorID = res.flavorID;
       if (res.floatingNetworkUUID !== undefined) st.floatingNetworkUUID = res.floatingNetworkUUID;
     }
+    if (r.lastSyncTime !== undefined) st.lastSyncTime = formatTime(r.lastSyncTime);
   } else {
     set('Ready', false, f.reason, f.message);
   }
 }
 
-async function writeStatus(ctx: OperatorContext, cloud: CloudObj, r: CheckResult): Promise<void> {
+/** lastSyncTime as soon as the first list completed (later ones ride on each resync's status write). */
+async function stampSynced(ctx: OperatorContext, name: string, at: Date | undefined): Promise<void> {
+  if (at === undefined) return;
+  await updateStatus<CloudObj>(ctx.client, CLOUD, { name }, { mutate: (c) => { (c.status ??= {}).lastSyncTime = formatTime(at); } }).catch(() => undefined);
+}
+
+async function writeStatus(ctx: OperatorContext, cloud: CloudObj, r: CheckResult & { lastSyncTime?: Date }): Promise<void> {
   await updateStatus<CloudObj>(ctx.client, CLOUD, { name: cloud.metadata.name }, {
     current: cloud,
     mutate: (c) => summarizeCloud((c.status ??= {}), c.metadata.generation ?? 0, r, ctx.clock.now()),

@@ -30,3 +30,12 @@ test('an unreachable endpoint after a good authentication', () => {
   summarizeCloud(st, 1, { endpoints: { keystone: 'k', nova: 'n' }, failure: { stage: 'EndpointsReachable', reason: 'EndpointUnreachable', message: 'connection refused', transient: true } }, new Date(0));
   assert.deepEqual([cond(st, 'Authenticated'), cond(st, 'EndpointsReachable'), cond(st, 'Ready')], ['True/Authenticated', 'False/EndpointUnreachable', 'False/EndpointUnreachable']);
 });
+
+test('lastSyncTime: the CloudView\'s last complete list, as RFC 3339 seconds', () => {
+  const st: CloudStatus = {};
+  summarizeCloud(st, 1, { endpoints: { keystone: 'k' }, resolved: { managementNetworkUUID: 'n', imageUUID: 'i', flavorID: '2' }, lastSyncTime: new Date('2026-12-03T05:00:07.250Z') }, new Date(0));
+  assert.equal(st.lastSyncTime, '2026-12-03T05:00:07Z');
+  const none: CloudStatus = {};
+  summarizeCloud(none, 1, { endpoints: { keystone: 'k' }, resolved: { managementNetworkUUID: 'n', imageUUID: 'i', flavorID: '2' } }, new Date(0));
+  assert.equal(none.lastSyncTime, undefined);
+});

@@ -22,6 +22,8 @@ export const SE_REASON = {
   Deleting: 'Deleting',
   CloudNotReady: 'CloudNotReady',
   TenantNotAllowed: 'TenantNotAllowed',
+  /** The group has antiAffinity but no Nova server group yet: the SE waits to boot in it. */
+  ServerGroupPending: 'ServerGroupPending',
 } as const;
 
 export type SEReason = (typeof SE_REASON)[keyof typeof SE_REASON];

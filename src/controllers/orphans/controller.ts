@@ -9,6 +9,7 @@ import type { KindName } from '../../api/index.js';
 import { resourceOf, type CloudConnection } from '../model/index.js';
 import type { OperatorContext } from '../model/index.js';
 import { ownerLiveness, selectOrphans, type Tagged } from './select.js';
+import { sweepServerGroups } from './servergroups.js';
 
 export function installOrphanSweep(ctx: OperatorContext): void {
   const controller = ctx.manager.controller({
@@ -58,6 +59,8 @@ async function sweep(ctx: OperatorContext, ref: ObjectRef, rc: ReconcileContext)
       });
     }
   }
+  // Nova server groups (antiAffinity) carry no tags: swept by name, after their members' servers.
+  failed += await sweepServerGroups(ctx, conn, rc);
   if (orphans.length > 0) rc.log.info('orphan sweep done', { cloud: conn.name, deleted: orphans.length - failed, failed });
   // Dependents whose deletion failed (e.g. a port still bound) are retried soon, not in 10 min.
   return { requeueAfterMs: failed > 0 ? Math.min(ctx.config.orphanSweepPeriodMs, 10_000) : ctx.config.orphanSweepPeriodMs };

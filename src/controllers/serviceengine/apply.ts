@@ -18,7 +18,7 @@ export interface ApplyEnv {
   owner: Owner;
   se: KubeObject;
   events: EventRecorder;
-  boot: { imageRef: string; flavorRef: string; configDrive: boolean; availabilityZone?: string; userData: string; bootstrap?: SEBootstrapping };
+  boot: { refs: () => Promise<{ imageRef: string; flavorRef: string }>; configDrive: boolean; availabilityZone?: string; userData: string; bootstrap?: SEBootstrapping; serverGroup?: string };
   /** The controller's clock (a just-booted server's creation time in the view). */
   now: () => Date;
 }
@@ -80,22 +80,38 @@ const createManagementPort: Step<'CreateManagementPort'> = async (env) => {
 const bootServer: Step<'BootServer'> = async (env, a) => {
   const { conn, owner } = env;
   const bootstrap = env.boot.bootstrap;
+  const { imageRef, flavorRef } = await env.boot.refs(); // before the token: a bad name mints nothing
   const userData = bootstrap !== undefined ? bootstrap.userData(await bootstrap.mint()) : env.boot.userData;
   const req: ServerCreate = {
     name: serverName(owner.uid),
-    imageRef: env.boot.imageRef,
-    flavorRef: env.boot.flavorRef,
+    imageRef,
+    flavorRef,
     networks: [{ port: a.managementPortUUID }],
     metadata: stampMetadata(owner),
     config_drive: env.boot.configDrive,
     user_data: userData,
     ...(env.boot.availabilityZone !== undefined ? { availability_zone: env.boot.availabilityZone } : {}),
   };
-  const { id } = await conn.cloud.nova(env.project).createServer(req);
+  // The group hint (antiAffinity): Nova's scheduler keeps the group's members on distinct hosts.
+  const { id } = await conn.cloud.nova(env.project).createServer(req, env.boot.serverGroup !== undefined ? { group: env.boot.serverGroup } : undefined);
   conn.view.written(KIND.server, id, { id, name: req.name, status: 'BUILD', metadata: req.metadata, addresses: {}, created: env.now().toISOString() }, owner);
   rebind(env, a.managementPortUUID, id);
   await bootstrap?.bind(id);
 };
+
+/**
+ * The fault of a server the list showed ERROR without one: real Nova fills faults in a list only
+ * from the cell it reads, so a boot the scheduler refused (NoValidHost: the instance is buried
+ * in cell0) lists bare; GET /servers/{id} reads the right cell. `fallback` if even that has none.
+ */
+export async function faultOf(env: ApplyEnv, serverUUID: string, fallback: string): Promise<string> {
+  try {
+    const s = await env.conn.cloud.nova(env.project).getServer(serverUUID);
+    return s.fault?.message !== undefined && s.fault.message !== '' ? s.fault.message : fallback;
+  } catch {
+    return fallback;
+  }
+}
 
 const deleteServer = async (env: ApplyEnv, a: { serverUUID: string }): Promise<void> => {
   const { conn, owner } = env;

@@ -20,11 +20,12 @@ import {
   bootstrapUserData, cloudBootstrap, cloudResyncMs, INDEX, resourceOf, sePhase, SE_REASON,
   type CloudConnection, type OperatorContext, type SEChannel, type SEObj,
 } from '../model/index.js';
-import { applyAction, messageOf, userData, type ApplyEnv, type SEBootstrapping } from './apply.js';
+import { applyAction, faultOf, messageOf, userData, type ApplyEnv, type SEBootstrapping } from './apply.js';
 import { CREATES, REMOVALS, SEMemory } from './memory.js';
 import { seMetrics } from './metrics.js';
 import { observeSE, toObservation, type SESeen } from './observe.js';
 import { planServiceEngine, type SEAction, type SEDesire, type SEPlan } from './plan.js';
+import { serverGroupGate } from './servergroup.js';
 import { summarizeSE, type AgentView, type HostedVIP, type SEReport } from './status.js';
 
 export const SE_FINALIZER = 'lb.contrail-operator.io/service-engine';
@@ -45,6 +46,8 @@ export function installServiceEngineController(ctx: OperatorContext): void {
     shouldEnqueueUpdate: specOrMetadataChanged,
     watches: [
       { informer: inf.virtualServices, map: (vs) => seKeysOfVS(vs as never) },
+      // A group's new server group releases its SEs waiting to boot in it (servergroup.ts).
+      { informer: inf.groups, map: (g) => inf.serviceEngines.store.byIndex(INDEX.seByGroup, objectKey(g)).filter((se) => se.status?.serverUUID === undefined).map(objectKey) },
       {
         informer: inf.pools,
         map: (pool) => inf.virtualServices.store.byIndex(INDEX.vsByPool, objectKey(pool)).flatMap((vs) => seKeysOfVS(vs)),
@@ -165,13 +168,22 @@ async function loadDesired(ctx: OperatorContext, mem: SEMemory, cached: SEObj, r
   }
   const se = deleting ? cached : (await addFinalizer<SEObj>(ctx.client, SE, cached, SE_FINALIZER, rc.signal)) ?? cached;
   if (!conn.view.synced) return { requeue: { requeueAfterMs: 500 } };
+  const group = ctx.informers.groups.store.get(`${ref.namespace ?? ''}/${se.spec.seGroupRef}`) as ServiceEngineGroup | undefined;
+  const sg = serverGroupGate(group);
+  if (!sg.go && !deleting && observeSE(conn.view, conn.mode, uid).servers.length === 0) {
+    report.blocked = { reason: SE_REASON.ServerGroupPending, message: sg.message };
+    await writeStatus(ctx, mem, se, ref, report, rc);
+    // The group's status change wakes it, but the group may have recorded its server group a
+    // moment before this SE reached the cache (no wake then): look again soon; it costs no call.
+    return { requeue: { requeueAfterMs: 2_000 } };
+  }
   const want: SEDesire = { deleting, neededNetworks: demand.networks, wasActive: health.wasActive };
-  return { se, ref, uid, conn, want, env: applyEnv(ctx, se, ref, conn, project), report };
+  return { se, ref, uid, conn, want, env: applyEnv(ctx, mem, se, ref, conn, project), report };
 }
 
-function applyEnv(ctx: OperatorContext, se: SEObj, ref: ObjectRef, conn: CloudConnection, project: ApplyEnv['project']): ApplyEnv {
-  const resolved = conn.resolved as NonNullable<CloudConnection['resolved']>;
+function applyEnv(ctx: OperatorContext, mem: SEMemory, se: SEObj, ref: ObjectRef, conn: CloudConnection, project: ApplyEnv['project']): ApplyEnv {
   const group = ctx.informers.groups.store.get(`${ref.namespace ?? ''}/${se.spec.seGroupRef}`) as ServiceEngineGroup | undefined;
+  const sg = serverGroupGate(group);
   const owner: Owner = { clusterID: ctx.clusterID, kind: 'ServiceEngine', namespace: ref.namespace ?? '', name: ref.name, uid: se.metadata.uid ?? '' };
   const ch = ctx.seChannel;
   const seRef = { namespace: ref.namespace ?? '', name: ref.name, uid: se.metadata.uid ?? '' };
@@ -183,13 +195,14 @@ function applyEnv(ctx: OperatorContext, se: SEObj, ref: ObjectRef, conn: CloudCo
   return {
     conn, project, owner, se, events: ctx.events, now: () => ctx.clock.now(),
     boot: {
-      imageRef: imageFor(se, group, conn.spec.serviceEngine.image, resolved.imageUUID),
-      flavorRef: flavorFor(se, group, conn.spec.serviceEngine.flavor, resolved.flavorID),
+      // An SE/group override is a name or an id; resolved only when a boot needs it.
+      refs: () => mem.bootRefs.resolve(conn, conn.cloud.keystone.session(project), { image: se.spec.image ?? group?.spec.image, flavor: se.spec.flavor ?? group?.spec.flavor }),
       // The token travels only on the config drive (user_data), never through Nova metadata.
       configDrive: ch !== undefined || cloudBootstrap(conn.spec) === 'ConfigDrive',
       userData: userData({ seName: ref.name, namespace: ref.namespace ?? '', cloud: conn.name, clusterID: ctx.clusterID }),
       ...(bootstrap !== undefined ? { bootstrap } : {}),
       ...(se.spec.availabilityZone !== undefined ? { availabilityZone: se.spec.availabilityZone } : {}),
+      ...(sg.go && sg.hint !== undefined ? { serverGroup: sg.hint } : {}),
     },
   };
 }
@@ -239,7 +252,7 @@ async function applyStep(ctx: OperatorContext, mem: SEMemory, d: Desired, action
       else run.awaitingList = true;
       continue;
     }
-    if (a.kind === 'DeleteFailedBoot') recordBootFailure(ctx, mem, d, a.fault);
+    if (a.kind === 'DeleteFailedBoot') recordBootFailure(ctx, mem, d, a.faultMissing === true ? await faultOf(d.env, a.serverUUID, a.fault) : a.fault);
     rc.log.debug('applying', { action: a.kind });
     mem.sending(d.uid, a);
     try {
@@ -311,15 +324,4 @@ function recordBootFailure(ctx: OperatorContext, mem: SEMemory, d: Desired, faul
   const delay = mem.bootFailed(d.uid, d.se.spec.cloudRef, fault);
   d.report.bootFault = fault;
   ctx.events.record(d.se, 'Warning', 'SECreationFailure', `boot of Service Engine ${d.se.metadata.name} failed: ${fault}; retrying in ${Math.round(delay / 1000)} s`);
-}
-
-/** An SE/group override is a name or id; only the Cloud default was resolved to an id. */
-function imageFor(se: SEObj, group: ServiceEngineGroup | undefined, cloudDefault: string, resolved: string): string {
-  const want = se.spec.image ?? group?.spec.image;
-  return want === undefined || want === cloudDefault ? resolved : want;
-}
-
-function flavorFor(se: SEObj, group: ServiceEngineGroup | undefined, cloudDefault: string, resolved: string): string {
-  const want = se.spec.flavor ?? group?.spec.flavor;
-  return want === undefined || want === cloudDefault ? resolved : want;
 }

@@ -7,6 +7,7 @@
 import type { CloudView } from '../../cloud/index.js';
 import type { SEMetrics } from './metrics.js';
 import type { SEAction } from './plan.js';
+import { BootRefs } from './bootrefs.js';
 
 const BOOT_BACKOFF_MS = 2_000;
 const BOOT_BACKOFF_MAX_MS = 300_000;
@@ -30,7 +31,12 @@ export class SEMemory {
   private readonly removalsSince = new Map<string, number>();
   private readonly uncertainSince = new Map<string, number>();
 
-  constructor(readonly metrics: SEMetrics, private readonly nowMs: () => number) {}
+  /** Image/flavor overrides given by name, resolved to ids on lists kept per Cloud. */
+  readonly bootRefs: BootRefs;
+
+  constructor(readonly metrics: SEMetrics, private readonly nowMs: () => number) {
+    this.bootRefs = new BootRefs(nowMs);
+  }
 
   forget(uid: string): void {
     for (const m of [this.bootSentAt, this.failures, this.removalsSince, this.uncertainSince]) m.delete(uid);

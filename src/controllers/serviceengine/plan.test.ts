@@ -30,6 +30,11 @@ describe('planServiceEngine: creation', () => {
     assert.deepEqual(plan.actions, [{ kind: 'DeleteFailedBoot', serverUUID: 'srv-1', fault: 'No valid host was found.' }]);
   });
 
+  test('ERROR listed without a fault (Nova\'s cell0): the action says to ask the server itself', () => {
+    const plan = planServiceEngine(want(), seen({ managementPort: mgmt, server: { uuid: 'srv-1', status: 'ERROR' } }));
+    assert.deepEqual(plan.actions, [{ kind: 'DeleteFailedBoot', serverUUID: 'srv-1', fault: 'the server went to ERROR with no fault message', faultMissing: true }]);
+  });
+
   test('ACTIVE: a data port per needed network, attached; Ready once all are attached', () => {
     const first = planServiceEngine(want({ neededNetworks: ['vip-net', 'srv-net'] }), seen({ managementPort: mgmt, server: active }));
     assert.equal(first.phase, 'Ready');

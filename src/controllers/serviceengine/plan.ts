@@ -38,7 +38,7 @@ export interface SEDesire {
 export type SEAction =
   | { kind: 'CreateManagementPort' }
   | { kind: 'BootServer'; managementPortUUID: string }
-  | { kind: 'DeleteFailedBoot'; serverUUID: string; fault: string }
+  | { kind: 'DeleteFailedBoot'; serverUUID: string; fault: string; /** the list showed no fault: ask the server itself */ faultMissing?: true }
   | { kind: 'CreateDataPort'; networkUUID: string }
   | { kind: 'AttachDataPort'; serverUUID: string; portUUID: string; networkUUID: string }
   | { kind: 'DetachDataPort'; serverUUID: string; portUUID: string }
@@ -81,7 +81,8 @@ export function planServiceEngine(want: SEDesire, seen: SEObservation): SEPlan {
   }
   if (server.status === 'ERROR') {
     const fault = server.faultMessage ?? 'the server went to ERROR with no fault message';
-    return { phase: 'Booting', actions: [{ kind: 'DeleteFailedBoot', serverUUID: server.uuid, fault }], networksAttached: false, waiting: false };
+    const action: SEAction = { kind: 'DeleteFailedBoot', serverUUID: server.uuid, fault, ...(server.faultMessage === undefined ? { faultMissing: true as const } : {}) };
+    return { phase: 'Booting', actions: [action], networksAttached: false, waiting: false };
   }
   if (server.status !== 'ACTIVE') {
     return { phase: 'Booting', actions: [], networksAttached: false, waiting: true };

@@ -17,6 +17,7 @@ import {
   type GroupObj, type OperatorContext, type SEObj, type VSObj,
 } from '../model/index.js';
 import { planGroup, strandedSEs, type GroupPlan, type GroupPolicy, type GroupSE } from './plan.js';
+import { ServerGroupMemory, syncServerGroup } from './servergroup.js';
 
 export const GROUP_FINALIZER = 'lb.contrail-operator.io/service-engine-group';
 const GROUP = resourceOf('ServiceEngineGroup');
@@ -48,6 +49,7 @@ export function installGroupController(ctx: OperatorContext): void {
   const idleSince = new Map<string, string>();
   /** SEs created but not yet in the cache (client-go's "expectations"): never create twice. */
   const pending = new Map<string, Set<string>>();
+  const serverGroups = new ServerGroupMemory();
   const inf = ctx.informers;
   const groupOfSE = (se: SEObj): string[] => [`${se.metadata.namespace ?? ''}/${se.spec.seGroupRef}`];
   ctx.manager.controller<GroupObj>({
@@ -62,11 +64,11 @@ export function installGroupController(ctx: OperatorContext): void {
         map: (vs) => [`${vs.metadata.namespace ?? ''}/${(vs as { spec?: { seGroupRef?: string } }).spec?.seGroupRef ?? DEFAULT_GROUP}`],
       },
     ],
-    reconcile: (ref, rc) => reconcileGroup(ctx, idleSince, pending, ref, rc),
+    reconcile: (ref, rc) => reconcileGroup(ctx, idleSince, pending, serverGroups, ref, rc),
   });
 }
 
-async function reconcileGroup(ctx: OperatorContext, idleSince: Map<string, string>, pending: Map<string, Set<string>>, ref: ObjectRef, rc: ReconcileContext): Promise<ReconcileResult> {
+async function reconcileGroup(ctx: OperatorContext, idleSince: Map<string, string>, pending: Map<string, Set<string>>, serverGroups: ServerGroupMemory, ref: ObjectRef, rc: ReconcileContext): Promise<ReconcileResult> {
   let group = ctx.informers.groups.store.get(rc.key);
   if (group === undefined || !ctx.watches(ref.namespace)) return {};
   const ses = ctx.informers.serviceEngines.store.byIndex(INDEX.seByGroup, rc.key);
@@ -76,10 +78,15 @@ async function reconcileGroup(ctx: OperatorContext, idleSince: Map<string, strin
     // Delete every SE of the group; their finalizers tear the VMs down. Done when all are gone.
     for (const se of ses) if (se.metadata.deletionTimestamp === undefined) await deleteSE(ctx, se, rc.signal);
     if (ses.length > 0) return { requeueAfterMs: 2_000 };
+    const sg = await syncServerGroup(ctx, serverGroups, group, ses, ref, rc); // its Nova server group, last
+    if (sg.requeueAfterMs !== undefined) return { requeueAfterMs: sg.requeueAfterMs };
     await removeFinalizer(ctx.client, GROUP, group, GROUP_FINALIZER, rc.signal);
     return {};
   }
   group = (await addFinalizer<GroupObj>(ctx.client, GROUP, group, GROUP_FINALIZER, rc.signal)) ?? group;
+  // spec.antiAffinity: the Nova server group its SEs boot in (status.serverGroupUUID).
+  const sg = await syncServerGroup(ctx, serverGroups, group, ses, ref, rc);
+  group = sg.group;
 
   // Desired and observed.
   const now = ctx.clock.now();
@@ -135,7 +142,8 @@ async function reconcileGroup(ctx: OperatorContext, idleSince: Map<string, strin
     mutate: (o) => summarizeGroup((o.status ??= {}), o.metadata.generation ?? 0, members, plan, now),
   });
   if (collided) return { requeueAfterMs: 1_000 };
-  return plan.recheckAfterMs !== undefined ? { requeueAfterMs: Math.max(1_000, plan.recheckAfterMs) } : {};
+  const after = [plan.recheckAfterMs === undefined ? undefined : Math.max(1_000, plan.recheckAfterMs), sg.requeueAfterMs].filter((n): n is number => n !== undefined);
+  return after.length > 0 ? { requeueAfterMs: Math.min(...after) } : {};
 }
 
 /** SEs a tight packing stranded placements for (see strandedSEs), from the SEs' claims. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bootFaultProblem } from './bootfaults.js';
+import { bootFaultNote, bootFaultProblem } from './bootfaults.js';
 
 const QUOTA = 'nova: Quota exceeded for instances: Requested 1, but already used 2 of 2 instances';
 const failing = (name: string, fault = QUOTA) => ({
@@ -23,4 +23,11 @@ test('no problem when the VS is placed, waits for nothing, or its SEs just boot'
   assert.equal(bootFaultProblem({ ses: [failing('se-a')], assigned: ['se-z'], waitingForSEs: 1 }), undefined);
   assert.equal(bootFaultProblem({ ses: [failing('se-a')], assigned: [], waitingForSEs: 0 }), undefined);
   assert.equal(bootFaultProblem({ ses: [booting('se-a')], assigned: [], waitingForSEs: 1 }), undefined);
+});
+
+test('bootFaultNote: the faults of the SEs still waited for, even when others carry the VS', () => {
+  const nohost = 'No valid host was found. There are not enough hosts available.';
+  assert.equal(bootFaultNote({ ses: [failing('se-c', nohost), booting('se-a')], waitingForSEs: 1 }), `Service Engine se-c cannot boot: ${nohost}`);
+  assert.equal(bootFaultNote({ ses: [failing('se-c', nohost)], waitingForSEs: 0 }), undefined);
+  assert.equal(bootFaultNote({ ses: [booting('se-a')], waitingForSEs: 1 }), undefined);
 });

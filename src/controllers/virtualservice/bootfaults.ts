@@ -19,7 +19,17 @@ export interface BootFaultInput {
 
 /** OPER_RESOURCES when the VS has no SE and the SEs it waits for fail to boot; else undefined. */
 export function bootFaultProblem(i: BootFaultInput): Problem | undefined {
-  if (i.assigned.length > 0 || i.waitingForSEs === 0) return undefined;
+  if (i.assigned.length > 0) return undefined;
+  const message = bootFaultNote(i);
+  return message === undefined ? undefined : { state: 'OPER_RESOURCES', condition: 'Placed', reason: SE_BOOT_FAILED, message };
+}
+
+/**
+ * The boot faults of the SEs the VS still waits for, whether or not others carry it already: an
+ * up VS short of SEs (a third SE anti-affinity cannot place) says why in its Degraded condition.
+ */
+export function bootFaultNote(i: Omit<BootFaultInput, 'assigned'>): string | undefined {
+  if (i.waitingForSEs === 0) return undefined;
   const failing = i.ses
     .map((se) => ({ name: se.metadata.name, fault: sePhase(se).bootFault }))
     .filter((x): x is { name: string; fault: string } => x.fault !== undefined)
@@ -28,6 +38,5 @@ export function bootFaultProblem(i: BootFaultInput): Problem | undefined {
   // One message per distinct fault: ten SEs over quota say it once, with their names.
   const byFault = new Map<string, string[]>();
   for (const f of failing) byFault.set(f.fault, [...(byFault.get(f.fault) ?? []), f.name]);
-  const message = [...byFault].map(([fault, names]) => `Service Engine ${names.join(', ')} cannot boot: ${fault}`).join('; ');
-  return { state: 'OPER_RESOURCES', condition: 'Placed', reason: SE_BOOT_FAILED, message };
+  return [...byFault].map(([fault, names]) => `Service Engine ${names.join(', ')} cannot boot: ${fault}`).join('; ');
 }

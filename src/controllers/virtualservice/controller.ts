@@ -11,7 +11,7 @@ import {
   groupSpec, INDEX, networksFromView, othersClaims, requestedSEsOf, resourceOf, sePhase, seUsable, tenantOf, vsSpec,
   type ClaimIO, type CloudConnection, type GroupObj, type OperatorContext, type SEObj, type TenantProject, type VSObj,
 } from '../model/index.js';
-import { bootFaultProblem } from './bootfaults.js';
+import { bootFaultNote, bootFaultProblem } from './bootfaults.js';
 import { gateOnAgents } from './ecmp.js';
 import { withAutoscale } from '../../autoscale/status.js';
 import { placeWithClaims, releaseUnplaced } from './capacity.js';
@@ -123,6 +123,7 @@ async function reconcile(ctx: OperatorContext, state: VSState, ref: ObjectRef, r
   const next = await writeStatus(ctx, vs, {                               // report
     problems: bootProblem !== undefined ? [...result.problems, bootProblem] : result.problems, assigned: seSummaries, programmed: result.programmed, vips: result.vips,
     requested: placement.requested, shortfall: placement.shortfall, enabled: spec.enabled, ecmp: spec.scaleout.ecmp,
+    ...(spec.enabled && bootProblem === undefined ? { shortBecause: bootFaultNote({ ses: d.ses, waitingForSEs: placement.waitingForSEs }) } : {}),
   });
   if (result.retry) throw new Error(result.problems.map((p) => p.message).join('; '));
   // Refs off and status written: the SEs it left may take someone else now.
@@ -271,6 +272,7 @@ interface StatusInput {
   shortfall?: number;
   enabled?: boolean;
   ecmp?: boolean;
+  shortBecause?: string | undefined;
 }
 
 /** Summarizes, patches status only when it changed, and records the transition's events. */
@@ -289,6 +291,7 @@ async function writeStatus(ctx: OperatorContext, vs: VSObj, s: StatusInput): Pro
     previous: prev,
     now: ctx.clock.now(),
     ...(ctx.seChannel !== undefined ? { agents: true } : {}),
+    ...(s.shortBecause !== undefined ? { shortBecause: s.shortBecause } : {}),
   });
   if (s.waiting !== undefined && next.operStatus !== undefined && next.operStatus.state === 'OPER_INITIALIZING') next.operStatus.reason = [s.waiting];
   await updateStatus<VSObj>(ctx.client, RT, vs.metadata, { current: vs, mutate: (o) => { o.status = withAutoscale(next, o.status); } });

@@ -3,10 +3,11 @@
 // in either cloud flavour, plus the SE data vNICs the ECMP planner may use.
 import type { CloudView } from '../../cloud/cloudview.js';
 import type { FloatingIp, InstanceIp, Ref, VirtualMachineInterface } from '../../cloud/contrail.js';
-import type { Port } from '../../cloud/neutron.js';
+import type { FloatingIP, Port } from '../../cloud/neutron.js';
 import { KIND } from '../../cloud/viewsources.js';
 import type { SEObj } from '../model/index.js';
 import type { SEDataVnic } from './ecmp.js';
+import { fipOf } from './writers.js';
 import type { ObservedFIP, ObservedIP, ObservedVipPort, VipObservation } from './vip.js';
 
 const refIds = (refs: Ref[] | undefined): string[] => (refs ?? []).flatMap((r) => (r.uuid !== undefined ? [r.uuid] : []));
@@ -48,19 +49,21 @@ export function aapHolders(view: CloudView): Map<string, string[]> {
 
 /**
  * Neutron: the VIP port holds the address, so it is the "address object"; its refs are the SE
- * data ports carrying the address as an allowed-address-pair. Floating IPs are not managed in
- * this mode yet.
+ * data ports carrying the address as an allowed-address-pair. Neutron floating IPs have no
+ * name: the planner matches ours to a VIP by the port they are associated with (planVips).
  */
 export function observeNeutron(view: CloudView, uid: string): VipObservation {
   const holders = aapHolders(view);
   const ips: ObservedIP[] = [];
-  for (const o of view.ownedBy(uid)) {
+  const owned = view.ownedBy(uid);
+  for (const o of owned) {
     if (o.kind !== KIND.port) continue;
     const p = o.obj as Port;
     const address = p.fixed_ips?.[0]?.ip_address;
     ips.push({ uuid: p.id, name: p.name, address, vmiRefs: address !== undefined ? (holders.get(address) ?? []).filter((id) => id !== p.id) : [] });
   }
-  return { ports: [], ips, fips: [] };
+  const fips: ObservedFIP[] = owned.filter((o) => o.kind === KIND.neutronFloatingIp).map((o) => fipOf(o.obj as FloatingIP, ''));
+  return { ports: [], ips, fips };
 }
 
 export function seHealthy(se: SEObj): boolean {

@@ -61,6 +61,15 @@ describe('summarize', () => {
     assert.equal(cond(s, 'Ready')?.status, 'True');
   });
 
+  test('up on two of three because the third cannot boot: Degraded says the cloud\'s reason', () => {
+    const why = 'Service Engine c cannot boot: No valid host was found. There are not enough hosts available.';
+    const s = summarize(input({ requested: 3, assigned: [se('a'), se('b')], programmed: new Set(['a', 'b']), shortBecause: why }));
+    assert.equal(s.operStatus?.state, 'OPER_UP');
+    assert.equal(cond(s, 'Degraded')?.reason, 'SEBootFailed');
+    assert.equal(cond(s, 'Degraded')?.message, `2 of 3 requested Service Engines are up; ${why}`);
+    assert.equal(cond(summarize(input({ requested: 3, assigned: [se('a'), se('b')], programmed: new Set(['a', 'b']) })), 'Degraded')?.reason, 'BelowRequested');
+  });
+
   test('active-standby: the others are standby', () => {
     const s = summarize(input({ ecmp: false, requested: 2, assigned: [se('a'), se('b')], programmed: new Set(['a', 'b']) }));
     assert.deepEqual(s.serviceEngines?.map((x) => x.standby), [false, true]);

@@ -53,6 +53,8 @@ export interface SummaryInput {
   now: Date;
   /** The SE API is on: Ready means served (≥ 1 SE serving), not only placed. */
   agents?: boolean;
+  /** Up but below requested because SEs cannot boot: the cloud's message (bootFaultNote). */
+  shortBecause?: string | undefined;
 }
 
 export function summarize(i: SummaryInput): VirtualServiceStatus {
@@ -125,7 +127,7 @@ function conditionsFor(i: SummaryInput, state: OperState, reasons: string[], up:
   else set('Placed', 'False', 'WaitingForSEs', `${i.assigned.length} assigned, none programmed yet`);
 
   if (state === 'OPER_UP' && up < requested) {
-    set('Degraded', 'True', 'BelowRequested', `${up} of ${requested} requested Service Engines are up`);
+    set('Degraded', 'True', i.shortBecause !== undefined ? 'SEBootFailed' : 'BelowRequested', `${up} of ${requested} requested Service Engines are up${i.shortBecause !== undefined ? `; ${i.shortBecause}` : ''}`);
   } else set('Degraded', 'False', state === 'OPER_UP' ? 'AllUp' : 'NotUp', state === 'OPER_UP' ? `${up} of ${requested} Service Engines are up` : `virtual service is ${state}`);
 
   const serving = i.assigned.filter((s) => s.serving === true && i.programmed.has(s.name)).length;

@@ -35,11 +35,15 @@ describe('resolveVip', () => {
     ['floating network of another project', { vipID: '0', subnetUUID: 'sub-vip-net', autoAllocateFloatingIP: true, floatingNetworkRef: 'private-ext' }, 'Forbidden'],
     ['floating network without a pool (Contrail)', { vipID: '0', subnetUUID: 'sub-vip-net', autoAllocateFloatingIP: true, floatingNetworkRef: 'vip-net' }, 'NotFound'],
   ];
-  test('refused: a floating IP on a plain-Neutron cloud (not supported yet), with the reason', () => {
-    const r = resolveVip({ vipID: '0', subnetUUID: 'sub-vip-net', autoAllocateFloatingIP: true, floatingNetworkRef: 'public' }, networks, demo, { contrail: false });
-    assert.equal(r.target, undefined);
-    assert.equal(r.refusal?.reason, 'InvalidSpec');
-    assert.match(r.refusal?.message ?? '', /not supported on plain-Neutron clouds/);
+  test('plain Neutron: a floating IP from any external network (no pool needed, no sharing needed); a non-external one refused', () => {
+    const r = resolveVip({ vipID: '0', subnetUUID: 'sub-vip-net', autoAllocateFloatingIP: true, floatingNetworkRef: 'private-ext' }, networks, demo, { contrail: false });
+    assert.equal(r.refusal, undefined);
+    assert.deepEqual(r.target?.floating, { networkUUID: 'uuid-private-ext', poolFq: ['default-domain', 'team-b', 'private-ext', 'p'] });
+    const plain = resolveVip({ vipID: '0', subnetUUID: 'sub-vip-net', floatingIP: '203.0.113.9', floatingNetworkRef: 'public' }, networks.map((n) => ({ ...n, floatingIpPools: [] })), demo, { contrail: false });
+    assert.deepEqual(plain.target?.floating, { networkUUID: 'uuid-public', address: '203.0.113.9' });
+    const internal = resolveVip({ vipID: '0', subnetUUID: 'sub-vip-net', autoAllocateFloatingIP: true, floatingNetworkRef: 'vip-net' }, networks, demo, { contrail: false });
+    assert.equal(internal.refusal?.reason, 'NotFound');
+    assert.match(internal.refusal?.message ?? '', /vip-net is not external/);
   });
   for (const [name, vip, reason] of refusals) {
     test(`refused: ${name}`, () => {

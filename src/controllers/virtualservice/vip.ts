@@ -62,17 +62,17 @@ export function resolveVip(
   }
   const target: VipTarget = { vipID: vip.vipID, networkUUID: network.uuid, subnetUUID: subnet.uuid, cidr: subnet.cidr, ...(staticIP !== undefined ? { staticIP } : {}) };
   if (vip.autoAllocateFloatingIP === true || vip.floatingIP !== undefined) {
-    // Not built yet for plain Neutron (a FIP on the VIP port): refused loudly, never skipped silently.
-    if (!o.contrail) return refuse('InvalidSpec', `VIP ${vip.vipID}: floating IPs are not supported on plain-Neutron clouds yet (Cloud without contrail); remove autoAllocateFloatingIP/floatingIP`);
     const ref = vip.floatingNetworkRef ?? o.cloudFloatingNetwork;
     if (ref === undefined) return refuse('InvalidSpec', `VIP ${vip.vipID}: no floatingNetworkRef and the Cloud has no floatingNetwork`);
     const fnet = findNetwork(ref, networks, project);
     if (fnet === undefined) return refuse('NotFound', `VIP ${vip.vipID}: floating network ${ref} not found`);
-    if (!mayUseNetwork(project, fnet)) {
+    // Neutron hands out floating IPs of any external network to any project (no sharing needed).
+    if (!mayUseNetwork(project, fnet) && (o.contrail || !fnet.external)) {
       return refuse('Forbidden', `VIP ${vip.vipID}: floating network ${fnet.name} is neither owned by nor shared with the namespace's project`);
     }
     const poolFq = fnet.floatingIpPools[0];
     if (o.contrail && poolFq === undefined) return refuse('NotFound', `VIP ${vip.vipID}: network ${fnet.name} has no floating-ip-pool`);
+    if (!o.contrail && !fnet.external) return refuse('NotFound', `VIP ${vip.vipID}: network ${fnet.name} is not external (router:external), so it has no floating IPs`);
     target.floating = { networkUUID: fnet.uuid, ...(poolFq !== undefined ? { poolFq } : {}), ...(vip.floatingIP !== undefined ? { address: vip.floatingIP } : {}) };
   }
   return { target };
@@ -95,7 +95,11 @@ export function addressMode(ecmp: boolean): AddressMode { return ecmp ? 'active-
 /** One VIP address object (Contrail instance-ip; in Neutron mode the VIP port itself). */
 export interface ObservedIP { uuid: string; name: string; address: string | undefined; mode?: string; vmiRefs: string[] }
 export interface ObservedVipPort { uuid: string; name: string; networkUUID: string }
-export interface ObservedFIP { uuid: string; name: string; address: string | undefined; fixedAddress: string | undefined; vmiRefs: string[] }
+export interface ObservedFIP {
+  uuid: string; name: string; address: string | undefined; fixedAddress: string | undefined; vmiRefs: string[];
+  /** Neutron: the port it is associated with (the VIP port; SE ports are never FIP targets there). */
+  portUUID?: string | null;
+}
 
 /** Everything in the cloud owned by this VS. */
 export interface VipObservation { ports: ObservedVipPort[]; ips: ObservedIP[]; fips: ObservedFIP[] }
@@ -135,7 +139,12 @@ export function planVips(uid: string, targets: readonly VipTarget[], seen: VipOb
     const names = vipNames(uid, target.vipID, target.staticIP);
     const port = seen.ports.find((p) => p.name === names.port);
     const ip = seen.ips.find((i) => i.name === names.ip);
-    const fip = target.floating !== undefined ? seen.fips.find((f) => f.name === names.fip) : undefined;
+    // By name (Contrail), else by the port it is associated with (Neutron FIPs have no name):
+    // one of this VIP's address ports, the current or an earlier one (a static address changed).
+    const ofThisVip = (i: ObservedIP): boolean => i.name === names.port || i.name.startsWith(`${names.port}-`);
+    const fip = target.floating === undefined ? undefined
+      : seen.fips.find((f) => f.name === names.fip)
+        ?? seen.fips.find((f) => f.name === '' && f.portUUID != null && seen.ips.some((i) => i.uuid === f.portUUID && ofThisVip(i)));
     for (const x of [port, ip, fip]) if (x !== undefined) claimed.add(x.uuid);
     return {
       target, names, port, ip, fip,

@@ -5,7 +5,7 @@
 import type { CloudView } from '../../cloud/cloudview.js';
 import type { ContrailClient, FloatingIp, InstanceIp, Ref, VirtualMachineInterface, VirtualNetwork, VncObject } from '../../cloud/contrail.js';
 import { Conflict, isNotFound } from '../../cloud/errors.js';
-import type { NeutronClient, Port } from '../../cloud/neutron.js';
+import type { FloatingIP, NeutronClient, Port } from '../../cloud/neutron.js';
 import { ownerDescription, stampAnnotations, type Owner } from '../../cloud/owner.js';
 import { KIND, VNC_FIELDS } from '../../cloud/viewsources.js';
 import { addressMode, type ObservedFIP, type ObservedIP, type ObservedVipPort, type VipPlan } from './vip.js';
@@ -189,14 +189,40 @@ export class NeutronVipWriter implements VipWriter {
   }
 
   setMode(): Promise<void> { return Promise.resolve(); }
-  ensureFIP(): Promise<undefined> { return Promise.resolve(undefined); }
+
+  /**
+   * The floating IP is associated with the VIP port (as Octavia and Avi's AAP mode do), not
+   * with an SE: the router DNATs to the VIP address, and whichever SE port carries that address
+   * as an allowed-address pair answers. So failover never touches it; a new VIP port (a static
+   * address changed) moves it.
+   */
+  async ensureFIP(v: VipPlan, ip: ObservedIP): Promise<ObservedFIP | undefined> {
+    const f = v.target.floating;
+    if (f === undefined || ip.address === undefined) return undefined;
+    if (v.fip !== undefined) {
+      if (v.fip.portUUID === ip.uuid && v.fip.fixedAddress === ip.address) return v.fip;
+      const moved = await this.tenant.updateFloatingIP(v.fip.uuid, { port_id: ip.uuid, fixed_ip_address: ip.address });
+      this.view.written(KIND.neutronFloatingIp, moved.id, moved, this.owner);
+      return fipOf(moved, v.names.fip);
+    }
+    const fip = await this.tenant.createFloatingIP({
+      floating_network_id: f.networkUUID, port_id: ip.uuid, fixed_ip_address: ip.address, description: ownerDescription(this.owner),
+      ...(f.address !== undefined ? { floating_ip_address: f.address } : {}),
+    });
+    this.view.written(KIND.neutronFloatingIp, fip.id, fip, this.owner);
+    return fipOf(fip, v.names.fip);
+  }
+
+  /** Moved with its port in ensureFIP: nothing is left to point. */
   fixFIP(): Promise<void> { return Promise.resolve(); }
 
-  async addRef(_on: RefTarget, obj: ObservedIP | ObservedFIP, sePort: string): Promise<void> {
+  async addRef(on: RefTarget, obj: ObservedIP | ObservedFIP, sePort: string): Promise<void> {
+    if (on === 'fip') return; // follows the VIP port, not the SEs (ensureFIP)
     await this.editPairs(sePort, (pairs, addr) => (pairs.some((p) => sameAddr(p.ip_address, addr)) ? undefined : [...pairs, { ip_address: addr }]), obj);
   }
 
-  async deleteRef(_on: RefTarget, obj: ObservedIP | ObservedFIP, sePort: string): Promise<void> {
+  async deleteRef(on: RefTarget, obj: ObservedIP | ObservedFIP, sePort: string): Promise<void> {
+    if (on === 'fip') return;
     await this.editPairs(sePort, (pairs, addr) => (pairs.some((p) => sameAddr(p.ip_address, addr)) ? pairs.filter((p) => !sameAddr(p.ip_address, addr)) : undefined), obj);
   }
 
@@ -207,11 +233,22 @@ export class NeutronVipWriter implements VipWriter {
     const next = edit(cur.obj.allowed_address_pairs ?? [], addr);
     if (next === undefined) return;
     const pairs = next.map((p) => (p.mac_address !== undefined ? { ip_address: p.ip_address, mac_address: p.mac_address } : { ip_address: p.ip_address }));
-    const port = await this.admin.updatePort(sePort, { allowed_address_pairs: pairs });
+    let port: Port;
+    try {
+      port = await this.admin.updatePort(sePort, { allowed_address_pairs: pairs });
+    } catch (e) {
+      // The SE port went (its SE was torn down first): no pair left to edit.
+      ignoreNotFound(e);
+      this.view.deleted(KIND.port, sePort);
+      return;
+    }
     this.view.written(KIND.port, sePort, { ...cur.obj, allowed_address_pairs: port.allowed_address_pairs ?? next }, cur.owner);
   }
 
-  deleteFIP(): Promise<void> { return Promise.resolve(); }
+  async deleteFIP(fip: ObservedFIP): Promise<void> {
+    try { await this.tenant.deleteFloatingIP(fip.uuid); } catch (e) { ignoreNotFound(e); }
+    this.view.deleted(KIND.neutronFloatingIp, fip.uuid);
+  }
 
   async deleteIP(ip: ObservedIP): Promise<void> {
     try { await this.tenant.deletePort(ip.uuid); } catch (e) { ignoreNotFound(e); }
@@ -219,6 +256,11 @@ export class NeutronVipWriter implements VipWriter {
   }
 
   deletePort(): Promise<void> { return Promise.resolve(); }
+}
+
+/** A Neutron floating IP as the planner sees it; its name is its VIP's (Neutron FIPs have none). */
+export function fipOf(f: FloatingIP, name: string): ObservedFIP {
+  return { uuid: f.id, name, address: f.floating_ip_address, fixedAddress: f.fixed_ip_address ?? undefined, vmiRefs: [], portUUID: f.port_id };
 }
 
 function sameAddr(pair: string, addr: string): boolean { return pair === addr || pair === `${addr}/32` || pair === `${addr}/128`; }
