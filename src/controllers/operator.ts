@@ -21,6 +21,7 @@ import { AgentRegistry, BootstrapTokens, DesiredConfigs, registerVSAnalytics, st
 import { installServiceEngineController } from './serviceengine/controller.js';
 import { installGroupController } from './serviceenginegroup/controller.js';
 import { installPoolController } from './pool/controller.js';
+import { reportedMembers } from './pool/members.js';
 import { installVirtualServiceController } from './virtualservice/controller.js';
 
 
@@ -148,6 +149,7 @@ export function buildOperator(config: OperatorConfig, o: OperatorOptions): Opera
         if (want === undefined || rec === undefined || !agents.connected(seKey)) return false;
         return rec.applied.version === want.version && rec.applied.hash === want.hash && want.vips.some((v) => v.virtualService.name === vsName);
       },
+      poolMembers: (seKey, vsName) => reportedMembers(agents, seKey, vsName),
     };
     feedDesiredConfigs(informers, configs);
     // A deleted SE's agent record (and its analytics series) goes with it.

@@ -17,6 +17,8 @@ import { dataVnics, observeContrail, observeNeutron } from './observe.js';
 import { planPlacement, type PlacementPlan, type SECandidate } from './placement.js';
 import { program, teardown } from './program.js';
 import { summarize, transitionEvents, type Problem, type SESummary } from './status.js';
+import { vsMembers } from './members.js';
+import type { MemberCounts } from '../model/index.js';
 import { planVips, resolveVip, type VipObservation, type VipTarget } from './vip.js';
 import { ContrailVipWriter, NeutronVipWriter, type VipWriter } from './writers.js';
 
@@ -59,9 +61,11 @@ export function installVirtualServiceController(ctx: OperatorContext): void {
     ],
   });
   connections.onChange((cloud) => { for (const k of byIndex(INDEX.vsByCloud, cloud)) controller.enqueue(k); });
-  // An agent connecting, going silent or applying a config changes what the VSs on it serve.
+  // An agent connecting, going silent or applying a config changes what the VSs on it serve; a
+  // member flipping, the VS whose VIP it is (members.ts).
   ctx.seChannel?.agents.onChange((c) => {
     if (c.type !== 'member') for (const k of byIndex(INDEX.vsBySE, c.seKey)) controller.enqueue(k);
+    else controller.enqueue(c.vipID.split('/').slice(0, 2).join('/'));
   });
   connections.onViewChange((cloud, changes) => {
     for (const c of changes) if (c.owner?.kind === 'VirtualService') controller.enqueue(key(c.owner.namespace, c.owner.name));
@@ -120,6 +124,7 @@ async function reconcile(ctx: OperatorContext, state: VSState, ref: ObjectRef, r
   const next = await writeStatus(ctx, vs, {                               // report
     problems: bootProblem !== undefined ? [...result.problems, bootProblem] : result.problems, assigned: seSummaries, programmed: result.programmed, vips: result.vips,
     requested: placement.requested, shortfall: placement.shortfall, enabled: spec.enabled, ecmp: spec.scaleout.ecmp,
+    members: vsMembers(ctx, vs, assigned),
   });
   if (result.retry) throw new Error(result.problems.map((p) => p.message).join('; '));
   // Refs off and status written: the SEs it left may take someone else now.
@@ -264,6 +269,7 @@ interface StatusInput {
   shortfall?: number;
   enabled?: boolean;
   ecmp?: boolean;
+  members?: MemberCounts | undefined;
 }
 
 /** Summarizes, patches status only when it changed, and records the transition's events. */
@@ -282,6 +288,7 @@ async function writeStatus(ctx: OperatorContext, vs: VSObj, s: StatusInput): Pro
     previous: prev,
     now: ctx.clock.now(),
     ...(ctx.seChannel !== undefined ? { agents: true } : {}),
+    ...(s.members !== undefined ? { members: s.members } : {}),
   });
   if (s.waiting !== undefined && next.operStatus !== undefined && next.operStatus.state === 'OPER_INITIALIZING') next.operStatus.reason = [s.waiting];
   await updateStatus<VSObj>(ctx.client, RT, vs.metadata, { current: vs, mutate: (o) => { o.status = next; } });
