@@ -27,6 +27,13 @@ export class Reporter {
 
   constructor(private readonly applier: Applier, private readonly haproxy: HAProxy, private readonly system: SystemStats) {}
 
+  /** The member statuses HAProxy reports now (memberwatch.ts); undefined while it serves nothing. */
+  async members(): Promise<VipReport[] | undefined> {
+    const rendered = this.applier.rendered;
+    if (rendered === undefined || !this.haproxy.running) return undefined;
+    return vipReports(rendered.vips, parseShowStat(await this.haproxy.showStat()));
+  }
+
   async heartbeat(): Promise<Heartbeat> {
     const rendered = this.applier.rendered;
     let vips: VipReport[] = [];

@@ -79,10 +79,19 @@ describe('pool member health: real SE agents check real pool servers', { skip, t
   };
   const poolStatus = async (): Promise<PoolStatus | undefined> => (await h.get<PoolObject>('Pool', POOL))?.status;
   const member = (s: PoolStatus | undefined, ip: string) => s?.servers?.find((x) => x.ip === ip);
-  const memberEvents = async (reason: string, ip: string): Promise<number> =>
-    (await h.events()).filter((e) => e.regarding.kind === 'Pool' && e.regarding.name === POOL && e.reason === reason && e.note.includes(`${ip}:80`)).length;
-  const load = (requests: number): Promise<LoadResult> =>
-    runLoad(dp.client, { url: `http://${vip}/`, connections: 4, seconds: 20, maxRequests: requests, newConnections: true, timeoutSeconds: 1 });
+  const memberEvents = async (reason: string, ip: string): Promise<number> => {
+    const t0 = Date.now();
+    const n = (await h.events()).filter((e) => e.regarding.kind === 'Pool' && e.regarding.name === POOL && e.reason === reason && e.note.includes(`${ip}:80`)).length;
+    if (process.env['LBOP_TRACE'] !== undefined) process.stdout.write(`events ${reason} ${ip}: ${n} in ${Date.now() - t0} ms\n`);
+    return n;
+  };
+  // wrk's per-thread stop after REQUESTS does not end the run early: the 3 s bound does.
+  const load = async (requests: number): Promise<LoadResult> => {
+    const t0 = Date.now();
+    const r = await runLoad(dp.client, { url: `http://${vip}/`, connections: 4, seconds: 3, maxRequests: requests, newConnections: true, timeoutSeconds: 1 });
+    if (process.env['LBOP_TRACE'] !== undefined) process.stdout.write(`load ${requests}: ${Date.now() - t0} ms ${JSON.stringify(r.perServer)} failures ${r.failures}\n`);
+    return r;
+  };
   /** Polls the Pool every 100 ms until PRED holds; returns the status and the ms it took. */
   const poolUntil = async (what: string, pred: (s: PoolStatus | undefined) => boolean, timeoutMs = 30_000): Promise<{ s: PoolStatus; ms: number }> => {
     const t0 = Date.now();
@@ -137,6 +146,7 @@ describe('pool member health: real SE agents check real pool servers', { skip, t
     assert.equal(vs.operStatus?.state, 'OPER_UP');
     const r = await load(100);
     assert.equal(r.failures, 0, JSON.stringify(r.errors));
+    assert.ok(r.requests >= 20, `${r.requests} requests`);
     assert.deepEqual(r.perServer, { [S1]: r.requests }, 'HAProxy sends nothing to the DOWN server');
     // Heartbeats and reconciles went on meanwhile: the transition was announced once.
     await h.waitFor(async () => ((await memberEvents('PoolMemberDown', S2)) >= 1 ? true : undefined), { timeoutMs: 10_000, intervalMs: 200, what: 'PoolMemberDown event' });
