@@ -89,3 +89,9 @@ export function countMembers(members: readonly MemberHealth[]): MemberCounts {
 export function memberCounts(servers: readonly SpecServer[], reports: readonly SEReport[]): MemberCounts {
   return countMembers(servers.map((s) => aggregateMember(s, reports)));
 }
+
+/** The VirtualService ("namespace/name") a VIP id ("<namespace>/<name>/<vipID>") belongs to. */
+export function vsOfVip(vipID: string): string | undefined {
+  const parts = vipID.split('/');
+  return parts.length === 3 ? `${parts[0] ?? ''}/${parts[1] ?? ''}` : undefined;
+}

@@ -6,9 +6,8 @@
 import { formatTime, setStatusCondition, type Condition } from '../../api/index.js';
 import { updateStatus, type KubeObject, type ObjectRef, type ReconcileResult } from '../../runtime/index.js';
 import { KIND } from '../../cloud/viewsources.js';
-import { INDEX, resourceOf, type OperatorContext, type PoolObj, type SEChannel, type VSObj } from '../model/index.js';
+import { INDEX, resourceOf, vsOfVip, type OperatorContext, type PoolObj, type SEChannel, type VSObj } from '../model/index.js';
 import { planPoolHealth, withHealth, type HealthPlan, type PoolMemberStatus } from './health.js';
-import { vsOfVip } from './members.js';
 import { poolOfVS, poolReports, poolsOfSE } from './reports.js';
 import { networksFromView } from '../model/index.js';
 import { resolvedCondition, resolveServers, statusServers } from './resolve.js';

@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AgentRegistry, type Heartbeat, type MemberReport, type VipReport } from '../../seapi/index.js';
-import { reportedMembers, vsOfVip } from './members.js';
+import { vsOfVip } from '../model/index.js';
+import { reportedMembers } from './members.js';
 
 const vip = (id: string, members: Pick<MemberReport, 'id' | 'status'>[]): VipReport => ({
   id, listeners: [], members: members.map((m) => ({ ...m, currentConnections: 0, totalConnections: 0 })),

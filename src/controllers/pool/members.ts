@@ -23,9 +23,3 @@ export function reportedMembers(agents: AgentRegistry, seKey: string, virtualSer
   }
   return out;
 }
-
-/** The VirtualService ("namespace/name") a VIP id belongs to. */
-export function vsOfVip(vipID: string): string | undefined {
-  const parts = vipID.split('/');
-  return parts.length === 3 ? `${parts[0] ?? ''}/${parts[1] ?? ''}` : undefined;
-}

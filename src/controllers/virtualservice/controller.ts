@@ -8,7 +8,7 @@ import { isCloudError } from '../../cloud/errors.js';
 import { KIND } from '../../cloud/viewsources.js';
 import type { Owner } from '../../cloud/owner.js';
 import {
-  groupSpec, INDEX, networksFromView, othersClaims, requestedSEsOf, resourceOf, sePhase, seUsable, tenantOf, vsSpec,
+  groupSpec, INDEX, networksFromView, othersClaims, requestedSEsOf, resourceOf, sePhase, seUsable, tenantOf, vsOfVip, vsSpec,
   type ClaimIO, type CloudConnection, type GroupObj, type OperatorContext, type SEObj, type TenantProject, type VSObj,
 } from '../model/index.js';
 import { bootFaultProblem } from './bootfaults.js';
@@ -65,7 +65,10 @@ export function installVirtualServiceController(ctx: OperatorContext): void {
   // member flipping, the VS whose VIP it is (members.ts).
   ctx.seChannel?.agents.onChange((c) => {
     if (c.type !== 'member') for (const k of byIndex(INDEX.vsBySE, c.seKey)) controller.enqueue(k);
-    else controller.enqueue(c.vipID.split('/').slice(0, 2).join('/'));
+    else {
+      const k = vsOfVip(c.vipID);
+      if (k !== undefined) controller.enqueue(k);
+    }
   });
   connections.onViewChange((cloud, changes) => {
     for (const c of changes) if (c.owner?.kind === 'VirtualService') controller.enqueue(key(c.owner.namespace, c.owner.name));
