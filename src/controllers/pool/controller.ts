@@ -1,8 +1,9 @@
 // The Pool controller: resolves every server to the tenant's network that contains it (or the
 // stated networkRef) from the CloudView's networks, and reports it in status.servers[] and the
-// Resolved condition. With the SE API on it also reports each server's health as the SE agents
-// hosting the pool see it (health.ts: operStatus, upCount, Ready, PoolMemberDown/Up events). The SE controller gives SEs a data vNIC in each resolved network; the
-// VirtualService controller is enqueued by the pool's status change (index vs-by-pool).
+// Resolved condition. The SE controller gives SEs a data vNIC in each resolved network; the
+// VirtualService controller is enqueued by the pool's status change (index vs-by-pool). With the
+// SE API on it also reports each server's health as the SE agents hosting the pool see it
+// (health.ts: operStatus, upCount, Ready, PoolMemberDown/Up events; reports.ts: who reports).
 import { formatTime, setStatusCondition, type Condition } from '../../api/index.js';
 import { updateStatus, type KubeObject, type ObjectRef, type ReconcileResult } from '../../runtime/index.js';
 import { KIND } from '../../cloud/viewsources.js';
