@@ -7,7 +7,7 @@ import type { SEReport } from './health.js';
 export interface PoolReports {
   /** Some enabled VirtualService uses the pool. */
   inUse: boolean;
-  /** One per SE hosting such a VS (sorted by name). */
+  /** One per SE carrying such a VS (programmed in its ECMP set; sorted by name). */
   reports: SEReport[];
 }
 
@@ -19,7 +19,9 @@ export function poolReports(ctx: OperatorContext, ch: SEChannel, pool: PoolObj):
   const bySE = new Map<string, Map<string, MemberState>>();
   for (const vs of users) {
     for (const s of vs.status?.serviceEngines ?? []) {
-      if (s.name === undefined) continue;
+      // Only SEs in the VS's ECMP set count: one still attaching its server-network vNIC (or not
+      // yet programmed) checks from nowhere and would call every server DOWN.
+      if (s.name === undefined || s.cloudProgrammingDone !== true) continue;
       const members = ch.poolMembers(`${ns}/${s.name}`, vs.metadata.name);
       const merged = bySE.get(s.name) ?? new Map();
       bySE.set(s.name, merged);

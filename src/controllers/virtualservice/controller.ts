@@ -127,7 +127,7 @@ async function reconcile(ctx: OperatorContext, state: VSState, ref: ObjectRef, r
   const next = await writeStatus(ctx, vs, {                               // report
     problems: bootProblem !== undefined ? [...result.problems, bootProblem] : result.problems, assigned: seSummaries, programmed: result.programmed, vips: result.vips,
     requested: placement.requested, shortfall: placement.shortfall, enabled: spec.enabled, ecmp: spec.scaleout.ecmp,
-    members: vsMembers(ctx, vs, assigned),
+    members: vsMembers(ctx, vs, seSummaries),
   });
   if (result.retry) throw new Error(result.problems.map((p) => p.message).join('; '));
   // Refs off and status written: the SEs it left may take someone else now.

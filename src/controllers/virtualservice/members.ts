@@ -3,13 +3,16 @@
 // MembersDown / MembersUnknown. Pure except vsMembers, which reads the caches and the registry.
 import { memberCounts, type MemberCounts, type OperatorContext, type VSObj } from '../model/index.js';
 
-/** The VS's pool members over its assigned SEs; undefined without the SE API or without the Pool. */
-export function vsMembers(ctx: OperatorContext, vs: VSObj, assigned: readonly string[]): MemberCounts | undefined {
+/**
+ * The VS's pool members over the SEs carrying it (healthy and programmed: an SE still attaching
+ * its server-network vNIC would see every server DOWN); undefined without the SE API or the Pool.
+ */
+export function vsMembers(ctx: OperatorContext, vs: VSObj, ses: readonly { name: string; healthy: boolean; attached: boolean }[]): MemberCounts | undefined {
   const ch = ctx.seChannel;
   const ns = vs.metadata.namespace ?? '';
   const pool = ctx.informers.pools.store.get(`${ns}/${vs.spec.poolRef}`);
   if (ch === undefined || pool === undefined) return undefined;
-  const reports = assigned.map((se) => ({ se, members: ch.poolMembers(`${ns}/${se}`, vs.metadata.name) }));
+  const reports = ses.filter((s) => s.healthy && s.attached).map((s) => ({ se: s.name, members: ch.poolMembers(`${ns}/${s.name}`, vs.metadata.name) }));
   return memberCounts(pool.spec.servers ?? [], reports);
 }
 
