@@ -30,6 +30,9 @@ export interface MemberHealth {
   serviceEngines: { name: string; operStatus: PoolMemberStatus }[];
 }
 
+/** status.servers[].serviceEngines maxItems in crds/pool.yaml. */
+export const MAX_SE_VIEWS = 64;
+
 export const memberID = (s: { ip: string; port: number }): string => `${s.ip}:${s.port}`;
 
 /** Counts as serving: checked UP, or not checked at all (no health monitor: HAProxy sends it traffic). */
@@ -44,7 +47,9 @@ export function aggregateMember(s: SpecServer, reports: readonly SEReport[]): Me
       return st === undefined ? [] : [{ name: r.se, state: st }];
     })
     .sort((a, b) => a.name.localeCompare(b.name));
-  const serviceEngines = seen.map((x) => ({ name: x.name, operStatus: x.state.status as PoolMemberStatus }));
+  // The CRD holds at most MAX_SE_VIEWS (a pool shared by several VSs may be on more SEs); the
+  // status is judged over all of them.
+  const serviceEngines = seen.slice(0, MAX_SE_VIEWS).map((x) => ({ name: x.name, operStatus: x.state.status as PoolMemberStatus }));
   if (s.enabled === false) return { id, operStatus: 'DISABLED', operReason: 'disabled in spec', serviceEngines };
   const has = (st: PoolMemberStatus): boolean => seen.some((x) => x.state.status === st);
   if (has('UP')) return { id, operStatus: 'UP', serviceEngines };

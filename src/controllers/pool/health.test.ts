@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PoolStatusServer } from '../../api/index.js';
 import type { MemberState } from '../../seapi/index.js';
-import { aggregateMember, memberCounts, type PoolMemberStatus, type SEReport } from '../model/index.js';
+import { aggregateMember, MAX_SE_VIEWS, memberCounts, type PoolMemberStatus, type SEReport } from '../model/index.js';
 import { planPoolHealth, withHealth, type HealthInput } from './health.js';
 
 const A = { ip: '198.18.30.3', port: 80 };
@@ -32,6 +32,13 @@ describe('aggregateMember: any SE seeing it up makes it UP', () => {
     assert.equal(m.operStatus, 'DOWN');
     assert.match(m.operReason ?? '', /se-a: Layer4 connection problem/);
     assert.deepEqual(m.serviceEngines, [{ name: 'se-a', operStatus: 'DOWN' }]);
+  });
+
+  test('a member seen by more SEs than the CRD lists: judged over all, 64 listed', () => {
+    const reports = Array.from({ length: 70 }, (_, n) => report(`se-${String(n).padStart(2, '0')}`, { '198.18.30.3:80': n === 69 ? 'UP' : 'DOWN' }));
+    const m = aggregateMember(A, reports);
+    assert.equal(m.operStatus, 'UP', 'the 70th SE sees it up');
+    assert.equal(m.serviceEngines.length, MAX_SE_VIEWS);
   });
 
   test('no health monitor: NO_MONITOR; spec-disabled: DISABLED whatever the SEs say; nobody: UNKNOWN', () => {

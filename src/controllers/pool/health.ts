@@ -84,7 +84,8 @@ export function withHealth<T extends PoolStatusServer>(entries: readonly T[], pl
     return {
       ...e,
       operStatus: m.operStatus,
-      ...(m.operReason !== undefined ? { operReason: m.operReason } : {}),
+      // The CRD's maxLength: HAProxy's check texts of three SEs fit, a longer one is cut.
+      ...(m.operReason !== undefined ? { operReason: m.operReason.length > 1024 ? `${m.operReason.slice(0, 1023)}…` : m.operReason } : {}),
       lastChangeTime: prev?.operStatus === m.operStatus && prev.lastChangeTime !== undefined ? prev.lastChangeTime : now,
       serviceEngines: m.serviceEngines,
     };
