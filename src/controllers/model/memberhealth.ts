@@ -4,8 +4,9 @@
 //
 // A member is UP when ANY SE that reports it sees it up: every SE runs its own checks from its own
 // vantage point, and the fabric spreads clients over all of them, so a server one SE can reach is
-// serving clients; one SE failing to reach it is that SE's path problem (the SE's own status says
-// so), not the server's. It is DOWN only when every reporting SE says DOWN.
+// serving clients (each SE's HAProxy keeps its own traffic off what it sees down); one SE failing
+// to reach it is that SE's path problem, not the server's — the member's serviceEngines[] shows
+// which SE. It is DOWN only when every reporting SE says DOWN.
 import type { MemberState } from '../../seapi/index.js';
 
 export type PoolMemberStatus = 'UP' | 'DOWN' | 'NO_MONITOR' | 'DISABLED' | 'UNKNOWN';
