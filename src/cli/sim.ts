@@ -20,8 +20,10 @@ const USAGE = `usage: contrail-lb-operator sim [flags]
   --state FILE            persist the cloud to FILE (loaded at start, written on change and exit)
   --dataplane netns       real packets: SE, pool-server, client and fabric network namespaces (root)
   --se-command 'CMD ARGS' with --dataplane: run CMD per SE ({netns} {server} {name} {configdrive}; else --netns NAME appended)
+  --pool-server IP        with --dataplane: an HTTP pool server answering on IP:80 in a namespace of its own (repeatable)
 
-The first line on stdout is {"keystone","nova","neutron","contrail","control"} URLs.`;
+The first line on stdout is {"keystone","nova","neutron","contrail","control"} URLs; with
+--dataplane a second one is {"dataplane":{"client","fabric"}}, the namespaces to send traffic from.`;
 
 const PORTS = ['keystone', 'nova', 'neutron', 'contrail', 'control'] as const;
 
@@ -35,6 +37,7 @@ const FLAGS: FlagTable = {
   state: { type: 'string' },
   dataplane: { type: 'string' },
   'se-command': { type: 'string' },
+  'pool-server': { type: 'string', multiple: true },
   ...Object.fromEntries(PORTS.map((p) => [`port-${p}`, { type: 'string' } as const])),
 };
 
@@ -72,15 +75,21 @@ export function toOptions(flags: Flags): SimulatorOptions {
 }
 
 /** The data-plane flags: undefined without --dataplane; the SE command split on blanks. */
-export function dataplaneOf(flags: Flags): { seCommand?: string[] } | undefined {
+export function dataplaneOf(flags: Flags): { seCommand?: string[]; poolServers?: string[] } | undefined {
   const mode = flags.string('dataplane');
   const cmd = flags.string('se-command');
+  const pools = flags.strings('pool-server');
   if (mode === undefined) {
     if (cmd !== undefined) throw new UsageError('--se-command needs --dataplane netns');
+    if (pools.length > 0) throw new UsageError('--pool-server needs --dataplane netns');
     return undefined;
   }
   if (mode !== 'netns') throw new UsageError(`--dataplane takes netns, got '${mode}'`);
-  return cmd === undefined ? {} : { seCommand: cmd.split(/\s+/).filter((a) => a !== '') };
+  for (const p of pools) if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(p)) throw new UsageError(`--pool-server needs an IPv4 address, got '${p}'`);
+  return {
+    ...(cmd === undefined ? {} : { seCommand: cmd.split(/\s+/).filter((a) => a !== '') }),
+    ...(pools.length === 0 ? {} : { poolServers: pools }),
+  };
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -100,11 +109,16 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const { startSimulator, TopologyError } = await import('../sim/index.js');
+  let netns: import('../sim/dataplane/dataplane.js').NetnsDataplane | undefined;
   if (dataplane !== undefined) {
     const { NetnsDataplane } = await import('../sim/dataplane/dataplane.js');
     const { commandSeRunner } = await import('../sim/dataplane/runner.js');
-    const seCommand = dataplane.seCommand;
-    opts.plugins = [new NetnsDataplane(seCommand === undefined ? {} : { runner: commandSeRunner(seCommand) })];
+    const { seCommand, poolServers } = dataplane;
+    netns = new NetnsDataplane({
+      ...(seCommand === undefined ? {} : { runner: commandSeRunner(seCommand) }),
+      ...(poolServers === undefined ? {} : { poolServers }),
+    });
+    opts.plugins = [netns];
   }
   let sim;
   try {
@@ -115,6 +129,7 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   process.stdout.write(JSON.stringify(sim.urls) + '\n');
+  if (netns !== undefined) process.stdout.write(JSON.stringify({ dataplane: { client: netns.client, fabric: netns.fabric } }) + '\n');
   await new Promise<void>((resolve) => {
     const stop = (): void => resolve();
     process.once('SIGINT', stop);

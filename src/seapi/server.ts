@@ -201,6 +201,9 @@ export async function startSEApi(deps: SEApiDeps): Promise<SEApi> {
     },
   };
 
+  // Set by close(): a long poll that wakes after it must not log — the operator ends its logger
+  // right after, and winston throws on a write after end (seen as a crash on SIGTERM in make demo).
+  let closing = false;
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = process.hrtime.bigint();
     let url: URL;
@@ -221,6 +224,7 @@ export async function startSEApi(deps: SEApiDeps): Promise<SEApi> {
       record(path, 200, 'OK', started);
       if (path !== SE_API_PATHS.heartbeat) log.debug('SE API request', { path, se: se && `${se.namespace}/${se.name}` });
     } catch (e) {
+      if (closing) return;
       const r = e instanceof Refusal ? e : undefined;
       const status = r?.status ?? 500;
       const reason: Reason = r?.reason ?? 'Unavailable';
@@ -303,6 +307,7 @@ export async function startSEApi(deps: SEApiDeps): Promise<SEApi> {
     agents,
     ca,
     close: async () => {
+      closing = true;
       clearTimeout(rotation);
       clearInterval(ticker);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -94,7 +94,7 @@ describe('pool member health: real SE agents check real pool servers', { skip, t
     if (process.env['LBOP_TRACE'] !== undefined) process.stdout.write(`events ${reason} ${ip}: ${n} in ${Date.now() - t0} ms\n`);
     return n;
   };
-  // wrk's per-thread stop after REQUESTS does not end the run early: the 3 s bound does.
+  // REQUESTS, or 3 s if the VIP is slower than that (a run must not outlast the state it samples).
   const load = async (requests: number): Promise<LoadResult> => {
     const t0 = Date.now();
     const r = await runLoad(dp.client, { url: `http://${vip}/`, connections: 4, seconds: 3, maxRequests: requests, newConnections: true, timeoutSeconds: 1 });

@@ -8,7 +8,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../support/cluster.js';
@@ -16,8 +16,10 @@ import { NetnsDataplane } from '../../src/sim/dataplane/dataplane.js';
 import { commandSeRunner } from '../../src/sim/dataplane/runner.js';
 import { runLoad, type LoadResult } from '../../src/sim/dataplane/loadgen.js';
 import { conditionsOf, startHarness, type Harness, type OperatorProcess } from '../e2e/harness.js';
-import { applyGroup, applyPool, applyVS, vsStatus, type VS } from '../e2e/vs-support.js';
+import { applyGroup, applyPool, applyVS, nextHops, vsStatus, type VS } from '../e2e/vs-support.js';
 import { Api, skipReason } from '../dataplane/support.js';
+import { showStat } from '../../src/agent/haproxy/socket.js';
+import { vipFrontendTotals } from '../../src/agent/haproxy/stats.js';
 
 const skip = skipReason();
 if (skip !== undefined) process.stdout.write(`e2e-dataplane: ${skip}\n`);
@@ -35,24 +37,7 @@ async function freePort(): Promise<number> {
 
 /** Sessions each SE's HAProxy took on its VIP frontends (`show stat`, column stot), by server id. */
 async function frontendSessions(stateRoot: string, serverID: string): Promise<number> {
-  const csv = await new Promise<string>((resolve, reject) => {
-    const c = createConnection(join(stateRoot, serverID, 'stats.sock'));
-    let out = '';
-    c.setTimeout(3000, () => c.destroy(new Error('stats socket timeout')));
-    c.on('connect', () => c.write('show stat\n'));
-    c.on('data', (d) => (out += d.toString()));
-    c.on('end', () => resolve(out));
-    c.on('error', reject);
-  });
-  const lines = csv.split('\n');
-  const header = (lines[0] ?? '').replace(/^# /, '').split(',');
-  const [px, sv, stot] = ['pxname', 'svname', 'stot'].map((n) => header.indexOf(n));
-  let total = 0;
-  for (const l of lines.slice(1)) {
-    const f = l.split(',');
-    if (f[sv ?? -1] === 'FRONTEND' && !/stats/i.test(f[px ?? -1] ?? '')) total += Number(f[stot ?? -1] ?? 0);
-  }
-  return total;
+  return vipFrontendTotals(await showStat(join(stateRoot, serverID, 'stats.sock'))).sessions;
 }
 
 describe('traffic through the VIP: real SE agents, HAProxy and namespaces', { skip, timeout: 420_000 }, () => {
@@ -153,11 +138,16 @@ describe('traffic through the VIP: real SE agents, HAProxy and namespaces', { sk
     const deletedAt = Date.now();
     await api.call(h.sim.urls.nova, 'DELETE', `/servers/${victim}`);
     const runs: LoadResult[] = [];
+    // A clean run counts only once the deleted SE is out of the vRouter's next hops: right after
+    // the DELETE the SE still serves, and a run then proves nothing.
+    let gone = false;
     const r = await h.waitFor(async () => {
+      const wasGone = gone;
+      gone ||= !(await nextHops(h, vip)).includes(victim);
       const x = await load(200);
       runs.push(x);
-      return x.failures === 0 && x.requests >= 200 ? x : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 500, what: 'traffic without failures after the SE is gone' });
+      return wasGone && x.failures === 0 && x.requests >= 200 ? x : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 500, what: 'traffic without failures after the SE is out of the next hops' });
     const failed = runs.reduce((n, x) => n + x.failures, 0);
     process.stdout.write(`e2e-dataplane: SE deleted → a clean run of 200 requests after ${Date.now() - deletedAt} ms; ${failed} failed request(s) in ${runs.length} run(s) before\n`);
     assert.deepEqual(r.perServer, { [POOL_SERVER]: r.requests });

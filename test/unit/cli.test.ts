@@ -128,8 +128,10 @@ describe('one parser for every subcommand', () => {
   // the value reached the command's own check either way.
   const cases: { cmd: string; flag: string; bad: string; message: RegExp }[] = [
     { cmd: 'demo', flag: '--timeout', bad: '5', message: /--timeout needs a number of seconds >= 10, got '5'/ },
+    { cmd: 'demo', flag: '--dir', bad: 'my demo', message: /--dir must not contain blanks, got '.*my demo'/ },
     { cmd: 'run', flag: '--workers', bad: '0', message: /--workers must be an integer in \[1, 64\], got '0'/ },
     { cmd: 'sim', flag: '--seed', bad: 'x', message: /--seed needs an integer in \[0, 4294967295\], got 'x'/ },
+    { cmd: 'sim', flag: '--pool-server', bad: '198.18.30.3', message: /--pool-server needs --dataplane netns/ },
     { cmd: 'validate', flag: '--output', bad: 'xml', message: /--output must be text or json, not 'xml'/ },
   ];
   for (const c of cases) {

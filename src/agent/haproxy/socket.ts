@@ -2,6 +2,7 @@
 // command and half-close, read until HAProxy closes. The half-close matters: 2.6's master CLI
 // otherwise keeps the connection open after answering.
 import { connect } from 'node:net';
+import { parseShowStat, type StatRow } from './stats.js';
 
 export async function cliCommand(socketPath: string, command: string, timeoutMs = 5000): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -22,6 +23,11 @@ export async function cliCommand(socketPath: string, command: string, timeoutMs 
       resolve(Buffer.concat(chunks).toString('utf8'));
     });
   });
+}
+
+/** `show stat` on a worker's stats socket, parsed (the one parser: stats.ts). */
+export async function showStat(statsSocket: string, timeoutMs = 3000): Promise<StatRow[]> {
+  return parseShowStat(await cliCommand(statsSocket, 'show stat', timeoutMs));
 }
 
 /** Worker PIDs the master lists as current (not "old workers"). */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RenderedVip } from './render.js';
-import { memberKey, memberStatus, parseShowStat, vipReports } from './stats.js';
+import { memberKey, memberStatus, parseShowStat, vipFrontendTotals, vipReports } from './stats.js';
 
 const CSV = [
   '# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,req_tot,hrsp_4xx,hrsp_5xx,rtime,check_desc,',
@@ -23,6 +23,15 @@ const VIP: RenderedVip = {
 };
 
 describe('show stat → reports', () => {
+  it('totals the VIP frontends only (not the agent\'s idle or stats frontends, not backends)', () => {
+    const extra = [
+      'lbop-agent-idle,FRONTEND,,,0,1,,7,0,0,0,0,0,,,,,OPEN,,7,0,0,,,',
+      'fe:ns:api:vip0:443,FRONTEND,,,0,1,,25,0,0,0,0,0,,,,,OPEN,,,0,0,,,',
+    ].join('\n');
+    assert.deepEqual(vipFrontendTotals(parseShowStat(`${CSV}${extra}\n`)), { sessions: 125, requests: 90 });
+    assert.deepEqual(vipFrontendTotals([]), { sessions: 0, requests: 0 });
+  });
+
   it('maps HAProxy states to member oper status', () => {
     assert.deepEqual(['UP', 'UP 1/3', 'DOWN', 'DOWN 1/2', 'MAINT', 'MAINT (via x)', 'no check', 'DRAIN', 'NOLB'].map(memberStatus),
       ['UP', 'UP', 'DOWN', 'DOWN', 'DISABLED', 'DISABLED', 'NO_MONITOR', 'UP', 'UP']);

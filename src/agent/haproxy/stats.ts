@@ -25,17 +25,35 @@ export function parseShowStat(csv: string): StatRow[] {
   });
 }
 
+const num = (row: StatRow | undefined, col: string): number => {
+  const v = Number(row?.[col] ?? '');
+  return Number.isFinite(v) ? v : 0;
+};
+
+/** Sessions and requests over every VIP frontend of one HAProxy (`fe:` names, see render.ts). */
+export interface FrontendTotals { sessions: number; requests: number }
+
+/**
+ * What one SE's HAProxy carried for all its VIPs: the per-SE count a demo or a traffic test reads
+ * from the stats socket (the agent's idle and stats frontends are not VIP traffic).
+ */
+export function vipFrontendTotals(rows: StatRow[]): FrontendTotals {
+  let sessions = 0;
+  let requests = 0;
+  for (const r of rows) {
+    if (r['svname'] !== 'FRONTEND' || !(r['pxname'] ?? '').startsWith('fe:')) continue;
+    sessions += num(r, 'stot');
+    requests += num(r, 'req_tot');
+  }
+  return { sessions, requests };
+}
+
 export function memberStatus(status: string): MemberOperStatus {
   if (status.startsWith('MAINT')) return 'DISABLED';
   if (status === 'no check') return 'NO_MONITOR';
   if (status.startsWith('DOWN')) return 'DOWN';
   return 'UP';
 }
-
-const num = (row: StatRow | undefined, col: string): number => {
-  const v = Number(row?.[col] ?? '');
-  return Number.isFinite(v) ? v : 0;
-};
 
 /** Key of a member's last reported status: "<vipID>|<memberID>". */
 export const memberKey = (vipID: string, memberID: string): string => `${vipID}|${memberID}`;

@@ -1,8 +1,12 @@
 // A bounded HTTP load from the client namespace: Debian's wrk (one thread, C connections, at most
-// D seconds and at most N responses per connection slot's thread), with a Lua script that counts
-// answers per X-Lbop-Server and prints one JSON line. `newConnections` sends `Connection: close`,
-// so every request is a new flow (a new ECMP hash); otherwise connections are kept alive.
-import { execFile } from 'node:child_process';
+// D seconds and at most N responses), with a Lua script that counts answers per X-Lbop-Server and
+// prints one JSON line. `newConnections` sends `Connection: close`, so every request is a new flow
+// (a new ECMP hash); otherwise connections are kept alive.
+// Stopping at N: the script's `wrk.thread:stop()` ends the thread's event loop, but wrk's main
+// thread sleeps out the whole -d regardless; only SIGINT cuts that sleep short (then wrk joins the
+// thread and prints its summary as usual). So the script prints a marker line at N and we send
+// SIGINT on seeing it — `ip netns exec` execs wrk, so the child's pid is wrk's.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +31,8 @@ export interface LoadResult {
   latencyUs: { p50: number; p99: number; max: number };
 }
 
+const DONE_MARK = 'LBOP_MAX_REACHED';
+
 const SCRIPT = String.raw`
 local threads = {}
 counts = {}
@@ -37,7 +43,11 @@ function response(status, headers, body)
   local s = headers["X-Lbop-Server"] or headers["x-lbop-server"] or ("status-" .. status)
   counts[s] = (counts[s] or 0) + 1
   done_n = done_n + 1
-  if done_n >= max_n then wrk.thread:stop() end
+  if done_n == max_n then
+    io.write("${DONE_MARK}\n")
+    io.flush()
+    wrk.thread:stop()
+  end
 end
 function done(summary, latency, requests)
   local merged = {}
@@ -64,11 +74,27 @@ export function runLoad(ns: string, spec: LoadSpec): Promise<LoadResult> {
   if (spec.newConnections === true) argv.push('-H', 'Connection: close');
   argv.push(spec.url);
   return new Promise((resolve, reject) => {
-    execFile('ip', argv, { encoding: 'utf8', timeout: (seconds + 15) * 1000, env: { ...process.env, LBOP_MAX_REQUESTS: String(spec.maxRequests) } }, (err, stdout, stderr) => {
+    const child = spawn('ip', argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LBOP_MAX_REQUESTS: String(spec.maxRequests) } });
+    let stdout = '';
+    let stderr = '';
+    let interrupted = false;
+    // The hard bound on wall time, in case wrk itself hangs.
+    const killer = setTimeout(() => child.kill('SIGKILL'), (seconds + 15) * 1000);
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      if (!interrupted && stdout.includes(DONE_MARK)) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    child.on('error', (e) => { clearTimeout(killer); rmSync(dir, { recursive: true, force: true }); reject(new Error(`wrk: ${e.message}`)); });
+    child.on('close', (code, signal) => {
+      clearTimeout(killer);
       rmSync(dir, { recursive: true, force: true });
       const line = stdout.split('\n').find((l) => l.startsWith('LBOP_JSON '));
       if (line === undefined) {
-        reject(new Error(`wrk: ${err?.message ?? ''} ${stderr.trim()} ${stdout.trim()}`));
+        reject(new Error(`wrk: exited ${signal ?? code ?? '?'} ${stderr.trim()} ${stdout.trim()}`));
         return;
       }
       const j = JSON.parse(line.slice('LBOP_JSON '.length)) as {
