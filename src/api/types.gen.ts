@@ -900,7 +900,7 @@ export interface VirtualServiceStatusAutoscale {
    */
   lastScaleTime?: string;
   /**
-   * Why desiredSEs is what it is: ScaledUp, ScaledDown, WithinTolerance, DesiredWithinRange, ScaleDownStabilized, AtMaximum, AtMinimum, WaitingForSEs, IncompleteMetrics, MetricMissing, MetricStale (docs/autoscale.md).
+   * Why desiredSEs is what it is: ScaledUp, ScaledDown, WithinTolerance, DesiredWithinRange, ScaleDownStabilized, AtMaximum, AtMinimum, WaitingForSEs, IncompleteMetrics, MetricMissing, MetricStale, NotSupportedByCloud (docs/autoscale.md).
    */
   reason?: string;
   /**

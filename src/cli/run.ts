@@ -26,6 +26,7 @@ export const CONFIG_FLAGS: FlagTable = {
   'log-level': { type: 'string' },
   controllers: { type: 'string' },
   'watch-label-selector': { type: 'string' },
+  'metrics-se-labels': { type: 'string' },
 };
 
 /** The flags of the process around the operator: which apiserver, how /metrics is served. */

@@ -63,3 +63,10 @@ test('--watch-label-selector (or LBOP_WATCH_LABEL_SELECTOR) names the shard; a s
   assert.throws(() => parseRunConfig(['--watch-label-selector', 'a b'], {}), /--watch-label-selector: .*not a valid label key/);
   assert.throws(() => parseRunConfig(['--watch-label-selector='], {}), /--watch-label-selector: label selector is empty/);
 });
+
+test('--metrics-se-labels: default true, false from flag or env, anything else refused', () => {
+  assert.equal(parseRunConfig([], {}).metricsSELabels, true);
+  assert.equal(parseRunConfig(['--metrics-se-labels=false'], {}).metricsSELabels, false);
+  assert.equal(parseRunConfig([], { LBOP_METRICS_SE_LABELS: 'false' }).metricsSELabels, false);
+  assert.throws(() => parseRunConfig(['--metrics-se-labels', 'no'], {}), /--metrics-se-labels must be true or false, got 'no'/);
+});

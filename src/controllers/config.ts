@@ -20,6 +20,8 @@
 //                                                    virtualservice (tests of one controller's contract)
 //   --watch-label-selector S (LBOP_WATCH_LABEL_SELECTOR) a shard: list/watch only Clouds, groups, SEs,
 //                                                    VSs and Pools matching S (docs/scaling.md)
+//   --metrics-se-labels B    (LBOP_METRICS_SE_LABELS) false: per-VS and pool member series without
+//                                                    the se label, summed over SEs (docs/metrics.md)
 
 import { parseLabelSelector } from '../runtime/labelselector.js';
 
@@ -42,9 +44,11 @@ export interface OperatorConfig {
   controllers: string[] | undefined;
   /** This replica's shard: only reconciled objects matching it are listed/watched; undefined = all. */
   watchLabelSelector: string | undefined;
+  /** Per-SE `se` label on the per-VS and pool member series (default true). */
+  metricsSELabels?: boolean;
 }
 
-export const CONTROLLER_NAMES = ['cloud', 'serviceenginegroup', 'serviceengine', 'orphan-sweep', 'pool', 'virtualservice'] as const;
+export const CONTROLLER_NAMES = ['cloud', 'serviceenginegroup', 'serviceengine', 'orphan-sweep', 'pool', 'virtualservice', 'autoscale'] as const;
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -53,7 +57,7 @@ export class ConfigError extends Error {
   }
 }
 
-const CONTROLLER_NAMES_TEXT = 'cloud, serviceenginegroup, serviceengine, orphan-sweep, pool, virtualservice';
+const CONTROLLER_NAMES_TEXT = 'cloud, serviceenginegroup, serviceengine, orphan-sweep, pool, virtualservice, autoscale';
 
 export const RUN_USAGE = `usage: contrail-lb-operator run [flags]
 
@@ -75,7 +79,9 @@ export const RUN_USAGE = `usage: contrail-lb-operator run [flags]
                             ${CONTROLLER_NAMES_TEXT}
   --watch-label-selector S  shard by label (env LBOP_WATCH_LABEL_SELECTOR), e.g.
                             sharding.fluxcd.io/key=shard1: list/watch only the Clouds, groups, SEs,
-                            VSs and Pools matching S; '!sharding.fluxcd.io/key' for the unsharded rest`;
+                            VSs and Pools matching S; '!sharding.fluxcd.io/key' for the unsharded rest
+  --metrics-se-labels B     true|false (env LBOP_METRICS_SE_LABELS), default true; false drops the se
+                            label of the per-VS and pool member series (summed over SEs)`;
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -101,7 +107,7 @@ function namespaceName(flag: string, v: string): string {
 function parseFlags(argv: readonly string[]): Map<string, string[]> {
   const known = new Set(['--kubeconfig', '--namespace', '--workers', '--leader-elect', '--lease-name', '--lease-namespace',
     '--metrics-addr', '--health-addr', '--cluster-id', '--secrets-namespace', '--orphan-sweep-period', '--log-level', '--controllers',
-    '--watch-label-selector']);
+    '--watch-label-selector', '--metrics-se-labels']);
   const flags = new Map<string, string[]>();
   const boolFlags = new Set(['--leader-elect']);
   for (let i = 0; i < argv.length; i++) {
@@ -157,6 +163,8 @@ export function parseRunConfig(argv: readonly string[], env: Readonly<Record<str
       throw new ConfigError(`--watch-label-selector: ${(e as Error).message}`);
     }
   }
+  const seLabels = one('--metrics-se-labels', 'LBOP_METRICS_SE_LABELS') ?? 'true';
+  if (!['true', 'false'].includes(seLabels)) throw new ConfigError(`--metrics-se-labels must be true or false, got '${seLabels}'`);
   const leaseName = one('--lease-name', 'LBOP_LEASE_NAME') ?? 'contrail-lb-operator';
   if (!/^[a-z0-9]([-.a-z0-9]{0,251}[a-z0-9])?$/.test(leaseName)) throw new ConfigError(`--lease-name: '${leaseName}' is not a valid object name`);
   return {
@@ -172,5 +180,6 @@ export function parseRunConfig(argv: readonly string[], env: Readonly<Record<str
     logLevel: level as OperatorConfig['logLevel'],
     controllers,
     watchLabelSelector,
+    metricsSELabels: seLabels === 'true',
   };
 }

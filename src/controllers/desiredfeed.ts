@@ -6,23 +6,29 @@
 import type { Pool, ServiceEngine, VirtualService } from '../api/index.js';
 import { objectKey } from '../runtime/index.js';
 import { buildDesired, type DesiredConfigs } from '../seapi/index.js';
+import { LeavingSEs } from './leaving.js';
 import { INDEX, type Informers, type VSObj } from './model/index.js';
 
 const seKeysOfVS = (vs: VSObj): string[] =>
   (vs.status?.serviceEngines ?? []).flatMap((s) => (s.name === undefined ? [] : [`${vs.metadata.namespace ?? ''}/${s.name}`]));
 
-export function feedDesiredConfigs(inf: Informers, configs: DesiredConfigs): void {
+export function feedDesiredConfigs(inf: Informers, configs: DesiredConfigs, drainMs?: number): void {
+  // A VS that left an SE keeps its VIP there, draining, for a moment (leaving.ts).
+  const leaving = new LeavingSEs((seKey) => recompute(seKey), drainMs);
   const recompute = (seKey: string): void => {
     const se = inf.serviceEngines.store.get(seKey);
     if (se === undefined || se.metadata.uid === undefined) return;
     const ns = se.metadata.namespace ?? '';
-    const virtualServices = inf.virtualServices.store.byIndex(INDEX.vsBySE, seKey);
+    const draining = leaving.of(seKey);
+    const placed = inf.virtualServices.store.byIndex(INDEX.vsBySE, seKey);
+    const left = [...draining].flatMap((name) => inf.virtualServices.store.get(`${ns}/${name}`) ?? []).filter((vs) => !placed.includes(vs));
+    const virtualServices = [...placed, ...left];
     const pools = new Map<string, Pool>();
     for (const vs of virtualServices) {
       const p = inf.pools.store.get(`${ns}/${vs.spec.poolRef}`);
       if (p !== undefined) pools.set(vs.spec.poolRef, p as unknown as Pool);
     }
-    const d = buildDesired({ se: se as unknown as ServiceEngine, virtualServices: virtualServices as unknown as VirtualService[], pools });
+    const d = buildDesired({ se: se as unknown as ServiceEngine, virtualServices: virtualServices as unknown as VirtualService[], pools, draining });
     configs.put(d.serviceEngine, d.vips);
   };
   const ofVS = (...vss: VSObj[]): void => {
@@ -31,9 +37,15 @@ export function feedDesiredConfigs(inf: Informers, configs: DesiredConfigs): voi
   inf.serviceEngines.addHandlers({
     onAdd: (se) => recompute(objectKey(se)),
     onUpdate: (_old, se) => recompute(objectKey(se)),
-    onDelete: (se) => configs.delete(objectKey(se)),
+    onDelete: (se) => { leaving.forgetSE(objectKey(se)); configs.delete(objectKey(se)); },
   });
-  inf.virtualServices.addHandlers({ onAdd: (vs) => ofVS(vs), onUpdate: (old, vs) => ofVS(old, vs), onDelete: (vs) => ofVS(vs) });
+  const moved = (old: VSObj, vs: VSObj): void => {
+    const now = new Set(seKeysOfVS(vs));
+    for (const k of now) leaving.stay(k, vs.metadata.name);
+    for (const k of seKeysOfVS(old)) if (!now.has(k)) leaving.leave(k, vs.metadata.name);
+  };
+  const gone = (vs: VSObj): void => { for (const k of seKeysOfVS(vs)) leaving.stay(k, vs.metadata.name); };
+  inf.virtualServices.addHandlers({ onAdd: (vs) => ofVS(vs), onUpdate: (old, vs) => { moved(old, vs); ofVS(old, vs); }, onDelete: (vs) => { gone(vs); ofVS(vs); } });
   const ofPool = (pool: { metadata: { namespace?: string; name: string } }): void =>
     ofVS(...inf.virtualServices.store.byIndex(INDEX.vsByPool, objectKey(pool)));
   inf.pools.addHandlers({ onAdd: ofPool, onUpdate: (_o, p) => ofPool(p), onDelete: ofPool });

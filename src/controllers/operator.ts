@@ -13,11 +13,13 @@ import {
   CloudConnections, DEFAULT_GROUP, INDEX, resourceOf, SECRETS, systemClock,
   type CloudObj, type GroupObj, type Informers, type Installer, type OperatorContext, type PoolObj, type SEObj, type Secret, type StatusClock, type VSObj,
 } from './model/index.js';
+import { analyticsSources, registerAnalytics } from './analytics.js';
+import { installAutoscaleController } from './autoscale/controller.js';
 import { installCloudController } from './cloud/controller.js';
 import type { OperatorConfig } from './config.js';
 import { feedDesiredConfigs } from './desiredfeed.js';
 import { installOrphanSweep } from './orphans/controller.js';
-import { AgentRegistry, BootstrapTokens, DesiredConfigs, registerVSAnalytics, startSEApi, type CertificateAuthority, type SEApi, type SEApiConfig } from '../seapi/index.js';
+import { AgentRegistry, BootstrapTokens, DesiredConfigs, registerVSAnalytics, servesVirtualService, startSEApi, type CertificateAuthority, type SEApi, type SEApiConfig } from '../seapi/index.js';
 import { installServiceEngineController } from './serviceengine/controller.js';
 import { installGroupController } from './serviceenginegroup/controller.js';
 import { installPoolController } from './pool/controller.js';
@@ -32,6 +34,7 @@ export const installers: Installer[] = [
   installServiceEngineController,
   installPoolController, installVirtualServiceController,
   installOrphanSweep,
+  installAutoscaleController,
 ];
 
 const ns = (o: KubeObject): string => o.metadata.namespace ?? '';
@@ -143,18 +146,15 @@ export function buildOperator(config: OperatorConfig, o: OperatorOptions): Opera
     context.seChannel = {
       agents, tokens: new BootstrapTokens(o.client, { ttlMs: se.config.tokenTTLMs, namespaces: config.namespaces }),
       controllerURLs: se.controllerURLs ?? [], caBundle: se.ca.certPem, heartbeatIntervalMs: se.config.heartbeatIntervalMs,
-      serves: (seKey, vsName) => {
-        const want = configs.get(seKey);
-        const rec = agents.get(seKey);
-        if (want === undefined || rec === undefined || !agents.connected(seKey)) return false;
-        return rec.applied.version === want.version && rec.applied.hash === want.hash && want.vips.some((v) => v.virtualService.name === vsName);
-      },
+      serves: (seKey, vsName) => servesVirtualService(configs.get(seKey), agents.get(seKey), agents.connected(seKey), vsName),
       poolMembers: (seKey, vsName) => reportedMembers(agents, seKey, vsName),
     };
     feedDesiredConfigs(informers, configs);
     // A deleted SE's agent record (and its analytics series) goes with it.
     informers.serviceEngines.addHandlers({ onDelete: (obj) => agents.forget(`${ns(obj)}/${obj.metadata.name}`) });
-    registerVSAnalytics(manager.registry, agents, () => manager.isLeading());
+    const seLabels = config.metricsSELabels !== false;
+    registerVSAnalytics(manager.registry, agents, () => manager.isLeading(), { seLabels });
+    registerAnalytics(manager.registry, analyticsSources(informers, agents, configs, () => manager.isLeading(), seLabels));
   }
   for (const install of installers) install(context);
   return {

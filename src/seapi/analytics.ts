@@ -29,23 +29,46 @@ export function vipSamples(agents: AgentRegistry): VipSample[] {
   return out;
 }
 
-export function registerVSAnalytics(registry: Registry, agents: AgentRegistry, exporting: () => boolean = () => true): void {
+export interface AnalyticsOptions {
+  /** false: no `se` label, each series summed over the SEs (--metrics-se-labels=false) */
+  seLabels?: boolean;
+}
+
+export function registerVSAnalytics(registry: Registry, agents: AgentRegistry, exporting: () => boolean = () => true, o: AnalyticsOptions = {}): void {
+  const perSE = o.seLabels !== false;
+  const labelNames: Labels[] = perSE ? LABELS : LABELS.filter((l) => l !== 'se');
+  const labelsOf = (s: VipSample): Partial<Record<Labels, string>> => {
+    if (perSE) return s.labels;
+    const { se: _se, ...rest } = s.labels;
+    return rest;
+  };
   const samples = (): VipSample[] => (exporting() ? vipSamples(agents) : []);
   const counter = (name: string, help: string, value: (r: VipReport) => number): void => {
     new Counter<Labels>({
-      name, help, labelNames: LABELS, registers: [registry],
+      name, help, labelNames, registers: [registry],
       collect() {
         this.reset();
-        for (const s of samples()) this.inc(s.labels, Math.max(0, value(s.report)));
+        for (const s of samples()) this.inc(labelsOf(s), Math.max(0, value(s.report)));
       },
     });
   };
-  const gauge = (name: string, help: string, value: (r: VipReport) => number): void => {
+  // Without the se label a gauge is the sum over SEs (inc after reset), or their max for an average.
+  const gauge = (name: string, help: string, value: (r: VipReport) => number, over: 'sum' | 'max' = 'sum'): void => {
     new Gauge<Labels>({
-      name, help, labelNames: LABELS, registers: [registry],
+      name, help, labelNames, registers: [registry],
       collect() {
         this.reset();
-        for (const s of samples()) this.set(s.labels, value(s.report));
+        const max = new Map<string, { labels: Partial<Record<Labels, string>>; v: number }>();
+        for (const s of samples()) {
+          const labels = labelsOf(s);
+          if (perSE) this.set(labels, value(s.report));
+          else if (over === 'sum') this.inc(labels, value(s.report));
+          else {
+            const k = JSON.stringify(labels);
+            max.set(k, { labels, v: Math.max(max.get(k)?.v ?? -Infinity, value(s.report)) });
+          }
+        }
+        for (const m of max.values()) this.set(m.labels, m.v);
       },
     });
   };
@@ -54,13 +77,13 @@ export function registerVSAnalytics(registry: Registry, agents: AgentRegistry, e
   counter('lbop_vs_connections_total', 'Client connections accepted per VIP and SE.', (r) => r.totalConnections);
   counter('lbop_vs_bytes_in_total', 'Bytes from clients per VIP and SE.', (r) => r.bytesIn);
   counter('lbop_vs_bytes_out_total', 'Bytes to clients per VIP and SE.', (r) => r.bytesOut);
-  gauge('lbop_vs_response_time_seconds', 'HAProxy\'s average response time over its last 1024 requests, per VIP and SE.', (r) => r.responseTimeMs / 1000);
+  gauge('lbop_vs_response_time_seconds', 'HAProxy\'s average response time over its last 1024 requests, per VIP and SE.', (r) => r.responseTimeMs / 1000, 'max');
   new Counter<Labels | 'class'>({
-    name: 'lbop_vs_errors_total', help: 'HTTP 4xx and 5xx responses and connection errors per VIP and SE.', labelNames: [...LABELS, 'class'], registers: [registry],
+    name: 'lbop_vs_errors_total', help: 'HTTP 4xx and 5xx responses and connection errors per VIP and SE.', labelNames: [...labelNames, 'class'], registers: [registry],
     collect() {
       this.reset();
       for (const s of samples()) {
-        for (const [cls, n] of Object.entries(s.report.errors)) this.inc({ ...s.labels, class: cls }, Math.max(0, n));
+        for (const [cls, n] of Object.entries(s.report.errors)) this.inc({ ...labelsOf(s), class: cls }, Math.max(0, n));
       }
     },
   });

@@ -87,6 +87,12 @@ describe('buildDesired', () => {
     assert.equal(v?.draining, true);
     assert.equal(v?.drainTimeoutSeconds, 45);
   });
+
+  test('draining a VS whose status no longer names the SE (withdrawn): still served, draining', () => {
+    const [v] = buildDesired(input({ virtualServices: [vs('a', {}, ['se-other'])], draining: new Set(['a']) })).vips;
+    assert.equal(v?.draining, true);
+    assert.deepEqual(buildDesired(input({ virtualServices: [vs('a', {}, ['se-other'])] })).vips, [], 'not draining: gone');
+  });
 });
 
 describe('pool and monitor mapping', () => {

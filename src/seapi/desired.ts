@@ -28,7 +28,9 @@ export interface DesiredInput {
   pools: ReadonlyMap<string, Pool>;
   /** The TLS material of a VS's kubernetes.io/tls Secret (tls.crt / tls.key), when it has one. */
   tlsOf?: (vs: VirtualService) => { 'tls.crt'?: string; 'tls.key'?: string } | undefined;
-  /** VS names ("name" in the SE's namespace) this SE is leaving: kept, draining. */
+  /** VS names ("name" in the SE's namespace) this SE is leaving: kept, draining — also when the
+   * VS's status no longer names the SE (withdrawn from the ECMP set, its VIP still served while
+   * the fabric converges). */
   draining?: ReadonlySet<string>;
   drainTimeoutSeconds?: number;
 }
@@ -94,8 +96,9 @@ export function buildDesired(i: DesiredInput): DesiredContent {
   for (const d of se.status?.dataInterfaces ?? []) if (d.networkUUID !== undefined && d.macAddress !== undefined) macByNetwork.set(d.networkUUID, d.macAddress);
 
   for (const vs of i.virtualServices) {
-    if (!placedOn(vs, se) || vs.spec.enabled === false || vs.metadata.deletionTimestamp !== undefined) continue;
     const vsName = vs.metadata.name ?? '';
+    const leaving = i.draining?.has(vsName) === true && vs.metadata.namespace === se.metadata.namespace;
+    if (!(placedOn(vs, se) || leaving) || vs.spec.enabled === false || vs.metadata.deletionTimestamp !== undefined) continue;
     const pool = i.pools.get(vs.spec.poolRef);
     if (pool === undefined) {
       problems.push({ virtualService: vsName, message: `pool ${vs.spec.poolRef} not found; not configured on the SE` });

@@ -7,4 +7,5 @@ export * from './desired.js';
 export * from './pki.js';
 export * from './protocol.js';
 export * from './server.js';
+export * from './serving.js';
 export * from './tokens.js';

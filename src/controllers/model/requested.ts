@@ -9,7 +9,12 @@ export function requestedSEs(scaleout: { minSEs: number; maxSEs: number }, group
   return Math.max(1, Math.min(Math.max(scaleout.minSEs, group.minScaleoutPerVS), upper));
 }
 
-/** requestedSEs over the defaulted specs of a VS and its group. */
-export function requestedSEsOf(vs: Pick<VSObj, 'spec'>, group: GroupObj): number {
-  return requestedSEs(vsSpec(vs).scaleout, groupSpec(group));
+/**
+ * requestedSEs over the defaulted specs of a VS and its group. With scaleout.autoscale the
+ * autoscaler's status.autoscale.desiredSEs is the count, minSEs its floor (docs/autoscale.md).
+ */
+export function requestedSEsOf(vs: Pick<VSObj, 'spec' | 'status'>, group: GroupObj): number {
+  const scaleout = vsSpec(vs).scaleout;
+  const desired = vs.spec.scaleout?.autoscale !== undefined ? vs.status?.autoscale?.desiredSEs : undefined;
+  return requestedSEs(desired !== undefined ? { ...scaleout, minSEs: Math.max(scaleout.minSEs, desired) } : scaleout, groupSpec(group));
 }

@@ -12,6 +12,8 @@ import {
   type ClaimIO, type CloudConnection, type GroupObj, type OperatorContext, type SEObj, type TenantProject, type VSObj,
 } from '../model/index.js';
 import { bootFaultProblem } from './bootfaults.js';
+import { gateOnAgents } from './ecmp.js';
+import { withAutoscale } from '../../autoscale/status.js';
 import { placeWithClaims, releaseUnplaced } from './capacity.js';
 import { dataVnics, observeContrail, observeNeutron } from './observe.js';
 import { planPlacement, type PlacementPlan, type SECandidate } from './placement.js';
@@ -45,7 +47,8 @@ export function installVirtualServiceController(ctx: OperatorContext): void {
     // Our own status writes need no reconcile; spec, deletion and finalizer changes do.
     shouldEnqueueUpdate: (old, obj) => old.metadata.generation !== obj.metadata.generation ||
       old.metadata.deletionTimestamp !== obj.metadata.deletionTimestamp ||
-      JSON.stringify(old.metadata.finalizers) !== JSON.stringify(obj.metadata.finalizers),
+      JSON.stringify(old.metadata.finalizers) !== JSON.stringify(obj.metadata.finalizers) ||
+      old.status?.autoscale?.desiredSEs !== obj.status?.autoscale?.desiredSEs, // the autoscaler's count (controllers/autoscale)
     reconcile: (ref, rc) => reconcile(ctx, state, ref, rc),
     watches: [
       { informer: inf.pools, map: (p) => byIndex(INDEX.vsByPool, key(p.metadata.namespace ?? '', p.metadata.name)) },
@@ -111,7 +114,7 @@ async function reconcile(ctx: OperatorContext, state: VSState, ref: ObjectRef, r
   const portKind = d.conn.mode === 'contrail' ? KIND.vmi : KIND.port;
   const result = await program({                                          // apply
     vips: vplan.vips, teardown: vplan.teardown, assigned, ecmp: spec.scaleout.ecmp, writer: d.l.writer,
-    vnics: (net) => dataVnics(d.ses, net, d.conn.view, portKind),
+    vnics: (net) => gateOnAgents(dataVnics(d.ses, net, d.conn.view, portKind), servesFn(ctx, vs)),
   });
   for (const e of result.events) ctx.events.record(vs, e.type, e.reason, e.note);
   const seSummaries: SESummary[] = assigned.map((name) => {
@@ -210,6 +213,10 @@ async function projectFqName(state: VSState, conn: CloudConnection, p: TenantPro
   return fq;
 }
 
+/** The ECMP join gate: an SE's agent serves the VS (absent without the SE API). */
+const servesFn = (ctx: OperatorContext, vs: VSObj): ((se: string) => boolean) | undefined =>
+  ctx.seChannel && ((se) => ctx.seChannel?.serves(key(vs.metadata.namespace ?? '', se), vs.metadata.name) === true);
+
 const claimant = (vs: VSObj): { name: string; uid: string; group: string } => ({ name: vs.metadata.name, uid: vs.metadata.uid ?? '', group: vsSpec(vs).seGroupRef });
 
 function claimIO(ctx: OperatorContext, vs: VSObj, rc: ReconcileContext): ClaimIO {
@@ -294,7 +301,7 @@ async function writeStatus(ctx: OperatorContext, vs: VSObj, s: StatusInput): Pro
     ...(s.members !== undefined ? { members: s.members } : {}),
   });
   if (s.waiting !== undefined && next.operStatus !== undefined && next.operStatus.state === 'OPER_INITIALIZING') next.operStatus.reason = [s.waiting];
-  await updateStatus<VSObj>(ctx.client, RT, vs.metadata, { current: vs, mutate: (o) => { o.status = next; } });
+  await updateStatus<VSObj>(ctx.client, RT, vs.metadata, { current: vs, mutate: (o) => { o.status = withAutoscale(next, o.status); } });
   for (const e of transitionEvents(prev, next)) ctx.events.record(vs, e.type, e.reason, e.note);
   return next.operStatus?.state;
 }

@@ -40,3 +40,18 @@ test('an assigned but unhealthy SE is never programmed', () => {
   assert.deepEqual(plan.actions, [{ op: 'DELETE', vmiUUID: 'vmi-a', reason: 'failed' }]);
   assert.deepEqual(plan.programmed, []);
 });
+
+test('an SE whose agent has not applied the VS yet does not join; once it has, it does', () => {
+  const before = planVipRefs(['a', 'b'], [vnic('a', { joinable: true }), vnic('b', { joinable: false })], ['vmi-a']);
+  assert.deepEqual(before.actions, []);
+  assert.deepEqual(before.programmed, ['a']);
+  const after = planVipRefs(['a', 'b'], [vnic('a', { joinable: true }), vnic('b', { joinable: true })], ['vmi-a']);
+  assert.deepEqual(after.actions, [{ op: 'ADD', vmiUUID: 'vmi-b', se: 'b' }]);
+  assert.deepEqual(after.programmed, ['a', 'b']);
+});
+
+test('an SE already in the set stays while its agent applies a newer config', () => {
+  const plan = planVipRefs(['a', 'b'], [vnic('a', { joinable: false }), vnic('b', { joinable: false })], ['vmi-a', 'vmi-b']);
+  assert.deepEqual(plan.actions, []);
+  assert.deepEqual(plan.programmed, ['a', 'b']);
+});

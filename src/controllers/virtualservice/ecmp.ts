@@ -1,7 +1,11 @@
 // Which SE data VMIs the VIP's instance-ip (and its floating IP) must refer to: a pure planner
 // (DESIGN.md §3.2). An SE joins the ECMP set only once it is healthy and its data vNIC in the VIP
-// network is attached; refs to SEs that failed go first (failover), then new refs are added,
-// then scale-in refs are removed (drain), so the VIP never loses every next hop needlessly.
+// network is attached — and, with the SE API on, once its agent reports the VS's current config
+// applied with its listeners up (`joinable`): a next hop added before that takes the flows the
+// fabric hashes to it while nothing listens on the VIP there, and those requests fail. An SE
+// already in the set stays while a newer config rolls out. Refs to SEs that failed go first
+// (failover), then new refs are added, then scale-in refs are removed (drain), so the VIP never
+// loses every next hop needlessly.
 
 export interface SEDataVnic {
   se: string;
@@ -10,6 +14,8 @@ export interface SEDataVnic {
   /** that vNIC is attached to the SE's server */
   attached: boolean;
   healthy: boolean;
+  /** may join the set now (the agent serves the VS); absent: no agent gate (SE API off) */
+  joinable?: boolean;
 }
 
 export type RefAction =
@@ -29,7 +35,8 @@ export function planVipRefs(assigned: readonly string[], vnics: readonly SEDataV
 
   const ready = assigned
     .map((se) => bySE.get(se))
-    .filter((v): v is SEDataVnic & { vmiUUID: string } => v !== undefined && v.healthy && v.attached && v.vmiUUID !== undefined);
+    .filter((v): v is SEDataVnic & { vmiUUID: string } => v !== undefined && v.healthy && v.attached && v.vmiUUID !== undefined &&
+      (v.joinable !== false || current.has(v.vmiUUID)));
   const desired = new Set(ready.map((v) => v.vmiUUID));
 
   const failed: RefAction[] = [];
@@ -44,4 +51,9 @@ export function planVipRefs(assigned: readonly string[], vnics: readonly SEDataV
   const added: RefAction[] = ready.filter((v) => !current.has(v.vmiUUID)).map((v) => ({ op: 'ADD', vmiUUID: v.vmiUUID, se: v.se }));
 
   return { actions: [...failed, ...added, ...drained], programmed: ready.map((v) => v.se) };
+}
+
+/** With the SE API on, each vNIC's SE may join only once `serves(se)` (its agent serves the VS). */
+export function gateOnAgents(vnics: SEDataVnic[], serves: ((se: string) => boolean) | undefined): SEDataVnic[] {
+  return serves === undefined ? vnics : vnics.map((v) => ({ ...v, joinable: serves(v.se) }));
 }
