@@ -116,6 +116,8 @@ export interface OperatorOptions {
 export interface Operator {
   manager: Manager;
   context: OperatorContext;
+  /** The SE API's desired configs (with --se-api-addr): what in-process tests' fake agents report applied. */
+  seConfigs?: DesiredConfigs;
   /** Runs until stop aborts or the lease is lost; closes cloud connections on the way out. */
   run(stop: AbortSignal): Promise<'stopped' | 'lost-lease'>;
 }
@@ -158,7 +160,7 @@ export function buildOperator(config: OperatorConfig, o: OperatorOptions): Opera
   }
   for (const install of installers) install(context);
   return {
-    manager, context,
+    manager, context, ...(se !== undefined ? { seConfigs: configs } : {}),
     async run(stop) {
       let metrics: HealthServer | undefined;
       let seapi: SEApi | undefined;
