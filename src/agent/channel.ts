@@ -81,6 +81,9 @@ export class Channel {
   private intervalMs: number;
   private polledVersion = -1;
   private pollAbort: AbortController | undefined;
+  /** Ends the heartbeat loop's wait early (heartbeatNow); `kicked` keeps a kick that came mid-send. */
+  private wake: (() => void) | undefined;
+  private kicked = false;
   private readonly backoff = new Backoff({ initialMs: 500, maxMs: 30_000, jitter: 0.5 });
 
   constructor(private readonly o: ChannelOptions) {
@@ -102,6 +105,25 @@ export class Channel {
   stop(): void {
     this.stopped = true;
     this.pollAbort?.abort();
+    this.wake?.();
+  }
+
+  /** Sends the next heartbeat now rather than at the period's end (a member changed state: memberwatch.ts). */
+  heartbeatNow(): void {
+    this.kicked = true;
+    this.wake?.();
+  }
+
+  private async waitHeartbeat(ms: number): Promise<void> {
+    if (this.kicked) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+    this.wake = undefined;
   }
 
   private enrolling: Promise<Credential> | undefined;
@@ -189,8 +211,9 @@ export class Channel {
 
   private async heartbeatLoop(): Promise<void> {
     while (!this.stopped) {
-      await sleep(Math.round(this.intervalMs * (0.9 + 0.2 * Math.random())));
+      await this.waitHeartbeat(Math.round(this.intervalMs * (0.9 + 0.2 * Math.random())));
       if (this.stopped) return;
+      this.kicked = false;
       try {
         const credential = await this.ensureCredential();
         const ack = await this.call<HeartbeatAck>('POST', SE_API_PATHS.heartbeat, await this.o.heartbeat(), { credential });

@@ -12,6 +12,7 @@ import { Applier, statePaths } from './applier.js';
 import { readIdentity, type BootstrapSource, type Identity } from './bootstrap.js';
 import { Channel } from './channel.js';
 import { HAProxy } from './haproxy/runner.js';
+import { memberDigest, watchMembers } from './memberwatch.js';
 import { jittered, Reporter } from './report.js';
 import { SystemStats } from './sysstats.js';
 import { NetnsVipAddresser, NoVipAddresser } from './vip.js';
@@ -154,9 +155,14 @@ export async function seAgentMain(argv: string[]): Promise<number> {
           appliedVersion: () => applier.applied.version,
         });
         const running = channel.run();
+        const watching = watchMembers({
+          sample: async () => { const v = await reporter.members(); return v && memberDigest(v); },
+          onChange: () => channel.heartbeatNow(),
+          stopped: () => stopping,
+        });
         await stopped;
         channel.stop();
-        await running;
+        await Promise.all([running, watching]);
       }
     }
   } finally {

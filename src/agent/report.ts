@@ -2,9 +2,9 @@
 // and memory. (bootID, sequence) let the operator drop replays and reorders.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Heartbeat, VipReport } from '../seapi/protocol.js';
+import type { Heartbeat, MemberOperStatus, VipReport } from '../seapi/protocol.js';
 import type { Applier } from './applier.js';
-import { parseShowStat, vipReports } from './haproxy/stats.js';
+import { memberKey, parseShowStat, vipReports } from './haproxy/stats.js';
 import type { HAProxy } from './haproxy/runner.js';
 import type { SystemStats } from './sysstats.js';
 
@@ -24,15 +24,25 @@ export const AGENT_VERSION = ((): string => {
 export class Reporter {
   readonly bootID = randomUUID();
   private sequence = 0;
+  /** Each member's last reported status (stats.ts: what a sample that misses it reports). */
+  private last = new Map<string, MemberOperStatus>();
 
   constructor(private readonly applier: Applier, private readonly haproxy: HAProxy, private readonly system: SystemStats) {}
+
+  /** The member statuses HAProxy reports now (memberwatch.ts); undefined while it serves nothing. */
+  async members(): Promise<VipReport[] | undefined> {
+    const rendered = this.applier.rendered;
+    if (rendered === undefined || !this.haproxy.running) return undefined;
+    return vipReports(rendered.vips, parseShowStat(await this.haproxy.showStat()), this.last);
+  }
 
   async heartbeat(): Promise<Heartbeat> {
     const rendered = this.applier.rendered;
     let vips: VipReport[] = [];
     if (rendered !== undefined) {
       const csv = this.haproxy.running ? await this.haproxy.showStat().catch(() => '') : '';
-      vips = vipReports(rendered.vips, parseShowStat(csv));
+      vips = vipReports(rendered.vips, parseShowStat(csv), this.last);
+      this.last = new Map(vips.flatMap((v) => v.members.map((m) => [memberKey(v.id, m.id), m.status] as const)));
     }
     return {
       bootID: this.bootID,

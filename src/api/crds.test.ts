@@ -11,7 +11,7 @@ const crds = loadCRDs();
 const expectedColumns: Record<string, string[]> = {
   VirtualService: ['VIP', 'FLOATING', 'SES', 'OPER', 'READY', 'AGE'],
   ServiceEngine: ['SERVER', 'STATE', 'MGMT-IP', 'VS', 'AGE'],
-  Pool: ['SERVERS', 'RESOLVED', 'AGE'],
+  Pool: ['SERVERS', 'RESOLVED', 'UP', 'READY', 'AGE'],
   Cloud: ['KEYSTONE', 'CONTRAIL', 'READY', 'AGE'],
 };
 

@@ -62,6 +62,6 @@ export const conditionTypes = {
   Cloud: ['Ready', 'Authenticated', 'EndpointsReachable'],
   ServiceEngineGroup: ['Ready'],
   ServiceEngine: ['Ready', 'Booted', 'NetworksAttached'],
-  Pool: ['Resolved'],
+  Pool: ['Resolved', 'Ready'],
   VirtualService: ['Ready', 'VIPAllocated', 'Placed', 'Degraded'],
 } as const satisfies Record<KindName, readonly string[]>;

@@ -569,7 +569,7 @@ export interface PoolHealthMonitor {
   httpPath?: string;
 }
 /**
- * PoolStatus resolves every server to its network.
+ * PoolStatus resolves every server to its network and reports its health.
  */
 export interface PoolStatus {
   /**
@@ -585,13 +585,17 @@ export interface PoolStatus {
    */
   resolvedCount?: number;
   /**
+   * Servers up (operStatus UP or NO_MONITOR) as the SE agents' health checks see them (the UP column). Set only when the operator serves the SE API.
+   */
+  upCount?: number;
+  /**
    * One entry per spec server, in spec order.
    *
    * @maxItems 1000
    */
   servers?: PoolStatusServer[];
   /**
-   * Conditions, e.g. Resolved.
+   * Conditions: Resolved (every server in a network) and, with the SE API on, Ready (MembersUp, NoMemberUp, NotChecked, NotInUse, NoServers, AllDisabled, Unresolved).
    *
    * @maxItems 16
    *
@@ -631,6 +635,37 @@ export interface PoolStatusServer {
    * Why the server is not resolved.
    */
   reason?: string;
+  /**
+   * Health as the Service Engines hosting the pool see it: UP when any of them sees it up, DOWN when every reporting one sees it down, NO_MONITOR without a health monitor (assumed up), DISABLED when spec disables it, UNKNOWN when no Service Engine reported it. Set only when the operator serves the SE API.
+   */
+  operStatus?: 'UP' | 'DOWN' | 'NO_MONITOR' | 'DISABLED' | 'UNKNOWN';
+  /**
+   * Why the server is not UP (HAProxy's check result per Service Engine when DOWN).
+   */
+  operReason?: string;
+  /**
+   * When operStatus last changed.
+   */
+  lastChangeTime?: string;
+  /**
+   * The Service Engines that report the server, with what each one's check sees.
+   *
+   * @maxItems 64
+   */
+  serviceEngines?: PoolStatusServerServiceEngine[];
+}
+/**
+ * One Service Engine's view of the server.
+ */
+export interface PoolStatusServerServiceEngine {
+  /**
+   * Name of the ServiceEngine.
+   */
+  name?: string;
+  /**
+   * What that Service Engine's health check says.
+   */
+  operStatus?: 'UP' | 'DOWN' | 'NO_MONITOR' | 'DISABLED' | 'UNKNOWN';
 }
 
 /**

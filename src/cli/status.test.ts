@@ -30,7 +30,7 @@ function vs2(): VirtualService {
 const pool: Pool = {
   apiVersion, kind: 'Pool', metadata: { name: 'vs2-pool', namespace: 'demo' },
   spec: { cloudRef: 'jvnc2', lbAlgorithm: 'RoundRobin', servers: [{ ip: '20.0.0.3', port: 80 }, { ip: '20.0.0.4', port: 80, enabled: false }] },
-  status: { servers: [{ ip: '20.0.0.3', port: 80, resolved: true, networkUUID: 'net-1' }, { ip: '20.0.0.4', port: 80, resolved: false, reason: 'no subnet contains 20.0.0.4' }] },
+  status: { servers: [{ ip: '20.0.0.3', port: 80, resolved: true, networkUUID: 'net-1', operStatus: 'DOWN' }, { ip: '20.0.0.4', port: 80, resolved: false, reason: 'no subnet contains 20.0.0.4' }] },
 };
 
 const se = (name: string, state: NonNullable<ServiceEngine['status']>['state'], ip: string, fault?: string): ServiceEngine => ({
@@ -51,8 +51,9 @@ describe('status view', () => {
     assert.match(text, /^ {4}seg-c +active +no +no +ERROR +10\.0\.0\.5$/m);
     assert.match(text, /^ {4}seg-c: No valid host was found$/m);
     assert.match(text, /^ {2}Pool vs2-pool \(RoundRobin\): 2 member\(s\)$/m);
-    assert.match(text, /^ {4}20\.0\.0\.3:80 +yes +yes +net-1$/m);
-    assert.match(text, /^ {4}20\.0\.0\.4:80 +no +no +no subnet contains 20\.0\.0\.4$/m);
+    assert.match(text, /^ {4}SERVER +ENABLED +RESOLVED +HEALTH +NETWORK$/m);
+    assert.match(text, /^ {4}20\.0\.0\.3:80 +yes +yes +DOWN +net-1$/m);
+    assert.match(text, /^ {4}20\.0\.0\.4:80 +no +no +- +no subnet contains 20\.0\.0\.4$/m, 'no health written (SE API off, or not yet): -');
     assert.equal(lines.at(-1), '  autoscale: ConnectionsPerSE 1450 / target 1000 → 3 SEs (ScaledUp), last scaled 2026-12-02T10:00:00Z');
   });
 

@@ -101,6 +101,8 @@ export interface MemberView {
   resolved?: boolean;
   reason?: string;
   networkUUID?: string;
+  /** Health over the SEs hosting the pool (written only with the SE API on). */
+  operStatus?: string;
 }
 
 export interface VSView {
@@ -166,6 +168,7 @@ export function summarize(vs: VirtualService, pool: Pool | undefined, ses: reado
           ...(r?.resolved !== undefined ? { resolved: r.resolved } : {}),
           ...(r?.reason !== undefined ? { reason: r.reason } : {}),
           ...(r?.networkUUID !== undefined ? { networkUUID: r.networkUUID } : {}),
+          ...(r?.operStatus !== undefined ? { operStatus: r.operStatus } : {}),
         };
       }),
     },
@@ -212,8 +215,8 @@ export function renderText(v: VSView): string {
     out.push(`  Pool ${v.pool.name}${v.pool.lbAlgorithm !== undefined ? ` (${v.pool.lbAlgorithm})` : ''}: ${v.pool.members.length} member(s)`);
     if (v.pool.members.length > 0) {
       out.push(...table([
-        ['SERVER', 'ENABLED', 'RESOLVED', 'NETWORK'],
-        ...v.pool.members.map((m) => [m.server, yes(m.enabled), yes(m.resolved), m.networkUUID ?? m.reason ?? '-']),
+        ['SERVER', 'ENABLED', 'RESOLVED', 'HEALTH', 'NETWORK'],
+        ...v.pool.members.map((m) => [m.server, yes(m.enabled), yes(m.resolved), m.operStatus ?? '-', m.networkUUID ?? m.reason ?? '-']),
       ], '    '));
     }
   }

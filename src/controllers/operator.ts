@@ -23,6 +23,7 @@ import { AgentRegistry, BootstrapTokens, DesiredConfigs, registerVSAnalytics, se
 import { installServiceEngineController } from './serviceengine/controller.js';
 import { installGroupController } from './serviceenginegroup/controller.js';
 import { installPoolController } from './pool/controller.js';
+import { reportedMembers } from './pool/members.js';
 import { installVirtualServiceController } from './virtualservice/controller.js';
 
 
@@ -115,6 +116,8 @@ export interface OperatorOptions {
 export interface Operator {
   manager: Manager;
   context: OperatorContext;
+  /** The SE API's desired configs (with --se-api-addr): what in-process tests' fake agents report applied. */
+  seConfigs?: DesiredConfigs;
   /** Runs until stop aborts or the lease is lost; closes cloud connections on the way out. */
   run(stop: AbortSignal): Promise<'stopped' | 'lost-lease'>;
 }
@@ -146,6 +149,7 @@ export function buildOperator(config: OperatorConfig, o: OperatorOptions): Opera
       agents, tokens: new BootstrapTokens(o.client, { ttlMs: se.config.tokenTTLMs, namespaces: config.namespaces }),
       controllerURLs: se.controllerURLs ?? [], caBundle: se.ca.certPem, heartbeatIntervalMs: se.config.heartbeatIntervalMs,
       serves: (seKey, vsName) => servesVirtualService(configs.get(seKey), agents.get(seKey), agents.connected(seKey), vsName),
+      poolMembers: (seKey, vsName) => reportedMembers(agents, seKey, vsName),
     };
     feedDesiredConfigs(informers, configs);
     // A deleted SE's agent record (and its analytics series) goes with it.
@@ -156,7 +160,7 @@ export function buildOperator(config: OperatorConfig, o: OperatorOptions): Opera
   }
   for (const install of installers) install(context);
   return {
-    manager, context,
+    manager, context, ...(se !== undefined ? { seConfigs: configs } : {}),
     async run(stop) {
       let metrics: HealthServer | undefined;
       let seapi: SEApi | undefined;

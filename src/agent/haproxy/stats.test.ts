@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RenderedVip } from './render.js';
-import { memberStatus, parseShowStat, vipFrontendTotals, vipReports } from './stats.js';
+import { memberKey, memberStatus, parseShowStat, vipFrontendTotals, vipReports } from './stats.js';
 
 const CSV = [
   '# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,req_tot,hrsp_4xx,hrsp_5xx,rtime,check_desc,',
@@ -46,8 +46,7 @@ describe('show stat → reports', () => {
         { id: '10.0.0.1:80', status: 'UP', currentConnections: 1, totalConnections: 60 },
         { id: '10.0.0.2:80', status: 'DOWN', reason: 'Layer4 connection problem', currentConnections: 0, totalConnections: 40 },
         { id: '10.0.0.3:80', status: 'DISABLED', currentConnections: 0, totalConnections: 0 },
-        // Not listed yet (a worker that just started): monitored → DOWN until a check passes.
-        { id: '10.0.0.4:80', status: 'DOWN', currentConnections: 0, totalConnections: 0 },
+        // 10.0.0.4 is not listed (a worker that just started) and was never reported: left out.
       ],
       currentConnections: 2,
       totalConnections: 100,
@@ -57,6 +56,17 @@ describe('show stat → reports', () => {
       errors: { http4xx: 3, http5xx: 4, connection: 3 },
       responseTimeMs: 12,
     });
+  });
+
+  it('a member missing from show stat keeps its last reported status, never a made-up DOWN', () => {
+    const last = new Map([[memberKey('ns/web/vip0', '10.0.0.4:80'), 'UP' as const], [memberKey('ns/web/vip0', '10.0.0.1:80'), 'DOWN' as const]]);
+    const [r] = vipReports([VIP], parseShowStat(CSV), last);
+    assert.deepEqual(r?.members.map((m) => [m.id, m.status]), [['10.0.0.1:80', 'UP'], ['10.0.0.2:80', 'DOWN'], ['10.0.0.3:80', 'DISABLED'], ['10.0.0.4:80', 'UP']], 'a listed row wins over the last status');
+    // The stats socket did not answer at all: every monitored member as last reported, the disabled one DISABLED.
+    const [blind] = vipReports([VIP], parseShowStat(''), last);
+    assert.deepEqual(blind?.members.map((m) => [m.id, m.status]), [['10.0.0.1:80', 'DOWN'], ['10.0.0.3:80', 'DISABLED'], ['10.0.0.4:80', 'UP']]);
+    const unmonitored = vipReports([{ ...VIP, monitored: false }], [], new Map())[0];
+    assert.deepEqual(unmonitored?.members.map((m) => m.status), ['NO_MONITOR', 'NO_MONITOR', 'DISABLED', 'NO_MONITOR']);
   });
 
   it('a TCP frontend (no req_tot) counts its sessions as requests', () => {

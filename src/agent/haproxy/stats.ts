@@ -1,8 +1,10 @@
 // `show stat` CSV → the protocol's per-VIP reports. Pure.
 // Member status: MAINT (config `disabled` or `set server … state maint`) → DISABLED; "no check" →
 // NO_MONITOR; DOWN, "DOWN n/m" (going up) → DOWN; UP, "UP n/m" (going down), NOLB, DRAIN → UP (a
-// draining server still serves its connections). A member HAProxy does not list yet → NO_MONITOR
-// when unmonitored, else DOWN until the first check says otherwise.
+// draining server still serves its connections). A member HAProxy does not list (a worker just
+// reloaded, the stats socket not answering) → NO_MONITOR when unmonitored, DISABLED when disabled,
+// else the status last reported for it, else left out of the report: calling it DOWN would tell
+// the operator a server failed when only the sample did (a PoolMemberDown for nothing).
 import type { MemberOperStatus, MemberReport, VipReport } from '../../seapi/protocol.js';
 import type { RenderedVip } from './render.js';
 
@@ -53,7 +55,10 @@ export function memberStatus(status: string): MemberOperStatus {
   return 'UP';
 }
 
-export function vipReports(vips: RenderedVip[], rows: StatRow[]): VipReport[] {
+/** Key of a member's last reported status: "<vipID>|<memberID>". */
+export const memberKey = (vipID: string, memberID: string): string => `${vipID}|${memberID}`;
+
+export function vipReports(vips: RenderedVip[], rows: StatRow[], last: ReadonlyMap<string, MemberOperStatus> = new Map()): VipReport[] {
   const byKey = new Map(rows.map((r) => [`${r['pxname']}/${r['svname']}`, r]));
   return vips.map((vip) => {
     const frontendNames = [...new Set(vip.frontends.map((f) => f.name))];
@@ -70,8 +75,9 @@ export function vipReports(vips: RenderedVip[], rows: StatRow[]): VipReport[] {
         seen.totalConnections += num(row, 'stot');
         continue;
       }
-      const status: MemberOperStatus =
-        row === undefined ? (!s.enabled ? 'DISABLED' : vip.monitored ? 'DOWN' : 'NO_MONITOR') : memberStatus(row['status'] ?? '');
+      const status: MemberOperStatus | undefined =
+        row === undefined ? (!s.enabled ? 'DISABLED' : vip.monitored ? last.get(memberKey(vip.id, s.memberID)) : 'NO_MONITOR') : memberStatus(row['status'] ?? '');
+      if (status === undefined) continue;
       const report: MemberReport = {
         id: s.memberID,
         status,

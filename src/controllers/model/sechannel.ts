@@ -3,7 +3,7 @@
 // server's user_data (on the config drive, never in Nova metadata) and reports the agent's
 // heartbeats as the AgentConnected condition; the VirtualService controller reads that condition.
 // Absent, the controllers behave as before the channel existed.
-import type { AgentRegistry, BootstrapTokenIssuer, SEBootstrap } from '../../seapi/index.js';
+import type { AgentRegistry, BootstrapTokenIssuer, MemberState, SEBootstrap } from '../../seapi/index.js';
 
 export interface SEChannel {
   agents: AgentRegistry;
@@ -18,6 +18,11 @@ export interface SEChannel {
    * current one and carries the VS (the VirtualService's Ready with the SE API on).
    */
   serves(seKey: string, virtualService: string): boolean;
+  /**
+   * The pool members the SE's agent reports for the VS (memberID "ip:port" → state, from its last
+   * heartbeat); undefined when the agent is silent or reported no VIP of the VS (pool/members.ts).
+   */
+  poolMembers(seKey: string, virtualService: string): ReadonlyMap<string, MemberState> | undefined;
 }
 
 /** The SEBootstrap JSON as Nova wants user_data (base64). Holds the token: never log it. */

@@ -8,7 +8,7 @@ import { isCloudError } from '../../cloud/errors.js';
 import { KIND } from '../../cloud/viewsources.js';
 import type { Owner } from '../../cloud/owner.js';
 import {
-  groupSpec, INDEX, networksFromView, othersClaims, requestedSEsOf, resourceOf, sePhase, seUsable, tenantOf, vsSpec,
+  groupSpec, INDEX, networksFromView, othersClaims, requestedSEsOf, resourceOf, sePhase, seUsable, tenantOf, vsOfVip, vsSpec,
   type ClaimIO, type CloudConnection, type GroupObj, type OperatorContext, type SEObj, type TenantProject, type VSObj,
 } from '../model/index.js';
 import { bootFaultNote, bootFaultProblem } from './bootfaults.js';
@@ -19,6 +19,8 @@ import { dataVnics, observeContrail, observeNeutron } from './observe.js';
 import { planPlacement, type PlacementPlan, type SECandidate } from './placement.js';
 import { program, teardown } from './program.js';
 import { summarize, transitionEvents, type Problem, type SESummary } from './status.js';
+import { vsMembers } from './members.js';
+import type { MemberCounts } from '../model/index.js';
 import { planVips, resolveVip, type VipObservation, type VipTarget } from './vip.js';
 import { ContrailVipWriter, NeutronVipWriter, type VipWriter } from './writers.js';
 
@@ -62,9 +64,14 @@ export function installVirtualServiceController(ctx: OperatorContext): void {
     ],
   });
   connections.onChange((cloud) => { for (const k of byIndex(INDEX.vsByCloud, cloud)) controller.enqueue(k); });
-  // An agent connecting, going silent or applying a config changes what the VSs on it serve.
+  // An agent connecting, going silent or applying a config changes what the VSs on it serve; a
+  // member flipping, the VS whose VIP it is (members.ts).
   ctx.seChannel?.agents.onChange((c) => {
     if (c.type !== 'member') for (const k of byIndex(INDEX.vsBySE, c.seKey)) controller.enqueue(k);
+    else {
+      const k = vsOfVip(c.vipID);
+      if (k !== undefined) controller.enqueue(k);
+    }
   });
   connections.onViewChange((cloud, changes) => {
     for (const c of changes) if (c.owner?.kind === 'VirtualService') controller.enqueue(key(c.owner.namespace, c.owner.name));
@@ -124,6 +131,7 @@ async function reconcile(ctx: OperatorContext, state: VSState, ref: ObjectRef, r
     problems: bootProblem !== undefined ? [...result.problems, bootProblem] : result.problems, assigned: seSummaries, programmed: result.programmed, vips: result.vips,
     requested: placement.requested, shortfall: placement.shortfall, enabled: spec.enabled, ecmp: spec.scaleout.ecmp,
     ...(spec.enabled && bootProblem === undefined ? { shortBecause: bootFaultNote({ ses: d.ses, waitingForSEs: placement.waitingForSEs }) } : {}),
+    members: vsMembers(ctx, vs, seSummaries),
   });
   if (result.retry) throw new Error(result.problems.map((p) => p.message).join('; '));
   // Refs off and status written: the SEs it left may take someone else now.
@@ -273,6 +281,7 @@ interface StatusInput {
   enabled?: boolean;
   ecmp?: boolean;
   shortBecause?: string | undefined;
+  members?: MemberCounts | undefined;
 }
 
 /** Summarizes, patches status only when it changed, and records the transition's events. */
@@ -292,6 +301,7 @@ async function writeStatus(ctx: OperatorContext, vs: VSObj, s: StatusInput): Pro
     now: ctx.clock.now(),
     ...(ctx.seChannel !== undefined ? { agents: true } : {}),
     ...(s.shortBecause !== undefined ? { shortBecause: s.shortBecause } : {}),
+    ...(s.members !== undefined ? { members: s.members } : {}),
   });
   if (s.waiting !== undefined && next.operStatus !== undefined && next.operStatus.state === 'OPER_INITIALIZING') next.operStatus.reason = [s.waiting];
   await updateStatus<VSObj>(ctx.client, RT, vs.metadata, { current: vs, mutate: (o) => { o.status = withAutoscale(next, o.status); } });

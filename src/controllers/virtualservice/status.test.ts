@@ -137,3 +137,48 @@ describe('transitionEvents', () => {
     assert.deepEqual(transitionEvents(a, summarize(input({ shortfall: 1, previous: a }))), []);
   });
 });
+
+describe('summarize: pool members (SE API on)', () => {
+  const served = (a: string) => ({ name: a, healthy: true, attached: true, serving: true });
+  const base = { agents: true, assigned: [served('a')], programmed: new Set(['a']) };
+  const counts = (over: Partial<NonNullable<SummaryInput['members']>>): NonNullable<SummaryInput['members']> =>
+    ({ total: 2, up: 2, down: 0, disabled: 0, unknown: 0, reported: 2, downIDs: [], ...over });
+
+  test('all members up: OPER_UP, Ready, not Degraded', () => {
+    const s = summarize(input({ ...base, members: counts({}) }));
+    assert.equal(s.operStatus?.state, 'OPER_UP');
+    assert.equal(cond(s, 'Ready')?.status, 'True');
+    assert.equal(cond(s, 'Degraded')?.status, 'False');
+  });
+
+  test('some down: Degraded True MembersDown naming them, still Ready', () => {
+    const s = summarize(input({ ...base, members: counts({ up: 1, down: 1, downIDs: ['10.0.0.4:80'] }) }));
+    assert.equal(s.operStatus?.state, 'OPER_UP');
+    assert.equal(cond(s, 'Degraded')?.reason, 'MembersDown');
+    assert.equal(cond(s, 'Degraded')?.status, 'True');
+    assert.match(cond(s, 'Degraded')?.message ?? '', /1 of 2 enabled pool servers are DOWN: 10\.0\.0\.4:80/);
+    assert.equal(cond(s, 'Ready')?.status, 'True');
+  });
+
+  test('none up: OPER_DOWN NoMemberUp, Ready False, Placed stays True, VSDown once', () => {
+    const up = summarize(input({ ...base, members: counts({}) }));
+    const s = summarize(input({ ...base, members: counts({ up: 0, down: 2, downIDs: ['10.0.0.3:80', '10.0.0.4:80'] }), previous: up, now: later }));
+    assert.equal(s.operStatus?.state, 'OPER_DOWN');
+    assert.match(s.operStatus?.reason?.[0] ?? '', /no pool server is up \(DOWN: 10\.0\.0\.3:80, 10\.0\.0\.4:80\)/);
+    assert.deepEqual([cond(s, 'Ready')?.status, cond(s, 'Ready')?.reason], ['False', 'NoMemberUp']);
+    assert.equal(cond(s, 'Placed')?.status, 'True');
+    assert.deepEqual(transitionEvents(up, s).map((e) => e.reason), ['VSDown']);
+    assert.deepEqual(transitionEvents(s, summarize(input({ ...base, members: counts({ up: 0, down: 2 }), previous: s, now: later }))), []);
+  });
+
+  test('no SE reported the members yet: Degraded Unknown MembersUnknown, not down', () => {
+    const s = summarize(input({ ...base, members: counts({ up: 0, unknown: 2, reported: 0 }) }));
+    assert.equal(s.operStatus?.state, 'OPER_UP');
+    assert.deepEqual([cond(s, 'Degraded')?.status, cond(s, 'Degraded')?.reason], ['Unknown', 'MembersUnknown']);
+  });
+
+  test('an SE-level problem still wins over member health', () => {
+    const s = summarize(input({ ...base, members: counts({ up: 0, down: 2 }), problems: [{ state: 'OPER_DOWN', condition: 'Placed', reason: 'Forbidden', message: 'nope' }] }));
+    assert.equal(cond(s, 'Ready')?.reason, 'OperDown');
+  });
+});

@@ -2,6 +2,8 @@
 // summarizer over what the reconcile decided and observed (DESIGN.md §1, §3.3). It also says
 // which events the change from the previous status deserves, so a no-op reconcile emits none.
 import { setStatusCondition, formatTime, type Condition, type VirtualServiceStatus, type VirtualServiceStatusOperStatus } from '../../api/index.js';
+import type { MemberCounts } from '../model/index.js';
+import { memberVerdict } from './members.js';
 
 export type OperState = NonNullable<VirtualServiceStatusOperStatus['state']>;
 
@@ -55,6 +57,8 @@ export interface SummaryInput {
   agents?: boolean;
   /** Up but below requested because SEs cannot boot: the cloud's message (bootFaultNote). */
   shortBecause?: string | undefined;
+  /** With the SE API on: the pool's members as the VS's SEs see them (members.ts). */
+  members?: MemberCounts;
 }
 
 export function summarize(i: SummaryInput): VirtualServiceStatus {
@@ -102,6 +106,8 @@ function operState(i: SummaryInput, up: number): { state: OperState; reasons: st
   const problem = i.problems.find((p) => p.state === 'OPER_DOWN') ?? i.problems[0];
   if (!i.enabled) return { state: 'OPER_DISABLED', reasons: ['virtual service is disabled'] };
   if (problem !== undefined) return { state: problem.state, reasons: i.problems.map((p) => p.message) };
+  const noMember = memberVerdict(i.members).down;
+  if (up >= 1 && noMember !== undefined) return { state: 'OPER_DOWN', reasons: [noMember] };
   if (up >= 1) return { state: 'OPER_UP', reasons: [] };
   if (i.shortfall > 0 && i.assigned.length === 0) return { state: 'OPER_RESOURCES', reasons: ['no Service Engine capacity: the group is at maxSEs'] };
   return { state: 'OPER_INITIALIZING', reasons: [allAllocated(i) ? 'waiting for Service Engines' : 'allocating VIPs'] };
@@ -126,13 +132,17 @@ function conditionsFor(i: SummaryInput, state: OperState, reasons: string[], up:
   else if (i.shortfall > 0 && i.assigned.length === 0) set('Placed', 'False', 'InsufficientSEs', 'the group is at maxSEs and no SE has room');
   else set('Placed', 'False', 'WaitingForSEs', `${i.assigned.length} assigned, none programmed yet`);
 
+  const members = memberVerdict(i.members);
   if (state === 'OPER_UP' && up < requested) {
     set('Degraded', 'True', i.shortBecause !== undefined ? 'SEBootFailed' : 'BelowRequested', `${up} of ${requested} requested Service Engines are up${i.shortBecause !== undefined ? `; ${i.shortBecause}` : ''}`);
+  } else if (state === 'OPER_UP' && members.degraded !== undefined) {
+    setStatusCondition(conditions, { type: 'Degraded', ...members.degraded, ...g }, i.now);
   } else set('Degraded', 'False', state === 'OPER_UP' ? 'AllUp' : 'NotUp', state === 'OPER_UP' ? `${up} of ${requested} Service Engines are up` : `virtual service is ${state}`);
 
   const serving = i.assigned.filter((s) => s.serving === true && i.programmed.has(s.name)).length;
   if (state === 'OPER_UP' && i.agents === true && serving === 0) set('Ready', 'False', 'NotServed', `placed on ${up} Service Engine(s); waiting for an SE agent to apply the config`);
   else if (state === 'OPER_UP') set('Ready', 'True', 'OperUp', `VIP ${i.vips.map((v) => v.ipAddress ?? '').join(', ')} ${i.agents === true ? `served by ${serving}` : `on ${up}`} Service Engine(s)`);
+  else if (state === 'OPER_DOWN' && i.problems.length === 0 && members.down !== undefined) set('Ready', 'False', 'NoMemberUp', members.down);
   else set('Ready', 'False', state === 'OPER_DISABLED' ? 'Disabled' : camel(state), reasons.join('; ') || state);
   return conditions;
 }
