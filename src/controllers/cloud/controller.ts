@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { setStatusCondition, type CloudStatus, type Condition } from '../../api/index.js';
 import { openCloud, openCloudView, type Cloud as CloudClients } from '../../cloud/index.js';
 import { isNotFound, isStatus, objectKey, updateStatus, type ObjectRef, type ReconcileContext, type ReconcileResult } from '../../runtime/index.js';
-import { cloudResyncMs, INDEX, resourceOf, tenantProjects, type CloudConnection, type CloudObj, type OperatorContext, type Secret } from '../model/index.js';
+import { cloudResyncMs, INDEX, resourceOf, tenantProjects, withKstatus, type CloudConnection, type CloudObj, type OperatorContext, type Secret } from '../model/index.js';
 import { checkCloud, credentialsFrom, decodeSecretData, type CheckResult, type CloudCredentials } from './check.js';
 
 const CLOUD = resourceOf('Cloud');
@@ -155,13 +155,13 @@ async function notReady(ctx: OperatorContext, opened: Map<string, Opened>, cloud
   const now = ctx.clock.now();
   await updateStatus<CloudObj>(ctx.client, CLOUD, { name: cloud.metadata.name }, {
     current: cloud,
-    mutate: (c) => {
+    mutate: withKstatus<CloudObj>('Cloud', (c) => {
       const st = (c.status ??= {});
       st.conditions ??= [];
       setStatusCondition(st.conditions, { type: 'Authenticated', status: 'False', reason, message, observedGeneration: c.metadata.generation ?? 0 }, now);
       setStatusCondition(st.conditions, { type: 'Ready', status: 'False', reason, message, observedGeneration: c.metadata.generation ?? 0 }, now);
       st.observedGeneration = c.metadata.generation ?? 0;
-    },
+    }, () => now),
   });
   return { requeueAfterMs: Math.max(resyncMs, FAILING_RECHECK_MS) };
 }
@@ -200,6 +200,6 @@ export function summarizeCloud(st: CloudStatus, generation: number, r: CheckResu
 async function writeStatus(ctx: OperatorContext, cloud: CloudObj, r: CheckResult): Promise<void> {
   await updateStatus<CloudObj>(ctx.client, CLOUD, { name: cloud.metadata.name }, {
     current: cloud,
-    mutate: (c) => summarizeCloud((c.status ??= {}), c.metadata.generation ?? 0, r, ctx.clock.now()),
+    mutate: withKstatus<CloudObj>('Cloud', (c) => summarizeCloud((c.status ??= {}), c.metadata.generation ?? 0, r, ctx.clock.now()), () => ctx.clock.now()),
   });
 }

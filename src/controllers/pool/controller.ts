@@ -5,7 +5,7 @@
 import { setStatusCondition, type Condition } from '../../api/index.js';
 import { updateStatus, type ObjectRef, type ReconcileResult } from '../../runtime/index.js';
 import { KIND } from '../../cloud/viewsources.js';
-import { INDEX, resourceOf, type OperatorContext, type PoolObj } from '../model/index.js';
+import { INDEX, resourceOf, withKstatus, type OperatorContext, type PoolObj } from '../model/index.js';
 import { networksFromView } from '../model/index.js';
 import { resolvedCondition, resolveServers, statusServers } from './resolve.js';
 import { tenantOf } from '../model/index.js';
@@ -38,7 +38,7 @@ async function reconcile(ctx: OperatorContext, ref: ObjectRef): Promise<Reconcil
   const servers = pool.spec.servers ?? [];
 
   const write = async (mutate: (p: PoolObj) => void): Promise<void> => {
-    await updateStatus<PoolObj>(ctx.client, RT, pool.metadata, { current: pool, mutate });
+    await updateStatus<PoolObj>(ctx.client, RT, pool.metadata, { current: pool, mutate: withKstatus('Pool', mutate, () => ctx.clock.now()) });
   };
   const unresolved = async (reason: string, message: string): Promise<void> => {
     await write((p) => {

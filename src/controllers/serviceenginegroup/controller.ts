@@ -13,7 +13,7 @@ import {
   type ObjectRef, type ReconcileContext, type ReconcileResult,
 } from '../../runtime/index.js';
 import {
-  claimsOf, DEFAULT_GROUP, groupSpec, INDEX, requestedSEsOf, resourceOf, sePhase, vsSpec,
+  claimsOf, DEFAULT_GROUP, groupSpec, INDEX, requestedSEsOf, resourceOf, sePhase, vsSpec, withKstatus,
   type GroupObj, type OperatorContext, type SEObj, type VSObj,
 } from '../model/index.js';
 import { planGroup, strandedSEs, type GroupPlan, type GroupPolicy, type GroupSE } from './plan.js';
@@ -132,7 +132,7 @@ async function reconcileGroup(ctx: OperatorContext, idleSince: Map<string, strin
   // Report.
   await updateStatus<GroupObj>(ctx.client, GROUP, ref, {
     current: group, signal: rc.signal,
-    mutate: (o) => summarizeGroup((o.status ??= {}), o.metadata.generation ?? 0, members, plan, now),
+    mutate: withKstatus<GroupObj>('ServiceEngineGroup', (o) => summarizeGroup((o.status ??= {}), o.metadata.generation ?? 0, members, plan, now), () => now),
   });
   if (collided) return { requeueAfterMs: 1_000 };
   return plan.recheckAfterMs !== undefined ? { requeueAfterMs: Math.max(1_000, plan.recheckAfterMs) } : {};
