@@ -9,6 +9,7 @@ import got, { RequestError, type Got, type Response } from 'got';
 import { Counter, Histogram, register as globalRegistry, type Registry } from 'prom-client';
 import winston from 'winston';
 import { CloudError, errorFromResponse, errorFromTransport, retryAfterMs, Unavailable, type CloudAPI } from './errors.js';
+import { writeLogLine } from './writelog.js';
 
 export type HTTPMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
 
@@ -204,7 +205,10 @@ export class CloudHTTP {
       throw err;
     }
     this.log.debug('cloud request', { cloud: this.cloud, api: req.api, op: req.op, method: req.method, path: pathOf(req.url), status, requestId });
-    return { status, headers: res.headers, body: this.parse<T>(req, res.body, status, requestId), requestId };
+    const body = this.parse<T>(req, res.body, status, requestId);
+    const written = writeLogLine(req, body);
+    if (written !== undefined) this.log.info(written.message, { cloud: this.cloud, ...written.fields, requestId });
+    return { status, headers: res.headers, body, requestId };
   }
 
   private parse<T>(req: CloudRequest, body: string, status: number, requestId: string): T {
