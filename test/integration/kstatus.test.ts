@@ -124,6 +124,13 @@ describe("kstatus on a real kube-apiserver: Reconciling/Stalled as the real libr
     assert.equal(got[waiting]?.status, "Current", "a Pool waiting for its Cloud looks done to kstatus without Reconciling");
   });
 
+  test("a new object is InProgress before the operator ever wrote its status (the CRDs default observedGeneration to 0)", async () => {
+    const fresh = await create("VirtualService", "never-seen");
+    assert.deepEqual((fresh as { status?: unknown }).status, { observedGeneration: 0 });
+    const [v] = await kstatus([fresh]);
+    assert.equal(v?.status, "InProgress", v?.message);
+  });
+
   test("an edit not yet observed is InProgress, and Current again once the status describes it", async () => {
     const c = cases.find((x) => x.kind === "Pool" && x.kstatus === "Current") as KstatusCase;
     const before = await get("Pool", c.name);
