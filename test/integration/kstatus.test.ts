@@ -172,6 +172,19 @@ describe("kstatus on a real kube-apiserver: Reconciling/Stalled as the real libr
     assert.equal(await kubectlWait([`lbvs/${converging.name}`, "-n", ns, "--for=condition=Reconciling=false", "--timeout=10s"]), 0);
   });
 
+  test("kubectl get -o wide shows the readiness reason and message; ServiceEngines have a READY column", async () => {
+    const wide = await cluster.kubectl(["get", "lbseg/at-max-ses", "lbse/boot-failed", "lbpool/unresolved", "-n", ns, "-o", "wide"]);
+    assert.equal(wide.code, 0, wide.stderr);
+    assert.match(wide.stdout, /^NAME\s+HA\s+SES\s+READY-SES\s+READY\s+AGE\s+REASON\s+MESSAGE$/m);
+    assert.match(wide.stdout, /at-max-ses\s.*\sFalse\s+\S+\s+MaxSEsReached\s+2 more SE\(s\) needed than maxSEs allows/);
+    assert.match(wide.stdout, /^NAME\s+SERVER\s+STATE\s+MGMT-IP\s+VS\s+READY\s+AGE\s+REASON\s+MESSAGE$/m);
+    assert.match(wide.stdout, /boot-failed\s.*\sFalse\s+\S+\s+Booting\s+the server is not ACTIVE yet/);
+    assert.match(wide.stdout, /unresolved\s.*\sUnresolved\s+1 of 2 servers resolved; 30\.0\.0\.3: /);
+    const plain = await cluster.kubectl(["get", "lbse/ready", "-n", ns]);
+    assert.match(plain.stdout, /^NAME\s+SERVER\s+STATE\s+MGMT-IP\s+VS\s+READY\s+AGE$/m);
+    assert.match(plain.stdout, /^ready\s.*\sTrue\s+\S+$/m);
+  });
+
   test("kubectl wait --all over a namespace of converged objects: Ready on every kind (the Pool by its readiness condition)", async () => {
     const ready = `${ns}-ready`;
     await cluster.kubectl(["create", "namespace", ready]);
