@@ -45,6 +45,8 @@ describe('kstatusVerdict', () => {
     assert.deepEqual(down('Allocated', 'GroupNotFound'), { state: 'Failed', reason: 'GroupNotFound', message: 'Placed GroupNotFound' });
     assert.equal(down('IPExhausted', 'WaitingForSEs').reason, 'IPExhausted', 'the problem wins over the pending one');
     assert.equal(kstatusVerdict('VirtualService', conds(['Ready', 'False', 'OperInitializing'])).state, 'InProgress');
+    assert.deepEqual(kstatusVerdict('VirtualService', conds(['VIPAllocated', 'True', 'Allocated'], ['Placed', 'False', 'WaitingForSEs'], ['Ready', 'False', 'OperInitializing'])),
+      { state: 'InProgress', reason: 'WaitingForSEs', message: 'Ready OperInitializing (Placed: Placed WaitingForSEs)' }, 'the step names the reason, Ready the why');
     assert.equal(kstatusVerdict('VirtualService', conds(['Ready', 'False', 'Disabled'])).state, 'Current', 'off as asked');
     assert.equal(kstatusVerdict('VirtualService', conds(['Ready', 'True', 'OperUp'], ['Degraded', 'True', 'BelowRequested'])).state, 'Current');
   });

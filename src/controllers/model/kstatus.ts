@@ -89,9 +89,11 @@ function vsVerdict(conditions: readonly Condition[] | undefined, ready: Conditio
     .map((t) => findCondition(conditions, t))
     .filter((c): c is Condition => c !== undefined && c.status === 'False');
   if (CONVERGING.VirtualService.has(ready.reason)) {
-    // The more specific step (Pending, WaitingForSEs) when one says it.
-    const step = why.find((c) => VS_PENDING.has(c.reason)) ?? ready;
-    return { state: 'InProgress', reason: step.reason, message: step.message };
+    // The more specific step (Pending, WaitingForSEs) when one says it; Ready's message has the
+    // oper state's reasons ("waiting for Cloud jvnc2"), the step's its count.
+    const step = why.find((c) => VS_PENDING.has(c.reason));
+    if (step === undefined) return { state: 'InProgress', reason: ready.reason, message: ready.message };
+    return { state: 'InProgress', reason: step.reason, message: `${ready.message} (${step.type}: ${step.message})` };
   }
   const problem = why.find((c) => !VS_PENDING.has(c.reason));
   if (problem !== undefined) return { state: 'Failed', reason: problem.reason, message: problem.message };
