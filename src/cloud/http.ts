@@ -9,7 +9,6 @@ import got, { RequestError, type Got, type Response } from 'got';
 import { Counter, Histogram, register as globalRegistry, type Registry } from 'prom-client';
 import winston from 'winston';
 import { CloudError, errorFromResponse, errorFromTransport, retryAfterMs, Unavailable, type CloudAPI } from './errors.js';
-import { writeLogLine } from './writelog.js';
 
 export type HTTPMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
 
@@ -32,6 +31,8 @@ export interface CloudHTTPOptions {
   maxSockets?: number;
   logger?: winston.Logger;
   registry?: Registry;
+  /** What a successful request wrote, for one info log line (src/cloud/writelog.ts); undefined: nothing to log. */
+  describeWrite?: (req: CloudRequest, body: unknown) => { message: string; fields: Record<string, string> } | undefined;
 }
 
 export interface CloudRequest {
@@ -106,8 +107,10 @@ export class CloudHTTP {
   private readonly maxRetryAfterMs: number;
   private readonly retryBaseMs: number;
   private readonly timeoutMs: number;
+  private readonly describeWrite: CloudHTTPOptions['describeWrite'];
 
   constructor(opts: CloudHTTPOptions) {
+    this.describeWrite = opts.describeWrite;
     this.cloud = opts.cloud;
     this.insecure = opts.insecureSkipVerify === true;
     this.retries = opts.retries ?? 2;
@@ -206,7 +209,7 @@ export class CloudHTTP {
     }
     this.log.debug('cloud request', { cloud: this.cloud, api: req.api, op: req.op, method: req.method, path: pathOf(req.url), status, requestId });
     const body = this.parse<T>(req, res.body, status, requestId);
-    const written = writeLogLine(req, body);
+    const written = this.describeWrite?.(req, body);
     if (written !== undefined) this.log.info(written.message, { cloud: this.cloud, ...written.fields, requestId });
     return { status, headers: res.headers, body, requestId };
   }

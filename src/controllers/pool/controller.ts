@@ -8,6 +8,7 @@ import { KIND } from '../../cloud/viewsources.js';
 import { INDEX, resourceOf, withKstatus, type OperatorContext, type PoolObj } from '../model/index.js';
 import { networksFromView } from '../model/index.js';
 import { resolvedCondition, resolveServers, statusServers } from './resolve.js';
+import { installMemberEvents } from './memberevents.js';
 import { tenantOf } from '../model/index.js';
 
 const RT = resourceOf('Pool');
@@ -28,6 +29,7 @@ export function installPoolController(ctx: OperatorContext): void {
   ctx.connections.onChange(all);
   // A network or subnet appeared, changed or went: resolutions may change.
   ctx.connections.onViewChange((cloud, changes) => { if (changes.some((c) => NETWORK_KINDS.has(c.kind))) all(cloud); });
+  installMemberEvents(ctx);
 }
 
 async function reconcile(ctx: OperatorContext, ref: ObjectRef): Promise<ReconcileResult> {
