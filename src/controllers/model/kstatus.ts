@@ -1,8 +1,9 @@
 // Reconciling and Stalled, the two "abnormal-true" conditions of the kstatus convention
 // (sigs.k8s.io/cli-utils/pkg/kstatus), which Flux, kpt, Config Sync and cli-utils waiters read
 // for custom resources: Reconciling=True → InProgress, Stalled=True → Failed, neither (with
-// status.observedGeneration == metadata.generation) → Current. Without them every one of our
-// objects is Current the moment it exists, Ready or not.
+// status.observedGeneration == metadata.generation) → Current. Without them kstatus can only
+// guess from Ready: Ready=False is InProgress forever (a wrong password never fails a Flux sync),
+// and a Pool, which has no Ready, is Current whatever its servers.
 //
 // They are derived here, purely, from the conditions each kind already writes — the kind's
 // readiness condition and, for a VirtualService, the one that says why it is not up — so the
@@ -15,7 +16,8 @@ import { SE_REASON } from './sephase.js';
 
 /**
  * The condition a Pool's verdict is read from. `Resolved` today; when the Pool gets its own
- * `Ready` condition (the Pool-health work), switch this one line to 'Ready'.
+ * `Ready` condition (the Pool-health work), switch this one line to 'Ready' — and list that
+ * condition's converging reasons in CONVERGING.Pool below (any other False is Stalled).
  */
 export const POOL_READINESS_CONDITION: 'Resolved' | 'Ready' = 'Resolved';
 
