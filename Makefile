@@ -11,7 +11,7 @@ export npm_config_audit := false
 NODE_TEST := node --import tsx --test --test-reporter=spec
 
 .PHONY: all deps typecheck lint test test-unit test-monitoring test-conformance test-integration test-e2e \
-        test-openstack test-agent test-dataplane test-e2e-dataplane test-image test-chaos test-secrets image envtest helm cluster-up cluster-down openstack-up openstack-down demo sim bench build clean
+        test-openstack test-agent test-dataplane test-e2e-dataplane test-image test-chaos test-secrets image envtest helm kstatus-check cluster-up cluster-down openstack-up openstack-down demo sim bench build clean
 
 all: test
 
@@ -61,6 +61,11 @@ envtest:
 helm:
 	scripts/helm-build.sh
 
+# The real kstatus library (sigs.k8s.io/cli-utils, pinned in scripts/kstatus-check/go.mod) as a
+# small checker, built from the Go module proxy, cached in ~/.cache/contrail-lb-operator/kstatus-check.
+kstatus-check:
+	scripts/kstatus-build.sh
+
 cluster-up: deps envtest
 	scripts/cluster-up.sh --controller-manager
 
@@ -68,7 +73,7 @@ cluster-down:
 	scripts/cluster-down.sh
 
 # One shared cluster for the whole stage (torn down on exit, also on failure or Ctrl-C).
-test-integration: deps envtest helm
+test-integration: deps envtest helm kstatus-check
 	scripts/with-cluster.sh $(NODE_TEST) 'test/integration/**/*.test.ts'
 
 # --- real Keystone + Neutron from Debian packages (owner: cloud-clients issue) ---

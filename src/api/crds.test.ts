@@ -9,10 +9,11 @@ import { category, group, kindNames, kinds, version } from './kinds.js';
 const crds = loadCRDs();
 
 const expectedColumns: Record<string, string[]> = {
-  VirtualService: ['VIP', 'FLOATING', 'SES', 'OPER', 'READY', 'AGE'],
-  ServiceEngine: ['SERVER', 'STATE', 'MGMT-IP', 'VS', 'AGE'],
-  Pool: ['SERVERS', 'RESOLVED', 'UP', 'READY', 'AGE'],
-  Cloud: ['KEYSTONE', 'CONTRAIL', 'READY', 'AGE'],
+  VirtualService: ['VIP', 'FLOATING', 'SES', 'OPER', 'READY', 'AGE', 'REASON', 'MESSAGE'],
+  ServiceEngine: ['SERVER', 'STATE', 'MGMT-IP', 'VS', 'READY', 'AGE', 'REASON', 'MESSAGE'],
+  Pool: ['SERVERS', 'RESOLVED', 'UP', 'READY', 'AGE', 'REASON', 'MESSAGE'],
+  Cloud: ['KEYSTONE', 'CONTRAIL', 'READY', 'AGE', 'REASON', 'MESSAGE'],
+  ServiceEngineGroup: ['HA', 'SES', 'READY-SES', 'READY', 'AGE', 'REASON', 'MESSAGE'],
 };
 
 function nodeAt(schema: JSONSchemaProps, jsonPath: string): JSONSchemaProps | undefined {

@@ -149,7 +149,7 @@ export interface CloudTenant {
   project: string;
 }
 /**
- * CloudStatus is what the operator observed of the cloud.
+ * CloudStatus is what the operator observed of the cloud. Default: {"observedGeneration":0}.
  */
 export interface CloudStatus {
   /**
@@ -286,7 +286,7 @@ export interface ServiceEngineGroupSpec {
   seDeprovisionDelaySeconds?: number;
 }
 /**
- * ServiceEngineGroupStatus summarises the group's SEs.
+ * ServiceEngineGroupStatus summarises the group's SEs. Default: {"observedGeneration":0}.
  */
 export interface ServiceEngineGroupStatus {
   /**
@@ -361,7 +361,7 @@ export interface ServiceEngineSpec {
   availabilityZone?: string;
 }
 /**
- * ServiceEngineStatus is the observed Service Engine VM.
+ * ServiceEngineStatus is the observed Service Engine VM. Default: {"observedGeneration":0}.
  */
 export interface ServiceEngineStatus {
   /**
@@ -569,7 +569,7 @@ export interface PoolHealthMonitor {
   httpPath?: string;
 }
 /**
- * PoolStatus resolves every server to its network and reports its health.
+ * PoolStatus resolves every server to its network and reports its health. Default: {"observedGeneration":0}.
  */
 export interface PoolStatus {
   /**
@@ -820,7 +820,7 @@ export interface VirtualServiceScaleoutAutoscale {
   tolerance?: number;
 }
 /**
- * VirtualServiceStatus is what `show virtualservice summary` shows.
+ * VirtualServiceStatus is what `show virtualservice summary` shows. Default: {"observedGeneration":0}.
  */
 export interface VirtualServiceStatus {
   /**

@@ -31,6 +31,8 @@ export interface CloudHTTPOptions {
   maxSockets?: number;
   logger?: winston.Logger;
   registry?: Registry;
+  /** What a successful request wrote, for one info log line (src/cloud/writelog.ts); undefined: nothing to log. */
+  describeWrite?: (req: CloudRequest, body: unknown) => { message: string; fields: Record<string, string> } | undefined;
 }
 
 export interface CloudRequest {
@@ -105,8 +107,10 @@ export class CloudHTTP {
   private readonly maxRetryAfterMs: number;
   private readonly retryBaseMs: number;
   private readonly timeoutMs: number;
+  private readonly describeWrite: CloudHTTPOptions['describeWrite'];
 
   constructor(opts: CloudHTTPOptions) {
+    this.describeWrite = opts.describeWrite;
     this.cloud = opts.cloud;
     this.insecure = opts.insecureSkipVerify === true;
     this.retries = opts.retries ?? 2;
@@ -204,7 +208,10 @@ export class CloudHTTP {
       throw err;
     }
     this.log.debug('cloud request', { cloud: this.cloud, api: req.api, op: req.op, method: req.method, path: pathOf(req.url), status, requestId });
-    return { status, headers: res.headers, body: this.parse<T>(req, res.body, status, requestId), requestId };
+    const body = this.parse<T>(req, res.body, status, requestId);
+    const written = this.describeWrite?.(req, body);
+    if (written !== undefined) this.log.info(written.message, { cloud: this.cloud, ...written.fields, requestId });
+    return { status, headers: res.headers, body, requestId };
   }
 
   private parse<T>(req: CloudRequest, body: string, status: number, requestId: string): T {

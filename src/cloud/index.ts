@@ -9,6 +9,7 @@ import { NovaClient } from './nova.js';
 import { ContrailClient } from './contrail.js';
 import { CloudView, type ViewChange } from './cloudview.js';
 import { contrailSources, neutronSources } from './viewsources.js';
+import { writeLogLine } from './writelog.js';
 
 export interface CloudConfig {
   name: string;
@@ -51,6 +52,7 @@ export function openCloud(c: CloudConfig): Cloud {
     ...(c.maxRetryAfterMs !== undefined ? { maxRetryAfterMs: c.maxRetryAfterMs } : {}),
     ...(c.logger !== undefined ? { logger: c.logger } : {}),
     ...(c.registry !== undefined ? { registry: c.registry } : {}),
+    describeWrite: writeLogLine,
   };
   const http = new CloudHTTP(httpOpts);
   const keystone = new Keystone({

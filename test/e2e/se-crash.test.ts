@@ -87,6 +87,10 @@ test('the orphan sweep deletes our objects whose owner is gone, and nothing else
     assert.ok(ids.has(untagged.id), 'an untagged port is never touched');
     assert.ok(ids.has(otherCluster.id), "another cluster's port is never touched");
     assert.match(h.operators.map((p) => p.output()).join('\n'), /deleted orphaned cloud object/);
+    // And an Event on the Cloud (cluster-scoped: in `default`) naming what went and whose it was.
+    const ev = await h.waitFor(async () => (await h.events('default')).find((e) => e.regarding.kind === 'Cloud' && e.regarding.name === h.cloudName && e.reason === 'OrphanDeleted'),
+      { what: 'OrphanDeleted event', timeoutMs: 10_000 });
+    assert.ok(ev.note.includes(orphanPort.id) && ev.note.includes(orphanServer.id) && ev.note.includes('long-gone'), ev.note);
   } finally {
     await neutron.deletePort(untagged.id).catch(() => undefined);
     await neutron.deletePort(otherCluster.id).catch(() => undefined);

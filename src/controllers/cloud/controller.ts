@@ -8,8 +8,9 @@ import { createHash } from 'node:crypto';
 import { formatTime, setStatusCondition, type CloudStatus, type Condition } from '../../api/index.js';
 import { openCloud, openCloudView, type Cloud as CloudClients } from '../../cloud/index.js';
 import { isNotFound, isStatus, objectKey, updateStatus, type ObjectRef, type ReconcileContext, type ReconcileResult } from '../../runtime/index.js';
-import { cloudResyncMs, INDEX, resourceOf, tenantProjects, type CloudConnection, type CloudObj, type OperatorContext, type Secret } from '../model/index.js';
+import { cloudResyncMs, INDEX, resourceOf, tenantProjects, withKstatus, type CloudConnection, type CloudObj, type OperatorContext, type Secret } from '../model/index.js';
 import { checkCloud, credentialsFrom, decodeSecretData, type CheckResult, type CloudCredentials } from './check.js';
+import { cloudEvents } from './events.js';
 
 const CLOUD = resourceOf('Cloud');
 const FAILING_RECHECK_MS = 10_000;
@@ -154,16 +155,13 @@ async function notReady(ctx: OperatorContext, opened: Map<string, Opened>, cloud
   opened.delete(cloud.metadata.name);
   ctx.connections.remove(cloud.metadata.name);
   const now = ctx.clock.now();
-  await updateStatus<CloudObj>(ctx.client, CLOUD, { name: cloud.metadata.name }, {
-    current: cloud,
-    mutate: (c) => {
-      const st = (c.status ??= {});
-      st.conditions ??= [];
-      setStatusCondition(st.conditions, { type: 'Authenticated', status: 'False', reason, message, observedGeneration: c.metadata.generation ?? 0 }, now);
-      setStatusCondition(st.conditions, { type: 'Ready', status: 'False', reason, message, observedGeneration: c.metadata.generation ?? 0 }, now);
-      st.observedGeneration = c.metadata.generation ?? 0;
-    },
-  });
+  await report(ctx, cloud, withKstatus<CloudObj>('Cloud', (c) => {
+    const st = (c.status ??= {});
+    st.conditions ??= [];
+    setStatusCondition(st.conditions, { type: 'Authenticated', status: 'False', reason, message, observedGeneration: c.metadata.generation ?? 0 }, now);
+    setStatusCondition(st.conditions, { type: 'Ready', status: 'False', reason, message, observedGeneration: c.metadata.generation ?? 0 }, now);
+    st.observedGeneration = c.metadata.generation ?? 0;
+  }, () => now));
   return { requeueAfterMs: Math.max(resyncMs, FAILING_RECHECK_MS) };
 }
 
@@ -206,8 +204,12 @@ async function stampSynced(ctx: OperatorContext, name: string, at: Date | undefi
 }
 
 async function writeStatus(ctx: OperatorContext, cloud: CloudObj, r: CheckResult & { lastSyncTime?: Date }): Promise<void> {
-  await updateStatus<CloudObj>(ctx.client, CLOUD, { name: cloud.metadata.name }, {
-    current: cloud,
-    mutate: (c) => summarizeCloud((c.status ??= {}), c.metadata.generation ?? 0, r, ctx.clock.now()),
-  });
+  await report(ctx, cloud, withKstatus<CloudObj>('Cloud', (c) => summarizeCloud((c.status ??= {}), c.metadata.generation ?? 0, r, ctx.clock.now()), () => ctx.clock.now()));
+}
+
+/** Writes the status and records the events its transition deserves (events.ts). */
+async function report(ctx: OperatorContext, cloud: CloudObj, mutate: (c: CloudObj) => void): Promise<void> {
+  const res = await updateStatus<CloudObj>(ctx.client, CLOUD, { name: cloud.metadata.name }, { current: cloud, mutate });
+  if (!res.changed || res.obj === undefined) return;
+  for (const e of cloudEvents(cloud.status?.conditions, res.obj.status?.conditions)) ctx.events.record(res.obj, e.type, e.reason, e.note);
 }

@@ -12,3 +12,4 @@ export * from './sephase.js';
 export * from './tenant.js';
 export * from './invariants.js';
 export * from './memberhealth.js';
+export * from './kstatus.js';

@@ -10,6 +10,7 @@ import { resourceOf, type CloudConnection } from '../model/index.js';
 import type { OperatorContext } from '../model/index.js';
 import { ownerLiveness, selectOrphans, type Tagged } from './select.js';
 import { sweepServerGroups } from './servergroups.js';
+import { sweepEvents } from './events.js';
 
 export function installOrphanSweep(ctx: OperatorContext): void {
   const controller = ctx.manager.controller({
@@ -46,22 +47,26 @@ async function sweep(ctx: OperatorContext, ref: ObjectRef, rc: ReconcileContext)
   // missing from them too. Before deleting, ask the API server whether the owner is really gone.
   const orphans = ctx.config.watchLabelSelector === undefined ? selected : await confirmedGone(ctx, selected, rc.signal);
 
-  let failed = 0;
+  const deleted: Tagged[] = [];
+  const failures: (Tagged & { error: string })[] = [];
   for (const o of orphans) {
     try {
       await deleteObject(conn, o);
       conn.view.deleted(o.kind, o.id);
+      deleted.push(o);
       rc.log.info('deleted orphaned cloud object', { cloud: conn.name, kind: o.kind, id: o.id, ownerKind: o.owner?.kind, owner: ownerText(o.owner) });
     } catch (e) {
-      failed++;
-      rc.log.warn('could not delete orphaned cloud object; next sweep retries', {
-        cloud: conn.name, kind: o.kind, id: o.id, error: isCloudError(e) ? e.message : String(e),
-      });
+      const error = isCloudError(e) ? e.message : String(e);
+      failures.push({ ...o, error });
+      rc.log.warn('could not delete orphaned cloud object; next sweep retries', { cloud: conn.name, kind: o.kind, id: o.id, error });
     }
   }
+  let failed = failures.length;
   // Nova server groups (antiAffinity) carry no tags: swept by name, after their members' servers.
   failed += await sweepServerGroups(ctx, conn, rc);
-  if (orphans.length > 0) rc.log.info('orphan sweep done', { cloud: conn.name, deleted: orphans.length - failed, failed });
+  if (orphans.length > 0) rc.log.info('orphan sweep done', { cloud: conn.name, deleted: deleted.length, failed });
+  const cloud = inf.clouds.store.get(ref.name);
+  if (cloud !== undefined) for (const e of sweepEvents(deleted, failures)) ctx.events.record(cloud, e.type, e.reason, e.note);
   // Dependents whose deletion failed (e.g. a port still bound) are retried soon, not in 10 min.
   return { requeueAfterMs: failed > 0 ? Math.min(ctx.config.orphanSweepPeriodMs, 10_000) : ctx.config.orphanSweepPeriodMs };
 }

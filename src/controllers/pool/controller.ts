@@ -7,7 +7,7 @@
 import { formatTime, setStatusCondition, type Condition } from '../../api/index.js';
 import { updateStatus, type KubeObject, type ObjectRef, type ReconcileResult } from '../../runtime/index.js';
 import { KIND } from '../../cloud/viewsources.js';
-import { INDEX, resourceOf, vsOfVip, type OperatorContext, type PoolObj, type SEChannel, type VSObj } from '../model/index.js';
+import { INDEX, resourceOf, vsOfVip, withKstatus, type OperatorContext, type PoolObj, type SEChannel, type VSObj } from '../model/index.js';
 import { planPoolHealth, withHealth, type HealthPlan, type PoolMemberStatus } from './health.js';
 import { poolOfVS, poolReports, poolsOfSE } from './reports.js';
 import { networksFromView } from '../model/index.js';
@@ -55,7 +55,7 @@ async function reconcile(ctx: OperatorContext, ref: ObjectRef, announced: Announ
   const servers = pool.spec.servers ?? [];
 
   const write = async (mutate: (p: PoolObj) => void): Promise<void> => {
-    await updateStatus<PoolObj>(ctx.client, RT, pool.metadata, { current: pool, mutate });
+    await updateStatus<PoolObj>(ctx.client, RT, pool.metadata, { current: pool, mutate: withKstatus('Pool', mutate, () => ctx.clock.now()) });
   };
   const unresolved = async (reason: string, message: string): Promise<void> => {
     await write((p) => {

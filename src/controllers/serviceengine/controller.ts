@@ -17,7 +17,7 @@ import {
   type ObjectRef, type ReconcileContext, type ReconcileResult,
 } from '../../runtime/index.js';
 import {
-  bootstrapUserData, cloudBootstrap, cloudResyncMs, INDEX, resourceOf, sePhase, SE_REASON,
+  bootstrapUserData, cloudBootstrap, cloudResyncMs, INDEX, resourceOf, sePhase, SE_REASON, withKstatus,
   type CloudConnection, type OperatorContext, type SEChannel, type SEObj,
 } from '../model/index.js';
 import { applyAction, faultOf, messageOf, userData, type ApplyEnv, type SEBootstrapping } from './apply.js';
@@ -279,7 +279,7 @@ async function report(ctx: OperatorContext, mem: SEMemory, d: Desired, run: Run,
 
 async function writeStatus(ctx: OperatorContext, mem: SEMemory, se: SEObj, ref: ObjectRef, r: SEReport, rc: ReconcileContext): Promise<void> {
   const before = isTrue(se.status?.conditions, 'Booted');
-  const res = await updateStatus<SEObj>(ctx.client, SE, ref, { current: se, mutate: (o) => summarizeSE((o.status ??= {}), r), signal: rc.signal });
+  const res = await updateStatus<SEObj>(ctx.client, SE, ref, { current: se, mutate: withKstatus<SEObj>('ServiceEngine', (o) => summarizeSE((o.status ??= {}), r), () => r.now), signal: rc.signal });
   if (res.obj !== undefined && !before && isTrue(res.obj.status?.conditions, 'Booted')) {
     mem.observeBoot(se.metadata.uid ?? '', se.spec.cloudRef);
     ctx.events.record(res.obj, 'Normal', 'SECreated', `Service Engine ${ref.name} is ACTIVE (server ${res.obj.status?.serverUUID ?? ''})`);

@@ -13,11 +13,12 @@ import {
   type ObjectRef, type ReconcileContext, type ReconcileResult,
 } from '../../runtime/index.js';
 import {
-  claimsOf, DEFAULT_GROUP, groupSpec, INDEX, requestedSEsOf, resourceOf, sePhase, vsSpec,
+  claimsOf, DEFAULT_GROUP, groupSpec, INDEX, requestedSEsOf, resourceOf, sePhase, vsSpec, withKstatus,
   type GroupObj, type OperatorContext, type SEObj, type VSObj,
 } from '../model/index.js';
 import { planGroup, strandedSEs, type GroupPlan, type GroupPolicy, type GroupSE } from './plan.js';
 import { ServerGroupMemory, syncServerGroup } from './servergroup.js';
+import { scaleEvents } from './events.js';
 
 export const GROUP_FINALIZER = 'lb.contrail-operator.io/service-engine-group';
 const GROUP = resourceOf('ServiceEngineGroup');
@@ -112,6 +113,7 @@ async function reconcileGroup(ctx: OperatorContext, idleSince: Map<string, strin
   const azs = group.spec.availabilityZones ?? [];
   const slots = freeSlots(group.metadata.name, policyOf(group).maxSEs, new Set([...ses.map((s) => s.metadata.name), ...expected]));
   let collided = false;
+  const created: string[] = [];
   for (let i = 0; i < plan.create && i < slots.length; i++) {
     const az = azs.length > 0 ? azs[(ses.length + i) % azs.length] : undefined;
     const name = seName(group.metadata.name, slots[i] as number);
@@ -125,21 +127,27 @@ async function reconcileGroup(ctx: OperatorContext, idleSince: Map<string, strin
       break;
     }
     expected.add(name);
+    created.push(name);
   }
   if (expected.size > 0) pending.set(rc.key, expected);
   else pending.delete(rc.key);
+  const retired: GroupPlan['retire'] = [];
   for (const r of plan.retire) {
     const se = ses.find((s) => s.metadata.name === r.name);
     if (se !== undefined) {
       rc.log.info('retiring service engine', { se: r.name, reason: r.reason });
       await deleteSE(ctx, se, rc.signal);
+      retired.push(r);
     }
   }
+
+  const size = members.filter((m) => m.phase !== 'Deleting').length;
+  for (const e of scaleEvents(size, created, retired)) ctx.events.record(group, e.type, e.reason, e.note);
 
   // Report.
   await updateStatus<GroupObj>(ctx.client, GROUP, ref, {
     current: group, signal: rc.signal,
-    mutate: (o) => summarizeGroup((o.status ??= {}), o.metadata.generation ?? 0, members, plan, now),
+    mutate: withKstatus<GroupObj>('ServiceEngineGroup', (o) => summarizeGroup((o.status ??= {}), o.metadata.generation ?? 0, members, plan, now), () => now),
   });
   if (collided) return { requeueAfterMs: 1_000 };
   const after = [plan.recheckAfterMs === undefined ? undefined : Math.max(1_000, plan.recheckAfterMs), sg.requeueAfterMs].filter((n): n is number => n !== undefined);

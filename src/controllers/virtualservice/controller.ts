@@ -8,7 +8,7 @@ import { isCloudError } from '../../cloud/errors.js';
 import { KIND } from '../../cloud/viewsources.js';
 import type { Owner } from '../../cloud/owner.js';
 import {
-  groupSpec, INDEX, networksFromView, othersClaims, requestedSEsOf, resourceOf, sePhase, seUsable, tenantOf, vsOfVip, vsSpec,
+  groupSpec, INDEX, networksFromView, othersClaims, requestedSEsOf, resourceOf, sePhase, seUsable, tenantOf, vsOfVip, vsSpec, withKstatus,
   type ClaimIO, type CloudConnection, type GroupObj, type OperatorContext, type SEObj, type TenantProject, type VSObj,
 } from '../model/index.js';
 import { bootFaultNote, bootFaultProblem } from './bootfaults.js';
@@ -304,7 +304,7 @@ async function writeStatus(ctx: OperatorContext, vs: VSObj, s: StatusInput): Pro
     ...(s.members !== undefined ? { members: s.members } : {}),
   });
   if (s.waiting !== undefined && next.operStatus !== undefined && next.operStatus.state === 'OPER_INITIALIZING') next.operStatus.reason = [s.waiting];
-  await updateStatus<VSObj>(ctx.client, RT, vs.metadata, { current: vs, mutate: (o) => { o.status = withAutoscale(next, o.status); } });
+  await updateStatus<VSObj>(ctx.client, RT, vs.metadata, { current: vs, mutate: withKstatus<VSObj>('VirtualService', (o) => { o.status = withAutoscale(next, o.status); }, () => ctx.clock.now()) });
   for (const e of transitionEvents(prev, next)) ctx.events.record(vs, e.type, e.reason, e.note);
   return next.operStatus?.state;
 }
