@@ -39,7 +39,7 @@ function argo(objs: readonly unknown[]): { status: string; message: string }[] {
 
 const expected = (c: KstatusCase): string => {
   if (c.kind === "VirtualService" && c.name === "degraded") return "Degraded";
-  if (c.kind === "VirtualService" && c.name === "disabled") return "Suspended";
+  if ((c.kind === "VirtualService" && c.name === "disabled") || (c.kind === "Pool" && c.name === "all-disabled")) return "Suspended";
   return { Current: "Healthy", InProgress: "Progressing", Failed: "Degraded" }[c.verdict];
 };
 
