@@ -32,7 +32,9 @@ typecheck: deps
 lint: deps
 	eslint .
 
+# lua5.4 runs the Argo CD health check docs/gitops.md prints (test/unit/gitops-health.test.ts).
 test-unit: deps
+	@if [[ $$(id -u) == 0 ]]; then scripts/ensure-debs.sh lua5.4:lua5.4; fi
 	$(NODE_TEST) 'src/**/*.test.ts' 'test/unit/**/*.test.ts'
 
 # --- the monitoring pack (deploy/components/monitoring): promtool from Debian's prometheus package
