@@ -107,12 +107,12 @@ function seCases(): KstatusCase[] {
 function poolCases(): KstatusCase[] {
   const server = (ip: string, resolved: boolean): ServerResolution =>
     resolved ? { ip, port: 80, resolved, networkUUID: "n", subnetUUID: "s", subnetCIDR: "20.0.0.0/24" } : { ip, port: 80, resolved, reason: "no subnet of the project contains it", failure: "NoSubnet" };
-  const pool = (name: string, c: Parameters<typeof setStatusCondition>[1], verdict: KstatusState, ready?: [Condition["status"], string]): KstatusCase => {
+  const pool = (name: string, c: Parameters<typeof setStatusCondition>[1], verdict: KstatusState, ready?: [Condition["status"], string], kstatus: KstatusCase["kstatus"] = verdict): KstatusCase => {
     const conditions: Condition[] = [];
     setStatusCondition(conditions, c, now);
     // With the SE API on, the Pool also has Ready (member health, pool/health.ts), read first.
     if (ready !== undefined) setStatusCondition(conditions, { type: "Ready", status: ready[0], reason: ready[1], message: `Ready ${ready[1]}`, observedGeneration: GENERATION }, now);
-    return done("Pool", name, { observedGeneration: GENERATION, serverCount: 1, conditions }, verdict);
+    return done("Pool", name, { observedGeneration: GENERATION, serverCount: 1, conditions }, verdict, kstatus);
   };
   return [
     pool("resolved", resolvedCondition([server("20.0.0.3", true)], GENERATION), "Current"),
@@ -123,7 +123,8 @@ function poolCases(): KstatusCase[] {
     pool("not-in-use", resolvedCondition([server("20.0.0.3", true)], GENERATION), "Current", ["True", "NotInUse"]),
     pool("not-checked", resolvedCondition([server("20.0.0.3", true)], GENERATION), "InProgress", ["Unknown", "NotChecked"]),
     pool("no-member-up", resolvedCondition([server("20.0.0.3", true)], GENERATION), "Failed", ["False", "NoMemberUp"]),
-    pool("all-disabled", resolvedCondition([server("20.0.0.3", true)], GENERATION), "Current", ["False", "AllDisabled"]),
+    // Like a disabled VirtualService: Current to us, InProgress to kstatus 0.37 (Ready=False).
+    pool("all-disabled", resolvedCondition([server("20.0.0.3", true)], GENERATION), "Current", ["False", "AllDisabled"], "InProgress"),
   ];
 }
 
