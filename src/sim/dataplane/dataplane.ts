@@ -322,6 +322,11 @@ export class NetnsDataplane implements SimPlugin {
     if (set === this.probeSet) return;
     this.probeSet = set;
     for (const vmi of [...this.withdrawn]) if (!targets.some((t) => t.vmi === vmi)) this.withdrawn.delete(vmi);
+    // The VMI's health as analytics reports it: a new check starts up (as the prober does), a
+    // removed one is no longer reported.
+    const probed = new Set(targets.map((t) => t.vmi));
+    for (const vmi of [...this.sim.healthChecks.keys()]) if (!probed.has(vmi)) this.sim.healthChecks.delete(vmi);
+    for (const vmi of probed) if (!this.sim.healthChecks.has(vmi)) this.sim.healthChecks.set(vmi, { up: true, reason: 'probe started', at: Date.now() });
     if (this.prober === undefined) {
       if (targets.length === 0) return;
       const p = this.netns.spawnIn(this.fabric, [NODE, procPath('prober'), `lbop-${this.netns.run}-prober`]);
@@ -336,6 +341,7 @@ export class NetnsDataplane implements SimPlugin {
           buf = buf.slice(i + 1);
           const ev = JSON.parse(line) as { vmi: string; up: boolean; reason: string };
           this.probeEvents.push({ ...ev, at: Date.now() });
+          if (this.sim.healthChecks.has(ev.vmi)) this.sim.healthChecks.set(ev.vmi, { up: ev.up, reason: ev.reason, at: Date.now() });
           this.log(`health check: ${ev.vmi} ${ev.up ? 'up' : 'down'} (${ev.reason})`);
           if (ev.up) this.restore(ev.vmi);
           else this.withdraw(ev.vmi);
