@@ -142,6 +142,10 @@ export function buildOperator(config: OperatorConfig, o: OperatorOptions): Opera
     context.seChannel = {
       agents, tokens: new BootstrapTokens(o.client, { ttlMs: se.config.tokenTTLMs, namespaces: config.namespaces }),
       controllerURLs: se.controllerURLs ?? [], caBundle: se.ca.certPem, heartbeatIntervalMs: se.config.heartbeatIntervalMs,
+      repair: {
+        heartbeatTimeoutMs: se.config.heartbeatTimeoutMs, failureTimeoutMs: se.config.failureTimeoutMs,
+        breakerPercent: se.config.repairBreakerPercent, maxInFlight: se.config.repairMaxInFlight,
+      },
       serves: (seKey, vsName) => {
         const want = configs.get(seKey);
         const rec = agents.get(seKey);
