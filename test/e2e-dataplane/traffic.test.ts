@@ -50,7 +50,8 @@ async function frontendSessions(stateRoot: string, serverID: string): Promise<nu
   let total = 0;
   for (const l of lines.slice(1)) {
     const f = l.split(',');
-    if (f[sv ?? -1] === 'FRONTEND' && !/stats/i.test(f[px ?? -1] ?? '')) total += Number(f[stot ?? -1] ?? 0);
+    // VIP frontends only: not the stats, idle or data-path health (lbop-health, probed every second) ones.
+    if (f[sv ?? -1] === 'FRONTEND' && (f[px ?? -1] ?? '').startsWith('fe:')) total += Number(f[stot ?? -1] ?? 0);
   }
   return total;
 }

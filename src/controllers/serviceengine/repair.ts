@@ -34,10 +34,16 @@ export async function syncHealthCheck(conn: CloudConnection, owner: Owner, seen:
   const contrail = conn.cloud.contrail;
   if (conn.mode !== 'contrail' || contrail === undefined) return false;
   const vmis = want && seen !== undefined ? dataVMIs(seen) : [];
-  const { checks, vmis: seenVMIs } = observeHealthChecks(conn.view, owner.uid, vmis);
-  const actions = planHealthCheck(want, healthCheckName(owner.uid), checks, seenVMIs);
   try {
-    return await applyHealthCheck(contrail, conn.view, owner, actions);
+    // Create, then attach (re-planned over the written-through view): one reconcile, both steps.
+    let wrote = false;
+    for (let step = 0; step < 3; step++) {
+      const { checks, vmis: seenVMIs } = observeHealthChecks(conn.view, owner.uid, vmis);
+      const actions = planHealthCheck(want, healthCheckName(owner.uid), checks, seenVMIs);
+      if (!(await applyHealthCheck(contrail, conn.view, owner, actions))) break;
+      wrote = true;
+    }
+    return wrote;
   } catch (e) {
     // A detach of a VMI already deleted: the ref went with it; the next list shows the rest.
     if (isCloudError(e) && e.kind === 'NotFound') {

@@ -138,6 +138,28 @@ export class NetnsDataplane implements SimPlugin {
     if (this.withdrawn.delete(vmi)) this.schedule();
   }
 
+  /**
+   * Fault seam for repair tests, one Nova does not see (the server stays ACTIVE): `all` hangs the
+   * whole SE — its processes and everything in its namespace (a frozen VM: no heartbeat, no data
+   * path) — `agent` only its SE processes (the control channel is lost, HAProxy serves on).
+   * thawSE resumes them. False when no such server runs.
+   */
+  freezeSE(serverId: string, what: 'all' | 'agent'): boolean {
+    const s = this.servers.get(serverId);
+    if (s === undefined || s.procs.length === 0) return false;
+    for (const p of s.procs) if (p.pid !== undefined) tryKill(p.pid, 'SIGSTOP');
+    if (what === 'all') for (const pid of this.namespacePids(s.ns)) tryKill(pid, 'SIGSTOP');
+    return true;
+  }
+
+  thawSE(serverId: string): boolean {
+    const s = this.servers.get(serverId);
+    if (s === undefined) return false;
+    for (const pid of this.namespacePids(s.ns)) tryKill(pid, 'SIGCONT');
+    for (const p of s.procs) if (p.pid !== undefined) tryKill(p.pid, 'SIGCONT');
+    return true;
+  }
+
   seNamespace(serverId: string): string | undefined {
     return this.servers.get(serverId)?.ns;
   }
