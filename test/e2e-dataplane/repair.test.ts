@@ -110,6 +110,14 @@ describe('SE heartbeat repair: dead → replaced, partitioned → kept, many at 
       return (await ses()).filter((x) => connected.some((c) => c.name === x.metadata.name));
     }, { timeoutMs: 180_000, intervalMs: 500, what });
 
+  /** What a failed wait should show: the probes' transitions and every SE's repair conditions. */
+  const diag = async (e: unknown): Promise<never> => {
+    const list = await ses();
+    const conds = list.map((s) => `${s.metadata.name} ${s.status?.serverUUID ?? ''}: ${(s.status?.conditions ?? []).map((c) => `${c.type}=${c.status}/${c.reason}`).join(' ')}`);
+    const events = (await h.events()).map((x) => `${x.reason}:${x.regarding.name}`);
+    throw new Error(`${(e as Error).message}\nevents: ${events.slice(-30).join(' ')}\nprobe events: ${JSON.stringify(dp.probeEvents.slice(-20))}\nSEs:\n${conds.join('\n')}\noperator: ${op.output().split('\n').filter((l) => /error|warn/i.test(l)).slice(-15).join('\n')}`);
+  };
+
   /** Load until a run of `requests` has no failure; the runs before it and the time it took. */
   const untilClean = async (requests: number, what: string): Promise<{ ms: number; failedBefore: number; clean: LoadResult }> => {
     const t0 = Date.now();
@@ -119,7 +127,7 @@ describe('SE heartbeat repair: dead → replaced, partitioned → kept, many at 
       if (r.failures === 0 && r.requests >= requests) return r;
       failedBefore += r.failures;
       return undefined;
-    }, { timeoutMs: 60_000, intervalMs: 100, what });
+    }, { timeoutMs: 60_000, intervalMs: 100, what }).catch(diag);
     return { ms: Date.now() - t0, failedBefore, clean };
   };
 
@@ -131,7 +139,7 @@ describe('SE heartbeat repair: dead → replaced, partitioned → kept, many at 
     vip = (await vsStatus(h))?.vip?.[0]?.ipAddress ?? '';
     assert.match(vip, /^198\.18\.20\.\d+$/);
     const checks = await h.waitFor(async () => {
-      const list = (await api.call(h.sim.urls.contrail, 'GET', '/service-health-checks?detail=true')) as { 'service-health-checks': Array<{ 'service-health-check': { uuid: string; fq_name: string[]; virtual_machine_interface_back_refs?: { uuid: string }[] } }> };
+      const list = (await api.call(h.sim.urls.contrail, 'GET', '/service-health-checks?detail=true&fields=virtual_machine_interface_back_refs')) as { 'service-health-checks': Array<{ 'service-health-check': { uuid: string; fq_name: string[]; virtual_machine_interface_back_refs?: { uuid: string }[] } }> };
       const byName = new Map(list['service-health-checks'].map((x) => [x['service-health-check'].fq_name.at(-1) ?? '', x['service-health-check']]));
       for (const s of three) {
         const hc = byName.get(`lbop-${s.metadata.uid.replace(/-/g, '').slice(0, 8)}-hc`);
@@ -139,7 +147,11 @@ describe('SE heartbeat repair: dead → replaced, partitioned → kept, many at 
         if (hc === undefined || vmis.length === 0 || !vmis.every((v) => (hc.virtual_machine_interface_back_refs ?? []).some((r) => r.uuid === v))) return undefined;
       }
       return byName;
-    }, { timeoutMs: 30_000, intervalMs: 500, what: 'a health check per SE on each of its data vNICs' });
+    }, { timeoutMs: 30_000, intervalMs: 500, what: 'a health check per SE on each of its data vNICs' }).catch(async (e: unknown) => {
+      const list = await api.call(h.sim.urls.contrail, 'GET', '/service-health-checks?detail=true&fields=virtual_machine_interface_back_refs');
+      const seen = (await ses()).map((s) => ({ name: s.metadata.name, uid: s.metadata.uid, data: s.status?.dataInterfaces }));
+      throw new Error(`${(e as Error).message}\nchecks: ${JSON.stringify(list)}\nSEs: ${JSON.stringify(seen)}\noperator: ${op.output().split('\n').filter((l) => /error|warn/i.test(l)).slice(-20).join('\n')}`);
+    });
     assert.ok(checks.size >= 3);
     const r = await untilClean(200, 'a clean run through 3 SEs');
     assert.deepEqual(r.clean.perServer, { [POOL_SERVER]: r.clean.requests });
@@ -194,7 +206,7 @@ describe('SE heartbeat repair: dead → replaced, partitioned → kept, many at 
     assert.ok(dp.freezeSE(server, 'all'));
     frozen.push(server);
     const recovered = await untilClean(200, 'traffic without failures with one SE hung');
-    await h.waitFor(async () => (cond(await se(name), 'HeartbeatFailure')?.status === 'True' ? true : undefined), { timeoutMs: 60_000, intervalMs: 250, what: `${name} HeartbeatFailure` });
+    await h.waitFor(async () => (cond(await se(name), 'HeartbeatFailure')?.status === 'True' ? true : undefined), { timeoutMs: 60_000, intervalMs: 250, what: `${name} HeartbeatFailure` }).catch(diag);
     const failedMs = Date.now() - t0;
     assert.ok(failedMs >= FAILURE_TIMEOUT_S * 1000, `not declared failed before the failure timeout (${failedMs} ms)`);
     await h.waitFor(async () => ((await se(name)) === undefined ? true : undefined), { timeoutMs: 120_000, intervalMs: 500, what: `${name} replaced and gone` });
