@@ -10,7 +10,7 @@ import {
   type HealthServer, type KubeClient, type KubeObject,
 } from '../runtime/index.js';
 import {
-  CloudConnections, DEFAULT_GROUP, INDEX, resourceOf, SECRETS, systemClock,
+  CloudConnections, dataPathSettleMs, DEFAULT_GROUP, INDEX, resourceOf, SECRETS, systemClock,
   type CloudObj, type GroupObj, type Informers, type Installer, type OperatorContext, type PoolObj, type SEObj, type Secret, type StatusClock, type VSObj,
 } from './model/index.js';
 import { installCloudController } from './cloud/controller.js';
@@ -145,6 +145,7 @@ export function buildOperator(config: OperatorConfig, o: OperatorOptions): Opera
       repair: {
         heartbeatTimeoutMs: se.config.heartbeatTimeoutMs, failureTimeoutMs: se.config.failureTimeoutMs,
         breakerPercent: se.config.repairBreakerPercent, maxInFlight: se.config.repairMaxInFlight,
+        dataPathSettleMs: dataPathSettleMs(se.config.heartbeatIntervalMs),
       },
       serves: (seKey, vsName) => {
         const want = configs.get(seKey);

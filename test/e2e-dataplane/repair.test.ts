@@ -70,6 +70,11 @@ describe('SE heartbeat repair: dead → replaced, partitioned → kept, many at 
   const stateRoot = mkdtempSync(join(tmpdir(), 'lbop-e2e-repair-'));
   let vip = '';
   const frozen: string[] = [];
+  /** Every change of an SE's repair state, seen by a 250 ms poller: `ms name server state`. */
+  const timeline: Array<{ at: number; key: string; state: string }> = [];
+  const last = new Map<string, string>();
+  let polling: NodeJS.Timeout | undefined;
+  const firstSeen = (key: string, re: RegExp, since: number): number | undefined => timeline.find((t) => t.key === key && t.at >= since && re.test(t.state))?.at;
 
   before(async () => {
     dp = new NetnsDataplane({
@@ -82,6 +87,20 @@ describe('SE heartbeat repair: dead → replaced, partitioned → kept, many at 
     });
     h = await startHarness({ name: 'e2e-dp-repair', sim: { topology: join(repoRoot, 'test/e2e-dataplane/topology.yaml'), plugins: [dp], bootTimeMs: 200 } });
     api = await Api.login(h.sim);
+    polling = setInterval(() => {
+      void h.list<SEObject>('ServiceEngine').then((list) => {
+        const present = new Set<string>();
+        for (const x of list) {
+          const key = `${x.metadata.name}/${x.status?.serverUUID ?? ''}`;
+          present.add(key);
+          const c = (t: string): string => `${t}=${(x.status?.conditions ?? []).find((y) => y.type === t)?.status ?? '-'}`;
+          const state = [c('Ready'), c('AgentConnected'), c('Partitioned'), c('HeartbeatFailure'), x.metadata.deletionTimestamp !== undefined ? 'deleting' : ''].join(' ');
+          if (last.get(key) !== state) timeline.push({ at: Date.now(), key, state });
+          last.set(key, state);
+        }
+        for (const key of [...last.keys()]) if (!present.has(key)) { timeline.push({ at: Date.now(), key, state: 'gone' }); last.delete(key); }
+      }).catch(() => undefined);
+    }, 250);
     op = h.startOperator([
       '--se-api-addr', `127.0.0.1:${await freePort()}`,
       '--se-heartbeat-timeout', String(HEARTBEAT_TIMEOUT_S), '--se-failure-timeout', String(FAILURE_TIMEOUT_S),
@@ -89,6 +108,7 @@ describe('SE heartbeat repair: dead → replaced, partitioned → kept, many at 
   });
 
   after(async () => {
+    clearInterval(polling);
     for (const id of frozen) dp?.thawSE(id);
     await h?.stop();
     rmSync(stateRoot, { recursive: true, force: true });
@@ -114,8 +134,10 @@ describe('SE heartbeat repair: dead → replaced, partitioned → kept, many at 
   const diag = async (e: unknown): Promise<never> => {
     const list = await ses();
     const conds = list.map((s) => `${s.metadata.name} ${s.status?.serverUUID ?? ''}: ${(s.status?.conditions ?? []).map((c) => `${c.type}=${c.status}/${c.reason}`).join(' ')}`);
+    const t0 = timeline[0]?.at ?? 0;
+    const tl = timeline.map((t) => `+${t.at - t0} ${t.key} ${t.state}`).slice(-40).join('\n');
     const events = (await h.events()).map((x) => `${x.reason}:${x.regarding.name}`);
-    throw new Error(`${(e as Error).message}\nevents: ${events.slice(-30).join(' ')}\nprobe events: ${JSON.stringify(dp.probeEvents.slice(-20))}\nSEs:\n${conds.join('\n')}\noperator: ${op.output().split('\n').filter((l) => /error|warn/i.test(l)).slice(-15).join('\n')}`);
+    throw new Error(`${(e as Error).message}\ntimeline:\n${tl}\nevents: ${events.slice(-30).join(' ')}\nprobe events: ${JSON.stringify(dp.probeEvents.slice(-20))}\nSEs:\n${conds.join('\n')}\noperator: ${op.output().split('\n').filter((l) => /error|warn/i.test(l)).slice(-15).join('\n')}`);
   };
 
   /** Load until a run of `requests` has no failure; the runs before it and the time it took. */
@@ -123,7 +145,7 @@ describe('SE heartbeat repair: dead → replaced, partitioned → kept, many at 
     const t0 = Date.now();
     let failedBefore = 0;
     const clean = await h.waitFor(async () => {
-      const r = await load(requests, 10);
+      const r = await load(requests, 5);
       if (r.failures === 0 && r.requests >= requests) return r;
       failedBefore += r.failures;
       return undefined;
@@ -205,11 +227,14 @@ describe('SE heartbeat repair: dead → replaced, partitioned → kept, many at 
     const t0 = Date.now();
     assert.ok(dp.freezeSE(server, 'all'));
     frozen.push(server);
-    const recovered = await untilClean(200, 'traffic without failures with one SE hung');
-    await h.waitFor(async () => (cond(await se(name), 'HeartbeatFailure')?.status === 'True' ? true : undefined), { timeoutMs: 60_000, intervalMs: 250, what: `${name} HeartbeatFailure` }).catch(diag);
-    const failedMs = Date.now() - t0;
+    const recovered = await untilClean(50, 'traffic without failures with one SE hung');
+    const key = `${name}/${server}`;
+    await h.waitFor(async () => (timeline.some((t) => t.key === key && t.state === 'gone') ? true : undefined), { timeoutMs: 120_000, intervalMs: 500, what: `${name} replaced and gone` }).catch(diag);
+    const failedAt = firstSeen(key, /HeartbeatFailure=True/, t0);
+    assert.ok(failedAt !== undefined, `${name} was declared HeartbeatFailure before it went (timeline)`);
+    const failedMs = failedAt - t0;
     assert.ok(failedMs >= FAILURE_TIMEOUT_S * 1000, `not declared failed before the failure timeout (${failedMs} ms)`);
-    await h.waitFor(async () => ((await se(name)) === undefined ? true : undefined), { timeoutMs: 120_000, intervalMs: 500, what: `${name} replaced and gone` });
+    assert.equal(firstSeen(key, /Partitioned=True/, t0), undefined, 'a hung SE (data path failing) is never called Partitioned');
     const replaced = await serving(3, 'vs2 served by 3 SEs again');
     const replacedMs = Date.now() - t0;
     frozen.splice(frozen.indexOf(server), 1);

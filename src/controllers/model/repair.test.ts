@@ -20,6 +20,11 @@ describe('judgeHeartbeat', () => {
     assert.deepEqual(judge('Disconnected', 11_000, up), { kind: 'Partitioned', silentMs: 11_000 });
     assert.equal(judge('Disconnected', 600_000, up).kind, 'Partitioned');
   });
+  it('a passing probe is believed only once it had time to see a death since the last heartbeat', () => {
+    assert.equal(judge('Disconnected', P.dataPathSettleMs - 1, up).kind, 'Silent');
+    assert.equal(judge('Disconnected', P.dataPathSettleMs, up).kind, 'Partitioned');
+    assert.equal(P.dataPathSettleMs, 2200 + 4000);
+  });
   it('silent with the data path down waits for the failure timeout, then Failed', () => {
     assert.deepEqual(judge('Disconnected', 59_999, down), { kind: 'Silent', silentMs: 59_999 });
     assert.deepEqual(judge('Disconnected', 60_000, down), { kind: 'Failed', silentMs: 60_000, reason: down.reason });

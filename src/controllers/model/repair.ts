@@ -7,6 +7,7 @@
 //     heartbeat fresh                                  → Connected
 //     silent, inside the grace after a start/takeover  → Grace (nobody is judged yet)
 //     silent, data path reported up                    → Partitioned: keep serving, never replace
+//                                                        (once the probe had time to see a death)
 //     silent < failure timeout, data path down/unknown → Silent (AgentConnected=False, wait)
 //     silent ≥ failure timeout, data path down         → Failed: replace (SEHeartbeatFailure)
 //     silent ≥ failure timeout, data path unknown      → Undetermined: kept — replacing on a guess
@@ -28,9 +29,21 @@ export interface RepairPolicy {
   breakerPercent: number;
   /** Heartbeat repairs (replacements) at a time per group (--se-repair-max-in-flight). */
   maxInFlight: number;
+  /**
+   * How long after the last heartbeat a data-path "up" is believed: the SE may have died up to one
+   * heartbeat interval after its last heartbeat, and the probe needs its own window to notice.
+   * Before that a silent SE with a passing probe is Silent, not Partitioned.
+   */
+  dataPathSettleMs: number;
 }
 
-export const DEFAULT_REPAIR_POLICY: RepairPolicy = { heartbeatTimeoutMs: 10_000, failureTimeoutMs: 60_000, breakerPercent: 20, maxInFlight: 1 };
+/** The SE health check's detection window (serviceengine/healthcheck.ts: 2 misses of a 1 s timeout, 1 s apart). */
+export const DATA_PATH_PROBE_WINDOW_MS = 4_000;
+
+/** The settle time for a heartbeat interval: the interval with its +10 % jitter, then the probe's window. */
+export const dataPathSettleMs = (heartbeatIntervalMs: number): number => Math.ceil(heartbeatIntervalMs * 1.1) + DATA_PATH_PROBE_WINDOW_MS;
+
+export const DEFAULT_REPAIR_POLICY: RepairPolicy = { heartbeatTimeoutMs: 10_000, failureTimeoutMs: 60_000, breakerPercent: 20, maxInFlight: 1, dataPathSettleMs: dataPathSettleMs(2000) };
 
 /** The data path as the cloud's health check reports it; Unknown = no report (no check, no analytics). */
 export type DataPath = { state: 'Up' } | { state: 'Down'; reason: string } | { state: 'Unknown'; reason: string };
@@ -59,7 +72,7 @@ export function judgeHeartbeat(p: RepairPolicy, i: HeartbeatInputs): HeartbeatVe
   if (i.connectivity === 'Connected') return { kind: 'Connected' };
   if (i.connectivity === 'Unknown') return { kind: 'Grace' };
   const silentMs = Math.max(0, i.now - i.silentSince);
-  if (i.dataPath.state === 'Up') return { kind: 'Partitioned', silentMs };
+  if (i.dataPath.state === 'Up') return silentMs >= p.dataPathSettleMs ? { kind: 'Partitioned', silentMs } : { kind: 'Silent', silentMs };
   if (silentMs < p.failureTimeoutMs) return { kind: 'Silent', silentMs };
   if (i.dataPath.state === 'Down') return { kind: 'Failed', silentMs, reason: i.dataPath.reason };
   return { kind: 'Undetermined', silentMs, reason: i.dataPath.reason };

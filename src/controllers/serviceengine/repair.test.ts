@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Condition } from '../../api/index.js';
-import { DEFAULT_REPAIR_POLICY as P, type HeartbeatVerdict } from '../model/index.js';
+import { DATA_PATH_PROBE_WINDOW_MS, DEFAULT_REPAIR_POLICY as P, type HeartbeatVerdict } from '../model/index.js';
 import { dataPathOf, HEALTH_CHECK_PROPERTIES, healthCheckName, planHealthCheck } from './healthcheck.js';
 import { repairEvents, repairRecheckMs, reportRepair } from './repair.js';
 
@@ -13,7 +13,8 @@ describe('planHealthCheck', () => {
     assert.equal(name, 'lbop-0123abcd-hc');
     assert.equal(HEALTH_CHECK_PROPERTIES.health_check_type, 'link-local');
     assert.equal(HEALTH_CHECK_PROPERTIES.url_path, 'http://local-ip:8404/lbop-health');
-    assert.ok(HEALTH_CHECK_PROPERTIES.delay * HEALTH_CHECK_PROPERTIES.max_retries + HEALTH_CHECK_PROPERTIES.timeout <= 3);
+    const p = HEALTH_CHECK_PROPERTIES;
+    assert.equal((p.delay + p.timeout) * p.max_retries * 1000, DATA_PATH_PROBE_WINDOW_MS, 'the repair judge waits for exactly this window');
   });
   it('creates the check in the VMIs\' project, then attaches it to every data VMI lacking it', () => {
     assert.deepEqual(planHealthCheck(true, name, [], [{ uuid: 'v1', fqName: fq('v1'), checks: [] }]), [{ kind: 'CreateHealthCheck', name, parent: ['default-domain', 'demo'] }]);
