@@ -6,8 +6,8 @@ const now = 1_000_000;
 const up: DataPath = { state: 'Up' };
 const down: DataPath = { state: 'Down', reason: 'GET http://198.18.20.5:8404/: timeout' };
 const unknown: DataPath = { state: 'Unknown', reason: 'no health-check report' };
-const judge = (connectivity: 'Connected' | 'Disconnected' | 'Unknown', silentMs: number, dataPath: DataPath) =>
-  judgeHeartbeat(P, { connectivity, silentSince: now - silentMs, dataPath, now });
+const judge = (connectivity: 'Connected' | 'Disconnected' | 'Unknown', silentMs: number, dataPath: DataPath, o: { heardFrom?: boolean; declaredFailed?: boolean } = {}) =>
+  judgeHeartbeat(P, { connectivity, silentSince: now - silentMs, dataPath, now, heardFrom: o.heardFrom ?? true, declaredFailed: o.declaredFailed ?? false });
 
 describe('judgeHeartbeat', () => {
   it('a heartbeating agent is Connected whatever the data path says', () => {
@@ -33,8 +33,17 @@ describe('judgeHeartbeat', () => {
     assert.deepEqual(judge('Disconnected', 90_000, unknown), { kind: 'Undetermined', silentMs: 90_000, reason: unknown.reason });
   });
   it('the failure timeout is the policy\'s', () => {
-    const v = judgeHeartbeat({ ...P, failureTimeoutMs: 20_000 }, { connectivity: 'Disconnected', silentSince: now - 20_000, dataPath: down, now });
+    const v = judgeHeartbeat({ ...P, failureTimeoutMs: 20_000 }, { connectivity: 'Disconnected', silentSince: now - 20_000, dataPath: down, now, heardFrom: true, declaredFailed: false });
     assert.equal(v.kind, 'Failed');
+  });
+  it('an agent never heard from is not Partitioned by a passing probe', () => {
+    assert.equal(judge('Disconnected', 30_000, up, { heardFrom: false }).kind, 'Silent');
+    assert.equal(judge('Disconnected', 60_000, up, { heardFrom: false }).kind, 'Undetermined');
+    assert.equal(judge('Disconnected', 60_000, down, { heardFrom: false }).kind, 'Failed');
+  });
+  it('Failed is sticky while silent: a data path the operator took away does not bring it back', () => {
+    assert.equal(judge('Disconnected', 70_000, unknown, { declaredFailed: true }).kind, 'Failed');
+    assert.equal(judge('Connected', 0, unknown, { declaredFailed: true }).kind, 'Connected');
   });
   it('a Silent SE is looked at again when its failure timeout passes', () => {
     assert.equal(nextJudgementInMs(P, { kind: 'Silent', silentMs: 15_000 }), 45_000);

@@ -12,6 +12,8 @@
 //     silent ≥ failure timeout, data path down         → Failed: replace (SEHeartbeatFailure)
 //     silent ≥ failure timeout, data path unknown      → Undetermined: kept — replacing on a guess
 //                                                        is how Octavia's failover storms start
+//     declared Failed and still silent                 → Failed (sticky until a heartbeat)
+//     never heard from, data path up                   → Silent, then Undetermined (not Partitioned)
 //
 // gateRepairs — may the group replace them now? A breaker: when more SEs of a group are silent
 //   at once than the breaker allows, the likelier story is that the operator (or the management
@@ -66,13 +68,28 @@ export interface HeartbeatInputs {
   silentSince: number;
   dataPath: DataPath;
   now: number;
+  /**
+   * The agent heartbeated at least once (in this registry or, before a restart, in status). One
+   * never heard from has served nothing of ours: a passing probe does not make it Partitioned.
+   */
+  heardFrom: boolean;
+  /**
+   * Already declared Failed and still silent: stays Failed whatever the data path says now — the
+   * operator itself takes a failed SE out of its VIPs (its data vNICs may go), which must not
+   * read as "no report, keep it" and bring it back.
+   */
+  declaredFailed: boolean;
 }
 
 export function judgeHeartbeat(p: RepairPolicy, i: HeartbeatInputs): HeartbeatVerdict {
   if (i.connectivity === 'Connected') return { kind: 'Connected' };
   if (i.connectivity === 'Unknown') return { kind: 'Grace' };
   const silentMs = Math.max(0, i.now - i.silentSince);
-  if (i.dataPath.state === 'Up') return silentMs >= p.dataPathSettleMs ? { kind: 'Partitioned', silentMs } : { kind: 'Silent', silentMs };
+  if (i.declaredFailed) return { kind: 'Failed', silentMs, reason: 'still silent since it was declared failed' };
+  if (i.dataPath.state === 'Up') {
+    if (!i.heardFrom) return silentMs < p.failureTimeoutMs ? { kind: 'Silent', silentMs } : { kind: 'Undetermined', silentMs, reason: 'the agent never heartbeated, though the data-path probe passes' };
+    return silentMs >= p.dataPathSettleMs ? { kind: 'Partitioned', silentMs } : { kind: 'Silent', silentMs };
+  }
   if (silentMs < p.failureTimeoutMs) return { kind: 'Silent', silentMs };
   if (i.dataPath.state === 'Down') return { kind: 'Failed', silentMs, reason: i.dataPath.reason };
   return { kind: 'Undetermined', silentMs, reason: i.dataPath.reason };

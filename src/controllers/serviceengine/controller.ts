@@ -142,8 +142,12 @@ async function judge(ctx: OperatorContext, d: Desired, run: Run, rc: ReconcileCo
   const ch = ctx.seChannel;
   if (ch === undefined || d.want.deleting || run.plan.phase !== 'Ready' || d.report.agent === undefined) return undefined;
   const booted = findCondition(d.se.status?.conditions, 'Booted');
-  const bootedAt = booted?.status === 'True' ? Date.parse(booted.lastTransitionTime) : undefined;
-  const { verdict, wrote } = await repairStep(ch, d.conn, d.env.owner, rc.key, run.seen, bootedAt, ctx.clock.now().getTime());
+  const history = {
+    bootedAt: booted?.status === 'True' ? Date.parse(booted.lastTransitionTime) : undefined,
+    heardBefore: d.se.status?.agent?.lastHeartbeatTime !== undefined,
+    declaredFailed: isTrue(d.se.status?.conditions, 'HeartbeatFailure'),
+  };
+  const { verdict, wrote } = await repairStep(ch, d.conn, d.env.owner, rc.key, run.seen, history, ctx.clock.now().getTime());
   if (wrote) run.wrote = true;
   d.report.agent.repair = { verdict, policy: ch.repair };
   return repairRecheckMs(ch.repair, verdict);

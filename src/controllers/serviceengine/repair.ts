@@ -71,13 +71,24 @@ export async function dataPathOfSE(conn: CloudConnection, seen: SESeen | undefin
 }
 
 /** The verdict for the SE's agent now (asks the cloud only when the agent is silent). */
-export async function judgeAgent(ch: SEChannel, conn: CloudConnection, seKey: string, seen: SESeen | undefined, bootedAt: number | undefined, now: number): Promise<HeartbeatVerdict> {
+export interface AgentHistory {
+  /** When the SE became ACTIVE (its Booted condition), ms since the epoch. */
+  bootedAt: number | undefined;
+  /** status.agent.lastHeartbeatTime is set: an earlier operator heard the agent. */
+  heardBefore: boolean;
+  /** The HeartbeatFailure condition is True. */
+  declaredFailed: boolean;
+}
+
+export async function judgeAgent(ch: SEChannel, conn: CloudConnection, seKey: string, seen: SESeen | undefined, h: AgentHistory, now: number): Promise<HeartbeatVerdict> {
   const connectivity = ch.agents.state(seKey, now);
-  if (connectivity !== 'Disconnected') return judgeHeartbeat(ch.repair, { connectivity, silentSince: now, dataPath: { state: 'Unknown', reason: '' }, now });
   const rec = ch.agents.get(seKey);
+  const base = { now, heardFrom: rec !== undefined || h.heardBefore, declaredFailed: h.declaredFailed };
+  if (connectivity !== 'Disconnected') return judgeHeartbeat(ch.repair, { ...base, connectivity, silentSince: now, dataPath: { state: 'Unknown', reason: '' } });
   // Silence the registry did not see (before this start or takeover) never counts.
-  const silentSince = Math.max(rec?.lastHeartbeatAt ?? bootedAt ?? now, ch.agents.judgingSince());
-  return judgeHeartbeat(ch.repair, { connectivity, silentSince, dataPath: await dataPathOfSE(conn, seen), now });
+  const silentSince = Math.max(rec?.lastHeartbeatAt ?? h.bootedAt ?? now, ch.agents.judgingSince());
+  const dataPath = h.declaredFailed ? { state: 'Unknown' as const, reason: 'not asked: declared failed' } : await dataPathOfSE(conn, seen);
+  return judgeHeartbeat(ch.repair, { ...base, connectivity, silentSince, dataPath });
 }
 
 /** When to look again because of the verdict (a silent SE is re-judged; a Partitioned one re-probed). */
@@ -148,7 +159,7 @@ export function repairEvents(name: string, before: readonly Condition[] | undefi
  * One reconcile's repair step for a Ready SE with the SE API on: the health check kept in place,
  * then the verdict. Returns the verdict (for status and the next look) and whether it wrote.
  */
-export async function repairStep(ch: SEChannel, conn: CloudConnection, owner: Owner, seKey: string, seen: SESeen, bootedAt: number | undefined, now: number): Promise<{ verdict: HeartbeatVerdict; wrote: boolean }> {
+export async function repairStep(ch: SEChannel, conn: CloudConnection, owner: Owner, seKey: string, seen: SESeen, h: AgentHistory, now: number): Promise<{ verdict: HeartbeatVerdict; wrote: boolean }> {
   const wrote = await syncHealthCheck(conn, owner, seen, true);
-  return { verdict: await judgeAgent(ch, conn, seKey, seen, bootedAt, now), wrote };
+  return { verdict: await judgeAgent(ch, conn, seKey, seen, h, now), wrote };
 }
