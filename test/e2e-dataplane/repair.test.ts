@@ -104,6 +104,7 @@ describe('SE heartbeat repair: dead → replaced, partitioned → kept, many at 
     op = h.startOperator([
       '--se-api-addr', `127.0.0.1:${await freePort()}`,
       '--se-heartbeat-timeout', String(HEARTBEAT_TIMEOUT_S), '--se-failure-timeout', String(FAILURE_TIMEOUT_S),
+      '--orphan-sweep-period', '10',
     ]);
   });
 
@@ -177,6 +178,21 @@ describe('SE heartbeat repair: dead → replaced, partitioned → kept, many at 
     assert.ok(checks.size >= 3);
     const r = await untilClean(200, 'a clean run through 3 SEs');
     assert.deepEqual(r.clean.perServer, { [POOL_SERVER]: r.clean.requests });
+  });
+
+  it('a leaked health check (its SE gone) is deleted by the orphan sweep; live ones are kept', async () => {
+    // As a crash between the check's create and the SE's deletion would leave it: our tags, an SE uid nobody has.
+    const kv = (key: string, value: string): { key: string; value: string } => ({ key, value });
+    const leaked = (await api.call(h.sim.urls.contrail, 'POST', '/service-health-checks', { 'service-health-check': {
+      fq_name: ['default-domain', 'demo', 'lbop-deadbeef-hc'], parent_type: 'project',
+      service_health_check_properties: { enabled: true, health_check_type: 'link-local', monitor_type: 'HTTP' },
+      annotations: { key_value_pair: [kv('lbop.cluster-id', h.clusterID), kv('lbop.owner-kind', 'ServiceEngine'), kv('lbop.owner-namespace', h.namespace), kv('lbop.owner-name', 'gone-se'), kv('lbop.owner-uid', 'deadbeef-0000-4000-8000-000000000000')] },
+    } })) as { 'service-health-check': { uuid: string } };
+    const id = leaked['service-health-check'].uuid;
+    const names = async (): Promise<string[]> => ((await api.call(h.sim.urls.contrail, 'GET', '/service-health-checks')) as { 'service-health-checks': Array<{ uuid: string; fq_name: string[] }> })['service-health-checks'].map((x) => `${x.uuid}/${x.fq_name.at(-1) ?? ''}`);
+    await h.waitFor(async () => ((await names()).some((n) => n.startsWith(id)) ? undefined : true), { timeoutMs: 60_000, intervalMs: 1000, what: 'the leaked health check swept' });
+    const left = await names();
+    for (const s of await ses()) assert.ok(left.some((n) => n.endsWith(`lbop-${s.metadata.uid.replace(/-/g, '').slice(0, 8)}-hc`)), `${s.metadata.name}'s check is kept`);
   });
 
   it('only the agent stopped: Partitioned, not replaced, and the SE keeps serving', async () => {
