@@ -211,9 +211,9 @@ export class ContrailClient {
   /**
    * The vRouters' view of each VMI's service-health-checks, from analytics' VMI UVEs (POST
    * /analytics/uves/virtual-machine-interface, kfilt = fq_name strings). A VMI no vRouter reports
-   * on is absent from the answer. The simulator serves analytics beside VNC; a real deployment's
-   * analytics API is asked at the same base (its usual port 8081 behind the same address is the
-   * operator's --contrail-analytics follow-up: see docs/se-repair.md).
+   * on is absent from the answer. Asked at the VNC API's base: the simulator serves analytics
+   * beside VNC; a deployment whose analytics API listens elsewhere (its usual port 8081) needs a
+   * front that routes /analytics there — a Cloud field for it is not there yet (docs/se-repair.md).
    */
   async vmiHealth(fqNames: readonly FqName[]): Promise<Map<string, VmiHealth>> {
     const out = new Map<string, VmiHealth>();
