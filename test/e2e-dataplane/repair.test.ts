@@ -256,6 +256,10 @@ describe('SE heartbeat repair: dead → replaced, partitioned → kept, many at 
     // Silence counts from the last heartbeat, at most one interval (2 s + 10 % jitter) before the freeze.
     assert.ok(failedMs >= FAILURE_TIMEOUT_S * 1000 - 2200, `not declared failed before the failure timeout (${failedMs} ms)`);
     assert.equal(firstSeen(key, /Partitioned=True/, t0), undefined, 'a hung SE (data path failing) is never called Partitioned');
+    // Its health check went with it (after its VMIs).
+    const hcName = `lbop-${victim.metadata.uid.replace(/-/g, '').slice(0, 8)}-hc`;
+    const checks = (await api.call(h.sim.urls.contrail, 'GET', '/service-health-checks')) as { 'service-health-checks': Array<{ fq_name: string[] }> };
+    assert.ok(!checks['service-health-checks'].some((c) => c.fq_name.at(-1) === hcName), `${hcName} deleted with its SE`);
     const replaced = await serving(3, 'vs2 served by 3 SEs again');
     const replacedMs = Date.now() - t0;
     frozen.splice(frozen.indexOf(server), 1);

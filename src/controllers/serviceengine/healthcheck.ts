@@ -102,7 +102,12 @@ export async function applyHealthCheck(contrail: ContrailClient, view: CloudView
       case 'AttachHealthCheck':
       case 'DetachHealthCheck':
       {
-        await contrail.refUpdate({ type: KIND.vmi, uuid: a.vmi, refType: KIND.serviceHealthCheck, refUuid: a.check, operation: a.kind === 'AttachHealthCheck' ? 'ADD' : 'DELETE' });
+        try {
+          await contrail.refUpdate({ type: KIND.vmi, uuid: a.vmi, refType: KIND.serviceHealthCheck, refUuid: a.check, operation: a.kind === 'AttachHealthCheck' ? 'ADD' : 'DELETE' });
+        } catch (e) {
+          // A detach from a VMI already deleted: its ref went with it. (An attach to one is a real error.)
+          if (!(a.kind === 'DetachHealthCheck' && isCloudError(e) && e.kind === 'NotFound')) throw e;
+        }
         const cur = view.get(KIND.vmi, a.vmi);
         if (cur !== undefined) {
           const obj = cur.obj as { service_health_check_refs?: Ref[] };

@@ -45,8 +45,10 @@ export async function syncHealthCheck(conn: CloudConnection, owner: Owner, seen:
     }
     return wrote;
   } catch (e) {
-    // A detach of a VMI already deleted: the ref went with it; the next list shows the rest.
-    if (isCloudError(e) && e.kind === 'NotFound') {
+    // An attach to a VMI deleted meanwhile (scale-in): the next list shows what is left. Teardown
+    // never lands here: its detaches tolerate a gone VMI, and a check still referred to (409) is
+    // an error, so the finalizer stays until the check is gone.
+    if (want && isCloudError(e) && e.kind === 'NotFound') {
       conn.view.invalidate(KIND.serviceHealthCheck);
       return true;
     }
