@@ -39,8 +39,8 @@ export interface RepairPolicy {
   dataPathSettleMs: number;
 }
 
-/** The SE health check's detection window (serviceengine/healthcheck.ts: 2 misses of a 1 s timeout, 1 s apart). */
-export const DATA_PATH_PROBE_WINDOW_MS = 4_000;
+/** The SE health check's detection window, worst case (serviceengine/healthcheck.ts: 2 misses of a 0.5 s timeout, 0.5 s apart). */
+export const DATA_PATH_PROBE_WINDOW_MS = 2_000;
 
 /** The settle time for a heartbeat interval: the interval with its +10 % jitter, then the probe's window. */
 export const dataPathSettleMs = (heartbeatIntervalMs: number): number => Math.ceil(heartbeatIntervalMs * 1.1) + DATA_PATH_PROBE_WINDOW_MS;

@@ -7,9 +7,8 @@
 //
 // What it probes: HTTP GET http://<the VMI's address>:8404/lbop-health, answered by the SE's own
 // HAProxy (`se-agent --health-check-port`): it proves the proxy on that vNIC serves, which is
-// more than a ping (the kernel answers a ping of a VM whose proxy is hung). 1 s apart, 1 s
-// timeout, 2 misses: withdrawn 2–4 s after the SE stops answering (model/repair.ts's
-// DATA_PATH_PROBE_WINDOW_MS; issue 13 asks ≤ 3 s — the measured figure is in docs/se-repair.md).
+// more than a ping (the kernel answers a ping of a VM whose proxy is hung). Its timing is below
+// (model/repair.ts's DATA_PATH_PROBE_WINDOW_MS is its worst case; measured in docs/se-repair.md).
 //
 // Planner pure (planHealthCheck), I/O in applyHealthCheck; the view holds the checks (owner tags
 // in annotations) and the VMIs' refs, so steady state makes no cloud call.
@@ -25,7 +24,9 @@ export const HEALTH_CHECK_PROPERTIES = {
   enabled: true, health_check_type: 'link-local', monitor_type: 'HTTP', http_method: 'GET',
   // Contrail's link-local form: `local-ip` stands for the VMI's own address.
   url_path: `http://local-ip:${HEALTH_CHECK_PORT}${HEALTH_CHECK_PATH}`, expected_codes: '200',
-  delay: 1, timeout: 1, max_retries: 2,
+  // 0.5 s apart, 0.5 s timeout (the *Usecs fields add to the whole seconds), 2 misses: a dead SE
+  // is withdrawn 1–2 s after it stops answering, inside issue 13's ≤ 3 s.
+  delay: 0, delayUsecs: 500_000, timeout: 0, timeoutUsecs: 500_000, max_retries: 2,
 } as const;
 
 export const healthCheckName = (seUID: string): string => objectName(seUID, 'hc');
