@@ -142,16 +142,20 @@ describe('SE heartbeat repair: dead → replaced, partitioned → kept, many at 
   };
 
   /** Load until a run of `requests` has no failure; the runs before it and the time it took. */
-  const untilClean = async (requests: number, what: string): Promise<{ ms: number; failedBefore: number; clean: LoadResult }> => {
+  const untilClean = async (requests: number, what: string): Promise<{ ms: number; failedBefore: number; runs: number; clean: LoadResult }> => {
     const t0 = Date.now();
     let failedBefore = 0;
+    let runs = 0;
     const clean = await h.waitFor(async () => {
       const r = await load(requests, 5);
-      if (r.failures === 0 && r.requests >= requests) return r;
-      failedBefore += r.failures;
+      // A request that timed out (in flight on the SE when it hung) is lost too.
+      const lost = r.failures + r.errors.timeout;
+      if (lost === 0 && r.requests >= requests) return r;
+      failedBefore += lost;
+      runs++;
       return undefined;
     }, { timeoutMs: 60_000, intervalMs: 100, what }).catch(diag);
-    return { ms: Date.now() - t0, failedBefore, clean };
+    return { ms: Date.now() - t0, failedBefore, runs, clean };
   };
 
   it('3 SEs serve vs2 and every data vNIC carries its SE\'s lbop-<uid8>-hc health check', async () => {
@@ -266,7 +270,7 @@ describe('SE heartbeat repair: dead → replaced, partitioned → kept, many at 
     assert.ok(!replaced.some((s) => s.metadata.name === name && s.status?.serverUUID === server));
     assert.ok((await h.events()).some((e) => e.reason === 'SEHeartbeatFailure' && e.regarding.name === name));
     const after = await untilClean(200, 'a clean run after the repair');
-    process.stdout.write(`e2e-dataplane repair: SE hung → withdrawn by its health check after ${withdrawnAt - t0} ms, clean traffic again after ${recovered.ms} ms (${recovered.failedBefore} failed before), `
+    process.stdout.write(`e2e-dataplane repair: SE hung → withdrawn by its health check after ${withdrawnAt - t0} ms, first clean run of 50 requests ${recovered.ms} ms after the freeze (${recovered.failedBefore} request(s) failed or timed out in ${recovered.runs} run(s) of ≤ 5 s before it), `
       + `HeartbeatFailure at ${failedMs} ms, replaced and served by 3 SEs at ${replacedMs} ms; ${after.clean.requests} requests after, 0 failed\n`);
   });
 
