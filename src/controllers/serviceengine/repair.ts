@@ -93,11 +93,19 @@ export async function judgeAgent(ch: SEChannel, conn: CloudConnection, seKey: st
   return judgeHeartbeat(ch.repair, { ...base, connectivity, silentSince, dataPath });
 }
 
+/**
+ * A Partitioned or Undetermined SE is asked again this often: its data path may die later (it is
+ * then Failed at once — its silence is old), but many of them at once (the operator cut off from
+ * the management network) must not flood analytics.
+ */
+export const SETTLED_RECHECK_MS = 10_000;
+
 /** When to look again because of the verdict (a silent SE is re-judged; a Partitioned one re-probed). */
 export function repairRecheckMs(p: RepairPolicy, v: HeartbeatVerdict | undefined): number | undefined {
   if (v === undefined) return undefined;
   if (v.kind === 'Silent') return Math.min(DATA_PATH_RECHECK_MS, nextJudgementInMs(p, v) ?? DATA_PATH_RECHECK_MS);
-  if (v.kind === 'Partitioned' || v.kind === 'Undetermined' || v.kind === 'Failed') return DATA_PATH_RECHECK_MS;
+  if (v.kind === 'Partitioned' || v.kind === 'Undetermined') return SETTLED_RECHECK_MS;
+  // Failed is sticky until a heartbeat, which enqueues the SE itself.
   return undefined;
 }
 
