@@ -26,6 +26,8 @@ const USAGE = `usage: contrail-lb-operator se-agent [flags]
   --metadata-url URL      else from the metadata service at URL (GET /openstack/latest/...)
   --state-dir DIR         last good config, HAProxy sockets, TLS files (default /var/lib/contrail-lb-se)
   --netns NAME            run HAProxy in network namespace NAME and put the VIPs on its lo
+  --health-check-port N   HAProxy answers GET /lbop-health on every address at N (the vRouter's
+                          data-path probe; 0 = off); default 8404 with --netns, else off
   --haproxy PATH          HAProxy binary (default haproxy)
   --log-level LEVEL       error|warn|info|debug (default info)`;
 
@@ -36,6 +38,8 @@ export interface AgentFlags {
   source?: BootstrapSource;
   stateDir: string;
   netns?: string;
+  /** undefined: the default (8404 with --netns, else off); 0: off. */
+  healthCheckPort?: number;
   haproxy: string;
   logLevel: string;
 }
@@ -69,6 +73,12 @@ export function parseAgentFlags(argv: string[]): AgentFlags {
         const v = value();
         if (!/^[A-Za-z0-9_.-]{1,64}$/.test(v)) throw new UsageError('--netns needs a namespace name');
         f.netns = v;
+        break;
+      }
+      case '--health-check-port': {
+        const v = value();
+        if (!/^\d{1,5}$/.test(v) || Number(v) > 65535) throw new UsageError('--health-check-port needs a port number (0 = off)');
+        f.healthCheckPort = Number(v);
         break;
       }
       case '--haproxy': f.haproxy = value(); break;
@@ -105,7 +115,8 @@ export async function seAgentMain(argv: string[]): Promise<number> {
       return undefined;
     });
   }
-  const paths = statePaths(flags.stateDir);
+  const healthPort = flags.healthCheckPort ?? (flags.netns !== undefined ? 8404 : 0);
+  const paths = { ...statePaths(flags.stateDir), ...(healthPort > 0 ? { healthCheck: { port: healthPort } } : {}) };
   const haproxy = new HAProxy({
     binary: flags.haproxy,
     paths: { config: paths.config, masterSocket: `${flags.stateDir}/master.sock`, statsSocket: paths.statsSocket, pidFile: `${flags.stateDir}/haproxy.pid`, serverStateFile: paths.serverStateFile },

@@ -996,6 +996,10 @@ export interface VirtualServiceStatusServiceEngine {
    * Whether the network is programmed (VIP refs / allowed address pairs) for this SE.
    */
   cloudProgrammingDone?: boolean;
+  /**
+   * The SE's agent is silent but its data path serves (the SE's Partitioned condition) — kept in the ECMP set, not replaced.
+   */
+  partitioned?: boolean;
 }
 
 /** Each kind's TypeScript type, by kind name. */

@@ -44,6 +44,10 @@ export const SE_API_TABLE: FlagTable = {
   'se-api-san': { type: 'string', multiple: true },
   'se-api-client-cert-ttl': { type: 'string' },
   'se-api-token-ttl': { type: 'string' },
+  'se-heartbeat-timeout': { type: 'string' },
+  'se-failure-timeout': { type: 'string' },
+  'se-repair-breaker': { type: 'string' },
+  'se-repair-max-in-flight': { type: 'string' },
 };
 
 export const USAGE = `${RUN_USAGE}

@@ -83,6 +83,9 @@ export interface VirtualNetwork extends VncObject {
   port_security_enabled?: boolean;
 }
 
+/** A VMI's service-health-check state as the vRouter agent reports it (analytics UVE). */
+export interface VmiHealth { active: boolean; checks: { name: string; uuid: string; status: string }[] }
+
 export interface CreateResult { uuid: string; fq_name: FqName; name?: string; href?: string; parent_type?: string; parent_uuid?: string }
 
 export interface ListOptions {
@@ -203,6 +206,32 @@ export class ContrailClient {
     };
     if (u.relaxForDelete !== undefined) body['relax_ref_for_delete'] = u.relaxForDelete;
     await this.call('ref-update', 'POST', 'ref-update', body, true);
+  }
+
+  /**
+   * The vRouters' view of each VMI's service-health-checks, from analytics' VMI UVEs (POST
+   * /analytics/uves/virtual-machine-interface, kfilt = fq_name strings). A VMI no vRouter reports
+   * on is absent from the answer. Asked at the VNC API's base: the simulator serves analytics
+   * beside VNC; a deployment whose analytics API listens elsewhere (its usual port 8081) needs a
+   * front that routes /analytics there — a Cloud field for it is not there yet (docs/se-repair.md).
+   */
+  async vmiHealth(fqNames: readonly FqName[]): Promise<Map<string, VmiHealth>> {
+    const out = new Map<string, VmiHealth>();
+    if (fqNames.length === 0) return out;
+    const body = await this.call<{ value?: Array<{ name?: unknown; value?: { UveVMInterfaceAgent?: { is_health_check_active?: unknown; health_check_instance_list?: unknown } } }> }>(
+      'uves:virtual-machine-interface', 'POST', 'analytics/uves/virtual-machine-interface',
+      { kfilt: fqNames.map((f) => f.join(':')), cfilt: ['UveVMInterfaceAgent:is_health_check_active', 'UveVMInterfaceAgent:health_check_instance_list'] }, true,
+    );
+    for (const v of body.value ?? []) {
+      const agent = v.value?.UveVMInterfaceAgent;
+      if (typeof v.name !== 'string' || agent === undefined || typeof agent.is_health_check_active !== 'boolean') continue;
+      const list = Array.isArray(agent.health_check_instance_list) ? agent.health_check_instance_list as Array<Record<string, unknown>> : [];
+      out.set(v.name, {
+        active: agent.is_health_check_active,
+        checks: list.map((c) => ({ name: String(c['name'] ?? ''), uuid: String(c['uuid'] ?? ''), status: String(c['status'] ?? '') })),
+      });
+    }
+    return out;
   }
 
   /** After this, deleting `refUuid` ignores (and drops) the ref held by `uuid`. */

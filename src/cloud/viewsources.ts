@@ -19,6 +19,7 @@ export const KIND = {
   neutronFloatingIp: 'floatingip',
   network: 'network',
   subnet: 'subnet',
+  serviceHealthCheck: 'service-health-check',
 } as const;
 
 /** Fields fetched per VNC kind (`detail=true&fields=...`): what planners need, nothing more. */
@@ -27,7 +28,9 @@ export const VNC_FIELDS: Record<string, readonly string[]> = {
   // owner tags in the Neutron description, which Contrail keeps in id_perms.description.
   [KIND.vmi]: ['annotations', 'display_name', 'id_perms', 'virtual_network_refs', 'virtual_machine_refs', 'virtual_machine_interface_mac_addresses',
     'virtual_machine_interface_allowed_address_pairs', 'virtual_machine_interface_device_owner', 'port_security_enabled',
-    'instance_ip_back_refs', 'floating_ip_back_refs'],
+    'instance_ip_back_refs', 'floating_ip_back_refs', 'service_health_check_refs'],
+  // An SE's data-path probe (serviceengine/healthcheck.ts): which data vNICs it is attached to.
+  [KIND.serviceHealthCheck]: ['annotations', 'display_name', 'service_health_check_properties', 'virtual_machine_interface_back_refs'],
   [KIND.instanceIp]: ['annotations', 'instance_ip_address', 'instance_ip_mode', 'instance_ip_secondary', 'subnet_uuid',
     'virtual_network_refs', 'virtual_machine_interface_refs'],
   [KIND.floatingIp]: ['annotations', 'floating_ip_address', 'floating_ip_fixed_ip_address', 'floating_ip_traffic_direction',
@@ -113,6 +116,7 @@ export function contrailSources(o: ContrailViewOptions): ViewSource[] {
     vncSource(o.contrail, KIND.vmi, ours, o.pageLimit),
     vncSource(o.contrail, KIND.instanceIp, ours, o.pageLimit),
     vncSource(o.contrail, KIND.floatingIp, ours, o.pageLimit),
+    vncSource(o.contrail, KIND.serviceHealthCheck, ours, o.pageLimit),
     vm,
     vncSource(o.contrail, KIND.virtualNetwork, () => true, o.pageLimit),
     serverSource(o.novas, o.clusterID),

@@ -10,7 +10,7 @@ import {
   type HealthServer, type KubeClient, type KubeObject,
 } from '../runtime/index.js';
 import {
-  CloudConnections, DEFAULT_GROUP, INDEX, resourceOf, SECRETS, systemClock,
+  CloudConnections, dataPathSettleMs, DEFAULT_GROUP, INDEX, resourceOf, SECRETS, systemClock,
   type CloudObj, type GroupObj, type Informers, type Installer, type OperatorContext, type PoolObj, type SEObj, type Secret, type StatusClock, type VSObj,
 } from './model/index.js';
 import { analyticsSources, registerAnalytics } from './analytics.js';
@@ -148,6 +148,11 @@ export function buildOperator(config: OperatorConfig, o: OperatorOptions): Opera
     context.seChannel = {
       agents, tokens: new BootstrapTokens(o.client, { ttlMs: se.config.tokenTTLMs, namespaces: config.namespaces }),
       controllerURLs: se.controllerURLs ?? [], caBundle: se.ca.certPem, heartbeatIntervalMs: se.config.heartbeatIntervalMs,
+      repair: {
+        heartbeatTimeoutMs: se.config.heartbeatTimeoutMs, failureTimeoutMs: se.config.failureTimeoutMs,
+        breakerPercent: se.config.repairBreakerPercent, maxInFlight: se.config.repairMaxInFlight,
+        dataPathSettleMs: dataPathSettleMs(se.config.heartbeatIntervalMs),
+      },
       serves: (seKey, vsName) => servesVirtualService(configs.get(seKey), agents.get(seKey), agents.connected(seKey), vsName),
       poolMembers: (seKey, vsName) => reportedMembers(agents, seKey, vsName),
     };

@@ -65,6 +65,14 @@ export class AgentRegistry {
     this.graceUntil = now + this.timeoutMs;
   }
 
+  /**
+   * Since when this registry judges silence (its start or the last takeover): silence before it
+   * was not seen here, so it never counts toward a failure timeout.
+   */
+  judgingSince(): number {
+    return this.graceUntil - this.timeoutMs;
+  }
+
   get size(): number {
     return this.agents.size;
   }

@@ -34,7 +34,17 @@ describe('parseSEApiConfig', () => {
       [['--se-api-token-ttl', 'x'], /--se-api-token-ttl/],
       [['--se-api-ca-secret', 'Bad_Name'], /--se-api-ca-secret/],
       [['--se-api-addr'], /needs a value/],
+      [['--se-failure-timeout', '10'], /must be longer than --se-heartbeat-timeout/],
+      [['--se-repair-breaker', '101'], /--se-repair-breaker/],
+      [['--se-repair-max-in-flight', '-1'], /--se-repair-max-in-flight/],
     ];
     for (const [argv, re] of bad) assert.throws(() => parseSEApiConfig(argv, {}, 'ns'), re);
+  });
+
+  test('repair flags: heartbeat and failure timeouts, breaker, replacements in flight', () => {
+    const d = parseSEApiConfig([], {}, 'ns');
+    assert.deepEqual([d.heartbeatTimeoutMs, d.failureTimeoutMs, d.repairBreakerPercent, d.repairMaxInFlight], [10_000, 60_000, 20, 1]);
+    const c = parseSEApiConfig(['--se-heartbeat-timeout', '4', '--se-failure-timeout=15', '--se-repair-breaker', '50', '--se-repair-max-in-flight', '2'], {}, 'ns');
+    assert.deepEqual([c.heartbeatTimeoutMs, c.failureTimeoutMs, c.repairBreakerPercent, c.repairMaxInFlight], [4000, 15_000, 50, 2]);
   });
 });

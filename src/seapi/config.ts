@@ -9,6 +9,10 @@
 //                                                        (the Service's DNS names, the address SEs use); default localhost,127.0.0.1
 //   --se-api-client-cert-ttl S  (LBOP_SE_API_CLIENT_CERT_TTL)  client certificate lifetime, seconds, default 3600
 //   --se-api-token-ttl S        (LBOP_SE_API_TOKEN_TTL)  bootstrap token lifetime, seconds, default 1800
+//   --se-heartbeat-timeout S    silence after which AgentConnected goes False, seconds, default 10
+//   --se-failure-timeout S      silence after which an SE whose data path fails too is replaced, default 60
+//   --se-repair-breaker PCT     % of a group's SEs silent at once above which repairs are held, default 20
+//   --se-repair-max-in-flight N heartbeat repairs at a time per group, default 1
 import { isIP } from 'node:net';
 
 export interface HostPort { host: string; port: number }
@@ -37,20 +41,33 @@ export interface SEApiConfig {
   keepAliveTimeoutMs: number;
   /** TLS handshake deadline. */
   handshakeTimeoutMs: number;
+  /** Silence after which an SE whose data path fails too is replaced (model/repair.ts). */
+  failureTimeoutMs: number;
+  /** % of a group's SEs silent at once above which heartbeat repairs are held. */
+  repairBreakerPercent: number;
+  /** Heartbeat repairs at a time per group. */
+  repairMaxInFlight: number;
   /** Open connections at most (each idle mTLS connection costs node ~64–90 KB): a flood is refused, not absorbed. */
   maxConnections: number;
 }
 
 export const DEFAULT_CA_SECRET = 'lbop-se-api-ca';
 
-export const SE_API_FLAGS = ['--se-api-addr', '--se-api-ca-secret', '--se-api-san', '--se-api-client-cert-ttl', '--se-api-token-ttl'] as const;
+export const SE_API_FLAGS = [
+  '--se-api-addr', '--se-api-ca-secret', '--se-api-san', '--se-api-client-cert-ttl', '--se-api-token-ttl',
+  '--se-heartbeat-timeout', '--se-failure-timeout', '--se-repair-breaker', '--se-repair-max-in-flight',
+] as const;
 
 export const SE_API_USAGE = `  --se-api-addr HOST:PORT   SE API (env LBOP_SE_API_ADDR), default 127.0.0.1:9443; 0 disables
   --se-api-ca-secret NAME   user-given CA Secret tls.crt/tls.key/ca.crt (env LBOP_SE_API_CA_SECRET);
                             default lbop-se-api-ca in the operator's namespace, created on first start
   --se-api-san NAME|IP      server certificate name, repeatable (env LBOP_SE_API_SANS=a,b)
   --se-api-client-cert-ttl S  SE client certificate lifetime (env LBOP_SE_API_CLIENT_CERT_TTL), default 3600
-  --se-api-token-ttl S      bootstrap token lifetime (env LBOP_SE_API_TOKEN_TTL), default 1800`;
+  --se-api-token-ttl S      bootstrap token lifetime (env LBOP_SE_API_TOKEN_TTL), default 1800
+  --se-heartbeat-timeout S  agent silence before AgentConnected=False, seconds, default 10
+  --se-failure-timeout S    silence before an SE whose data path also fails is replaced, default 60
+  --se-repair-breaker PCT   hold heartbeat repairs when more than PCT % of a group is silent, default 20
+  --se-repair-max-in-flight N  heartbeat repairs at a time per group, default 1`;
 
 export class SEApiConfigError extends Error {
   constructor(message: string) {
@@ -72,6 +89,9 @@ export function defaultSEApiConfig(namespace: string, over: Partial<SEApiConfig>
     serverCertTTLMs: 7 * 86_400_000,
     heartbeatIntervalMs: 2000,
     heartbeatTimeoutMs: 10_000,
+    failureTimeoutMs: 60_000,
+    repairBreakerPercent: 20,
+    repairMaxInFlight: 1,
     longPollMs: 30_000,
     headersTimeoutMs: 10_000,
     requestTimeoutMs: 15_000,
@@ -127,8 +147,16 @@ export function parseSEApiConfig(argv: readonly string[], env: Readonly<Record<s
   }
   const ca = one('--se-api-ca-secret', 'LBOP_SE_API_CA_SECRET');
   if (ca !== undefined && !/^[a-z0-9]([-.a-z0-9]{0,251}[a-z0-9])?$/.test(ca)) throw new SEApiConfigError(`--se-api-ca-secret: '${ca}' is not a valid Secret name`);
+  const heartbeatTimeoutMs = seconds('--se-heartbeat-timeout', one('--se-heartbeat-timeout', 'LBOP_SE_HEARTBEAT_TIMEOUT') ?? '10', 3, 3600);
+  const failureTimeoutMs = seconds('--se-failure-timeout', one('--se-failure-timeout', 'LBOP_SE_FAILURE_TIMEOUT') ?? '60', 5, 86_400);
+  if (failureTimeoutMs <= heartbeatTimeoutMs) throw new SEApiConfigError(`--se-failure-timeout (${failureTimeoutMs / 1000} s) must be longer than --se-heartbeat-timeout (${heartbeatTimeoutMs / 1000} s)`);
+  const breaker = one('--se-repair-breaker', 'LBOP_SE_REPAIR_BREAKER') ?? '20';
+  if (!/^\d{1,3}$/.test(breaker) || Number(breaker) > 100) throw new SEApiConfigError(`--se-repair-breaker must be a percentage 0..100, got '${breaker}'`);
+  const inFlight = one('--se-repair-max-in-flight', 'LBOP_SE_REPAIR_MAX_IN_FLIGHT') ?? '1';
+  if (!/^\d{1,4}$/.test(inFlight)) throw new SEApiConfigError(`--se-repair-max-in-flight must be a count 0..9999 (0: never replace on heartbeat), got '${inFlight}'`);
   return {
     ...d,
+    heartbeatTimeoutMs, failureTimeoutMs, repairBreakerPercent: Number(breaker), repairMaxInFlight: Number(inFlight),
     addr: hostPort(one('--se-api-addr', 'LBOP_SE_API_ADDR') ?? '127.0.0.1:9443'),
     caSecret: ca === undefined ? d.caSecret : { name: ca, userProvided: true },
     serverNames,

@@ -27,6 +27,12 @@ export interface Sim {
   flavors: Array<{ id: string; name: string; vcpus: number; ram: number; disk: number }>;
   /** Nova compute hosts (topology `hosts`). */
   hosts: string[];
+  /**
+   * What the vRouters last reported of each VMI's service-health-check (VMI uuid → state): the
+   * data-plane plugin's prober writes it, the analytics API serves it as the VMI's UVE
+   * (UveVMInterfaceAgent.health_check_instance_list / is_health_check_active). Empty without probes.
+   */
+  healthChecks: Map<string, { up: boolean; reason: string; at: number }>;
   /** Wakes waiters and persistence after a change outside the VNC store (servers, tokens). */
   changed(): void;
 }

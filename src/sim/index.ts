@@ -67,7 +67,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       aaaMode: topology.aaaMode as AaaMode, bootTimeMs: opts.bootTimeMs ?? DEFAULT_BOOT_TIME_MS,
       tokenLifetimeSeconds: opts.tokenLifetimeSeconds ?? 3600, region: topology.region,
     },
-    images: [], flavors: [], hosts: [],
+    images: [], flavors: [], hosts: [], healthChecks: new Map(),
     changed: () => {
       persistence?.schedule(sim);
       for (const l of listeners) l();

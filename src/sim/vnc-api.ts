@@ -229,6 +229,28 @@ export function vncRouter(sim: Sim): Router {
     if (o === undefined) throw new VncError(404, `UUID ${String(u)} not found`);
     return { status: 200, body: { fq_name: o.fq, type: o.type } };
   });
+  // Contrail analytics' UVE query (opserver: POST /analytics/uves/<table> {kfilt, cfilt}), served
+  // beside VNC as one endpoint: a VMI's UVE keyed by its fq_name string, with the vRouter's view
+  // of its service-health-checks. Only VMIs with a probed check are reported (as analytics has
+  // no UVE for what no agent sent).
+  r.add('POST', '/analytics/uves/virtual-machine-interface', (req) => {
+    const b = body(req);
+    const kfilt = b['kfilt'];
+    if (kfilt !== undefined && (!Array.isArray(kfilt) || kfilt.some((k) => typeof k !== 'string'))) throw new VncError(400, 'Bad Request: kfilt must be a list of strings');
+    const keys = (kfilt as string[] | undefined) ?? [...sim.healthChecks.keys()].flatMap((u) => { const o = store.get(u); return o === undefined ? [] : [o.fq.join(':')]; });
+    const value: Array<{ name: string; value: Record<string, unknown> }> = [];
+    for (const key of keys) {
+      const uuid = store.uuidByFq('virtual-machine-interface', key.split(':'));
+      const hc = uuid === undefined ? undefined : sim.healthChecks.get(uuid);
+      const vmi = uuid === undefined ? undefined : store.get(uuid);
+      if (hc === undefined || vmi === undefined) continue;
+      const instances = (vmi.refs['service_health_check_refs'] ?? []).map((r) => ({
+        name: (store.get(r.uuid)?.fq ?? []).join(':'), uuid: r.uuid, is_running: true, status: hc.up ? 'Active' : 'InActive',
+      }));
+      value.push({ name: key, value: { UveVMInterfaceAgent: { is_health_check_active: hc.up, health_check_instance_list: instances } } });
+    }
+    return { status: 200, body: { value } };
+  });
   r.add('POST', '/ref-update', (req) => {
     const b = body(req);
     for (const k of ['type', 'uuid', 'ref-type', 'operation']) {

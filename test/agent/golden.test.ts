@@ -38,6 +38,20 @@ describe('renderer goldens are valid HAProxy 2.6 configs', () => {
     });
   }
 
+  it('the data-path health frontend (--health-check-port) is valid and answers only its URI', async () => {
+    const stateDir = join(dir, 'health');
+    await mkdir(join(stateDir, 'tls'), { recursive: true });
+    const config = JSON.parse(await readFile(`${GOLDEN_DIR}http-roundrobin.json`, 'utf8')) as SEConfig;
+    const paths = { ...GOLDEN_PATHS, healthCheck: { port: 8404 } };
+    const text = render(config, paths).text;
+    assert.match(text, /frontend lbop-health\n {4}mode http\n {4}bind :8404\n {4}monitor-uri \/lbop-health\n/);
+    assert.doesNotMatch(render(config, GOLDEN_PATHS).text, /lbop-health/, 'off unless asked for');
+    const file = join(stateDir, 'haproxy.cfg');
+    await writeFile(file, text.replaceAll(GOLDEN_STATE_DIR, stateDir));
+    const { stdout } = await run('haproxy', ['-c', '-f', file]);
+    assert.match(stdout, /Configuration file is valid/);
+  });
+
   it('haproxy -c rejects what the validator exists to stop (the check can fail)', async () => {
     const file = join(dir, 'injected.cfg');
     await writeFile(file, 'defaults\n    mode tcp\nbackend b\n    option httpchk GET /x\n    bogus-directive yes\n');

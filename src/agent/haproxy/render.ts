@@ -32,7 +32,15 @@ export interface RenderPaths {
   idleSocket: string;
   /** Directory of the 0600 cert+key files for `bind ... ssl crt`. */
   tlsDir: string;
+  /**
+   * The data-path probe the vRouter's service-health-check sends (GET /lbop-health on every
+   * address of the SE, so on each data vNIC): answered by HAProxy itself, so a hung or dead proxy
+   * fails it while a merely silent agent does not. Absent: not served (loopback tests).
+   */
+  healthCheck?: { port: number };
 }
+
+export const HEALTH_URI = '/lbop-health';
 
 export interface RenderedServer {
   backend: string;
@@ -124,6 +132,14 @@ export function render(cfg: SEConfig, paths: RenderPaths): Rendered {
   emit('frontend lbop-agent-idle');
   emit(`    bind unix@${paths.idleSocket} mode 600`);
   emit('    tcp-request connection reject');
+  if (paths.healthCheck !== undefined) {
+    emit('');
+    emit('frontend lbop-health');
+    emit('    mode http');
+    emit(`    bind :${paths.healthCheck.port}`);
+    emit(`    monitor-uri ${HEALTH_URI}`);
+    emit('    http-request deny');
+  }
 
   const vips: RenderedVip[] = [];
   const certFiles = new Map<string, string>();

@@ -6,6 +6,7 @@ export * from './context.js';
 export * from './defaults.js';
 export * from './networks.js';
 export * from './objects.js';
+export * from './repair.js';
 export * from './requested.js';
 export * from './sechannel.js';
 export * from './sephase.js';

@@ -4,6 +4,7 @@
 // heartbeats as the AgentConnected condition; the VirtualService controller reads that condition.
 // Absent, the controllers behave as before the channel existed.
 import type { AgentRegistry, BootstrapTokenIssuer, MemberState, SEBootstrap } from '../../seapi/index.js';
+import type { RepairPolicy } from './repair.js';
 
 export interface SEChannel {
   agents: AgentRegistry;
@@ -13,6 +14,8 @@ export interface SEChannel {
   /** PEM of the CA that signs the SE API's certificates. */
   caBundle: string;
   heartbeatIntervalMs: number;
+  /** When a silent SE is Partitioned, Failed and replaced (model/repair.ts; --se-*-timeout, --se-repair-*). */
+  repair: RepairPolicy;
   /**
    * Whether the SE serves the VS now: its agent heartbeats, and the config it applied is the
    * current one and carries the VS (the VirtualService's Ready with the SE API on).

@@ -9,6 +9,7 @@ const phaseOf = (s: SEObj): string => sePhase(s).phase;
 test('an SE\'s phase comes from its status', () => {
   assert.equal(phaseOf(se([{ type: 'Ready', status: 'True', reason: 'Ready' }])), 'Ready');
   assert.equal(phaseOf(se([{ type: 'Ready', status: 'False', reason: 'ServerFailed' }])), 'Failed');
+  assert.equal(phaseOf(se([{ type: 'Ready', status: 'False', reason: 'HeartbeatFailure' }])), 'Failed');
   assert.equal(phaseOf(se([{ type: 'Ready', status: 'False', reason: 'Booting' }])), 'Booting');
   assert.equal(phaseOf(se([])), 'Booting');
   assert.equal(phaseOf(se([{ type: 'Ready', status: 'True', reason: 'Ready' }], true)), 'Deleting');

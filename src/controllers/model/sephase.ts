@@ -19,6 +19,8 @@ export const SE_REASON = {
   BootFailed: 'BootFailed',
   /** The server went ERROR/SHUTOFF/away after it was ACTIVE: the group replaces the SE. */
   ServerFailed: 'ServerFailed',
+  /** The agent is silent past --se-failure-timeout and the data-path health check fails too: replaced. */
+  HeartbeatFailure: 'HeartbeatFailure',
   Deleting: 'Deleting',
   CloudNotReady: 'CloudNotReady',
   TenantNotAllowed: 'TenantNotAllowed',
@@ -45,7 +47,8 @@ export interface SEHealth {
   /**
    * The SE agent's heartbeat as the AgentConnected condition reports it; undefined without the
    * SE API (or before the first report). Silence alone never makes the SE Failed: repair needs
-   * the data path to fail too (issue 13), so it does not change `phase` here.
+   * the data path to fail too (model/repair.ts), which the SE controller reports as Ready=False
+   * reason HeartbeatFailure — Failed here, like a server Nova lost.
    */
   agentConnected: boolean | undefined;
 }
@@ -56,7 +59,7 @@ export type SEPhaseInputs = Pick<SEObj, 'metadata' | 'status'>;
 export function sePhase(se: SEPhaseInputs): SEHealth {
   const conditions: readonly Condition[] | undefined = se.status?.conditions;
   const ready = findCondition(conditions, 'Ready');
-  const failed = ready?.status !== 'True' && ready?.reason === SE_REASON.ServerFailed;
+  const failed = ready?.status !== 'True' && (ready?.reason === SE_REASON.ServerFailed || ready?.reason === SE_REASON.HeartbeatFailure);
   const wasActive = findCondition(conditions, 'Booted')?.status === 'True' || failed;
   const reason = ready?.reason;
   const agent = findCondition(conditions, 'AgentConnected');

@@ -40,7 +40,7 @@ async function sweep(ctx: OperatorContext, ref: ObjectRef, rc: ReconcileContext)
     ['Pool', uids(inf.pools.store.list())],
   ]);
   const alive = ownerLiveness(byKind, (ns) => ctx.watches(ns), new Set(['Cloud']));
-  const kinds = [KIND.floatingIp, KIND.neutronFloatingIp, KIND.instanceIp, KIND.server, KIND.vmi, KIND.port];
+  const kinds = [KIND.floatingIp, KIND.neutronFloatingIp, KIND.instanceIp, KIND.server, KIND.vmi, KIND.port, KIND.serviceHealthCheck];
   const items: Tagged[] = kinds.flatMap((k) => conn.view.list(k).map((o) => ({ kind: k, id: o.id, owner: o.owner, obj: o.obj })));
   const selected = selectOrphans(items, ctx.clusterID, alive);
   // A shard's caches hold only its own objects: another shard's owner (same cluster ID) is
@@ -103,6 +103,7 @@ async function deleteObject(conn: CloudConnection, o: Tagged): Promise<void> {
     switch (o.kind) {
       case KIND.floatingIp:
       case KIND.instanceIp:
+      case KIND.serviceHealthCheck:
         await conn.cloud.contrail?.delete(o.kind, o.id);
         return;
       case KIND.neutronFloatingIp:

@@ -30,6 +30,11 @@ test('only our objects whose owner is known gone are selected, in dependency ord
   assert.deepEqual(selectOrphans(items, 'c1', alive).map((t) => t.id), ['fip-dead', 'iip-dead', 'srv-dead', 'vmi-dead', 'cloud-owned']);
 });
 
+test('a leaked SE health check is swept after the VMIs that referred to it', () => {
+  const items = [item(KIND.serviceHealthCheck, 'hc-dead', owner('dead')), item(KIND.vmi, 'vmi-dead', owner('dead')), item(KIND.serviceHealthCheck, 'hc-live', owner('live'))];
+  assert.deepEqual(selectOrphans(items, 'c1', alive).map((t) => t.id), ['vmi-dead', 'hc-dead']);
+});
+
 test('nothing is selected when every owner lives or the cluster differs', () => {
   const items = [item(KIND.server, 'a', owner('live')), item(KIND.port, 'b', owner('dead', { clusterID: 'other' }))];
   assert.deepEqual(selectOrphans(items, 'c1', alive), []);

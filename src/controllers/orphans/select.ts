@@ -15,6 +15,9 @@ const RANK: Record<string, number> = {
   [KIND.server]: 2,
   [KIND.vmi]: 3,
   [KIND.port]: 3,
+  // An SE's data-path health check: the VMIs that refer to it go first (VNC refuses the delete of
+  // a referred-to object).
+  [KIND.serviceHealthCheck]: 4,
 };
 
 /**

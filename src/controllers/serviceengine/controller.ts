@@ -10,7 +10,7 @@
 // What it remembers between reconciles (backoff, waits for a fresh list) is in memory.ts.
 // Waiting for ACTIVE is observation, not a loop: the view is asked to refresh soon and the SE is
 // requeued; the view's change callback wakes it earlier. Steady state makes no cloud call.
-import { isTrue, type ServiceEngineGroup } from '../../api/index.js';
+import { findCondition, isTrue, type ServiceEngineGroup } from '../../api/index.js';
 import { isCloudError, KIND, type Owner } from '../../cloud/index.js';
 import {
   addFinalizer, objectKey, removeFinalizer, specOrMetadataChanged, updateStatus,
@@ -27,6 +27,7 @@ import { observeSE, toObservation, type SESeen } from './observe.js';
 import { planServiceEngine, type SEAction, type SEDesire, type SEPlan } from './plan.js';
 import { serverGroupGate } from './servergroup.js';
 import { summarizeSE, type AgentView, type HostedVIP, type SEReport } from './status.js';
+import { repairEvents, repairRecheckMs, repairStep, syncHealthCheck } from './repair.js';
 
 export const SE_FINALIZER = 'lb.contrail-operator.io/service-engine';
 const SE = resourceOf('ServiceEngine');
@@ -133,8 +134,26 @@ async function reconcileSE(ctx: OperatorContext, mem: SEMemory, ref: ObjectRef, 
   if ('requeue' in d) return d.requeue;
   const run = await converge(ctx, mem, d, rc);                   // 2-4. observe → plan → apply
   if (run.tornDown) return {};
+  const recheck = await judge(ctx, d, run, rc);                  // 4½. heartbeat repair (repair.ts)
   await report(ctx, mem, d, run, rc);                            // 5. report
-  return nextLook(d.conn, run);
+  const next = nextLook(d.conn, run);
+  return recheck === undefined || (next.requeueAfterMs !== undefined && next.requeueAfterMs <= recheck) ? next : { requeueAfterMs: recheck };
+}
+
+/** A Ready SE with the SE API on: its data-path check kept in place and its agent judged. */
+async function judge(ctx: OperatorContext, d: Desired, run: Run, rc: ReconcileContext): Promise<number | undefined> {
+  const ch = ctx.seChannel;
+  if (ch === undefined || d.want.deleting || run.plan.phase !== 'Ready' || d.report.agent === undefined) return undefined;
+  const booted = findCondition(d.se.status?.conditions, 'Booted');
+  const history = {
+    bootedAt: booted?.status === 'True' ? Date.parse(booted.lastTransitionTime) : undefined,
+    heardBefore: d.se.status?.agent?.lastHeartbeatTime !== undefined,
+    declaredFailed: isTrue(d.se.status?.conditions, 'HeartbeatFailure'),
+  };
+  const { verdict, wrote } = await repairStep(ch, d.conn, d.env.owner, rc.key, run.seen, history, ctx.clock.now().getTime());
+  if (wrote) run.wrote = true;
+  d.report.agent.repair = { verdict, policy: ch.repair };
+  return repairRecheckMs(ch.repair, verdict);
 }
 
 /**
@@ -240,9 +259,12 @@ async function applyStep(ctx: OperatorContext, mem: SEMemory, d: Desired, action
   let progressed = false;
   for (const a of actions) {
     if (a.kind === 'RemoveFinalizer') {
+      // The data-path check goes last: its VMIs are gone, so nothing refers to it any more.
+      await syncHealthCheck(d.conn, d.env.owner, undefined, false);
       await removeFinalizer(ctx.client, SE, d.se, SE_FINALIZER, rc.signal);
       mem.booted(d.uid);
       rc.log.info('service engine torn down');
+      mem.metrics.partitioned.remove({ namespace: d.ref.namespace ?? '', serviceengine: d.ref.name });
       run.tornDown = true;
       return true;
     }
@@ -279,7 +301,12 @@ async function report(ctx: OperatorContext, mem: SEMemory, d: Desired, run: Run,
 
 async function writeStatus(ctx: OperatorContext, mem: SEMemory, se: SEObj, ref: ObjectRef, r: SEReport, rc: ReconcileContext): Promise<void> {
   const before = isTrue(se.status?.conditions, 'Booted');
+  const beforeConds = structuredClone(se.status?.conditions);
   const res = await updateStatus<SEObj>(ctx.client, SE, ref, { current: se, mutate: withKstatus<SEObj>('ServiceEngine', (o) => summarizeSE((o.status ??= {}), r), () => r.now), signal: rc.signal });
+  if (res.obj !== undefined) {
+    for (const ev of repairEvents(ref.name, beforeConds, res.obj.status?.conditions)) ctx.events.record(res.obj, ev.type, ev.reason, ev.message);
+    mem.metrics.partitioned.set({ namespace: ref.namespace ?? '', serviceengine: ref.name }, isTrue(res.obj.status?.conditions, 'Partitioned') ? 1 : 0);
+  }
   if (res.obj !== undefined && !before && isTrue(res.obj.status?.conditions, 'Booted')) {
     mem.observeBoot(se.metadata.uid ?? '', se.spec.cloudRef);
     ctx.events.record(res.obj, 'Normal', 'SECreated', `Service Engine ${ref.name} is ACTIVE (server ${res.obj.status?.serverUUID ?? ''})`);

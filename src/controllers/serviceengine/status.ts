@@ -3,7 +3,8 @@
 // Pure (time comes in the report): the controller patches it only when it changed. The Ready
 // reasons are the contract the group and VirtualService controllers read through sePhase().
 import { findCondition, setStatusCondition, type Condition, type ServiceEngineStatus } from '../../api/index.js';
-import { SE_REASON } from '../model/index.js';
+import { SE_REASON, type HeartbeatVerdict, type RepairPolicy } from '../model/index.js';
+import { reportRepair } from './repair.js';
 import type { SESeen } from './observe.js';
 import type { SEPlan } from './plan.js';
 
@@ -34,6 +35,8 @@ export interface AgentView {
   rejected?: { version: number; error: string };
   /** ms since the epoch (the operator's clock). */
   lastHeartbeatAt?: number;
+  /** model/repair.ts's verdict, for a Ready SE (HeartbeatFailure / Partitioned conditions). */
+  repair?: { verdict: HeartbeatVerdict; policy: RepairPolicy };
 }
 
 /** status.agent.lastHeartbeatTime moves at most this often: a heartbeat alone never writes. */
@@ -54,6 +57,14 @@ export function summarizeSE(st: ServiceEngineStatus, r: SEReport): void {
   else delete st.fault;
   reportConditions(st, conds, r, set);
   if (r.agent !== undefined) reportAgent(st, conds, r.agent, set);
+  const repair = r.agent?.repair;
+  if (repair !== undefined) {
+    reportRepair(conds, repair.verdict, repair.policy, set);
+    // A dead SE (silent and its data path failing) is Failed like a server Nova lost: the group replaces it.
+    if (repair.verdict.kind === 'Failed' && r.plan?.phase === 'Ready') {
+      set('Ready', false, SE_REASON.HeartbeatFailure, findCondition(conds, 'HeartbeatFailure')?.message ?? 'heartbeat failure');
+    }
+  }
 }
 
 /** AgentConnected and status.agent; the message changes only with what a user acts on. */

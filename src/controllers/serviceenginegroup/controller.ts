@@ -19,6 +19,7 @@ import {
 import { planGroup, strandedSEs, type GroupPlan, type GroupPolicy, type GroupSE } from './plan.js';
 import { ServerGroupMemory, syncServerGroup } from './servergroup.js';
 import { scaleEvents } from './events.js';
+import { gateMembers, reportRepairsHeld } from './repairs.js';
 
 export const GROUP_FINALIZER = 'lb.contrail-operator.io/service-engine-group';
 const GROUP = resourceOf('ServiceEngineGroup');
@@ -107,7 +108,10 @@ async function reconcileGroup(ctx: OperatorContext, idleSince: Map<string, strin
   for (const se of ses) expected.delete(se.metadata.name);
   for (const name of expected) members.push({ name, createdAt: now.toISOString(), phase: 'Booting', hostedVS: 0 });
 
-  const plan = planGroup(policyOf(group), members, vsRequests, now, stranded(g, ses, vss, members));
+  // Heartbeat repairs pass the breaker and the in-flight cap (repairs.ts); held ones stay as they are.
+  const gated = ctx.seChannel !== undefined ? gateMembers(ctx.seChannel.repair, ses, members) : undefined;
+  const planned = gated?.members ?? members;
+  const plan = planGroup(policyOf(group), planned, vsRequests, now, stranded(g, ses, vss, planned));
 
   // Apply.
   const azs = group.spec.availabilityZones ?? [];
@@ -145,10 +149,18 @@ async function reconcileGroup(ctx: OperatorContext, idleSince: Map<string, strin
   for (const e of scaleEvents(size, created, retired)) ctx.events.record(group, e.type, e.reason, e.note);
 
   // Report.
-  await updateStatus<GroupObj>(ctx.client, GROUP, ref, {
+  const heldBefore = group.status?.conditions?.find((c) => c.type === 'RepairsHeld')?.status === 'True';
+  const res = await updateStatus<GroupObj>(ctx.client, GROUP, ref, {
     current: group, signal: rc.signal,
-    mutate: withKstatus<GroupObj>('ServiceEngineGroup', (o) => summarizeGroup((o.status ??= {}), o.metadata.generation ?? 0, members, plan, now), () => now),
+    mutate: withKstatus<GroupObj>('ServiceEngineGroup', (o) => {
+      const st = (o.status ??= {});
+      summarizeGroup(st, o.metadata.generation ?? 0, planned, plan, now);
+      if (gated !== undefined) reportRepairsHeld((st.conditions ??= []), gated.gate, o.metadata.generation ?? 0, now);
+    }, () => now),
   });
+  const heldNow = res.obj?.status?.conditions?.find((c) => c.type === 'RepairsHeld');
+  if (!heldBefore && heldNow?.status === 'True' && res.obj !== undefined) ctx.events.record(res.obj, 'Warning', 'SERepairsHeld', heldNow.message);
+  if (gated !== undefined && gated.gate.held.length > 0) rc.log.info('heartbeat repairs held', { held: gated.gate.held, breakerOpen: gated.gate.breakerOpen });
   if (collided) return { requeueAfterMs: 1_000 };
   const after = [plan.recheckAfterMs === undefined ? undefined : Math.max(1_000, plan.recheckAfterMs), sg.requeueAfterMs].filter((n): n is number => n !== undefined);
   return after.length > 0 ? { requeueAfterMs: Math.min(...after) } : {};

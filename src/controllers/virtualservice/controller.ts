@@ -123,6 +123,7 @@ async function reconcile(ctx: OperatorContext, state: VSState, ref: ObjectRef, r
     return {
       name, healthy: se !== undefined && seUsable(se), attached: result.programmed.has(name),
       ...(ch !== undefined ? { serving: ch.serves(key(vs.metadata.namespace ?? '', name), vs.metadata.name) } : {}),
+      ...(se?.status?.conditions?.some((c) => c.type === 'Partitioned' && c.status === 'True') === true ? { partitioned: true } : {}),
     };
   });
   // The SEs it waits for cannot boot: the cloud's reason, as OPER_RESOURCES (not a retry of ours).

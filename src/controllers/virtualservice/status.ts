@@ -36,6 +36,8 @@ export interface SESummary {
   attached: boolean;
   /** With the SE API on: the SE's agent heartbeats and applied the current config with this VS. */
   serving?: boolean;
+  /** The SE's Partitioned condition: agent silent, data path serving (model/repair.ts). */
+  partitioned?: boolean;
 }
 
 export interface SummaryInput {
@@ -94,6 +96,7 @@ export function summarize(i: SummaryInput): VirtualServiceStatus {
       standby: !i.ecmp && s.name !== primary,
       connected: s.healthy && s.attached && (i.agents !== true || s.serving === true),
       cloudProgrammingDone: i.programmed.has(s.name),
+      ...(s.partitioned === true ? { partitioned: true } : {}),
     })),
     conditions: conditionsFor(i, state, reasons, up, requested),
   };

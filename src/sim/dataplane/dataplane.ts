@@ -138,6 +138,28 @@ export class NetnsDataplane implements SimPlugin {
     if (this.withdrawn.delete(vmi)) this.schedule();
   }
 
+  /**
+   * Fault seam for repair tests, one Nova does not see (the server stays ACTIVE): `all` hangs the
+   * whole SE — its processes and everything in its namespace (a frozen VM: no heartbeat, no data
+   * path) — `agent` only its SE processes (the control channel is lost, HAProxy serves on).
+   * thawSE resumes them. False when no such server runs.
+   */
+  freezeSE(serverId: string, what: 'all' | 'agent'): boolean {
+    const s = this.servers.get(serverId);
+    if (s === undefined || s.procs.length === 0) return false;
+    for (const p of s.procs) if (p.pid !== undefined) tryKill(p.pid, 'SIGSTOP');
+    if (what === 'all') for (const pid of this.namespacePids(s.ns)) tryKill(pid, 'SIGSTOP');
+    return true;
+  }
+
+  thawSE(serverId: string): boolean {
+    const s = this.servers.get(serverId);
+    if (s === undefined) return false;
+    for (const pid of this.namespacePids(s.ns)) tryKill(pid, 'SIGCONT');
+    for (const p of s.procs) if (p.pid !== undefined) tryKill(p.pid, 'SIGCONT');
+    return true;
+  }
+
   seNamespace(serverId: string): string | undefined {
     return this.servers.get(serverId)?.ns;
   }
@@ -322,6 +344,11 @@ export class NetnsDataplane implements SimPlugin {
     if (set === this.probeSet) return;
     this.probeSet = set;
     for (const vmi of [...this.withdrawn]) if (!targets.some((t) => t.vmi === vmi)) this.withdrawn.delete(vmi);
+    // The VMI's health as analytics reports it: a new check starts up (as the prober does), a
+    // removed one is no longer reported.
+    const probed = new Set(targets.map((t) => t.vmi));
+    for (const vmi of [...this.sim.healthChecks.keys()]) if (!probed.has(vmi)) this.sim.healthChecks.delete(vmi);
+    for (const vmi of probed) if (!this.sim.healthChecks.has(vmi)) this.sim.healthChecks.set(vmi, { up: true, reason: 'probe started', at: Date.now() });
     if (this.prober === undefined) {
       if (targets.length === 0) return;
       const p = this.netns.spawnIn(this.fabric, [NODE, procPath('prober'), `lbop-${this.netns.run}-prober`]);
@@ -336,6 +363,7 @@ export class NetnsDataplane implements SimPlugin {
           buf = buf.slice(i + 1);
           const ev = JSON.parse(line) as { vmi: string; up: boolean; reason: string };
           this.probeEvents.push({ ...ev, at: Date.now() });
+          if (this.sim.healthChecks.has(ev.vmi)) this.sim.healthChecks.set(ev.vmi, { up: ev.up, reason: ev.reason, at: Date.now() });
           this.log(`health check: ${ev.vmi} ${ev.up ? 'up' : 'down'} (${ev.reason})`);
           if (ev.up) this.restore(ev.vmi);
           else this.withdraw(ev.vmi);

@@ -30,7 +30,11 @@ export function snapshotModel(sim: Sim, map: Renumbering, opts: ModelOptions = {
     for (const vmi of sim.compute.portsOf(s)) {
       const network = vmi.refs['virtual_network_refs']?.[0]?.uuid;
       if (network === undefined || mgmt.has(network)) continue;
-      const iip = portIps(sim, vmi)[0];
+      // The interface's own address: not a secondary instance-ip (a VIP shared by several SEs'
+      // VMIs, made before a later SE's own address) — else the fabric's route to the VMI and
+      // its health-check probe would point at an address every SE of the VIP has.
+      const ips = portIps(sim, vmi);
+      const iip = ips.find((i) => i.props['instance_ip_secondary'] !== true) ?? ips[0];
       const address = iip?.props['instance_ip_address'];
       if (typeof address !== 'string') continue;
       const subnet = sim.ipam.subnetsOf(network).find((x) => x.uuid === iip?.props['subnet_uuid']);

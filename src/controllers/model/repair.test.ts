@@ -1,0 +1,85 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { DEFAULT_REPAIR_POLICY as P, gateRepairs, judgeHeartbeat, nextJudgementInMs, type DataPath, type RepairCandidate } from './repair.js';
+
+const now = 1_000_000;
+const up: DataPath = { state: 'Up' };
+const down: DataPath = { state: 'Down', reason: 'GET http://198.18.20.5:8404/: timeout' };
+const unknown: DataPath = { state: 'Unknown', reason: 'no health-check report' };
+const judge = (connectivity: 'Connected' | 'Disconnected' | 'Unknown', silentMs: number, dataPath: DataPath, o: { heardFrom?: boolean; declaredFailed?: boolean } = {}) =>
+  judgeHeartbeat(P, { connectivity, silentSince: now - silentMs, dataPath, now, heardFrom: o.heardFrom ?? true, declaredFailed: o.declaredFailed ?? false });
+
+describe('judgeHeartbeat', () => {
+  it('a heartbeating agent is Connected whatever the data path says', () => {
+    assert.equal(judge('Connected', 0, down).kind, 'Connected');
+  });
+  it('inside the grace after a start or takeover nobody is judged', () => {
+    assert.equal(judge('Unknown', 120_000, down).kind, 'Grace');
+  });
+  it('silent with the data path up is Partitioned at any age — never replaced', () => {
+    assert.deepEqual(judge('Disconnected', 11_000, up), { kind: 'Partitioned', silentMs: 11_000 });
+    assert.equal(judge('Disconnected', 600_000, up).kind, 'Partitioned');
+  });
+  it('a passing probe is believed only once it had time to see a death since the last heartbeat', () => {
+    assert.equal(judge('Disconnected', P.dataPathSettleMs - 1, up).kind, 'Silent');
+    assert.equal(judge('Disconnected', P.dataPathSettleMs, up).kind, 'Partitioned');
+    assert.equal(P.dataPathSettleMs, 2200 + 2000);
+  });
+  it('silent with the data path down waits for the failure timeout, then Failed', () => {
+    assert.deepEqual(judge('Disconnected', 59_999, down), { kind: 'Silent', silentMs: 59_999 });
+    assert.deepEqual(judge('Disconnected', 60_000, down), { kind: 'Failed', silentMs: 60_000, reason: down.reason });
+  });
+  it('silent past the failure timeout with no data-path report is Undetermined, not Failed', () => {
+    assert.deepEqual(judge('Disconnected', 90_000, unknown), { kind: 'Undetermined', silentMs: 90_000, reason: unknown.reason });
+  });
+  it('the failure timeout is the policy\'s', () => {
+    const v = judgeHeartbeat({ ...P, failureTimeoutMs: 20_000 }, { connectivity: 'Disconnected', silentSince: now - 20_000, dataPath: down, now, heardFrom: true, declaredFailed: false });
+    assert.equal(v.kind, 'Failed');
+  });
+  it('an agent never heard from is not Partitioned by a passing probe', () => {
+    assert.equal(judge('Disconnected', 30_000, up, { heardFrom: false }).kind, 'Silent');
+    assert.equal(judge('Disconnected', 60_000, up, { heardFrom: false }).kind, 'Undetermined');
+    assert.equal(judge('Disconnected', 60_000, down, { heardFrom: false }).kind, 'Failed');
+  });
+  it('Failed is sticky while silent: a data path the operator took away does not bring it back', () => {
+    assert.equal(judge('Disconnected', 70_000, unknown, { declaredFailed: true }).kind, 'Failed');
+    assert.equal(judge('Connected', 0, unknown, { declaredFailed: true }).kind, 'Connected');
+  });
+  it('a Silent SE is looked at again when its failure timeout passes', () => {
+    assert.equal(nextJudgementInMs(P, { kind: 'Silent', silentMs: 15_000 }), 45_000);
+    assert.equal(nextJudgementInMs(P, { kind: 'Partitioned', silentMs: 15_000 }), undefined);
+  });
+});
+
+const se = (name: string, o: Partial<RepairCandidate> = {}): RepairCandidate => ({ name, heartbeatFailed: false, silent: false, ...o });
+
+describe('gateRepairs', () => {
+  it('one failure in a small group is repaired (the breaker allows at least one)', () => {
+    const g = gateRepairs(P, [se('a', { heartbeatFailed: true, silent: true }), se('b'), se('c')]);
+    assert.deepEqual(g, { allowed: ['a'], held: [], breakerOpen: false, silent: 1, threshold: 1 });
+  });
+  it('more than 20 % silent at once opens the breaker: every repair is held', () => {
+    const g = gateRepairs(P, [se('a', { heartbeatFailed: true, silent: true }), se('b', { silent: true }), se('c')]);
+    assert.equal(g.breakerOpen, true);
+    assert.deepEqual(g.allowed, []);
+    assert.deepEqual(g.held, ['a']);
+  });
+  it('20 % of 10 is 2: two silent keep it closed, three open it', () => {
+    const ten = Array.from({ length: 10 }, (_, i) => se(`s${i}`));
+    const two = ten.map((s, i) => (i < 2 ? { ...s, silent: true, heartbeatFailed: true } : s));
+    assert.equal(gateRepairs(P, two).breakerOpen, false);
+    const three = ten.map((s, i) => (i < 3 ? { ...s, silent: true } : s));
+    assert.equal(gateRepairs(P, three).breakerOpen, true);
+  });
+  it('at most maxInFlight repairs at a time, oldest failure first', () => {
+    const ten = Array.from({ length: 10 }, (_, i) => se(`s${i}`));
+    ten[3] = se('s3', { heartbeatFailed: true, silent: true, failedAt: '2026-01-01T00:00:05Z' });
+    ten[7] = se('s7', { heartbeatFailed: true, silent: true, failedAt: '2026-01-01T00:00:01Z' });
+    assert.deepEqual(gateRepairs(P, ten), { allowed: ['s7'], held: ['s3'], breakerOpen: false, silent: 2, threshold: 2 });
+    assert.deepEqual(gateRepairs({ ...P, maxInFlight: 2 }, ten).allowed, ['s7', 's3']);
+  });
+  it('a breaker of 100 % never holds', () => {
+    const all = [se('a', { heartbeatFailed: true, silent: true }), se('b', { heartbeatFailed: true, silent: true })];
+    assert.equal(gateRepairs({ ...P, breakerPercent: 100, maxInFlight: 5 }, all).allowed.length, 2);
+  });
+});
