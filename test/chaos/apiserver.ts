@@ -74,6 +74,9 @@ export class ControlPlane {
     const log = openSync(join(this.cluster.dir, `apiserver-chaos-${++this.seq}.log`), 'a');
     const child = spawn(this.argv[0] as string, args, { stdio: ['ignore', log, log], detached: false });
     closeSync(log);
+    // Not a handle that keeps the test process alive: a restarted main apiserver outlives the test
+    // file (scripts/cluster-down.sh stops it by its pid file); a side one is killed by the test.
+    child.unref();
     const pid = child.pid ?? 0;
     if (asMain) writeFileSync(join(this.cluster.dir, 'apiserver.pid'), `${pid}\n`);
     const kubeconfigPath = join(this.cluster.dir, `kubeconfig-chaos-${port}`);
