@@ -8,7 +8,7 @@ test('defaults: all namespaces, 4 workers, loopback probes, no election, cluster
   assert.equal(c.workers, 4);
   assert.deepEqual(c.metricsAddr, { host: '127.0.0.1', port: 8080 });
   assert.deepEqual(c.healthAddr, { host: '127.0.0.1', port: 8081 });
-  assert.deepEqual(c.leaderElection, { enabled: false, name: 'contrail-lb-operator', namespace: 'lb-system' });
+  assert.deepEqual(c.leaderElection, { enabled: false, name: 'contrail-lb-operator', namespace: 'lb-system', leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2000 });
   assert.equal(c.clusterID, undefined);
   assert.equal(c.secretsNamespace, 'lb-system');
   assert.equal(c.orphanSweepPeriodMs, 600_000);
@@ -22,7 +22,7 @@ test('flags win over env; --namespace repeats; --flag=value and --flag value bot
   );
   assert.deepEqual(c.namespaces, ['a', 'b']);
   assert.equal(c.workers, 8);
-  assert.deepEqual(c.leaderElection, { enabled: true, name: 'contrail-lb-operator', namespace: 'ops' });
+  assert.deepEqual(c.leaderElection, { enabled: true, name: 'contrail-lb-operator', namespace: 'ops', leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2000 });
   assert.equal(c.metricsAddr, undefined);
   assert.equal(c.clusterID, 'prod-1');
   assert.equal(c.logLevel, 'debug');
@@ -35,6 +35,14 @@ test('env alone configures it (in-cluster Deployment style)', () => {
   assert.equal(c.leaderElection.namespace, 'pod-ns');
   assert.equal(c.leaderElection.enabled, true);
   assert.deepEqual(c.healthAddr, { host: '0.0.0.0', port: 9000 });
+});
+
+test('lease timing: flags and env in seconds, and retry < renew < duration enforced', () => {
+  const c = parseRunConfig(['--lease-duration', '4', '--renew-deadline=3'], { LBOP_RETRY_PERIOD_SECONDS: '1' });
+  assert.deepEqual([c.leaderElection.leaseDurationMs, c.leaderElection.renewDeadlineMs, c.leaderElection.retryPeriodMs], [4000, 3000, 1000]);
+  assert.throws(() => parseRunConfig(['--lease-duration', '10'], {}), /--renew-deadline \(10\) must be below --lease-duration \(10\)/);
+  assert.throws(() => parseRunConfig(['--lease-duration', '4', '--renew-deadline', '3', '--retry-period', '3'], {}), /--retry-period \(3\) must be below --renew-deadline \(3\)/);
+  assert.throws(() => parseRunConfig(['--retry-period', '0.5'], {}), /--retry-period must be an integer/);
 });
 
 test('bad input is a one-line ConfigError naming the flag', () => {

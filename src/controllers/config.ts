@@ -7,6 +7,9 @@
 //   --leader-elect           (LBOP_LEADER_ELECT=true) campaign for a Lease before reconciling
 //   --lease-name NAME        (LBOP_LEASE_NAME)       default contrail-lb-operator
 //   --lease-namespace NS     (LBOP_LEASE_NAMESPACE, else POD_NAMESPACE) default lb-system
+//   --lease-duration S       (LBOP_LEASE_DURATION_SECONDS) default 15; --renew-deadline S
+//                            (LBOP_RENEW_DEADLINE_SECONDS) default 10; --retry-period S
+//                            (LBOP_RETRY_PERIOD_SECONDS) default 2; retry < renew < duration
 //   --metrics-addr HOST:PORT (LBOP_METRICS_ADDR)     /metrics, default 127.0.0.1:8080 ("0" disables)
 //   --health-addr HOST:PORT  (LBOP_HEALTH_ADDR)      /healthz /readyz, default 127.0.0.1:8081 ("0" disables)
 //   --cluster-id ID          (LBOP_CLUSTER_ID)       stamped on every cloud object; default: the uid
@@ -32,7 +35,7 @@ export interface OperatorConfig {
   /** [] = every namespace. */
   namespaces: string[];
   workers: number;
-  leaderElection: { enabled: boolean; name: string; namespace: string };
+  leaderElection: { enabled: boolean; name: string; namespace: string; leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
   metricsAddr: HostPort | undefined;
   healthAddr: HostPort | undefined;
   /** undefined: resolved at start from the kube-system namespace uid. */
@@ -67,6 +70,12 @@ export const RUN_USAGE = `usage: contrail-lb-operator run [flags]
   --leader-elect            campaign for a Lease first (env LBOP_LEADER_ELECT=true)
   --lease-name NAME         Lease name (env LBOP_LEASE_NAME), default contrail-lb-operator
   --lease-namespace NS      Lease namespace (env LBOP_LEASE_NAMESPACE or POD_NAMESPACE), default lb-system
+  --lease-duration S        seconds a standby waits after the last renewal it saw before taking over
+                            (env LBOP_LEASE_DURATION_SECONDS), default 15
+  --renew-deadline S        seconds the leader keeps leading without a renewal (env
+                            LBOP_RENEW_DEADLINE_SECONDS), default 10; must be below --lease-duration
+  --retry-period S          seconds between renewals (env LBOP_RETRY_PERIOD_SECONDS), default 2;
+                            must be below --renew-deadline
   --metrics-addr HOST:PORT  /metrics (env LBOP_METRICS_ADDR), default 127.0.0.1:8080; 0 disables
   --health-addr HOST:PORT   /healthz /readyz (env LBOP_HEALTH_ADDR), default 127.0.0.1:8081; 0 disables
   --cluster-id ID           tag on every cloud object (env LBOP_CLUSTER_ID); default the kube-system
@@ -106,6 +115,7 @@ function namespaceName(flag: string, v: string): string {
 /** `--flag value`, `--flag=value` and boolean flags into flag → values (repeatable). */
 function parseFlags(argv: readonly string[]): Map<string, string[]> {
   const known = new Set(['--kubeconfig', '--namespace', '--workers', '--leader-elect', '--lease-name', '--lease-namespace',
+    '--lease-duration', '--renew-deadline', '--retry-period',
     '--metrics-addr', '--health-addr', '--cluster-id', '--secrets-namespace', '--orphan-sweep-period', '--log-level', '--controllers',
     '--watch-label-selector', '--metrics-se-labels']);
   const flags = new Map<string, string[]>();
@@ -167,11 +177,18 @@ export function parseRunConfig(argv: readonly string[], env: Readonly<Record<str
   if (!['true', 'false'].includes(seLabels)) throw new ConfigError(`--metrics-se-labels must be true or false, got '${seLabels}'`);
   const leaseName = one('--lease-name', 'LBOP_LEASE_NAME') ?? 'contrail-lb-operator';
   if (!/^[a-z0-9]([-.a-z0-9]{0,251}[a-z0-9])?$/.test(leaseName)) throw new ConfigError(`--lease-name: '${leaseName}' is not a valid object name`);
+  const leaseDurationMs = positiveInt('--lease-duration', one('--lease-duration', 'LBOP_LEASE_DURATION_SECONDS') ?? '15', 3600) * 1000;
+  const renewDeadlineMs = positiveInt('--renew-deadline', one('--renew-deadline', 'LBOP_RENEW_DEADLINE_SECONDS') ?? '10', 3600) * 1000;
+  const retryPeriodMs = positiveInt('--retry-period', one('--retry-period', 'LBOP_RETRY_PERIOD_SECONDS') ?? '2', 3600) * 1000;
+  // The leader must stop (renew deadline) before a standby may start (lease duration), and renew
+  // at least once within its deadline.
+  if (!(renewDeadlineMs < leaseDurationMs)) throw new ConfigError(`--renew-deadline (${renewDeadlineMs / 1000}) must be below --lease-duration (${leaseDurationMs / 1000})`);
+  if (!(retryPeriodMs < renewDeadlineMs)) throw new ConfigError(`--retry-period (${retryPeriodMs / 1000}) must be below --renew-deadline (${renewDeadlineMs / 1000})`);
   return {
     kubeconfig: one('--kubeconfig', 'KUBECONFIG'),
     namespaces,
     workers: positiveInt('--workers', one('--workers', 'LBOP_WORKERS') ?? '4', 64),
-    leaderElection: { enabled: le === 'true', name: leaseName, namespace: leaseNamespace },
+    leaderElection: { enabled: le === 'true', name: leaseName, namespace: leaseNamespace, leaseDurationMs, renewDeadlineMs, retryPeriodMs },
     metricsAddr: parseHostPort('--metrics-addr', one('--metrics-addr', 'LBOP_METRICS_ADDR') ?? '127.0.0.1:8080'),
     healthAddr: parseHostPort('--health-addr', one('--health-addr', 'LBOP_HEALTH_ADDR') ?? '127.0.0.1:8081'),
     clusterID,

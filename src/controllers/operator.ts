@@ -122,12 +122,15 @@ export interface Operator {
   run(stop: AbortSignal): Promise<'stopped' | 'lost-lease'>;
 }
 
+const leaderElectionOf = ({ leaderElection: l }: OperatorConfig) =>
+  ({ name: l.name, namespace: l.namespace, leaseDurationMs: l.leaseDurationMs, renewDeadlineMs: l.renewDeadlineMs, retryPeriodMs: l.retryPeriodMs });
+
 export function buildOperator(config: OperatorConfig, o: OperatorOptions): Operator {
   const logger = o.logger ?? silentLogger();
   const manager = new SelectiveManager({
     client: o.client, logger,
     ...(o.registry !== undefined ? { registry: o.registry } : {}),
-    ...(config.leaderElection.enabled ? { leaderElection: { name: config.leaderElection.name, namespace: config.leaderElection.namespace } } : {}),
+    ...(config.leaderElection.enabled ? { leaderElection: leaderElectionOf(config) } : {}),
     ...(config.healthAddr !== undefined ? { health: { host: config.healthAddr.host, port: config.healthAddr.port } } : {}),
   }, config.controllers === undefined ? undefined : new Set(config.controllers));
   const informers = makeInformers(manager, config);

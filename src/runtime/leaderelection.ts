@@ -4,6 +4,10 @@
 // - the leader renews every retry period and gives up leadership — stopping work at once —
 //   when it has not renewed for the renew deadline, which is shorter than the lease duration,
 //   so it stops before anyone else may start;
+// - a standby polls the held lease every quarter retry period and wakes exactly when the lease
+//   would expire: the takeover after a leader dies is then at most the lease duration plus a
+//   quarter retry period (plus one request), not lease + two whole retry periods as with a poll
+//   every retry period (campaignDelayMs);
 // - on graceful shutdown the leader releases the lease so a successor need not wait.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -69,6 +73,21 @@ export function nextLeaseSpec(prev: LeaseSpec | undefined, identity: string, now
   };
 }
 
+/**
+ * How long a candidate waits before its next attempt. Pure.
+ * Why a standby polls faster than the leader renews: the expiry it judges by is observedAt + duration,
+ * and observedAt is when *it* saw the last renewal — up to one poll late. Polling every retry period
+ * put that error (one period) on top of the wait for the next poll after the expiry (one more), so a
+ * takeover after a SIGKILL took up to lease + 2.4 × retry. A quarter-period poll bounds the first
+ * error by retry/4 × jitter, and waking at the expiry itself removes the second.
+ */
+export function campaignDelayMs(o: { heldByOther: boolean; observedAt: number; durationMs: number; now: number; retryMs: number; jitter: number }): number {
+  if (!o.heldByOther) return o.retryMs * o.jitter;
+  const poll = (o.retryMs / 4) * o.jitter;
+  const untilExpiry = Math.max(0, o.observedAt + o.durationMs - o.now);
+  return Math.min(poll, untilExpiry);
+}
+
 export function defaultIdentity(): string {
   return `${hostname()}_${randomBytes(4).toString('hex')}`;
 }
@@ -116,7 +135,7 @@ export class LeaderElector {
   async run(stop: AbortSignal, lead: (signal: AbortSignal) => Promise<void> | void): Promise<'lost' | 'stopped'> {
     while (!stop.aborted) {
       if (await this.tryAcquireOrRenew(stop)) break;
-      await sleep(this.clock, this.jittered(), stop);
+      await sleep(this.clock, this.nextCampaignDelay(), stop);
     }
     if (stop.aborted) return 'stopped';
     this.log.info('became leader');
@@ -159,8 +178,17 @@ export class LeaderElector {
     }
   }
 
-  private jittered(): number {
-    return this.retryMs * (1 + 0.2 * Math.random());
+  private nextCampaignDelay(): number {
+    const spec = this.observed ?? {};
+    const now = this.clock.now();
+    return campaignDelayMs({
+      heldByOther: heldByOther(spec, this.identity, this.observedAt, now, this.leaseMs),
+      observedAt: this.observedAt,
+      durationMs: (spec.leaseDurationSeconds ?? this.leaseMs / 1000) * 1000,
+      now,
+      retryMs: this.retryMs,
+      jitter: 1 + 0.2 * Math.random(),
+    });
   }
 
   private setState(s: LeaderState): void {

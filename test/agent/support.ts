@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Heartbeat, SEConfig, VipIntent } from '../../src/seapi/protocol.js';
 import { waitFor as waitForCondition } from '../support/wait.js';
+import { registerAgentKeys } from '../support/se-secrets.js';
 
 export const repoRoot = new URL('../../', import.meta.url).pathname;
 
@@ -175,6 +176,7 @@ export class AgentProcess {
 
   async cleanup(): Promise<void> {
     await this.stop();
+    registerAgentKeys(this.dir); // an enrolled agent's key, for the final secret scan
     await rm(this.dir, { recursive: true, force: true });
   }
 }

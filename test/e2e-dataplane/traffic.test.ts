@@ -12,6 +12,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../support/cluster.js';
+import { registerAgentKeys } from '../support/se-secrets.js';
 import { NetnsDataplane } from '../../src/sim/dataplane/dataplane.js';
 import { commandSeRunner } from '../../src/sim/dataplane/runner.js';
 import { runLoad, type LoadResult } from '../../src/sim/dataplane/loadgen.js';
@@ -64,6 +65,7 @@ describe('traffic through the VIP: real SE agents, HAProxy and namespaces', { sk
 
   after(async () => {
     await h?.stop();
+    registerAgentKeys(stateRoot); // the agents' private keys, for the final secret scan
     rmSync(stateRoot, { recursive: true, force: true });
   });
 

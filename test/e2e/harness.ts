@@ -17,6 +17,7 @@ import { startSimulator, type Simulator, type SimulatorOptions } from '../../src
 import { KubeClient, isConflict, isNotFound, type KubeObject } from '../../src/runtime/index.js';
 import { kinds, type KindName } from '../../src/api/index.js';
 import { registerSecret } from '../support/secrets.js';
+import { bootstrapTokenRecorder } from '../support/se-secrets.js';
 import { waitFor, type WaitOptions } from '../support/wait.js';
 
 export const SECRETS_NAMESPACE = 'lb-system';
@@ -95,7 +96,8 @@ async function ensure(client: KubeClient, path: string, obj: unknown): Promise<v
 export async function startHarness(o: HarnessOptions): Promise<Harness> {
   const cluster = await useCluster();
   const client = await KubeClient.create(cluster.kubeconfig);
-  const sim = await startSimulator({ seed: 7, ...o.sim });
+  // The bootstrap tokens the operator mints travel in the servers' user_data: recorded for the secret scan.
+  const sim = await startSimulator({ seed: 7, ...o.sim, plugins: [...(o.sim?.plugins ?? []), bootstrapTokenRecorder()] });
   const namespace = o.name;
   const cloudName = o.name;
   const clusterID = `e2e-${o.name}-${randomBytes(3).toString('hex')}`;
