@@ -17,13 +17,29 @@ const MAX_CONFLICTS = 32;
 /** Claims on one SE: VirtualService name (same namespace) → its uid. */
 export type Claims = ReadonlyMap<string, string>;
 
+/**
+ * Parsed once per cached object, not once per caller: a group reconcile reads every SE's claims
+ * for every VS, and a VS reconcile for every candidate SE in every planning round. Keyed by the
+ * metadata object (the informer replaces objects, it never edits them) and checked against the
+ * raw annotation, so an object edited in place is parsed again. Callers must not mutate the Map.
+ */
+const parsed = new WeakMap<object, { raw: string; claims: Claims }>();
+
 export function claimsOf(se: Pick<SEObj, 'metadata'>): Claims {
   const raw = se.metadata.annotations?.[CLAIMS_ANNOTATION];
   if (raw === undefined || raw === '') return new Map();
+  const hit = parsed.get(se.metadata);
+  if (hit !== undefined && hit.raw === raw) return hit.claims;
+  const claims = parseClaims(raw);
+  parsed.set(se.metadata, { raw, claims });
+  return claims;
+}
+
+function parseClaims(raw: string): Claims {
   try {
-    const parsed: unknown = JSON.parse(raw);
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return new Map();
-    return new Map(Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    const value: unknown = JSON.parse(raw);
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return new Map();
+    return new Map(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string'));
   } catch {
     return new Map(); // a hand-edited annotation; the next claim rewrites it
   }

@@ -11,3 +11,4 @@ export * from './sechannel.js';
 export * from './sephase.js';
 export * from './tenant.js';
 export * from './invariants.js';
+export * from './reservation.js';

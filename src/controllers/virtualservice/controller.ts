@@ -3,16 +3,19 @@
 // through the CloudView → plan (VIPs, placement, ECMP refs: pure planners) → apply through the
 // cloud clients → report status (patched only when changed) and events. Deletion tears the VIPs
 // down in order (refs → floating IP → instance-ip → VIP port) and then drops the finalizer.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { addFinalizer, isNotFound, objectPath, removeFinalizer, updateStatus, type ReconcileContext, type ReconcileResult, type ObjectRef } from '../../runtime/index.js';
 import { isCloudError } from '../../cloud/errors.js';
 import { KIND } from '../../cloud/viewsources.js';
 import type { Owner } from '../../cloud/owner.js';
 import {
-  groupSpec, INDEX, networksFromView, othersClaims, requestedSEsOf, resourceOf, sePhase, seUsable, tenantOf, vsSpec,
-  type ClaimIO, type CloudConnection, type GroupObj, type OperatorContext, type SEObj, type TenantProject, type VSObj,
+  assertHeld, groupSpec, INDEX, networksFromView, othersClaims, releaseReservation, requestedSEsOf, resourceOf, sePhase, seUsable, Superseded, tenantOf, vsSpec,
+  type ClaimIO, type ReservationIO, type CloudConnection, type GroupObj, type OperatorContext, type SEObj, type TenantProject, type VSObj,
 } from '../model/index.js';
 import { bootFaultProblem } from './bootfaults.js';
 import { placeWithClaims, releaseUnplaced } from './capacity.js';
+import { beginDecision, placedOn, placementSettled, type Decision } from './decision.js';
 import { dataVnics, observeContrail, observeNeutron } from './observe.js';
 import { planPlacement, type PlacementPlan, type SECandidate } from './placement.js';
 import { program, teardown } from './program.js';
@@ -29,12 +32,15 @@ const RESOURCES_MS = 15_000;
 const key = (ns: string, name: string): string => `${ns}/${name}`;
 const NETWORK_KINDS = new Set<string>([KIND.virtualNetwork, KIND.network, KIND.subnet]);
 
-/** Per installed controller (never module-global): project fq_names looked up by id, per Cloud. */
-interface VSState { projectFqs: Map<string, string[]> }
+/**
+ * Per installed controller (never module-global): project fq_names looked up by id, per Cloud;
+ * this controller's identity as a placement decider (model/reservation.ts).
+ */
+interface VSState { projectFqs: Map<string, string[]>; holder: string }
 
 export function installVirtualServiceController(ctx: OperatorContext): void {
   const { informers: inf, connections } = ctx;
-  const state: VSState = { projectFqs: new Map() };
+  const state: VSState = { projectFqs: new Map(), holder: `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}` };
   const byIndex = (index: string, value: string): string[] => inf.virtualServices.store.indexKeys(index, value);
   const controller = ctx.manager.controller<VSObj>({
     name: 'virtualservice',
@@ -99,7 +105,23 @@ async function reconcile(ctx: OperatorContext, state: VSState, ref: ObjectRef, r
   if ('outcome' in d) return d.outcome;
   const spec = vsSpec(vs);
   const vplan = planVips(vs.metadata.uid ?? '', d.targets, d.l.seen, spec.scaleout.ecmp); // plan
-  const placement = await place(ctx, vs, d.group, d.ses, d.l.seen, rc);
+  const placement = await place(ctx, state, vs, d.group, d.ses, d.l.seen, rc);
+  if ('outcome' in placement) return placement.outcome;
+  try {
+    return await apply(ctx, vs, d, vplan, placement, rc);
+  } catch (e) {
+    // Another decider (an old leader, a takeover after our reservation lapsed) owns this VS now.
+    if (e instanceof Superseded) { rc.log.info('placement decision superseded', { by: e.by }); return { requeueAfterMs: WAIT_MS }; }
+    throw e;
+  } finally {
+    if (placement.decision !== undefined) await releaseReservation(reservationIO(ctx, state, rc), placement.decision.vs, placement.decision.reservation);
+  }
+}
+
+/** Apply and report a placement (decided under the reservation when it changes anything). */
+async function apply(ctx: OperatorContext, vs0: VSObj, d: Desired, vplan: ReturnType<typeof planVips>, placement: Placement, rc: ReconcileContext): Promise<ReconcileResult> {
+  const vs = placement.decision?.vs ?? vs0;
+  const spec = vsSpec(vs);
   const assigned = spec.enabled ? placement.assigned : [];
   const portKind = d.conn.mode === 'contrail' ? KIND.vmi : KIND.port;
   const result = await program({                                          // apply
@@ -120,6 +142,7 @@ async function reconcile(ctx: OperatorContext, state: VSState, ref: ObjectRef, r
   const next = await writeStatus(ctx, vs, {                               // report
     problems: bootProblem !== undefined ? [...result.problems, bootProblem] : result.problems, assigned: seSummaries, programmed: result.programmed, vips: result.vips,
     requested: placement.requested, shortfall: placement.shortfall, enabled: spec.enabled, ecmp: spec.scaleout.ecmp,
+    ...(placement.decision !== undefined ? { fence: placement.decision } : {}),
   });
   if (result.retry) throw new Error(result.problems.map((p) => p.message).join('; '));
   // Refs off and status written: the SEs it left may take someone else now.
@@ -221,8 +244,17 @@ function claimIO(ctx: OperatorContext, vs: VSObj, rc: ReconcileContext): ClaimIO
   };
 }
 
-/** Which SEs host the VS: the pure plan, each assigned SE's capacity claimed (capacity.ts). */
-async function place(ctx: OperatorContext, vs: VSObj, group: GroupObj, ses: readonly SEObj[], seen: VipObservation, rc: ReconcileContext): Promise<PlacementPlan & { requested: number }> {
+type Placement = PlacementPlan & { requested: number; decision?: Decision };
+
+function reservationIO(ctx: OperatorContext, state: VSState, rc: ReconcileContext): ReservationIO {
+  return { client: ctx.client, holder: state.holder, now: () => ctx.clock.now(), signal: rc.signal };
+}
+
+/**
+ * Which SEs host the VS: the pure plan; when it changes anything (decision.ts), decided again
+ * under the VS's reservation from the fresh VS, each assigned SE's capacity claimed (capacity.ts).
+ */
+async function place(ctx: OperatorContext, state: VSState, vs: VSObj, group: GroupObj, ses: readonly SEObj[], seen: VipObservation, rc: ReconcileContext): Promise<Placement | { outcome: ReconcileResult }> {
   const ns = vs.metadata.namespace ?? '';
   const self = key(ns, vs.metadata.name);
   const g = groupSpec(group);
@@ -231,8 +263,8 @@ async function place(ctx: OperatorContext, vs: VSObj, group: GroupObj, ses: read
   // (the cloud is the ground truth when status was lost).
   const refs = new Set(seen.ips.flatMap((i) => i.vmiRefs));
   const holding = ses.filter((se) => (se.status?.dataInterfaces ?? []).some((d) => d.portUUID !== undefined && refs.has(d.portUUID))).map((se) => se.metadata.name);
-  const current = [...new Set([...(vs.status?.serviceEngines ?? []).flatMap((s) => (s.name !== undefined ? [s.name] : [])), ...holding])];
-  const planWithout = (full: ReadonlySet<string>): PlacementPlan => {
+  const planFor = (v: VSObj) => (full: ReadonlySet<string>): PlacementPlan => {
+    const current = [...new Set([...placedOn(v), ...holding])];
     const candidates: SECandidate[] = ses.map((se) => {
       const phase = sePhase(se).phase;
       const lost = full.has(se.metadata.name);
@@ -249,9 +281,20 @@ async function place(ctx: OperatorContext, vs: VSObj, group: GroupObj, ses: read
     });
     return planPlacement({ requested, current, candidates, maxVSPerSE: g.maxVSPerSE, policy: g.placement, groupHeadroom: Math.max(0, g.maxSEs - ses.length) });
   };
-  if (!vsSpec(vs).enabled) return { ...planWithout(new Set()), assigned: [], requested };
+  const enabled = vsSpec(vs).enabled;
+  const first = planFor(vs)(new Set());
+  if (placementSettled(vs, enabled ? first.assigned : [], ses)) return { ...first, ...(enabled ? {} : { assigned: [] }), requested };
+  const begun = await beginDecision(reservationIO(ctx, state, rc), vs);
+  if (begun.kind === 'gone') return { outcome: {} };
+  if (begun.kind === 'busy') {
+    rc.log.debug('placement reserved by another decider', { holder: begun.holder });
+    return { outcome: { requeueAfterMs: Math.min(WAIT_MS, Math.max(100, begun.retryAfterMs)) } };
+  }
+  const decision = begun.decision;
+  const planWithout = planFor(decision.vs);
+  if (!enabled) return { ...planWithout(new Set()), assigned: [], requested, decision };
   const placed = await placeWithClaims(claimIO(ctx, vs, rc), claimant(vs), g.maxVSPerSE, ses, planWithout);
-  return { ...placed.plan, requested };
+  return { ...placed.plan, requested, decision };
 }
 
 interface StatusInput {
@@ -264,6 +307,8 @@ interface StatusInput {
   shortfall?: number;
   enabled?: boolean;
   ecmp?: boolean;
+  /** a placement decided under the reservation: the write is fenced by it, and `vs` follows the write */
+  fence?: Decision;
 }
 
 /** Summarizes, patches status only when it changed, and records the transition's events. */
@@ -284,7 +329,15 @@ async function writeStatus(ctx: OperatorContext, vs: VSObj, s: StatusInput): Pro
     ...(ctx.seChannel !== undefined ? { agents: true } : {}),
   });
   if (s.waiting !== undefined && next.operStatus !== undefined && next.operStatus.state === 'OPER_INITIALIZING') next.operStatus.reason = [s.waiting];
-  await updateStatus<VSObj>(ctx.client, RT, vs.metadata, { current: vs, mutate: (o) => { o.status = next; } });
+  const fence = s.fence;
+  const written = await updateStatus<VSObj>(ctx.client, RT, vs.metadata, {
+    current: vs,
+    mutate: (o) => {
+      if (fence !== undefined) assertHeld(o, fence.reservation); // a 409 re-applies this on the fresh VS
+      o.status = next;
+    },
+  });
+  if (fence !== undefined && written.obj !== undefined) fence.vs = written.obj;
   for (const e of transitionEvents(prev, next)) ctx.events.record(vs, e.type, e.reason, e.note);
   return next.operStatus?.state;
 }
