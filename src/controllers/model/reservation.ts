@@ -66,8 +66,8 @@ export function holds(vs: Pick<VSObj, 'metadata'>, r: Pick<Reservation, 'nonce'>
 
 /** The status write's fence was lost: another decider reserved the VS since. */
 export class Superseded extends Error {
-  constructor(readonly vs: string, readonly by: string | undefined) {
-    super(`VirtualService ${vs}: placement reservation taken over by ${by ?? 'nobody (released)'}; this decision is dropped`);
+  constructor(readonly vs: string, readonly by: string | undefined, why?: string) {
+    super(`VirtualService ${vs}: placement reservation ${why ?? `taken over by ${by ?? 'nobody (released)'}`}; this decision is dropped`);
     this.name = 'Superseded';
   }
 }
@@ -75,6 +75,17 @@ export class Superseded extends Error {
 /** For a status mutate: throws Superseded when this version of the VS is not ours. */
 export function assertHeld(vs: Pick<VSObj, 'metadata'>, r: Pick<Reservation, 'nonce'>): void {
   if (!holds(vs, r)) throw new Superseded(`${vs.metadata.namespace ?? ''}/${vs.metadata.name}`, reservationOf(vs)?.holder);
+}
+
+/**
+ * Before a cloud write, which no precondition can fence: a reservation within this margin of its
+ * expiry (by our clock) is treated as lost, so a takeover — which needs the expiry passed by the
+ * taker's clock — never overlaps our writes unless the clocks are further apart than the margin.
+ */
+export const RESERVATION_MARGIN_MS = 15_000;
+
+export function assertFresh(vsKey: string, r: Reservation, now: Date, marginMs = RESERVATION_MARGIN_MS): void {
+  if (now.getTime() > Date.parse(r.expires) - marginMs) throw new Superseded(vsKey, undefined, 'lapsed before the cloud writes');
 }
 
 export interface ReservationIO {

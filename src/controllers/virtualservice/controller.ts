@@ -10,7 +10,7 @@ import { isCloudError } from '../../cloud/errors.js';
 import { KIND } from '../../cloud/viewsources.js';
 import type { Owner } from '../../cloud/owner.js';
 import {
-  assertHeld, groupSpec, INDEX, networksFromView, othersClaims, releaseReservation, requestedSEsOf, resourceOf, sePhase, seUsable, Superseded, tenantOf, vsSpec,
+  assertFresh, assertHeld, groupSpec, INDEX, networksFromView, othersClaims, releaseReservation, requestedSEsOf, resourceOf, sePhase, seUsable, Superseded, tenantOf, vsSpec,
   type ClaimIO, type ReservationIO, type CloudConnection, type GroupObj, type OperatorContext, type SEObj, type TenantProject, type VSObj,
 } from '../model/index.js';
 import { bootFaultProblem } from './bootfaults.js';
@@ -124,6 +124,7 @@ async function apply(ctx: OperatorContext, vs0: VSObj, d: Desired, vplan: Return
   const spec = vsSpec(vs);
   const assigned = spec.enabled ? placement.assigned : [];
   const portKind = d.conn.mode === 'contrail' ? KIND.vmi : KIND.port;
+  if (placement.decision !== undefined) assertFresh(key(vs.metadata.namespace ?? '', vs.metadata.name), placement.decision.reservation, ctx.clock.now());
   const result = await program({                                          // apply
     vips: vplan.vips, teardown: vplan.teardown, assigned, ecmp: spec.scaleout.ecmp, writer: d.l.writer,
     vnics: (net) => dataVnics(d.ses, net, d.conn.view, portKind),
@@ -293,7 +294,7 @@ async function place(ctx: OperatorContext, state: VSState, vs: VSObj, group: Gro
   const decision = begun.decision;
   const planWithout = planFor(decision.vs);
   if (!enabled) return { ...planWithout(new Set()), assigned: [], requested, decision };
-  const placed = await placeWithClaims(claimIO(ctx, vs, rc), claimant(vs), g.maxVSPerSE, ses, planWithout);
+  const placed = await placeWithClaims(claimIO(ctx, vs, rc), { ...claimant(vs), nonce: decision.reservation.nonce }, g.maxVSPerSE, ses, planWithout);
   return { ...placed.plan, requested, decision };
 }
 
