@@ -134,6 +134,14 @@ async function versions(h: Harness): Promise<Map<string, string>> {
   return out;
 }
 
+/** Leaf paths where two JSON values differ (arrays compared whole, by index for objects in them). */
+function changedPaths(a: unknown, b: unknown, path: string): string[] {
+  if (JSON.stringify(a) === JSON.stringify(b)) return [];
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return [path];
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].flatMap((k) => changedPaths((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], Array.isArray(a) ? `${path}[${k}]` : `${path}.${k}`));
+}
+
 async function main(): Promise<void> {
   const h = await startHarness({ name: 'scale-bench', resyncSeconds: RESYNC_S, sim: { topology: wideTopology(), bootTimeMs: BOOT_MS } });
   let op = await startCompiled(h);
@@ -194,11 +202,13 @@ async function main(): Promise<void> {
     const kubeSteady0 = await metrics(op);
     const server0 = await serverWrites(h);
     const rvSteady0 = await versions(h);
+    const seSteady0 = new Map((await h.list<SEObj & KubeObject>('ServiceEngine')).map((o) => [o.metadata.name, o]));
     await new Promise((r) => setTimeout(r, steadyS * 1000));
     const idle = await h.simControl<Stats>('GET', '/sim/stats');
     const kubeSteady1 = await metrics(op);
     const server1 = await serverWrites(h);
     const rvSteady1 = await versions(h);
+    const seSteady1 = await h.list<SEObj & KubeObject>('ServiceEngine');
     const periods = steadyS / RESYNC_S;
     const steadyReads = sum(idle.requests.filter((r) => !isWrite(r)));
     console.log(`P2 steady state over ${steadyS} s (${periods} observation periods): ${sum(idle.requests.filter(isWrite))} cloud writes (goal 0), ` +
@@ -209,6 +219,9 @@ async function main(): Promise<void> {
     const steadyChanged = [...rvSteady1].filter(([k, v]) => rvSteady0.get(k) !== v).map(([k]) => k);
     console.log(`P2 steady-state apiserver writes by resource (apiserver_request_total): ${writesBetween(server0, server1).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}; ` +
       `reconciled objects changed: ${steadyChanged.length}${steadyChanged.length > 0 ? ` (${steadyChanged.slice(0, 5).join(', ')})` : ''}`);
+    const seFields = new Map<string, number>();
+    for (const se of seSteady1) for (const f of changedPaths(seSteady0.get(se.metadata.name)?.status, se.status, 'status')) seFields.set(f, (seFields.get(f) ?? 0) + 1);
+    if (seFields.size > 0) console.log(`  ServiceEngine status fields that changed in the window (SEs): ${[...seFields].map(([f, n]) => `${f} (${n})`).join(', ')}`);
     const cpu = (series(kubeSteady1, 'process_cpu_seconds_total') - series(kubeSteady0, 'process_cpu_seconds_total')) / steadyS;
     console.log(`P3 idle CPU at ${count} VS over the steady window: ${(cpu * 100).toFixed(2)} % of a core`);
     const conv = await memory(op);
