@@ -18,8 +18,11 @@ const se = (name: string, claims: Record<string, string> = {}): SEObj => ({
 } as unknown as SEObj);
 
 describe('blockedBy', () => {
-  test('a new VS, or one waiting for SEs, at maxSEs, or on SEs failing to boot, counts', () => {
-    assert.equal(blockedBy(vs('a')), undefined);
+  test('a VS not reconciled yet waits for its first status (it may be blocked on its VIP)', () => {
+    assert.equal(blockedBy(vs('a')), 'not reconciled yet');
+  });
+
+  test('a VS waiting for SEs, at maxSEs, or on SEs failing to boot, counts', () => {
     assert.equal(blockedBy(vs('a', [cond('VIPAllocated', 'False', 'Pending'), cond('Placed', 'False', 'WaitingForSEs')])), undefined);
     assert.equal(blockedBy(vs('a', [cond('VIPAllocated', 'True', 'Allocated'), cond('Placed', 'False', 'InsufficientSEs')])), undefined);
     assert.equal(blockedBy(vs('a', [cond('Placed', 'False', 'SEBootFailed')])), undefined);
@@ -42,7 +45,8 @@ describe('groupDemand', () => {
   test('VSs blocked on their VIP neither request SEs nor strand placements: the group boots nothing for them', () => {
     // 2 SEs of 2 slots, full with 2 VSs; 12 more VSs whose VIP subnet is exhausted.
     const ses = [se('g-se-0', { ok0: 'uid-ok0', ok1: 'uid-ok1' }), se('g-se-1', { ok0: 'uid-ok0', ok1: 'uid-ok1' })];
-    const ok = [vs('ok0'), vs('ok1')];
+    const placed = [cond('VIPAllocated', 'True', 'Allocated'), cond('Placed', 'True', 'Placed')];
+    const ok = [vs('ok0', placed), vs('ok1', placed)];
     const exhausted = Array.from({ length: 12 }, (_, i) => vs(`x${i}`, [cond('VIPAllocated', 'False', 'IPExhausted'), cond('Placed', 'False', 'WaitingForSEs')]));
     const d = groupDemand(group, [...ok, ...exhausted], ses);
     assert.deepEqual(d.requests, [2, 2]);
@@ -56,7 +60,8 @@ describe('groupDemand', () => {
   test('the same VSs waiting for SEs (no VIP problem) do make the group boot', () => {
     const ses = [se('g-se-0', { ok0: 'uid-ok0', ok1: 'uid-ok1' }), se('g-se-1', { ok0: 'uid-ok0', ok1: 'uid-ok1' })];
     const waiting = Array.from({ length: 4 }, (_, i) => vs(`w${i}`, [cond('Placed', 'False', 'WaitingForSEs')]));
-    const d = groupDemand(group, [vs('ok0'), vs('ok1'), ...waiting], ses);
+    const placed = [cond('VIPAllocated', 'True', 'Allocated'), cond('Placed', 'True', 'Placed')];
+    const d = groupDemand(group, [vs('ok0', placed), vs('ok1', placed), ...waiting], ses);
     assert.equal(d.requests.length, 6);
     assert.equal(d.wants.length, 4);
     const members = ses.map((s) => ({ name: s.metadata.name, createdAt: '2026-01-01T00:00:00Z', phase: 'Ready' as const, hostedVS: 2 }));
@@ -65,7 +70,8 @@ describe('groupDemand', () => {
   });
 
   test("claims index by name and uid: a recreated VS's old claims are not its placements; deleting VSs are skipped", () => {
-    const d = groupDemand(group, [vs('a'), { ...vs('gone'), metadata: { ...vs('gone').metadata, deletionTimestamp: '2026-01-01T00:00:00Z' } } as VSObj], [se('s0', { a: 'stale-uid' }), se('s1', { a: 'uid-a' })]);
+    const waiting = [cond('Placed', 'False', 'WaitingForSEs')];
+    const d = groupDemand(group, [vs('a', waiting), { ...vs('gone', waiting), metadata: { ...vs('gone').metadata, deletionTimestamp: '2026-01-01T00:00:00Z' } } as VSObj], [se('s0', { a: 'stale-uid' }), se('s1', { a: 'uid-a' })]);
     assert.deepEqual(d.requests, [2]);
     assert.deepEqual(d.wants.map((w) => ({ missing: w.missing, on: [...w.on] })), [{ missing: 1, on: ['s1'] }]);
   });

@@ -5,7 +5,10 @@
 // made the group boot SEs up to maxSEs (7 of 8 after an exhausted-subnet run). SEs it already
 // holds claims on stay (they are busy); once the cause clears, its next reconcile reports it
 // waiting for SEs again and the demand comes back. A status older than the spec (observedGeneration
-// behind) counts: the new spec may be satisfiable.
+// behind) counts: the new spec may be satisfiable. A VS not reconciled yet (no conditions) does
+// not count until its first reconcile says which it is — VIP allocated or not comes in the same
+// status write as "waiting for SEs" — or a burst of VSs on an exhausted subnet would boot SEs
+// for the moment between their creation and their first status.
 import type { Condition } from '../../api/index.js';
 import { claimsOf, requestedSEsOf, vsSpec, type GroupObj, type SEObj, type VSObj } from '../model/index.js';
 import type { MissingPlacement } from './plan.js';
@@ -18,6 +21,7 @@ const PLACED_BY_SES = new Set(['WaitingForSEs', 'InsufficientSEs', 'SEBootFailed
 /** Why this VS asks for no new SE, or undefined when its placements count. */
 export function blockedBy(vs: Pick<VSObj, 'metadata' | 'status'>): string | undefined {
   const conditions: readonly Condition[] = vs.status?.conditions ?? [];
+  if (conditions.length === 0) return 'not reconciled yet';
   const current = (c: Condition): boolean => c.observedGeneration === undefined || vs.metadata.generation === undefined || c.observedGeneration >= vs.metadata.generation;
   for (const c of conditions) {
     if (c.status !== 'False' || !current(c)) continue;
