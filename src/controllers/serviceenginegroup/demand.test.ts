@@ -22,22 +22,30 @@ describe('blockedBy', () => {
     assert.equal(blockedBy(vs('a')), 'not reconciled yet');
   });
 
-  test('a VS waiting for SEs, at maxSEs, or on SEs failing to boot, counts', () => {
-    assert.equal(blockedBy(vs('a', [cond('VIPAllocated', 'False', 'Pending'), cond('Placed', 'False', 'WaitingForSEs')])), undefined);
-    assert.equal(blockedBy(vs('a', [cond('VIPAllocated', 'True', 'Allocated'), cond('Placed', 'False', 'InsufficientSEs')])), undefined);
-    assert.equal(blockedBy(vs('a', [cond('Placed', 'False', 'SEBootFailed')])), undefined);
+  test('a VS with its VIP allocated, waiting for SEs, at maxSEs, or on SEs failing to boot, counts', () => {
+    const vip = cond('VIPAllocated', 'True', 'Allocated');
+    assert.equal(blockedBy(vs('a', [vip, cond('Placed', 'False', 'WaitingForSEs')])), undefined);
+    assert.equal(blockedBy(vs('a', [vip, cond('Placed', 'False', 'InsufficientSEs')])), undefined);
+    assert.equal(blockedBy(vs('a', [vip, cond('Placed', 'False', 'SEBootFailed')])), undefined);
+    assert.equal(blockedBy(vs('a', [vip, cond('Placed', 'True', 'Placed')])), undefined);
+  });
+
+  test('a VIP still pending (waiting for the Cloud) asks for no SE yet', () => {
+    assert.equal(blockedBy(vs('a', [cond('VIPAllocated', 'False', 'Pending'), cond('Placed', 'False', 'WaitingForSEs')])), 'VIPAllocated: Pending');
   });
 
   test('an exhausted VIP subnet, a quota, a refused network or failed programming asks for no SE', () => {
     assert.equal(blockedBy(vs('a', [cond('VIPAllocated', 'False', 'IPExhausted')])), 'VIPAllocated: IPExhausted');
     assert.equal(blockedBy(vs('a', [cond('VIPAllocated', 'False', 'QuotaExceeded')])), 'VIPAllocated: QuotaExceeded');
     assert.equal(blockedBy(vs('a', [cond('VIPAllocated', 'False', 'ProgrammingFailed')])), 'VIPAllocated: ProgrammingFailed');
-    assert.equal(blockedBy(vs('a', [cond('Placed', 'False', 'Forbidden')])), 'Placed: Forbidden');
-    assert.equal(blockedBy(vs('a', [cond('Placed', 'False', 'ProgrammingFailed')])), 'Placed: ProgrammingFailed');
+    assert.equal(blockedBy(vs('a', [cond('VIPAllocated', 'False', 'IPInUse')])), 'VIPAllocated: IPInUse');
+    const vip = cond('VIPAllocated', 'True', 'Allocated');
+    assert.equal(blockedBy(vs('a', [vip, cond('Placed', 'False', 'Forbidden')])), 'Placed: Forbidden');
+    assert.equal(blockedBy(vs('a', [vip, cond('Placed', 'False', 'ProgrammingFailed')])), 'Placed: ProgrammingFailed');
   });
 
-  test('a blocking status older than the spec counts again (the new spec may be satisfiable)', () => {
-    assert.equal(blockedBy(vs('a', [cond('VIPAllocated', 'False', 'IPExhausted', 1)], 2)), undefined);
+  test('a Placed failure older than the spec counts again (the new spec may be placeable)', () => {
+    assert.equal(blockedBy(vs('a', [cond('VIPAllocated', 'True', 'Allocated', 2), cond('Placed', 'False', 'Forbidden', 1)], 2)), undefined);
   });
 });
 
@@ -59,7 +67,7 @@ describe('groupDemand', () => {
 
   test('the same VSs waiting for SEs (no VIP problem) do make the group boot', () => {
     const ses = [se('g-se-0', { ok0: 'uid-ok0', ok1: 'uid-ok1' }), se('g-se-1', { ok0: 'uid-ok0', ok1: 'uid-ok1' })];
-    const waiting = Array.from({ length: 4 }, (_, i) => vs(`w${i}`, [cond('Placed', 'False', 'WaitingForSEs')]));
+    const waiting = Array.from({ length: 4 }, (_, i) => vs(`w${i}`, [cond('VIPAllocated', 'True', 'Allocated'), cond('Placed', 'False', 'WaitingForSEs')]));
     const placed = [cond('VIPAllocated', 'True', 'Allocated'), cond('Placed', 'True', 'Placed')];
     const d = groupDemand(group, [vs('ok0', placed), vs('ok1', placed), ...waiting], ses);
     assert.equal(d.requests.length, 6);
@@ -70,7 +78,7 @@ describe('groupDemand', () => {
   });
 
   test("claims index by name and uid: a recreated VS's old claims are not its placements; deleting VSs are skipped", () => {
-    const waiting = [cond('Placed', 'False', 'WaitingForSEs')];
+    const waiting = [cond('VIPAllocated', 'True', 'Allocated'), cond('Placed', 'False', 'WaitingForSEs')];
     const d = groupDemand(group, [vs('a', waiting), { ...vs('gone', waiting), metadata: { ...vs('gone').metadata, deletionTimestamp: '2026-01-01T00:00:00Z' } } as VSObj], [se('s0', { a: 'stale-uid' }), se('s1', { a: 'uid-a' })]);
     assert.deepEqual(d.requests, [2]);
     assert.deepEqual(d.wants.map((w) => ({ missing: w.missing, on: [...w.on] })), [{ missing: 1, on: ['s1'] }]);

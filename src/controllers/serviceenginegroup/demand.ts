@@ -1,33 +1,28 @@
 // What the group boots SEs for: the placements a new Service Engine could actually satisfy (pure).
-// A virtual service whose last reconcile failed for a reason no SE fixes — its VIP subnet is
-// exhausted, a quota or address conflict, a refused network, its VIP refs cannot be programmed —
-// asks for no new SE: booting one would not place it, and before this rule a burst of such VSs
-// made the group boot SEs up to maxSEs (7 of 8 after an exhausted-subnet run). SEs it already
-// holds claims on stay (they are busy); once the cause clears, its next reconcile reports it
-// waiting for SEs again and the demand comes back. A status older than the spec (observedGeneration
-// behind) counts: the new spec may be satisfiable. A VS not reconciled yet (no conditions) does
-// not count until its first reconcile says which it is — VIP allocated or not comes in the same
-// status write as "waiting for SEs" — or a burst of VSs on an exhausted subnet would boot SEs
-// for the moment between their creation and their first status.
+// A placement counts once the VS's VIP addresses are allocated (VIPAllocated=True: its first
+// reconcile allocates them before any SE exists, so this costs a normal VS nothing) and its last
+// reconcile did not fail for a reason no SE fixes (a refused network, its VIP refs not
+// programmable). A VS whose VIP subnet is exhausted, over a quota, or whose static address is in
+// use — or not reconciled yet, or still waiting for its Cloud — asks for no new SE: booting one
+// would not place it. Before this rule the group booted SEs up to maxSEs for such VSs (7 of 8
+// after an exhausted-subnet run). SEs it already holds claims on stay (they are busy); once its
+// address is allocated, its next status says so and the demand counts.
 import type { Condition } from '../../api/index.js';
 import { claimsOf, requestedSEsOf, vsSpec, type GroupObj, type SEObj, type VSObj } from '../model/index.js';
 import type { MissingPlacement } from './plan.js';
 
-/** VIPAllocated=False reasons that mean "not yet", not "cannot". */
-const VIP_PENDING = new Set(['Pending']);
 /** Placed=False reasons an SE can fix: no room yet, booting, at maxSEs, or its boot failing (the group replaces it). */
 const PLACED_BY_SES = new Set(['WaitingForSEs', 'InsufficientSEs', 'SEBootFailed', 'Disabled']);
 
 /** Why this VS asks for no new SE, or undefined when its placements count. */
 export function blockedBy(vs: Pick<VSObj, 'metadata' | 'status'>): string | undefined {
   const conditions: readonly Condition[] = vs.status?.conditions ?? [];
-  if (conditions.length === 0) return 'not reconciled yet';
-  const current = (c: Condition): boolean => c.observedGeneration === undefined || vs.metadata.generation === undefined || c.observedGeneration >= vs.metadata.generation;
-  for (const c of conditions) {
-    if (c.status !== 'False' || !current(c)) continue;
-    if (c.type === 'VIPAllocated' && !VIP_PENDING.has(c.reason)) return `VIPAllocated: ${c.reason}`;
-    if (c.type === 'Placed' && !PLACED_BY_SES.has(c.reason)) return `Placed: ${c.reason}`;
-  }
+  const vip = conditions.find((c) => c.type === 'VIPAllocated');
+  if (vip === undefined) return 'not reconciled yet';
+  if (vip.status !== 'True') return `VIPAllocated: ${vip.reason}`;
+  const placed = conditions.find((c) => c.type === 'Placed');
+  const current = placed?.observedGeneration === undefined || vs.metadata.generation === undefined || placed.observedGeneration >= vs.metadata.generation;
+  if (placed !== undefined && placed.status === 'False' && current && !PLACED_BY_SES.has(placed.reason)) return `Placed: ${placed.reason}`;
   return undefined;
 }
 

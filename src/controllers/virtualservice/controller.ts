@@ -15,6 +15,7 @@ import {
 } from '../model/index.js';
 import { bootFaultProblem } from './bootfaults.js';
 import { placeWithClaims, releaseUnplaced } from './capacity.js';
+import { vipBlocked } from './vipfirst.js';
 import { beginDecision, placedOn, placementSettled, type Decision } from './decision.js';
 import { dataVnics, observeContrail, observeNeutron } from './observe.js';
 import { planPlacement, type PlacementPlan, type SECandidate } from './placement.js';
@@ -105,7 +106,7 @@ async function reconcile(ctx: OperatorContext, state: VSState, ref: ObjectRef, r
   if ('outcome' in d) return d.outcome;
   const spec = vsSpec(vs);
   const vplan = planVips(vs.metadata.uid ?? '', d.targets, d.l.seen, spec.scaleout.ecmp); // plan
-  const placement = await place(ctx, state, vs, d.group, d.ses, d.l.seen, rc);
+  const placement = await place(ctx, state, vs, d.group, d.ses, d.l.seen, rc, vipBlocked(vs.status, vs.metadata.generation, vplan.vips) !== undefined);
   if ('outcome' in placement) return placement.outcome;
   try {
     return await apply(ctx, vs, d, vplan, placement, rc);
@@ -255,7 +256,7 @@ function reservationIO(ctx: OperatorContext, state: VSState, rc: ReconcileContex
  * Which SEs host the VS: the pure plan; when it changes anything (decision.ts), decided again
  * under the VS's reservation from the fresh VS, each assigned SE's capacity claimed (capacity.ts).
  */
-async function place(ctx: OperatorContext, state: VSState, vs: VSObj, group: GroupObj, ses: readonly SEObj[], seen: VipObservation, rc: ReconcileContext): Promise<Placement | { outcome: ReconcileResult }> {
+async function place(ctx: OperatorContext, state: VSState, vs: VSObj, group: GroupObj, ses: readonly SEObj[], seen: VipObservation, rc: ReconcileContext, noVip: boolean): Promise<Placement | { outcome: ReconcileResult }> {
   const ns = vs.metadata.namespace ?? '';
   const self = key(ns, vs.metadata.name);
   const g = groupSpec(group);
@@ -282,9 +283,10 @@ async function place(ctx: OperatorContext, state: VSState, vs: VSObj, group: Gro
     });
     return planPlacement({ requested, current, candidates, maxVSPerSE: g.maxVSPerSE, policy: g.placement, groupHeadroom: Math.max(0, g.maxSEs - ses.length) });
   };
-  const enabled = vsSpec(vs).enabled;
+  const enabled = vsSpec(vs).enabled && !noVip; // vipfirst.ts: no address, no SE capacity taken
+  const off = (p: PlacementPlan): PlacementPlan => ({ ...p, assigned: [], primary: undefined, ...(noVip ? { waitingForSEs: 0, shortfall: 0 } : {}) });
   const first = planFor(vs)(new Set());
-  if (placementSettled(vs, enabled ? first.assigned : [], ses)) return { ...first, ...(enabled ? {} : { assigned: [] }), requested };
+  if (placementSettled(vs, enabled ? first.assigned : [], ses)) return { ...(enabled ? first : off(first)), requested };
   const begun = await beginDecision(reservationIO(ctx, state, rc), vs);
   if (begun.kind === 'gone') return { outcome: {} };
   if (begun.kind === 'busy') {
@@ -293,7 +295,7 @@ async function place(ctx: OperatorContext, state: VSState, vs: VSObj, group: Gro
   }
   const decision = begun.decision;
   const planWithout = planFor(decision.vs);
-  if (!enabled) return { ...planWithout(new Set()), assigned: [], requested, decision };
+  if (!enabled) return { ...off(planWithout(new Set())), requested, decision };
   const placed = await placeWithClaims(claimIO(ctx, vs, rc), { ...claimant(vs), nonce: decision.reservation.nonce }, g.maxVSPerSE, ses, planWithout);
   return { ...placed.plan, requested, decision };
 }
