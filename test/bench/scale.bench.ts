@@ -196,6 +196,9 @@ async function main(): Promise<void> {
     console.log(`P2 other cloud writes (SE creation etc.): ${seWrites} for ${(await h.list<KubeObject>('ServiceEngine')).length} SEs; all cloud writes per VS ${(sum(writes) / count).toFixed(2)}`);
     console.log(`P2 apiserver requests by the operator per VS while converging: ${(kubeReqs / count).toFixed(2)} ` +
       `(writes ${((apiserverWrites(kubeAfter) - apiserverWrites(kubeBefore)) / count).toFixed(2)} per VS)`);
+    const reconciles = (m: string, controller: string): number => series(m, 'controller_runtime_reconcile_total', { controller });
+    console.log(`P2 reconciles while converging: virtualservice ${((reconciles(kubeAfter, 'virtualservice') - reconciles(kubeBefore, 'virtualservice')) / count).toFixed(1)} per VS, ` +
+      `serviceenginegroup ${reconciles(kubeAfter, 'serviceenginegroup') - reconciles(kubeBefore, 'serviceenginegroup')}, serviceengine ${reconciles(kubeAfter, 'serviceengine') - reconciles(kubeBefore, 'serviceengine')}`);
     for (const r of writes.sort((a, b) => b.count - a.count).slice(0, 12)) console.log(`  ${r.api.padEnd(9)} ${r.method.padEnd(6)} ${r.route} ${r.status}: ${r.count}`);
 
     await h.simControl('POST', '/sim/stats/reset');
