@@ -93,6 +93,27 @@ function series(text: string, name: string, want: Record<string, string> = {}): 
   return total;
 }
 
+/** The kube-apiserver's own count of write requests (apiserver_request_total), by verb/resource[/subresource]. */
+async function serverWrites(h: Harness): Promise<Map<string, number>> {
+  const res = await h.client.open('GET', '/metrics');
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(c as Buffer);
+  const out = new Map<string, number>();
+  for (const line of Buffer.concat(chunks).toString('utf8').split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const label = (k: string): string => new RegExp(`[{,]${k}="([^"]*)"`).exec(line)?.[1] ?? '';
+    const verb = label('verb');
+    if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(verb)) continue;
+    const key = `${verb} ${label('resource')}${label('subresource') !== '' ? `/${label('subresource')}` : ''}`;
+    out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return out;
+}
+
+function writesBetween(before: Map<string, number>, after: Map<string, number>): [string, number][] {
+  return [...after].map(([k, v]): [string, number] => [k, v - (before.get(k) ?? 0)]).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+}
+
 const apiserverWrites = (m: string): number => ['POST', 'PUT', 'PATCH', 'DELETE'].reduce((n, method) => n + series(m, 'rest_client_requests_total', { method }), 0);
 
 async function memory(op: Compiled): Promise<{ rss: number; heap: number }> {
@@ -111,6 +132,14 @@ async function versions(h: Harness): Promise<Map<string, string>> {
   }
   out.set(`Cloud/${h.cloudName}`, (await h.get<KubeObject>('Cloud', h.cloudName))?.metadata.resourceVersion ?? '');
   return out;
+}
+
+/** Leaf paths where two JSON values differ (arrays compared whole, by index for objects in them). */
+function changedPaths(a: unknown, b: unknown, path: string): string[] {
+  if (JSON.stringify(a) === JSON.stringify(b)) return [];
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return [path];
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].flatMap((k) => changedPaths((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], Array.isArray(a) ? `${path}[${k}]` : `${path}.${k}`));
 }
 
 async function main(): Promise<void> {
@@ -133,17 +162,25 @@ async function main(): Promise<void> {
     const names = Array.from({ length: count }, (_, i) => `scale-${String(i).padStart(5, '0')}`);
     // Bounded concurrency: the apply itself is not what is measured.
     for (let i = 0; i < names.length; i += 20) await Promise.all(names.slice(i, i + 20).map((n) => applyVS(h, { vs: n, minSEs: sesPerVS, maxSEs: sesPerVS })));
-    const seen = { maxVSPerSE: 0, samples: 0, violations: new Set<string>() };
+    const seen = { maxVSPerSE: 0, maxClaims: 0, samples: 0, lastSample: 0, violations: new Set<string>() };
+    const sample = async (vss: VS[], settled = false): Promise<void> => {
+      // VSs first, then SEs (as the capacity test does): a VS lists an SE only while it holds the claim.
+      const r = checkInvariants({ groups: await h.list<GroupObj & KubeObject>('ServiceEngineGroup'), ses: await h.list<SEObj & KubeObject>('ServiceEngine'), vss: vss as unknown as VSObj[] }, { settled });
+      seen.samples++;
+      seen.maxVSPerSE = Math.max(seen.maxVSPerSE, r.maxVSPerSEObserved);
+      seen.maxClaims = Math.max(seen.maxClaims, r.maxClaimsObserved);
+      for (const v of r.violations) seen.violations.add(settled ? `settled: ${v}` : v);
+    };
     await h.waitFor(async () => {
       const vss = await h.list<VS>('VirtualService');
-      if (seen.samples++ % 4 === 0) {
-        const r = checkInvariants({ groups: await h.list<GroupObj & KubeObject>('ServiceEngineGroup'), ses: await h.list<SEObj & KubeObject>('ServiceEngine'), vss: vss as unknown as VSObj[] });
-        seen.maxVSPerSE = Math.max(seen.maxVSPerSE, r.maxVSPerSEObserved);
-        for (const v of r.violations) seen.violations.add(v);
+      if (performance.now() - seen.lastSample >= 2000) {
+        seen.lastSample = performance.now();
+        await sample(vss);
       }
       return vss.filter((v) => conditionsOf(v)['Ready']?.status === 'True' && v.status?.seSummary === `${sesPerVS}/${sesPerVS}`).length >= count;
     }, { what: `${count} VS Ready on ${sesPerVS} SEs`, timeoutMs: 900_000, intervalMs: 500 });
     const converge = performance.now() - t0;
+    await sample(await h.list<VS>('VirtualService'), true);
     const stats = await h.simControl<Stats>('GET', '/sim/stats');
     const kubeAfter = await metrics(op);
     const writes = stats.requests.filter(isWrite);
@@ -152,26 +189,44 @@ async function main(): Promise<void> {
     const minPerVS = 2 + 2 * sesPerVS;
     const seWrites = sum(writes) - vsWrites;
     const kubeReqs = series(kubeAfter, 'rest_client_requests_total') - series(kubeBefore, 'rest_client_requests_total');
-    console.log(`converged: all ${count} Ready in ${(converge / 1000).toFixed(1)} s; invariants sampled ${Math.ceil(seen.samples / 4)}×: ` +
-      `most VSs on one SE ${seen.maxVSPerSE} (max ${perSE}), violations ${seen.violations.size}`);
+    console.log(`converged: all ${count} Ready in ${(converge / 1000).toFixed(1)} s; invariants sampled ${seen.samples}× (every 2 s while converging, then once settled): ` +
+      `most VSs on one SE ${seen.maxVSPerSE} by status, ${seen.maxClaims} by claims (max ${perSE}); SEs ${(await h.list<KubeObject>('ServiceEngine')).length} (maxSEs ${seCount + 2}); violations ${seen.violations.size}`);
     for (const v of [...seen.violations].slice(0, 10)) console.log(`  violation: ${v}`);
     console.log(`P2 cloud VIP/ECMP writes per VS: ${(vsWrites / count).toFixed(2)} vs minimum ${minPerVS} → ${(vsWrites / count / minPerVS).toFixed(2)}×`);
     console.log(`P2 other cloud writes (SE creation etc.): ${seWrites} for ${(await h.list<KubeObject>('ServiceEngine')).length} SEs; all cloud writes per VS ${(sum(writes) / count).toFixed(2)}`);
     console.log(`P2 apiserver requests by the operator per VS while converging: ${(kubeReqs / count).toFixed(2)} ` +
       `(writes ${((apiserverWrites(kubeAfter) - apiserverWrites(kubeBefore)) / count).toFixed(2)} per VS)`);
+    const reconciles = (m: string, controller: string): number => series(m, 'controller_runtime_reconcile_total', { controller });
+    console.log(`P2 reconciles while converging: virtualservice ${((reconciles(kubeAfter, 'virtualservice') - reconciles(kubeBefore, 'virtualservice')) / count).toFixed(1)} per VS, ` +
+      `serviceenginegroup ${reconciles(kubeAfter, 'serviceenginegroup') - reconciles(kubeBefore, 'serviceenginegroup')}, serviceengine ${reconciles(kubeAfter, 'serviceengine') - reconciles(kubeBefore, 'serviceengine')}`);
     for (const r of writes.sort((a, b) => b.count - a.count).slice(0, 12)) console.log(`  ${r.api.padEnd(9)} ${r.method.padEnd(6)} ${r.route} ${r.status}: ${r.count}`);
 
     await h.simControl('POST', '/sim/stats/reset');
     const kubeSteady0 = await metrics(op);
+    const server0 = await serverWrites(h);
+    const rvSteady0 = await versions(h);
+    const seSteady0 = new Map((await h.list<SEObj & KubeObject>('ServiceEngine')).map((o) => [o.metadata.name, o]));
     await new Promise((r) => setTimeout(r, steadyS * 1000));
     const idle = await h.simControl<Stats>('GET', '/sim/stats');
     const kubeSteady1 = await metrics(op);
+    const server1 = await serverWrites(h);
+    const rvSteady1 = await versions(h);
+    const seSteady1 = await h.list<SEObj & KubeObject>('ServiceEngine');
     const periods = steadyS / RESYNC_S;
     const steadyReads = sum(idle.requests.filter((r) => !isWrite(r)));
     console.log(`P2 steady state over ${steadyS} s (${periods} observation periods): ${sum(idle.requests.filter(isWrite))} cloud writes (goal 0), ` +
       `${steadyReads} cloud reads = ${(steadyReads / periods).toFixed(1)} per period; apiserver requests ${series(kubeSteady1, 'rest_client_requests_total') - series(kubeSteady0, 'rest_client_requests_total')} ` +
       `(writes ${apiserverWrites(kubeSteady1) - apiserverWrites(kubeSteady0)})`);
     for (const r of idle.requests.filter(isWrite)) console.log(`  steady write: ${r.api} ${r.method} ${r.route} ${r.status}: ${r.count}`);
+    // Which writes: the apiserver's own per-resource count (the bench writes nothing in this window).
+    const steadyChanged = [...rvSteady1].filter(([k, v]) => rvSteady0.get(k) !== v).map(([k]) => k);
+    console.log(`P2 steady-state apiserver writes by resource (apiserver_request_total): ${writesBetween(server0, server1).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}; ` +
+      `reconciled objects changed: ${steadyChanged.length}${steadyChanged.length > 0 ? ` (${steadyChanged.slice(0, 5).join(', ')})` : ''}`);
+    const seFields = new Map<string, number>();
+    for (const se of seSteady1) for (const f of changedPaths(seSteady0.get(se.metadata.name)?.status, se.status, 'status')) seFields.set(f, (seFields.get(f) ?? 0) + 1);
+    if (seFields.size > 0) console.log(`  ServiceEngine status fields that changed in the window (SEs): ${[...seFields].map(([f, n]) => `${f} (${n})`).join(', ')}`);
+    const cpu = (series(kubeSteady1, 'process_cpu_seconds_total') - series(kubeSteady0, 'process_cpu_seconds_total')) / steadyS;
+    console.log(`P3 idle CPU at ${count} VS over the steady window: ${(cpu * 100).toFixed(2)} % of a core`);
     const conv = await memory(op);
     console.log(`P3 memory at ${count} VS (converged): RSS ${MiB(conv.rss)}, heap used ${MiB(conv.heap)}`);
 
@@ -180,6 +235,7 @@ async function main(): Promise<void> {
     op.child.kill('SIGKILL');
     await op.exited;
     await h.simControl('POST', '/sim/stats/reset');
+    const serverRestart0 = await serverWrites(h);
     const t1 = performance.now();
     op = await startCompiled(h);
     const reconciled = async (): Promise<number> => series(await metrics(op), 'controller_runtime_reconcile_total', { controller: 'virtualservice' });
@@ -197,6 +253,7 @@ async function main(): Promise<void> {
     console.log(`P4 apiserver writes by the new process in the ${((performance.now() - t1) / 1000).toFixed(0)} s after restart: ${kubeWrites} ` +
       `(POST/PUT/PATCH/DELETE, incl. events); objects they changed: ${changed.length}${changed.length > 0 ? ` (${changed.slice(0, 5).join(', ')}…)` : ''}`);
     for (const r of after.requests.filter(isWrite)) console.log(`  restart write: ${r.api} ${r.method} ${r.route} ${r.status}: ${r.count}`);
+    console.log(`P4 apiserver writes by resource after restart: ${writesBetween(serverRestart0, await serverWrites(h)).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
 
     for (let i = 0; i < names.length; i += 50) await Promise.all(names.slice(i, i + 50).map((n) => h.remove('VirtualService', n)));
     await h.waitFor(async () => (await h.list<KubeObject>('VirtualService')).length === 0, { what: 'VS deleted', timeoutMs: 600_000, intervalMs: 500 });

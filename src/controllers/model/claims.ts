@@ -7,6 +7,12 @@
 //
 // Order that keeps "placed ⊆ claimed" true at every instant (docs/operator.md, capacity):
 //   claim → program the VIP refs → write VS status → release the claims no longer placed.
+//
+// A claim's value is the VS's uid and, when made under a placement reservation
+// (reservation.ts), that reservation's nonce: `uid/nonce`. A decision re-stamps the claims it
+// keeps with its own nonce, and a release removes a claim only if it still has the exact value
+// the releaser saw. So with two deciders on one VS (an old leader and a new one), the old one's
+// release cannot take away a slot the new one has (re-)claimed: the value differs.
 import { isConflict, isNotFound, objectPath, type KubeClient } from '../../runtime/index.js';
 import { resourceOf, type SEObj } from './objects.js';
 
@@ -16,20 +22,57 @@ const MAX_CONFLICTS = 32;
 
 /** Claims on one SE: VirtualService name (same namespace) → its uid. */
 export type Claims = ReadonlyMap<string, string>;
+/** Claims on one SE as written: VirtualService name → `uid` or `uid/nonce`. */
+export type ClaimTokens = ReadonlyMap<string, string>;
+
+const uidOf = (token: string): string => { const i = token.indexOf('/'); return i < 0 ? token : token.slice(0, i); };
+/** The value a claimant writes: its uid, and its reservation's nonce when it holds one. */
+export const tokenOf = (vs: Pick<Claimant, 'uid' | 'nonce'>): string => (vs.nonce !== undefined ? `${vs.uid}/${vs.nonce}` : vs.uid);
+
+/**
+ * Parsed once per cached object, not once per caller: a group reconcile reads every SE's claims
+ * for every VS, and a VS reconcile for every candidate SE in every planning round. Keyed by the
+ * metadata object (the informer replaces objects, it never edits them) and checked against the
+ * raw annotation, so an object edited in place is parsed again. Callers must not mutate the Map.
+ */
+const parsed = new WeakMap<object, { raw: string; claims: Claims; tokens: ClaimTokens }>();
+
+function parsedOf(se: Pick<SEObj, 'metadata'>): { claims: Claims; tokens: ClaimTokens } | undefined {
+  const raw = se.metadata.annotations?.[CLAIMS_ANNOTATION];
+  if (raw === undefined || raw === '') return undefined;
+  const hit = parsed.get(se.metadata);
+  if (hit !== undefined && hit.raw === raw) return hit;
+  const tokens = parseClaims(raw);
+  const entry = { raw, tokens, claims: new Map([...tokens].map(([n, t]) => [n, uidOf(t)])) };
+  parsed.set(se.metadata, entry);
+  return entry;
+}
 
 export function claimsOf(se: Pick<SEObj, 'metadata'>): Claims {
-  const raw = se.metadata.annotations?.[CLAIMS_ANNOTATION];
-  if (raw === undefined || raw === '') return new Map();
+  return parsedOf(se)?.claims ?? new Map();
+}
+
+export function claimTokensOf(se: Pick<SEObj, 'metadata'>): ClaimTokens {
+  return parsedOf(se)?.tokens ?? new Map();
+}
+
+function parseClaims(raw: string): ClaimTokens {
   try {
-    const parsed: unknown = JSON.parse(raw);
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return new Map();
-    return new Map(Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    const value: unknown = JSON.parse(raw);
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return new Map();
+    return new Map(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string'));
   } catch {
     return new Map(); // a hand-edited annotation; the next claim rewrites it
   }
 }
 
-export interface Claimant { name: string; uid: string; group: string }
+export interface Claimant {
+  name: string;
+  uid: string;
+  group: string;
+  /** the placement reservation's nonce, when deciding under one */
+  nonce?: string;
+}
 
 export type ClaimDecision =
   | { kind: 'held' }
@@ -40,11 +83,11 @@ export type ClaimDecision =
 /** Whether a VS may claim a slot on this version of the SE (pure). */
 export function decideClaim(se: Pick<SEObj, 'metadata' | 'spec'>, vs: Claimant, maxVSPerSE: number, stale: ReadonlySet<string> = new Set()): ClaimDecision {
   if (se.spec.seGroupRef !== vs.group) return { kind: 'wrongGroup' };
-  const claims = claimsOf(se);
-  if (claims.get(vs.name) === vs.uid && stale.size === 0) return { kind: 'held' };
+  const claims = claimTokensOf(se);
+  if (claims.get(vs.name) === tokenOf(vs) && stale.size === 0) return { kind: 'held' };
   const next = new Map([...claims].filter(([n]) => !stale.has(n) && n !== vs.name));
   if (next.size >= maxVSPerSE) return { kind: 'full', holders: [...next.keys()] };
-  next.set(vs.name, vs.uid);
+  next.set(vs.name, tokenOf(vs));
   return { kind: 'write', next };
 }
 
@@ -123,14 +166,19 @@ async function staleHolders(io: ClaimIO, se: SEObj, holders: readonly string[]):
   return out;
 }
 
-/** Drops the VS's claim on the SE (no-op if it holds none, or the SE is gone). */
+/**
+ * Drops the VS's claim on the SE if it still has the value seen on `cached` (no-op if it holds
+ * none, another decider re-stamped it meanwhile, or the SE is gone).
+ */
 export async function releaseSE(io: ClaimIO, cached: SEObj, vs: Pick<Claimant, 'name' | 'uid'>): Promise<void> {
   const ns = cached.metadata.namespace ?? '';
+  const seen = claimTokensOf(cached).get(vs.name);
+  if (seen === undefined || uidOf(seen) !== vs.uid) return;
   let se: SEObj | undefined = cached;
   for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
     if (se === undefined) return;
-    const claims = claimsOf(se);
-    if (claims.get(vs.name) !== vs.uid) return;
+    const claims = claimTokensOf(se);
+    if (claims.get(vs.name) !== seen) return;
     const next = new Map(claims);
     next.delete(vs.name);
     try {

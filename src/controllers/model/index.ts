@@ -14,3 +14,4 @@ export * from './tenant.js';
 export * from './invariants.js';
 export * from './memberhealth.js';
 export * from './kstatus.js';
+export * from './reservation.js';

@@ -8,9 +8,11 @@
 //   own group         — a VS is listed on, and claims, only SEs of its own group;
 //   no IP twice       — no VIP address is held by two virtual services in one subnet.
 //   placed ⊆ claimed  — (quiescent snapshots only: `settled`) every SE a VS status lists holds
-//                       that VS's claim, and no claim is held without the listing.
+//                       that VS's claim, and no claim is held without the listing;
+//   released          — (settled) no VS still carries a placement reservation (reservation.ts).
 import { claimsOf } from './claims.js';
 import { groupSpec, vsSpec } from './defaults.js';
+import { reservationOf } from './reservation.js';
 import type { GroupObj, SEObj, VSObj } from './objects.js';
 
 export interface Snapshot {
@@ -111,6 +113,7 @@ function vsInvariants(s: Snapshot, x: Indexed, violations: string[], settled: bo
       if (se !== undefined && se.spec.seGroupRef !== group) violations.push(`VS ${key} (group ${group}) placed on SE ${name} of group ${se.spec.seGroupRef}`);
       if (settled && se !== undefined && claimsOf(se).get(vs.metadata.name) !== vs.metadata.uid) violations.push(`VS ${key} placed on SE ${name} without a claim`);
     }
+    if (settled && reservationOf(vs) !== undefined) violations.push(`VS ${key}: still reserved by ${reservationOf(vs)?.holder ?? ''} with nothing deciding`);
     for (const v of vs.status?.vip ?? []) {
       if (v.ipAddress === undefined) continue;
       const ipKey = `${v.subnetUUID ?? v.networkRef ?? ''}/${v.ipAddress}`;

@@ -66,6 +66,10 @@ async function reconcile(ctx: OperatorContext, ref: ObjectRef, announced: Announ
   };
 
   if (conn === undefined || !conn.ready || !conn.view.synced) {
+    // A resolution already reported for this generation stays while the connection (re)opens —
+    // a restart would otherwise flip every Pool to WaitingForCloud and back (two writes each).
+    const resolved = pool.status?.conditions?.find((c) => c.type === 'Resolved');
+    if (resolved !== undefined && resolved.reason !== 'WaitingForCloud' && pool.status?.observedGeneration === g) return { requeueAfterMs: WAIT_MS };
     await unresolved('WaitingForCloud', `waiting for Cloud ${pool.spec.cloudRef}`);
     return { requeueAfterMs: WAIT_MS };
   }

@@ -13,9 +13,10 @@ import {
   type ObjectRef, type ReconcileContext, type ReconcileResult,
 } from '../../runtime/index.js';
 import {
-  claimsOf, DEFAULT_GROUP, groupSpec, INDEX, requestedSEsOf, resourceOf, sePhase, vsSpec, withKstatus,
-  type GroupObj, type OperatorContext, type SEObj, type VSObj,
+  claimsOf, DEFAULT_GROUP, groupSpec, INDEX, resourceOf, sePhase, withKstatus,
+  type GroupObj, type OperatorContext, type SEObj,
 } from '../model/index.js';
+import { groupDemand, type GroupDemand } from './demand.js';
 import { planGroup, strandedSEs, type GroupPlan, type GroupPolicy, type GroupSE } from './plan.js';
 import { ServerGroupMemory, syncServerGroup } from './servergroup.js';
 import { scaleEvents } from './events.js';
@@ -94,7 +95,8 @@ async function reconcileGroup(ctx: OperatorContext, idleSince: Map<string, strin
   const now = ctx.clock.now();
   const g = group;
   const vss = ctx.informers.virtualServices.store.byIndex(INDEX.vsByGroup, rc.key);
-  const vsRequests = vss.filter((v) => v.metadata.deletionTimestamp === undefined).map((v) => requestedSEsOf(v, g));
+  // Only placements a new SE could satisfy (demand.ts): a VS blocked on its VIP boots nothing.
+  const demand = groupDemand(g, vss, ses);
   const members: GroupSE[] = ses.map((se) => {
     // Placed VSs are a subset of the SE's claims; an SE placed on before claims existed has none.
     const hostedVS = Math.max(claimsOf(se).size, ctx.informers.virtualServices.store.indexKeys(INDEX.vsBySE, objectKey(se)).length);
@@ -111,7 +113,7 @@ async function reconcileGroup(ctx: OperatorContext, idleSince: Map<string, strin
   // Heartbeat repairs pass the breaker and the in-flight cap (repairs.ts); held ones stay as they are.
   const gated = ctx.seChannel !== undefined ? gateMembers(ctx.seChannel.repair, ses, members) : undefined;
   const planned = gated?.members ?? members;
-  const plan = planGroup(policyOf(group), planned, vsRequests, now, stranded(g, ses, vss, planned));
+  const plan = planGroup(policyOf(group), planned, demand.requests, now, stranded(g, planned, demand));
 
   // Apply.
   const azs = group.spec.availabilityZones ?? [];
@@ -167,15 +169,10 @@ async function reconcileGroup(ctx: OperatorContext, idleSince: Map<string, strin
 }
 
 /** SEs a tight packing stranded placements for (see strandedSEs), from the SEs' claims. */
-function stranded(g: GroupObj, ses: readonly SEObj[], vss: readonly VSObj[], members: readonly GroupSE[]): number {
+function stranded(g: GroupObj, members: readonly GroupSE[], demand: GroupDemand): number {
   const max = groupSpec(g).maxVSPerSE;
-  const live = new Set(members.filter((m) => m.phase === 'Ready' || m.phase === 'Booting').map((m) => m.name));
-  const free = new Map(members.filter((m) => live.has(m.name)).map((m) => [m.name, Math.max(0, max - m.hostedVS)]));
-  const wants = vss.filter((v) => v.metadata.deletionTimestamp === undefined && vsSpec(v).enabled).map((v) => {
-    const on = new Set(ses.filter((se) => claimsOf(se).get(v.metadata.name) === v.metadata.uid).map((se) => se.metadata.name));
-    return { missing: Math.max(0, requestedSEsOf(v, g) - on.size), on };
-  });
-  return strandedSEs(free, wants, max);
+  const free = new Map(members.filter((m) => m.phase === 'Ready' || m.phase === 'Booting').map((m) => [m.name, Math.max(0, max - m.hostedVS)]));
+  return strandedSEs(free, demand.wants, max);
 }
 
 /** Group status from its members and plan (pure). */

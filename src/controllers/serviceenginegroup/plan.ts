@@ -59,10 +59,16 @@ export function strandedSEs(free: ReadonlyMap<string, number>, wants: readonly M
   let worst = 0;
   for (const w of wants) {
     let left = w.missing;
-    const usable = [...room].filter(([se, n]) => n > 0 && !w.on.has(se)).sort((a, b) => b[1] - a[1]);
-    for (const [se, n] of usable) {
-      if (left === 0) break;
-      room.set(se, n - 1);
+    // The `left` roomiest SEs it is not on (first in order on a tie), by a scan per pick: a VS
+    // misses a few placements, so this is O(SEs × missing) per VS, not a sort of all SEs per VS.
+    const taken = new Set<string>();
+    while (left > 0) {
+      let best: string | undefined;
+      let bestRoom = 0;
+      for (const [se, n] of room) if (n > bestRoom && !w.on.has(se) && !taken.has(se)) { best = se; bestRoom = n; }
+      if (best === undefined) break;
+      taken.add(best);
+      room.set(best, bestRoom - 1);
       left--;
     }
     total += left;

@@ -3,18 +3,22 @@
 // through the CloudView → plan (VIPs, placement, ECMP refs: pure planners) → apply through the
 // cloud clients → report status (patched only when changed) and events. Deletion tears the VIPs
 // down in order (refs → floating IP → instance-ip → VIP port) and then drops the finalizer.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { addFinalizer, isNotFound, objectPath, removeFinalizer, updateStatus, type ReconcileContext, type ReconcileResult, type ObjectRef } from '../../runtime/index.js';
 import { isCloudError } from '../../cloud/errors.js';
 import { KIND } from '../../cloud/viewsources.js';
 import type { Owner } from '../../cloud/owner.js';
 import {
-  groupSpec, INDEX, networksFromView, othersClaims, requestedSEsOf, resourceOf, sePhase, seUsable, tenantOf, vsOfVip, vsSpec, withKstatus,
-  type ClaimIO, type CloudConnection, type GroupObj, type OperatorContext, type SEObj, type TenantProject, type VSObj,
+  assertFresh, assertHeld, groupSpec, INDEX, networksFromView, othersClaims, releaseReservation, requestedSEsOf, resourceOf, sePhase, seUsable, Superseded, tenantOf, vsOfVip, vsSpec, withKstatus,
+  type ClaimIO, type ReservationIO, type CloudConnection, type GroupObj, type OperatorContext, type SEObj, type TenantProject, type VSObj,
 } from '../model/index.js';
 import { bootFaultNote, bootFaultProblem } from './bootfaults.js';
 import { gateOnAgents } from './ecmp.js';
 import { withAutoscale } from '../../autoscale/status.js';
 import { placeWithClaims, releaseUnplaced } from './capacity.js';
+import { vipBlocked } from './vipfirst.js';
+import { beginDecision, placedOn, placementSettled, type Decision } from './decision.js';
 import { dataVnics, observeContrail, observeNeutron } from './observe.js';
 import { planPlacement, type PlacementPlan, type SECandidate } from './placement.js';
 import { program, teardown } from './program.js';
@@ -33,12 +37,15 @@ const RESOURCES_MS = 15_000;
 const key = (ns: string, name: string): string => `${ns}/${name}`;
 const NETWORK_KINDS = new Set<string>([KIND.virtualNetwork, KIND.network, KIND.subnet]);
 
-/** Per installed controller (never module-global): project fq_names looked up by id, per Cloud. */
-interface VSState { projectFqs: Map<string, string[]> }
+/**
+ * Per installed controller (never module-global): project fq_names looked up by id, per Cloud;
+ * this controller's identity as a placement decider (model/reservation.ts).
+ */
+interface VSState { projectFqs: Map<string, string[]>; holder: string }
 
 export function installVirtualServiceController(ctx: OperatorContext): void {
   const { informers: inf, connections } = ctx;
-  const state: VSState = { projectFqs: new Map() };
+  const state: VSState = { projectFqs: new Map(), holder: `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}` };
   const byIndex = (index: string, value: string): string[] => inf.virtualServices.store.indexKeys(index, value);
   const controller = ctx.manager.controller<VSObj>({
     name: 'virtualservice',
@@ -109,9 +116,26 @@ async function reconcile(ctx: OperatorContext, state: VSState, ref: ObjectRef, r
   if ('outcome' in d) return d.outcome;
   const spec = vsSpec(vs);
   const vplan = planVips(vs.metadata.uid ?? '', d.targets, d.l.seen, spec.scaleout.ecmp); // plan
-  const placement = await place(ctx, vs, d.group, d.ses, d.l.seen, rc);
+  const placement = await place(ctx, state, vs, d.group, d.ses, d.l.seen, rc, vipBlocked(vs.status, vs.metadata.generation, vplan.vips) !== undefined);
+  if ('outcome' in placement) return placement.outcome;
+  try {
+    return await apply(ctx, vs, d, vplan, placement, rc);
+  } catch (e) {
+    // Another decider (an old leader, a takeover after our reservation lapsed) owns this VS now.
+    if (e instanceof Superseded) { rc.log.info('placement decision superseded', { by: e.by }); return { requeueAfterMs: WAIT_MS }; }
+    throw e;
+  } finally {
+    if (placement.decision !== undefined) await releaseReservation(reservationIO(ctx, state, rc), placement.decision.vs, placement.decision.reservation);
+  }
+}
+
+/** Apply and report a placement (decided under the reservation when it changes anything). */
+async function apply(ctx: OperatorContext, vs0: VSObj, d: Desired, vplan: ReturnType<typeof planVips>, placement: Placement, rc: ReconcileContext): Promise<ReconcileResult> {
+  const vs = placement.decision?.vs ?? vs0;
+  const spec = vsSpec(vs);
   const assigned = spec.enabled ? placement.assigned : [];
   const portKind = d.conn.mode === 'contrail' ? KIND.vmi : KIND.port;
+  if (placement.decision !== undefined) assertFresh(key(vs.metadata.namespace ?? '', vs.metadata.name), placement.decision.reservation, ctx.clock.now());
   const result = await program({                                          // apply
     vips: vplan.vips, teardown: vplan.teardown, assigned, ecmp: spec.scaleout.ecmp, writer: d.l.writer,
     vnics: (net) => gateOnAgents(dataVnics(d.ses, net, d.conn.view, portKind), servesFn(ctx, vs)),
@@ -133,6 +157,7 @@ async function reconcile(ctx: OperatorContext, state: VSState, ref: ObjectRef, r
     requested: placement.requested, shortfall: placement.shortfall, enabled: spec.enabled, ecmp: spec.scaleout.ecmp,
     ...(spec.enabled && bootProblem === undefined ? { shortBecause: bootFaultNote({ ses: d.ses, waitingForSEs: placement.waitingForSEs }) } : {}),
     members: vsMembers(ctx, vs, seSummaries),
+    ...(placement.decision !== undefined ? { fence: placement.decision } : {}),
   });
   if (result.retry) throw new Error(result.problems.map((p) => p.message).join('; '));
   // Refs off and status written: the SEs it left may take someone else now.
@@ -238,8 +263,17 @@ function claimIO(ctx: OperatorContext, vs: VSObj, rc: ReconcileContext): ClaimIO
   };
 }
 
-/** Which SEs host the VS: the pure plan, each assigned SE's capacity claimed (capacity.ts). */
-async function place(ctx: OperatorContext, vs: VSObj, group: GroupObj, ses: readonly SEObj[], seen: VipObservation, rc: ReconcileContext): Promise<PlacementPlan & { requested: number }> {
+type Placement = PlacementPlan & { requested: number; decision?: Decision };
+
+function reservationIO(ctx: OperatorContext, state: VSState, rc: ReconcileContext): ReservationIO {
+  return { client: ctx.client, holder: state.holder, now: () => ctx.clock.now(), signal: rc.signal };
+}
+
+/**
+ * Which SEs host the VS: the pure plan; when it changes anything (decision.ts), decided again
+ * under the VS's reservation from the fresh VS, each assigned SE's capacity claimed (capacity.ts).
+ */
+async function place(ctx: OperatorContext, state: VSState, vs: VSObj, group: GroupObj, ses: readonly SEObj[], seen: VipObservation, rc: ReconcileContext, noVip: boolean): Promise<Placement | { outcome: ReconcileResult }> {
   const ns = vs.metadata.namespace ?? '';
   const self = key(ns, vs.metadata.name);
   const g = groupSpec(group);
@@ -248,8 +282,8 @@ async function place(ctx: OperatorContext, vs: VSObj, group: GroupObj, ses: read
   // (the cloud is the ground truth when status was lost).
   const refs = new Set(seen.ips.flatMap((i) => i.vmiRefs));
   const holding = ses.filter((se) => (se.status?.dataInterfaces ?? []).some((d) => d.portUUID !== undefined && refs.has(d.portUUID))).map((se) => se.metadata.name);
-  const current = [...new Set([...(vs.status?.serviceEngines ?? []).flatMap((s) => (s.name !== undefined ? [s.name] : [])), ...holding])];
-  const planWithout = (full: ReadonlySet<string>): PlacementPlan => {
+  const planFor = (v: VSObj) => (full: ReadonlySet<string>): PlacementPlan => {
+    const current = [...new Set([...placedOn(v), ...holding])];
     const candidates: SECandidate[] = ses.map((se) => {
       const phase = sePhase(se).phase;
       const lost = full.has(se.metadata.name);
@@ -266,9 +300,21 @@ async function place(ctx: OperatorContext, vs: VSObj, group: GroupObj, ses: read
     });
     return planPlacement({ requested, current, candidates, maxVSPerSE: g.maxVSPerSE, policy: g.placement, groupHeadroom: Math.max(0, g.maxSEs - ses.length) });
   };
-  if (!vsSpec(vs).enabled) return { ...planWithout(new Set()), assigned: [], requested };
-  const placed = await placeWithClaims(claimIO(ctx, vs, rc), claimant(vs), g.maxVSPerSE, ses, planWithout);
-  return { ...placed.plan, requested };
+  const enabled = vsSpec(vs).enabled && !noVip; // vipfirst.ts: no address, no SE capacity taken
+  const off = (p: PlacementPlan): PlacementPlan => ({ ...p, assigned: [], primary: undefined, ...(noVip ? { waitingForSEs: 0, shortfall: 0 } : {}) });
+  const first = planFor(vs)(new Set());
+  if (placementSettled(vs, enabled ? first.assigned : [], ses)) return { ...(enabled ? first : off(first)), requested };
+  const begun = await beginDecision(reservationIO(ctx, state, rc), vs);
+  if (begun.kind === 'gone') return { outcome: {} };
+  if (begun.kind === 'busy') {
+    rc.log.debug('placement reserved by another decider', { holder: begun.holder });
+    return { outcome: { requeueAfterMs: Math.min(WAIT_MS, Math.max(100, begun.retryAfterMs)) } };
+  }
+  const decision = begun.decision;
+  const planWithout = planFor(decision.vs);
+  if (!enabled) return { ...off(planWithout(new Set())), requested, decision };
+  const placed = await placeWithClaims(claimIO(ctx, vs, rc), { ...claimant(vs), nonce: decision.reservation.nonce }, g.maxVSPerSE, ses, planWithout);
+  return { ...placed.plan, requested, decision };
 }
 
 interface StatusInput {
@@ -283,6 +329,8 @@ interface StatusInput {
   ecmp?: boolean;
   shortBecause?: string | undefined;
   members?: MemberCounts | undefined;
+  /** a placement decided under the reservation: the write is fenced by it, and `vs` follows the write */
+  fence?: Decision;
 }
 
 /** Summarizes, patches status only when it changed, and records the transition's events. */
@@ -305,7 +353,15 @@ async function writeStatus(ctx: OperatorContext, vs: VSObj, s: StatusInput): Pro
     ...(s.members !== undefined ? { members: s.members } : {}),
   });
   if (s.waiting !== undefined && next.operStatus !== undefined && next.operStatus.state === 'OPER_INITIALIZING') next.operStatus.reason = [s.waiting];
-  await updateStatus<VSObj>(ctx.client, RT, vs.metadata, { current: vs, mutate: withKstatus<VSObj>('VirtualService', (o) => { o.status = withAutoscale(next, o.status); }, () => ctx.clock.now()) });
+  const fence = s.fence;
+  const written = await updateStatus<VSObj>(ctx.client, RT, vs.metadata, {
+    current: vs,
+    mutate: withKstatus<VSObj>('VirtualService', (o) => {
+      if (fence !== undefined) assertHeld(o, fence.reservation); // a 409 re-applies this on the fresh VS
+      o.status = withAutoscale(next, o.status);
+    }, () => ctx.clock.now()),
+  });
+  if (fence !== undefined && written.obj !== undefined) fence.vs = written.obj;
   for (const e of transitionEvents(prev, next)) ctx.events.record(vs, e.type, e.reason, e.note);
   return next.operStatus?.state;
 }
