@@ -291,6 +291,14 @@ describe('deploy/ on a real API server', () => {
       };
       await denied({ spec: { poolRef: 'hijacked' } }, /not its spec/);
       await denied({ metadata: { labels: { team: 'x' } } }, /not its labels or annotations/);
+      await denied({ metadata: { annotations: { 'example.com/x': 'y' } } }, /not its labels or annotations/);
+      // Its own placement reservation (docs/scaling.md) is the one annotation it may write and remove.
+      const reservation = 'lb.contrail-operator.io/se-reservation';
+      const reserved = await sa.patch<KubeObject>(`${path}/${name}`, { metadata: { annotations: { [reservation]: '{"holder":"t","nonce":"n","expires":"2026-12-03T00:00:00Z"}' } } }, 'merge');
+      assert.ok(reserved.metadata.annotations?.[reservation] !== undefined);
+      await denied({ metadata: { annotations: { [reservation]: null, 'example.com/x': 'y' } } }, /not its labels or annotations/);
+      const released = await sa.patch<KubeObject>(`${path}/${name}`, { metadata: { annotations: { [reservation]: null } } }, 'merge');
+      assert.equal(released.metadata.annotations?.[reservation], undefined);
       // The same writes by someone else are not this policy's business.
       await admin.patch(`${path}/${name}`, { metadata: { labels: { team: 'x' } } }, 'merge');
       // Deleting a VirtualService is RBAC-forbidden outright.
@@ -355,10 +363,12 @@ describe('deploy/ on a real API server', () => {
         if (child.exitCode !== null) throw new Error(`operator exited ${child.exitCode}:\n${output}`);
         const o = await admin.get<KubeObject & { status?: Status }>(vsPath);
         const ready = o.status?.conditions?.find((c) => c.type === 'Ready') as { status: string; reason?: string } | undefined;
-        const placed = o.status?.conditions?.find((c) => c.type === 'Placed')?.status === 'True';
-        // The Deployment serves the SE API, so Ready means served by an SE agent; this cluster runs
-        // none (test-e2e-dataplane does): placed and waiting for an agent is the furthest it gets.
-        const served = ready?.status === 'True' || (ready?.reason === 'NotServed' && placed);
+        const placed = o.status?.conditions?.find((c) => c.type === 'Placed') as { status: string; reason?: string } | undefined;
+        // The Deployment serves the SE API, so Ready means served by an SE agent, and an SE joins
+        // the VIP's ECMP set only once its agent serves the VS; this cluster runs none
+        // (test-e2e-dataplane does): an SE assigned and waiting for its agent is the furthest it gets.
+        const assigned = (o.status as { serviceEngines?: unknown[] } | undefined)?.serviceEngines ?? [];
+        const served = ready?.status === 'True' || (placed?.reason === 'WaitingForSEs' && assigned.length >= 1);
         return served && o.status?.observedGeneration === o.metadata.generation ? o : undefined;
       }).catch((e: unknown) => {
         throw new Error(`${(e as Error).message}; requests refused meanwhile:\n${refused().join('\n') || '(none)'}`);

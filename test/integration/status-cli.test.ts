@@ -80,7 +80,7 @@ describe("kubectl lb status (bin/kubectl-lb) on a real kube-apiserver", () => {
     assert.match(r.stdout, /^ {2}VIP 0: 19\.1\.1\.252 in 19\.1\.1\.0\/24, on 2\/2 SEs$/m);
     assert.match(r.stdout, /^ {4}seg-a +primary +yes +yes +ACTIVE +10\.0\.0\.3$/m);
     assert.match(r.stdout, /^ {4}seg-b +active +no +no +BUILD +10\.0\.0\.4$/m);
-    assert.match(r.stdout, /^ {4}20\.0\.0\.3:80 +yes +yes +7b1e0c1a-/m);
+    assert.match(r.stdout, /^ {4}20\.0\.0\.3:80 +yes +yes +- +7b1e0c1a-/m, 'HEALTH - without the SE API');
   });
 
   test("-o json, and every VS of the namespace without a name", async () => {
