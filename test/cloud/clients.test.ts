@@ -108,7 +108,7 @@ test('Contrail CloudView: one list per kind, ours only, server ERROR and vanishe
     });
     const { id } = await nova.createServer({ name: objectName(owner.uid, 'se-1'), imageRef: IMAGE, flavorRef: '2', networks: [{ uuid: MGMT_NET }], metadata: stampMetadata(owner) });
     await view.refresh();
-    assert.equal(view.listCalls, 6, 'VMIs, IIPs, FIPs, VMs, VNs, servers: one list each');
+    assert.equal(view.listCalls, 7, 'VMIs, IIPs, FIPs, service health checks, VMs, VNs, servers: one list each');
     assert.deepEqual(view.list(KIND.vmi).map((o) => o.id), [mine.uuid]);
     assert.deepEqual(view.list(KIND.server).map((o) => o.id), [id]);
     assert.ok(view.list(KIND.virtualNetwork).some((o) => o.id === VIP_NET));
@@ -132,7 +132,7 @@ test('concurrent callers share one authentication per project; openCloudView pic
     const view = openCloudView(cloud, { clusterID: owner.clusterID, projects: [{ name: 'demo' }] });
     await view.refresh();
     assert.equal(view.synced, true);
-    assert.equal(view.listCalls, 6);
+    assert.equal(view.listCalls, 7, 'the Contrail kinds, service health checks included');
     assert.ok(view.list(KIND.virtualNetwork).length >= 4);
     const plain = openCloudView({ ...cloud, contrail: undefined }, { clusterID: owner.clusterID, projects: [] });
     await plain.refresh();
