@@ -33,6 +33,9 @@ vif_plugging_timeout = 0
 cpu_allocation_ratio = 100.0
 ram_allocation_ratio = 100.0
 disk_allocation_ratio = 100.0
+# Two nova-computes write their first inventory to Placement (SQLite) at once; a write that fails
+# (a 500 from a locked database) is only retried at the next resource update: every 10 s, not 60.
+update_resources_interval = 10
 [api]
 auth_strategy = keystone
 [wsgi]
@@ -150,6 +153,21 @@ nova_wait() {
   done
 }
 
+# nova_wait_inventories: both compute nodes have their inventory in Placement — else the scheduler
+# sees one host (anti-affinity's second server is NoValidHost), e.g. after a failed first write.
+nova_wait_inventories() {
+  local db="$OSTEST_DIR/placement/placement.sqlite" deadline=$(( $(date +%s) + 90 )) h missing
+  while :; do
+    missing=()
+    for h in "${NOVA_HOSTS[@]}"; do
+      [[ -n $(sqlite3 "$db" "select 1 from inventories i join resource_providers rp on rp.id = i.resource_provider_id where rp.name = '$h' limit 1" 2>/dev/null) ]] || missing+=("$h")
+    done
+    (( ${#missing[@]} )) || return 0
+    (( $(date +%s) < deadline )) || { tail -n 30 "$OSTEST_DIR/log/nova-compute.log" "$OSTEST_DIR/log/nova-compute-2.log" >&2; die "no Placement inventory for ${missing[*]}"; }
+    sleep 1
+  done
+}
+
 # nova_discover_hosts: map both compute nodes into cell1 once their nova-compute registered them
 # (read straight from the SQLite files: a nova-manage call costs ~3 s of Python start-up).
 nova_discover_hosts() {
@@ -161,7 +179,7 @@ nova_discover_hosts() {
       missing+=("$h")
       [[ -n $(sqlite3 "$n/nova.sqlite" "select host from compute_nodes where host='$h' and deleted=0" 2>/dev/null) ]] || registered=0
     done
-    (( ${#missing[@]} )) || return 0
+    (( ${#missing[@]} )) || { nova_wait_inventories; return 0; }
     (( $(date +%s) < deadline )) || { tail -n 30 "$OSTEST_DIR/log/nova-compute.log" "$OSTEST_DIR/log/nova-compute-2.log" >&2; die "nova-compute never registered ${missing[*]}"; }
     for d in nova-compute nova-compute-2; do
       pid_alive "$d" || { tail -n 30 "$OSTEST_DIR/log/$d.log" >&2; die "$d exited"; }
