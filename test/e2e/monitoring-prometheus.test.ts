@@ -120,7 +120,11 @@ test('every alert rule evaluates without error, and none fires on a healthy oper
     const r = await rules();
     return r.length > 0 && r.every((x) => !x.lastEvaluation.startsWith('0001-') && x.state === 'inactive') ? r : undefined;
   }, { what: 'every rule evaluated and inactive', timeoutMs: 30_000 });
-  assert.equal(settled.length, 7);
+  // Every alert of the pack's PrometheusRule is loaded (none skipped as invalid).
+  const rule = parse(await readFile(join(component, 'prometheusrule.yaml'), 'utf8')) as { spec: { groups: { rules: { alert?: string }[] }[] } };
+  const alerts = rule.spec.groups.flatMap((g) => g.rules).filter((r) => r.alert !== undefined).map((r) => r.alert as string);
+  assert.ok(alerts.length >= 9, `the pack's alerts: ${alerts.join(', ')}`);
+  assert.deepEqual(settled.map((r) => r.name).sort(), [...alerts].sort());
   for (const r of settled) assert.equal(r.health, 'ok', `${r.name}: ${r.lastError ?? ''}`);
   assert.deepEqual(await instant('ALERTS'), []);
 });
