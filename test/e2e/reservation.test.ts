@@ -197,7 +197,10 @@ test('an old and a new leader placing the same VSs at random: every limit holds 
   await sampler;
   assert.deepEqual(violations, [], 'no limit broken at any sample or step');
   assert.ok(samples >= 10, `the sampler ran (${samples} samples)`);
-  assert.ok(tally.takeovers > 0 && tally.superseded > 0, `the race was real: ${JSON.stringify(tally)}`);
+  // The deciders did collide (a decision superseded by the other's reservation, or a reservation
+  // taken over). Which of the two happens depends on timing; the step-by-step test above drives
+  // the takeover path deterministically.
+  assert.ok(tally.takeovers + tally.superseded > 0, `the race was real: ${JSON.stringify(tally)}`);
   assert.equal(peak, 3, 'some SE reached maxVSPerSE, none went past it');
 
   // The controller's next reconciles: one decider, one VS at a time, each VS once.

@@ -97,7 +97,8 @@ test('two shards: each reconciles only its own objects, the invariants hold, no 
     }
   }
   const stray = await vs('unsharded-vs');
-  assert.equal(stray?.status, undefined, 'the unlabelled VS has no status');
+  // Only the CRD's default (observedGeneration 0): no operator ever wrote its status.
+  assert.deepEqual(stray?.status ?? {}, { observedGeneration: 0 }, 'the unlabelled VS has no status written');
   assert.deepEqual(stray?.metadata.finalizers ?? [], [], 'and no finalizer');
 
   // Each operator's log names its own objects and never the other shard's.
