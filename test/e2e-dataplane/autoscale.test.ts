@@ -12,11 +12,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../support/cluster.js';
 import { NetnsDataplane } from '../../src/sim/dataplane/dataplane.js';
-import { commandSeRunner } from '../../src/sim/dataplane/runner.js';
 import { runLoad, type LoadResult } from '../../src/sim/dataplane/loadgen.js';
-import { startHarness, type Harness, type OperatorProcess } from '../e2e/harness.js';
+import { type Harness, type OperatorProcess } from '../e2e/harness.js';
+import { agentDataplane, startDataplaneHarness } from './support.js';
 import { applyGroup, applyPool, applyVS, vsStatus } from '../e2e/vs-support.js';
 import { skipReason } from '../dataplane/support.js';
 
@@ -80,15 +79,8 @@ describe('autoscale under load: 1 → 3 SEs with no failed request, back to 1 af
   let vip = '';
 
   before(async () => {
-    dp = new NetnsDataplane({
-      log: () => undefined,
-      poolServers: [POOL_SERVER],
-      runner: commandSeRunner([
-        process.execPath, '--import', 'tsx', join(repoRoot, 'src/cli.ts'), 'se-agent',
-        '--config-drive', '{configdrive}', '--netns', '{netns}', '--state-dir', join(stateRoot, '{server}'), '--log-level', 'warn',
-      ]),
-    });
-    h = await startHarness({ name: 'e2e-dp-autoscale', sim: { topology: join(repoRoot, 'test/e2e-dataplane/topology.yaml'), plugins: [dp], bootTimeMs: 200 } });
+    dp = agentDataplane(stateRoot, [POOL_SERVER]);
+    h = await startDataplaneHarness('e2e-dp-autoscale', dp);
     op = h.startOperator(['--se-api-addr', `127.0.0.1:${await freePort()}`]);
   });
 

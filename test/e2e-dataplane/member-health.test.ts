@@ -13,11 +13,10 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PoolStatus } from '../../src/api/index.js';
-import { repoRoot } from '../support/cluster.js';
 import { NetnsDataplane } from '../../src/sim/dataplane/dataplane.js';
-import { commandSeRunner } from '../../src/sim/dataplane/runner.js';
 import { runLoad, type LoadResult } from '../../src/sim/dataplane/loadgen.js';
-import { startHarness, type Harness } from '../e2e/harness.js';
+import { type Harness } from '../e2e/harness.js';
+import { agentDataplane, startDataplaneHarness } from './support.js';
 import { applyGroup, applyVS, condition, vsStatus, type PoolObject } from '../e2e/vs-support.js';
 import { skipReason } from '../dataplane/support.js';
 
@@ -56,14 +55,8 @@ describe('pool member health: real SE agents check real pool servers', { skip, t
   let vip = '';
 
   before(async () => {
-    dp = new NetnsDataplane({
-      log: () => undefined,
-      runner: commandSeRunner([
-        process.execPath, '--import', 'tsx', join(repoRoot, 'src/cli.ts'), 'se-agent',
-        '--config-drive', '{configdrive}', '--netns', '{netns}', '--state-dir', join(stateRoot, '{server}'), '--log-level', 'warn',
-      ]),
-    });
-    h = await startHarness({ name: 'e2e-dp-members', sim: { topology: join(repoRoot, 'test/e2e-dataplane/topology.yaml'), plugins: [dp], bootTimeMs: 200 } });
+    dp = agentDataplane(stateRoot);
+    h = await startDataplaneHarness('e2e-dp-members', dp);
     for (const ip of [S1, S2]) servers.set(ip, await dp.addPoolServer(ip));
     h.startOperator(['--se-api-addr', `127.0.0.1:${await freePort()}`]);
   });

@@ -16,13 +16,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../support/cluster.js';
 import { NetnsDataplane } from '../../src/sim/dataplane/dataplane.js';
-import { commandSeRunner } from '../../src/sim/dataplane/runner.js';
 import { runLoad, type LoadResult } from '../../src/sim/dataplane/loadgen.js';
-import { conditionsOf, startHarness, type Harness, type OperatorProcess } from '../e2e/harness.js';
+import { conditionsOf, type Harness, type OperatorProcess } from '../e2e/harness.js';
 import { applyGroup, applyPool, applyVS, vsStatus, type VS } from '../e2e/vs-support.js';
 import { Api, skipReason } from '../dataplane/support.js';
+import { agentDataplane, startDataplaneHarness } from './support.js';
 
 const skip = skipReason();
 if (skip !== undefined) process.stdout.write(`e2e-dataplane repair: ${skip}\n`);
@@ -77,15 +76,8 @@ describe('SE heartbeat repair: dead → replaced, partitioned → kept, many at 
   const firstSeen = (key: string, re: RegExp, since: number): number | undefined => timeline.find((t) => t.key === key && t.at >= since && re.test(t.state))?.at;
 
   before(async () => {
-    dp = new NetnsDataplane({
-      log: () => undefined,
-      poolServers: [POOL_SERVER],
-      runner: commandSeRunner([
-        process.execPath, '--import', 'tsx', join(repoRoot, 'src/cli.ts'), 'se-agent',
-        '--config-drive', '{configdrive}', '--netns', '{netns}', '--state-dir', join(stateRoot, '{server}'), '--log-level', 'warn',
-      ]),
-    });
-    h = await startHarness({ name: 'e2e-dp-repair', sim: { topology: join(repoRoot, 'test/e2e-dataplane/topology.yaml'), plugins: [dp], bootTimeMs: 200 } });
+    dp = agentDataplane(stateRoot, [POOL_SERVER]);
+    h = await startDataplaneHarness('e2e-dp-repair', dp);
     api = await Api.login(h.sim);
     polling = setInterval(() => {
       void h.list<SEObject>('ServiceEngine').then((list) => {

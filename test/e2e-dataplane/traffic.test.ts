@@ -11,14 +11,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../support/cluster.js';
 import { registerAgentKeys } from '../support/se-secrets.js';
 import { NetnsDataplane } from '../../src/sim/dataplane/dataplane.js';
-import { commandSeRunner } from '../../src/sim/dataplane/runner.js';
 import { runLoad, type LoadResult } from '../../src/sim/dataplane/loadgen.js';
-import { conditionsOf, startHarness, type Harness, type OperatorProcess } from '../e2e/harness.js';
+import { conditionsOf, type Harness, type OperatorProcess } from '../e2e/harness.js';
 import { applyGroup, applyPool, applyVS, nextHops, vsStatus, type VS } from '../e2e/vs-support.js';
 import { Api, skipReason } from '../dataplane/support.js';
+import { agentDataplane, startDataplaneHarness } from './support.js';
 import { showStat } from '../../src/agent/haproxy/socket.js';
 import { vipFrontendTotals } from '../../src/agent/haproxy/stats.js';
 
@@ -50,15 +49,8 @@ describe('traffic through the VIP: real SE agents, HAProxy and namespaces', { sk
   let vip = '';
 
   before(async () => {
-    dp = new NetnsDataplane({
-      log: () => undefined,
-      poolServers: [POOL_SERVER],
-      runner: commandSeRunner([
-        process.execPath, '--import', 'tsx', join(repoRoot, 'src/cli.ts'), 'se-agent',
-        '--config-drive', '{configdrive}', '--netns', '{netns}', '--state-dir', join(stateRoot, '{server}'), '--log-level', 'warn',
-      ]),
-    });
-    h = await startHarness({ name: 'e2e-dp-traffic', sim: { topology: join(repoRoot, 'test/e2e-dataplane/topology.yaml'), plugins: [dp], bootTimeMs: 200 } });
+    dp = agentDataplane(stateRoot, [POOL_SERVER]);
+    h = await startDataplaneHarness('e2e-dp-traffic', dp);
     api = await Api.login(h.sim);
     op = h.startOperator(['--se-api-addr', `127.0.0.1:${await freePort()}`]);
   });
