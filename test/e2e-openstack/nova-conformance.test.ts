@@ -52,12 +52,27 @@ before(async () => {
 
 after(async () => {
   if (!real) return;
-  // Real servers and ports outlive the test process: remove what this run made.
-  await Promise.all(created.map((id) => call('DELETE', `${nova}/servers/${id}`)));
-  await eventually(async () => {
-    const left = await Promise.all(created.map(async (id) => (await call('GET', `${nova}/servers/${id}`)).status));
-    return left.every((s) => s === 404) ? true : undefined;
-  }, 60_000, 'test servers gone');
+  // Real servers and ports outlive the test process: remove what this run made. A DELETE that
+  // lands while nova-compute is still spawning (the list test never waits for ACTIVE) can be
+  // answered 409 or lost in the race with the build, so every server not yet 404 is asked again
+  // each round; the error names what is left and in which state.
+  const left = new Map(created.map((id) => [id, '']));
+  const deadline = Date.now() + 180_000;
+  while (left.size > 0) {
+    await Promise.all([...left.keys()].map((id) => call('DELETE', `${nova}/servers/${id}`)));
+    const pollUntil = Date.now() + 10_000;
+    while (left.size > 0 && Date.now() < pollUntil) {
+      await new Promise((r) => setTimeout(r, 1000));
+      for (const id of [...left.keys()]) {
+        const r = await call('GET', `${nova}/servers/${id}`);
+        if (r.status === 404) left.delete(id);
+        else left.set(id, `${String(get(r.json, 'server', 'status'))}/${String(get(r.json, 'server', 'OS-EXT-STS:task_state'))}`);
+      }
+    }
+    if (left.size > 0 && Date.now() > deadline) {
+      throw new Error(`test servers not gone after 180 s: ${[...left].map(([id, st]) => `${id} ${st}`).join(', ')}`);
+    }
+  }
   await Promise.all(ports.map((id) => call('DELETE', `${neutron}/v2.0/ports/${id}`)));
 });
 
