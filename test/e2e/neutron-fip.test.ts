@@ -71,7 +71,9 @@ test('failover keeps the floating IP: same id, address and port while the primar
 test('a static floating address; dropping the floating IP from the spec deletes it', async () => {
   await applyVS(h, { ecmp: false, minSEs: 2, vip: [{ ...FLOATING[0], autoAllocateFloatingIP: false }] });
   await h.waitFor(async () => ((await fips()).length === 0 ? true : undefined), { what: 'floating IP deleted', timeoutMs: 60_000 });
-  assert.equal((await readyOn(2)).vip?.[0]?.floatingIP, undefined);
+  // The status write follows the cloud delete: wait for it rather than read the status once.
+  // (readyOn fails the test if status.vip[0].floatingIP is never cleared within its timeout.)
+  await readyOn(2, (x) => x.vip?.[0]?.floatingIP === undefined);
   await applyVS(h, { ecmp: false, minSEs: 2, vip: [{ vipID: '0', autoAllocateIP: true, subnetUUID: VIP_SUBNET, floatingIP: '203.0.113.77', floatingNetworkRef: 'public' }] });
   const s = await readyOn(2, (x) => x.vip?.[0]?.floatingIP === '203.0.113.77');
   const [f] = await fips();
