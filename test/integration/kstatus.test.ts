@@ -108,7 +108,7 @@ describe("kstatus on a real kube-apiserver: Reconciling/Stalled as the real libr
     assert.match(got[failed]?.message ?? "", /more SE\(s\) needed than maxSEs allows/);
   });
 
-  test("without Reconciling/Stalled the library could not tell: failures read InProgress, a Pool always Current", async () => {
+  test("without Reconciling/Stalled the library could not tell: failures read InProgress, a Pool without Ready always Current", async () => {
     const objs = await Promise.all(cases.map((c) => get(c.kind, nameOf(c))));
     const stripped = objs.map((o) => {
       const s = structuredClone(o) as KubeObject & { status?: { conditions?: { type: string }[] } };
@@ -175,20 +175,25 @@ describe("kstatus on a real kube-apiserver: Reconciling/Stalled as the real libr
     assert.equal(await kubectlWait([`lbvs/${converging.name}`, "-n", ns, "--for=condition=Reconciling=false", "--timeout=10s"]), 0);
   });
 
-  test("kubectl get -o wide shows the readiness reason and message; ServiceEngines have a READY column", async () => {
+  test("kubectl get -o wide shows the readiness reason and message; ServiceEngines and Pools have a READY column", async () => {
     const wide = await cluster.kubectl(["get", "lbseg/at-max-ses", "lbse/boot-failed", "lbpool/unresolved", "-n", ns, "-o", "wide"]);
     assert.equal(wide.code, 0, wide.stderr);
     assert.match(wide.stdout, /^NAME\s+HA\s+SES\s+READY-SES\s+READY\s+AGE\s+REASON\s+MESSAGE$/m);
     assert.match(wide.stdout, /at-max-ses\s.*\sFalse\s+\S+\s+MaxSEsReached\s+2 more SE\(s\) needed than maxSEs allows/);
     assert.match(wide.stdout, /^NAME\s+SERVER\s+STATE\s+MGMT-IP\s+VS\s+READY\s+AGE\s+REASON\s+MESSAGE$/m);
     assert.match(wide.stdout, /boot-failed\s.*\sFalse\s+\S+\s+Booting\s+the server is not ACTIVE yet/);
-    assert.match(wide.stdout, /unresolved\s.*\sUnresolved\s+1 of 2 servers resolved; 30\.0\.0\.3: /);
+    assert.match(wide.stdout, /^NAME\s+SERVERS\s+RESOLVED\s+UP\s+READY\s+AGE\s+REASON\s+MESSAGE$/m);
+    assert.match(wide.stdout, /unresolved\s.*\sFalse\s+\S+\s+Unresolved\s+1 of 2 servers resolved; 30\.0\.0\.3: /);
+    // The Pool's READY column, with the SE API (member health) and without it (Resolved mirrored).
+    const pools = await cluster.kubectl(["get", "lbpool/members-up", "lbpool/resolved", "lbpool/no-member-up", "-n", ns]);
+    assert.match(pools.stdout, /^NAME\s+SERVERS\s+RESOLVED\s+UP\s+READY\s+AGE$/m);
+    for (const [name, ready] of [["members-up", "True"], ["resolved", "True"], ["no-member-up", "False"]]) assert.match(pools.stdout, new RegExp(`^${name}\\s.*\\s${ready}\\s+\\S+$`, "m"), pools.stdout);
     const plain = await cluster.kubectl(["get", "lbse/ready", "-n", ns]);
     assert.match(plain.stdout, /^NAME\s+SERVER\s+STATE\s+MGMT-IP\s+VS\s+READY\s+AGE$/m);
     assert.match(plain.stdout, /^ready\s.*\sTrue\s+\S+$/m);
   });
 
-  test("kubectl wait --all over a namespace of converged objects: Ready on every kind (the Pool by its readiness condition)", async () => {
+  test("kubectl wait --all over a namespace of converged objects: Ready on every kind, Pools included", async () => {
     const ready = `${ns}-ready`;
     await cluster.kubectl(["create", "namespace", ready]);
     try {
