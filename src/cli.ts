@@ -26,6 +26,9 @@ const subcommands: readonly Subcommand[] = [
   { name: 'demo', summary: 'the seed scenario end to end: local apiserver, simulator, operator, vs2 scaled out with ECMP', load: () => import('./cli/demo.js') },
 ];
 
+/** Every subcommand's name (the CLI test holds each to the one parser and a light --help). */
+export const commandNames: readonly string[] = subcommands.map((s) => s.name);
+
 function usage(): string {
   const lines = subcommands.map((s) => `  ${s.name.padEnd(10)} ${s.summary}`);
   return [

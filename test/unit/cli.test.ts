@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { MIN_NODE_MAJOR } from '../../src/cli.js';
+import { commandNames, MIN_NODE_MAJOR } from '../../src/cli.js';
 import { DEFAULT_BOOT_TIME_MS as SIM_USAGE_BOOT_MS } from '../../src/cli/sim.js';
 import { CLI_FLAGS, CONFIG_FLAGS, USAGE as RUN_CLI_USAGE, metricsServing } from '../../src/cli/run.js';
 import { parseFlags } from '../../src/cli/flags.js';
@@ -89,8 +89,13 @@ describe('an unsupported Node', () => {
   });
 });
 
+const HELP_CHECKED = ['validate', 'run', 'sim', 'demo', 'status', 'se-agent'];
+
 describe('--help', () => {
-  for (const cmd of ['validate', 'run', 'sim', 'demo', 'status', 'se-agent']) {
+  it('every subcommand is checked here (a new one cannot bring its own parser or a heavy --help)', () => {
+    assert.deepEqual([...commandNames].sort(), [...HELP_CHECKED].sort());
+  });
+  for (const cmd of HELP_CHECKED) {
     it(`${cmd} --help prints its usage and loads no dependency and no controller, simulator or schema code`, async () => {
       const trace = join(tmp, `${cmd}-loads.txt`);
       for (const flag of ['--help', '-h']) {
@@ -151,6 +156,9 @@ describe('one parser for every subcommand', () => {
     { cmd: 'se-agent', flag: '--report-interval-ms', bad: '10', message: /--report-interval-ms needs an integer in \[50, 600000\], got '10'/ },
     { cmd: 'se-agent', flag: '--netns', bad: 'a b', message: /--netns needs a namespace name, got 'a b'/ },
   ];
+  it('every subcommand has a case', () => {
+    assert.deepEqual([...new Set(cases.map((c) => c.cmd))].sort(), [...commandNames].sort());
+  });
   for (const c of cases) {
     it(`${c.cmd}: ${c.flag}=V and ${c.flag} V are the same, and an unknown flag is one line`, async () => {
       const extra = c.cmd === 'validate' ? ['-f', 'crds/samples'] : [];
