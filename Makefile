@@ -44,7 +44,7 @@ test-monitoring: deps
 	scripts/ensure-debs.sh prometheus:promtool
 	$(NODE_TEST) 'test/monitoring/**/*.test.ts'
 
-# --- conformance: the simulator held to ../shared/cloud-api.md (owner: simulator issue) ---
+# --- conformance: the simulator held to the cloud API contract (docs/design.md, "The cloud APIs it speaks") (owner: simulator issue) ---
 # (+ the Nova cases shared with real Nova, kept once in test/e2e-openstack/, here against the simulator)
 test-conformance: deps
 	$(NODE_TEST) 'test/conformance/**/*.test.ts' test/e2e-openstack/nova-conformance.test.ts

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start a real OpenStack from Debian's packages on 127.0.0.1: Keystone (uwsgi), neutron-server
 # (ML2), and unless OSTEST_NOVA=0 (or --no-nova) also RabbitMQ, Placement, Glance and Nova
-# (api, conductor, scheduler, and two nova-compute hosts with fake.FakeDriver). See docs in ../shared OPENSTACK.md.
+# (api, conductor, scheduler, and two nova-compute hosts with fake.FakeDriver). See test/e2e-openstack/README.md.
 # Idempotent: services already running are left alone; state persists in $OSTEST_DIR
 # (default .local/openstack), so a second start is warm. Prints the OS_* variables.
 #   OSTEST_DIR, OSTEST_ADMIN_PASSWORD, OSTEST_DEMO_PASSWORD, OSTEST_ALT_PASSWORD, OSTEST_SKIP_APT=1,

@@ -22,9 +22,12 @@ const subcommands: readonly Subcommand[] = [
   { name: 'run', summary: 'run the operator (reconcile Cloud, ServiceEngineGroup, ServiceEngine, Pool, VirtualService)', load: () => import('./cli/run.js') },
   { name: 'sim', summary: 'run the cloud simulator (Keystone, Nova, Neutron, Contrail VNC) on loopback', load: () => import('./cli/sim.js') },
   { name: 'status', summary: 'show virtual services: oper state, SEs, VIPs, pool members, autoscale (also kubectl lb status)', load: async () => ({ run: (await import('./cli/status.js')).statusMain }) },
-  { name: 'se-agent', summary: 'the Service Engine agent: serves its VIPs with HAProxy as the operator configures it', load: async () => ({ run: (await import('./agent/main.js')).seAgentMain }) },
+  { name: 'se-agent', summary: 'the Service Engine agent: serves its VIPs with HAProxy as the operator configures it', load: () => import('./cli/se-agent.js') },
   { name: 'demo', summary: 'the seed scenario end to end: local apiserver, simulator, operator, vs2 scaled out with ECMP', load: () => import('./cli/demo.js') },
 ];
+
+/** Every subcommand's name (the CLI test holds each to the one parser and a light --help). */
+export const commandNames: readonly string[] = subcommands.map((s) => s.name);
 
 function usage(): string {
   const lines = subcommands.map((s) => `  ${s.name.padEnd(10)} ${s.summary}`);

@@ -9,7 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import process from 'node:process';
 import { createLogger, type Logger } from '../runtime/log.js';
 import { Applier, statePaths } from './applier.js';
-import { readIdentity, type BootstrapSource, type Identity } from './bootstrap.js';
+import { readIdentity, type Identity } from './bootstrap.js';
+import type { AgentFlags } from './flags.js';
 import { Channel } from './channel.js';
 import { HAProxy } from './haproxy/runner.js';
 import { memberDigest, watchMembers } from './memberwatch.js';
@@ -17,92 +18,8 @@ import { jittered, Reporter } from './report.js';
 import { SystemStats } from './sysstats.js';
 import { NetnsVipAddresser, NoVipAddresser } from './vip.js';
 
-const USAGE = `usage: contrail-lb-operator se-agent [flags]
-
-  --static-config FILE    serve this SEConfig JSON (re-read on change); no controller
-  --report-file FILE      static mode: write the latest heartbeat report JSON here
-  --report-interval-ms N  static mode: report period (default 2000, ±10 % jitter)
-  --config-drive DIR      read openstack/latest/{meta_data.json,user_data} from DIR
-  --metadata-url URL      else from the metadata service at URL (GET /openstack/latest/...)
-  --state-dir DIR         last good config, HAProxy sockets, TLS files (default /var/lib/contrail-lb-se)
-  --netns NAME            run HAProxy in network namespace NAME and put the VIPs on its lo
-  --health-check-port N   HAProxy answers GET /lbop-health on every address at N (the vRouter's
-                          data-path probe; 0 = off); default 8404 with --netns, else off
-  --haproxy PATH          HAProxy binary (default haproxy)
-  --log-level LEVEL       error|warn|info|debug (default info)`;
-
-export interface AgentFlags {
-  staticConfig?: string;
-  reportFile?: string;
-  reportIntervalMs: number;
-  source?: BootstrapSource;
-  stateDir: string;
-  netns?: string;
-  /** undefined: the default (8404 with --netns, else off); 0: off. */
-  healthCheckPort?: number;
-  haproxy: string;
-  logLevel: string;
-}
-
-class UsageError extends Error {}
-
-export function parseAgentFlags(argv: string[]): AgentFlags {
-  const f: AgentFlags = { reportIntervalMs: 2000, stateDir: '/var/lib/contrail-lb-se', haproxy: 'haproxy', logLevel: 'info' };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const eq = arg.indexOf('=');
-    const [flag, inline] = arg.startsWith('--') && eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '--static-config': f.staticConfig = value(); break;
-      case '--report-file': f.reportFile = value(); break;
-      case '--report-interval-ms': {
-        const v = value();
-        if (!/^\d+$/.test(v) || Number(v) < 50 || Number(v) > 600_000) throw new UsageError('--report-interval-ms needs an integer in [50, 600000]');
-        f.reportIntervalMs = Number(v);
-        break;
-      }
-      case '--config-drive': f.source = { configDrive: value() }; break;
-      case '--metadata-url': f.source = { metadataURL: value() }; break;
-      case '--state-dir': f.stateDir = value(); break;
-      case '--netns': {
-        const v = value();
-        if (!/^[A-Za-z0-9_.-]{1,64}$/.test(v)) throw new UsageError('--netns needs a namespace name');
-        f.netns = v;
-        break;
-      }
-      case '--health-check-port': {
-        const v = value();
-        if (!/^\d{1,5}$/.test(v) || Number(v) > 65535) throw new UsageError('--health-check-port needs a port number (0 = off)');
-        f.healthCheckPort = Number(v);
-        break;
-      }
-      case '--haproxy': f.haproxy = value(); break;
-      case '--log-level': f.logLevel = value(); break;
-      default: throw new UsageError(`unknown flag ${arg}`);
-    }
-  }
-  if (f.staticConfig === undefined && f.source === undefined) f.source = { configDrive: '/mnt/config' };
-  if (f.staticConfig !== undefined && f.source !== undefined) throw new UsageError('--static-config excludes --config-drive/--metadata-url');
-  return f;
-}
-
-export async function seAgentMain(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
-  let flags: AgentFlags;
-  try {
-    flags = parseAgentFlags(argv);
-  } catch (e) {
-    process.stderr.write(`se-agent: ${(e as Error).message}\n\n${USAGE}\n`);
-    return 2;
-  }
+/** Runs the agent with parsed flags (src/cli/se-agent.ts parses them and handles --help). */
+export async function runAgent(flags: AgentFlags): Promise<number> {
   const log = createLogger({ level: flags.logLevel }).child({ component: 'se-agent' });
   await mkdir(flags.stateDir, { recursive: true, mode: 0o700 });
 

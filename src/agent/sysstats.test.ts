@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseAgentFlags } from './main.js';
+import { parseAgentFlags } from './flags.js';
 import { jittered } from './report.js';
 import { parseCpu, parseMemUsed } from './sysstats.js';
 

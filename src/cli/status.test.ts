@@ -93,7 +93,7 @@ describe('status flags', () => {
     [['vs2', '-A'], /needs a namespace/],
     [['--interval', '0'], /between 0.2 and 3600/],
     [['-n'], /needs a value/],
-    [['--bogus'], /unknown flag --bogus/],
+    [['--bogus'], /unknown flag '--bogus'/],
   ] as const) {
     it(`refuses ${argv.join(' ')}`, () => assert.throws(() => parseStatusArgs(argv), (e: unknown) => e instanceof StatusUsageError && message.test(e.message)));
   }

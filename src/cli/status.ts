@@ -3,10 +3,11 @@
 // read from the apiserver (the VirtualService, its Pool and its ServiceEngines). The view is a
 // pure function of those objects (summarize, render); statusMain does the reading and --watch.
 import process from 'node:process';
-import { KubeConfig } from '@kubernetes/client-node';
 import { kinds, type KindName } from '../api/kinds.js';
 import type { Pool, ServiceEngine, VirtualService } from '../api/types.gen.js';
-import { isNotFound, KubeClient } from '../runtime/kube.js';
+// Types only: the Kubernetes client is imported when there is something to read, not for --help.
+import type { KubeClient } from '../runtime/kube.js';
+import { parseFlags, UsageError, type FlagTable } from './flags.js';
 
 export const STATUS_USAGE = `usage: contrail-lb-operator status [VS] [-n NAMESPACE | -A] [-o text|json] [--watch] [--kubeconfig PATH] [--context NAME]
        kubectl lb status [VS] ...          (bin/kubectl-lb on PATH)
@@ -38,47 +39,39 @@ export interface StatusArgs {
   help: boolean;
 }
 
-export class StatusUsageError extends Error {}
+/** A usage error (the CLI's one parser, src/cli/flags.ts, throws the same class). */
+export { UsageError as StatusUsageError };
+
+const FLAGS: FlagTable = {
+  namespace: { type: 'string', short: 'n' },
+  'all-namespaces': { type: 'boolean', short: 'A' },
+  output: { type: 'string', short: 'o' },
+  watch: { type: 'boolean', short: 'w' },
+  interval: { type: 'string' },
+  kubeconfig: { type: 'string' },
+  context: { type: 'string' },
+};
 
 export function parseStatusArgs(argv: readonly string[]): StatusArgs {
-  const a: StatusArgs = { allNamespaces: false, output: 'text', watch: false, intervalSeconds: 2, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const value = (): string => {
-      if (eq > 0) return arg.slice(eq + 1);
-      const next = argv[++i];
-      if (next === undefined) throw new StatusUsageError(`flag ${flag} needs a value`);
-      return next;
-    };
-    switch (flag) {
-      case '-n': case '--namespace': a.namespace = value(); break;
-      case '-A': case '--all-namespaces': a.allNamespaces = true; break;
-      case '-o': case '--output': {
-        const v = value();
-        if (v !== 'text' && v !== 'json') throw new StatusUsageError(`--output must be text or json, not '${v}'`);
-        a.output = v;
-        break;
-      }
-      case '-w': case '--watch': a.watch = true; break;
-      case '--interval': {
-        const v = Number(value());
-        if (!Number.isFinite(v) || v < 0.2 || v > 3600) throw new StatusUsageError('--interval must be between 0.2 and 3600 seconds');
-        a.intervalSeconds = v;
-        break;
-      }
-      case '--kubeconfig': a.kubeconfig = value(); break;
-      case '--context': a.context = value(); break;
-      case '-h': case '--help': a.help = true; break;
-      default:
-        if (arg.startsWith('-')) throw new StatusUsageError(`unknown flag ${flag}`);
-        if (a.name !== undefined) throw new StatusUsageError(`one virtual service at most (got '${a.name}' and '${arg}')`);
-        a.name = arg;
-    }
+  const flags = parseFlags(FLAGS, argv, { positionals: true });
+  const output = flags.string('output') ?? 'text';
+  if (output !== 'text' && output !== 'json') throw new UsageError(`--output must be text or json, not '${output}'`);
+  const a: StatusArgs = { allNamespaces: flags.bool('all-namespaces'), output, watch: flags.bool('watch'), intervalSeconds: 2, help: flags.help() };
+  const [name, second] = flags.positionals;
+  if (second !== undefined) throw new UsageError(`one virtual service at most (got '${name ?? ''}' and '${second}')`);
+  if (name !== undefined) a.name = name;
+  for (const k of ['namespace', 'kubeconfig', 'context'] as const) {
+    const v = flags.string(k);
+    if (v !== undefined) a[k] = v;
   }
-  if (a.allNamespaces && a.namespace !== undefined) throw new StatusUsageError('-A and -n exclude each other');
-  if (a.allNamespaces && a.name !== undefined) throw new StatusUsageError('a virtual service name needs a namespace, not -A');
+  const interval = flags.string('interval');
+  if (interval !== undefined) {
+    const v = Number(interval);
+    if (interval.trim() === '' || !Number.isFinite(v) || v < 0.2 || v > 3600) throw new UsageError(`--interval must be between 0.2 and 3600 seconds, got '${interval}'`);
+    a.intervalSeconds = v;
+  }
+  if (a.allNamespaces && a.namespace !== undefined) throw new UsageError('-A and -n exclude each other');
+  if (a.allNamespaces && a.name !== undefined) throw new UsageError('a virtual service name needs a namespace, not -A');
   return a;
 }
 
@@ -248,7 +241,7 @@ export async function readViews(client: KubeClient, args: { name?: string; names
     try {
       vss = [await client.get<VirtualService>(path('VirtualService', args.namespace, args.name))];
     } catch (e) {
-      if (isNotFound(e)) throw new VSNotFound(`virtual service ${args.namespace ?? ''}/${args.name} not found`);
+      if ((await import('../runtime/kube.js')).isNotFound(e)) throw new VSNotFound(`virtual service ${args.namespace ?? ''}/${args.name} not found`);
       throw e;
     }
   } else {
@@ -280,14 +273,6 @@ function render(views: readonly VSView[], args: StatusArgs): string {
   return views.map(renderText).join('\n\n');
 }
 
-function kubeConfig(args: StatusArgs): KubeConfig {
-  const kc = new KubeConfig();
-  if (args.kubeconfig !== undefined) kc.loadFromFile(args.kubeconfig);
-  else kc.loadFromDefault();
-  if (args.context !== undefined) kc.setCurrentContext(args.context);
-  return kc;
-}
-
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
@@ -300,16 +285,26 @@ export async function statusMain(argv: string[]): Promise<number> {
   try {
     args = parseStatusArgs(argv);
   } catch (e) {
-    process.stderr.write(`contrail-lb-operator status: ${(e as Error).message}\n\n${STATUS_USAGE}\n`);
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`status: ${e.message} (see status --help)\n`);
     return 2;
   }
   if (args.help) {
     process.stdout.write(`${STATUS_USAGE}\n`);
     return 0;
   }
-  const kc = kubeConfig(args);
+  // The operator's own loading: KUBECONFIG lists merged as kubectl does, --context checked,
+  // the cluster's proxy-url honoured, the project's User-Agent (src/runtime/kubeconfig.ts).
+  let client: KubeClient;
+  try {
+    const { KubeClient: Client } = await import('../runtime/kube.js');
+    client = await Client.create(args.kubeconfig, args.context !== undefined ? { context: args.context } : {});
+  } catch (e) {
+    process.stderr.write(`contrail-lb-operator status: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+  const kc = client.config;
   if (!args.allNamespaces && args.namespace === undefined) args.namespace = kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
-  const client = await KubeClient.create(kc);
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   process.once('SIGINT', onSignal);

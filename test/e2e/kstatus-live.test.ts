@@ -80,6 +80,15 @@ test('the seed converges under kstatus: InProgress, never Failed on the way, the
   const vs = await h.get('VirtualService', 'vs2');
   assert.equal(conditionsOf(vs)['Ready']?.status, 'True');
   assert.deepEqual([conditionsOf(vs)['Reconciling']?.status, conditionsOf(vs)['Stalled']?.status], ['False', 'False']);
+  // "Is everything up": kubectl wait on Ready for every kind, Pools included (without the SE API
+  // their Ready mirrors Resolved). The namespaced kinds are listed instead of the contrail-lb
+  // category, which would also take in other tests' cluster-scoped Clouds; the Cloud by name.
+  const wait = await h.cluster.kubectl(['wait', '-n', h.namespace, 'lbseg,lbse,lbpool,lbvs', '--all', '--for=condition=Ready', '--timeout=30s']);
+  assert.equal(wait.code, 0, wait.stderr);
+  assert.match(wait.stdout, /pool\.lb\.contrail-operator\.io\/\S+ condition met/);
+  assert.equal((await h.cluster.kubectl(['wait', `lbcloud/${h.cloudName}`, '--for=condition=Ready', '--timeout=30s'])).code, 0);
+  const pool = conditionsOf(await h.get('Pool', 'vs2-pool'));
+  assert.deepEqual([pool['Ready']?.status, pool['Ready']?.reason], ['True', 'Resolved']);
 });
 
 test('ScaledOut on the group, and an info log line for every cloud create naming kind, id and owner', async () => {

@@ -108,7 +108,7 @@ describe("kstatus on a real kube-apiserver: Reconciling/Stalled as the real libr
     assert.match(got[failed]?.message ?? "", /more SE\(s\) needed than maxSEs allows/);
   });
 
-  test("without Reconciling/Stalled the library could not tell: failures read InProgress, a Pool always Current", async () => {
+  test("without Reconciling/Stalled the library could not tell: failures read InProgress, a Pool without Ready always Current", async () => {
     const objs = await Promise.all(cases.map((c) => get(c.kind, nameOf(c))));
     const stripped = objs.map((o) => {
       const s = structuredClone(o) as KubeObject & { status?: { conditions?: { type: string }[] } };
@@ -122,8 +122,9 @@ describe("kstatus on a real kube-apiserver: Reconciling/Stalled as the real libr
       const hasReady = (c.status.conditions ?? []).some((x) => x.type === "Ready");
       assert.equal(got[i]?.status, c.kind === "Pool" && !hasReady ? "Current" : "InProgress", `${c.kind}/${c.name} without the conditions`);
     }
-    const waiting = cases.findIndex((c) => c.kind === "Pool" && c.kstatus === "InProgress");
-    assert.equal(got[waiting]?.status, "Current", "a Pool waiting for its Cloud looks done to kstatus without Reconciling");
+    // Before Pools had Ready without the SE API, one waiting for its Cloud looked done.
+    const waiting = cases.findIndex((c) => c.kind === "Pool" && c.kstatus === "InProgress" && !(c.status.conditions ?? []).some((x) => x.type === "Ready"));
+    assert.equal(got[waiting]?.status, "Current", "a Pool (Resolved only) waiting for its Cloud looks done to kstatus without Reconciling");
   });
 
   test("a new object is InProgress before the operator ever wrote its status (the CRDs default observedGeneration to 0)", async () => {
@@ -174,20 +175,25 @@ describe("kstatus on a real kube-apiserver: Reconciling/Stalled as the real libr
     assert.equal(await kubectlWait([`lbvs/${converging.name}`, "-n", ns, "--for=condition=Reconciling=false", "--timeout=10s"]), 0);
   });
 
-  test("kubectl get -o wide shows the readiness reason and message; ServiceEngines have a READY column", async () => {
+  test("kubectl get -o wide shows the readiness reason and message; ServiceEngines and Pools have a READY column", async () => {
     const wide = await cluster.kubectl(["get", "lbseg/at-max-ses", "lbse/boot-failed", "lbpool/unresolved", "-n", ns, "-o", "wide"]);
     assert.equal(wide.code, 0, wide.stderr);
     assert.match(wide.stdout, /^NAME\s+HA\s+SES\s+READY-SES\s+READY\s+AGE\s+REASON\s+MESSAGE$/m);
     assert.match(wide.stdout, /at-max-ses\s.*\sFalse\s+\S+\s+MaxSEsReached\s+2 more SE\(s\) needed than maxSEs allows/);
     assert.match(wide.stdout, /^NAME\s+SERVER\s+STATE\s+MGMT-IP\s+VS\s+READY\s+AGE\s+REASON\s+MESSAGE$/m);
     assert.match(wide.stdout, /boot-failed\s.*\sFalse\s+\S+\s+Booting\s+the server is not ACTIVE yet/);
-    assert.match(wide.stdout, /unresolved\s.*\sUnresolved\s+1 of 2 servers resolved; 30\.0\.0\.3: /);
+    assert.match(wide.stdout, /^NAME\s+SERVERS\s+RESOLVED\s+UP\s+READY\s+AGE\s+REASON\s+MESSAGE$/m);
+    assert.match(wide.stdout, /unresolved\s.*\sFalse\s+\S+\s+Unresolved\s+1 of 2 servers resolved; 30\.0\.0\.3: /);
+    // The Pool's READY column, with the SE API (member health) and without it (Resolved mirrored).
+    const pools = await cluster.kubectl(["get", "lbpool/members-up", "lbpool/resolved", "lbpool/no-member-up", "-n", ns]);
+    assert.match(pools.stdout, /^NAME\s+SERVERS\s+RESOLVED\s+UP\s+READY\s+AGE$/m);
+    for (const [name, ready] of [["members-up", "True"], ["resolved", "True"], ["no-member-up", "False"]]) assert.match(pools.stdout, new RegExp(`^${name}\\s.*\\s${ready}\\s+\\S+$`, "m"), pools.stdout);
     const plain = await cluster.kubectl(["get", "lbse/ready", "-n", ns]);
     assert.match(plain.stdout, /^NAME\s+SERVER\s+STATE\s+MGMT-IP\s+VS\s+READY\s+AGE$/m);
     assert.match(plain.stdout, /^ready\s.*\sTrue\s+\S+$/m);
   });
 
-  test("kubectl wait --all over a namespace of converged objects: Ready on every kind (the Pool by its readiness condition)", async () => {
+  test("kubectl wait --all over a namespace of converged objects: Ready on every kind, Pools included", async () => {
     const ready = `${ns}-ready`;
     await cluster.kubectl(["create", "namespace", ready]);
     try {
@@ -196,9 +202,8 @@ describe("kstatus on a real kube-apiserver: Reconciling/Stalled as the real libr
         await client.create(collectionPath(resourceOf(kind), ready), { apiVersion, kind, metadata: { namespace: ready, name: c.name }, spec: specOf(kind) });
         await updateStatus<KubeObject>(client, resourceOf(kind), { namespace: ready, name: c.name }, { mutate: (o) => { (o as { status?: unknown }).status = structuredClone(c.status); } });
       }
-      assert.equal(await kubectlWait(["lbseg,lbse,lbvs", "--all", "-n", ready, "--for=condition=Ready", "--timeout=20s"]), 0);
-      // The converged Pool case has only Resolved (no SE API); with it, Pools have Ready as well.
-      assert.equal(await kubectlWait(["lbpool", "--all", "-n", ready, "--for=condition=Resolved", "--timeout=20s"]), 0);
+      // Pools included: without the SE API their Ready mirrors Resolved (pool/ready.ts).
+      assert.equal(await kubectlWait(["lbseg,lbse,lbpool,lbvs", "--all", "-n", ready, "--for=condition=Ready", "--timeout=20s"]), 0);
       // Every kind, Pools included, in one command: nothing left converging, nothing stalled.
       assert.equal(await kubectlWait(["lbseg,lbse,lbpool,lbvs", "--all", "-n", ready, "--for=condition=Reconciling=false", "--timeout=20s"]), 0);
       assert.equal(await kubectlWait(["lbseg,lbse,lbpool,lbvs", "--all", "-n", ready, "--for=condition=Stalled=false", "--timeout=20s"]), 0);

@@ -14,6 +14,7 @@ import type { CheckResult } from "../../src/controllers/cloud/check.js";
 import { applyKstatus, type KstatusState } from "../../src/controllers/model/index.js";
 import type { KindName } from "../../src/api/index.js";
 import { resolvedCondition, type ServerResolution } from "../../src/controllers/pool/resolve.js";
+import { withReadyFromResolved } from "../../src/controllers/pool/ready.js";
 import { summarizeGroup } from "../../src/controllers/serviceenginegroup/controller.js";
 import type { GroupSE } from "../../src/controllers/serviceenginegroup/plan.js";
 import type { SESeen } from "../../src/controllers/serviceengine/observe.js";
@@ -107,11 +108,15 @@ function seCases(): KstatusCase[] {
 function poolCases(): KstatusCase[] {
   const server = (ip: string, resolved: boolean): ServerResolution =>
     resolved ? { ip, port: 80, resolved, networkUUID: "n", subnetUUID: "s", subnetCIDR: "20.0.0.0/24" } : { ip, port: 80, resolved, reason: "no subnet of the project contains it", failure: "NoSubnet" };
-  const pool = (name: string, c: Parameters<typeof setStatusCondition>[1], verdict: KstatusState, ready?: [Condition["status"], string], kstatus: KstatusCase["kstatus"] = verdict): KstatusCase => {
-    const conditions: Condition[] = [];
-    setStatusCondition(conditions, c, now);
-    // With the SE API on, the Pool also has Ready (member health, pool/health.ts), read first.
-    if (ready !== undefined) setStatusCondition(conditions, { type: "Ready", status: ready[0], reason: ready[1], message: `Ready ${ready[1]}`, observedGeneration: GENERATION }, now);
+  // ready: member health with the SE API on (pool/health.ts); "mirror": without it, Ready follows
+  // Resolved through the controller's own hook (pool/ready.ts); "none": a status written before
+  // Pools had Ready without the SE API (read from Resolved).
+  const pool = (name: string, c: Parameters<typeof setStatusCondition>[1], verdict: KstatusState, ready: [Condition["status"], string] | "mirror" | "none" = "mirror", kstatus: KstatusCase["kstatus"] = verdict): KstatusCase => {
+    const obj: { status: { conditions: Condition[] } } = { status: { conditions: [] } };
+    const resolve = (p: typeof obj): void => { setStatusCondition(p.status.conditions, c, now); };
+    (ready === "mirror" ? withReadyFromResolved(resolve, () => now) : resolve)(obj);
+    const conditions = obj.status.conditions;
+    if (Array.isArray(ready)) setStatusCondition(conditions, { type: "Ready", status: ready[0], reason: ready[1], message: `Ready ${ready[1]}`, observedGeneration: GENERATION }, now);
     return done("Pool", name, { observedGeneration: GENERATION, serverCount: 1, conditions }, verdict, kstatus);
   };
   return [
@@ -119,6 +124,9 @@ function poolCases(): KstatusCase[] {
     pool("unresolved", resolvedCondition([server("20.0.0.3", true), server("30.0.0.3", false)], GENERATION), "Failed"),
     pool("waiting-for-cloud", { type: "Resolved", status: "False", reason: "WaitingForCloud", message: "waiting for Cloud jvnc2", observedGeneration: GENERATION }, "InProgress"),
     pool("forbidden", { type: "Resolved", status: "False", reason: "Forbidden", message: "namespace x is not a tenant of Cloud jvnc2", observedGeneration: GENERATION }, "Failed"),
+    pool("resolved-only", resolvedCondition([server("20.0.0.3", true)], GENERATION), "Current", "none"),
+    pool("unresolved-only", resolvedCondition([server("20.0.0.3", true), server("30.0.0.3", false)], GENERATION), "Failed", "none"),
+    pool("waiting-for-cloud-only", { type: "Resolved", status: "False", reason: "WaitingForCloud", message: "waiting for Cloud jvnc2", observedGeneration: GENERATION }, "InProgress", "none"),
     pool("members-up", resolvedCondition([server("20.0.0.3", true)], GENERATION), "Current", ["True", "MembersUp"]),
     pool("not-in-use", resolvedCondition([server("20.0.0.3", true)], GENERATION), "Current", ["True", "NotInUse"]),
     pool("not-checked", resolvedCondition([server("20.0.0.3", true)], GENERATION), "InProgress", ["Unknown", "NotChecked"]),

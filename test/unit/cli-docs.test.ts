@@ -2,6 +2,7 @@
 // shared design folder is not in a clone), every relative link must resolve, and the LICENSE that
 // package.json names must be there in full.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
@@ -24,6 +25,14 @@ describe('the docs are self-contained', () => {
       }
     });
   }
+
+  it('no tracked file (scripts, Makefile, comments, other READMEs) points at the shared design folder either', () => {
+    const files = execFileSync('git', ['ls-files', '-z'], { cwd: root, encoding: 'utf8' }).split('\0')
+      .filter((f) => f !== '' && f !== 'test/unit/cli-docs.test.ts' && !/\.(png|jpg|gz|tgz|deb)$/.test(f) && existsSync(join(root, f)));
+    assert.ok(files.length > 100, `only ${files.length} tracked files`);
+    const offenders = files.filter((f) => /\.\.\/shared\b|\/work\/shared/.test(readFileSync(join(root, f), 'utf8')));
+    assert.deepEqual(offenders, []);
+  });
 
   it('the design, metrics and troubleshooting pages exist and are linked from the README', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');

@@ -4,12 +4,12 @@
 // one-line refusal on the machine's old Node.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { MIN_NODE_MAJOR } from '../../src/cli.js';
+import { commandNames, MIN_NODE_MAJOR } from '../../src/cli.js';
 import { DEFAULT_BOOT_TIME_MS as SIM_USAGE_BOOT_MS } from '../../src/cli/sim.js';
 import { CLI_FLAGS, CONFIG_FLAGS, USAGE as RUN_CLI_USAGE, metricsServing } from '../../src/cli/run.js';
 import { parseFlags } from '../../src/cli/flags.js';
@@ -89,8 +89,13 @@ describe('an unsupported Node', () => {
   });
 });
 
+const HELP_CHECKED = ['validate', 'run', 'sim', 'demo', 'status', 'se-agent'];
+
 describe('--help', () => {
-  for (const cmd of ['validate', 'run', 'sim', 'demo']) {
+  it('every subcommand is checked here (a new one cannot bring its own parser or a heavy --help)', () => {
+    assert.deepEqual([...commandNames].sort(), [...HELP_CHECKED].sort());
+  });
+  for (const cmd of HELP_CHECKED) {
     it(`${cmd} --help prints its usage and loads no dependency and no controller, simulator or schema code`, async () => {
       const trace = join(tmp, `${cmd}-loads.txt`);
       for (const flag of ['--help', '-h']) {
@@ -101,7 +106,8 @@ describe('--help', () => {
         const loaded = readFileSync(trace, 'utf8').split('\n').filter((u) => u.startsWith('file:')).map((u) => fileURLToPath(u).slice(root.length + 1));
         assert.ok(loaded.includes(`src/cli/${cmd}.ts`), loaded.join('\n'));
         // Only the CLI's own light modules (and the import-free selector parser config.ts validates with), plus tsx (which runs the source in a checkout).
-        const heavy = loaded.filter((p) => !/^(bin\/|src\/cli\.ts$|src\/buildinfo\.ts$|src\/cli\/(flags|validate\/args|[a-z]+)\.ts$|src\/controllers\/config\.ts$|src\/runtime\/labelselector\.ts$|src\/seapi\/config\.ts$|node_modules\/(tsx|esbuild|get-tsconfig|resolve-pkg-maps)\/)/.test(p));
+        // (status: the kinds table it addresses objects with; se-agent: the agent's flag table.)
+        const heavy = loaded.filter((p) => !/^(bin\/|src\/cli\.ts$|src\/buildinfo\.ts$|src\/cli\/(flags|validate\/args|[a-z-]+)\.ts$|src\/controllers\/config\.ts$|src\/runtime\/labelselector\.ts$|src\/seapi\/config\.ts$|src\/api\/kinds\.ts$|src\/agent\/flags\.ts$|node_modules\/(tsx|esbuild|get-tsconfig|resolve-pkg-maps)\/)/.test(p));
         assert.deepEqual(heavy, [], `${cmd} ${flag} loaded more than its flags need`);
       }
     });
@@ -114,10 +120,22 @@ describe('--help', () => {
     assert.match(readFileSync(trace, 'utf8'), /src\/api\/validators\.gen\.ts/);
   });
 
+  it('the trace is real for status too: a real run loads the Kubernetes client, through the operator\'s kubeconfig loading', async () => {
+    const trace = join(tmp, 'status-full.txt');
+    // A KUBECONFIG list with a missing first file (kubectl skips it) and a --context that is not there.
+    const kc = join(tmp, 'status-kubeconfig.yaml');
+    writeFileSync(kc, 'apiVersion: v1\nkind: Config\ncurrent-context: a\nclusters: [{name: a, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: a, user: {token: t}}]\ncontexts: [{name: a, context: {cluster: a, user: a}}]\n');
+    const r = await cli(['status', '--context', 'nope'], { env: { LBOP_TRACE_LOADS: trace, KUBECONFIG: `${join(tmp, 'missing.yaml')}:${kc}` }, preload: [join(root, 'test/unit/fixtures/trace-loads.mjs')] });
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(lines(r.stderr).length, 1, r.stderr);
+    assert.match(r.stderr, /context 'nope' not found in the kubeconfig \(have: a\)/);
+    assert.match(readFileSync(trace, 'utf8'), /src\/runtime\/kube\.ts/);
+  });
+
   it('the top-level usage lists every command and --version', async () => {
     const r = await cli(['--help']);
     assert.equal(r.code, 0);
-    for (const c of ['validate', 'run', 'sim', 'demo', '--version']) assert.match(r.stdout, new RegExp(`\\s${c}\\b`));
+    for (const c of ['validate', 'run', 'sim', 'demo', 'status', 'se-agent', '--version']) assert.match(r.stdout, new RegExp(`\\s${c}\\b`));
     const none = await cli([]);
     assert.equal(none.code, 2);
   });
@@ -133,7 +151,14 @@ describe('one parser for every subcommand', () => {
     { cmd: 'sim', flag: '--seed', bad: 'x', message: /--seed needs an integer in \[0, 4294967295\], got 'x'/ },
     { cmd: 'sim', flag: '--pool-server', bad: '198.18.30.3', message: /--pool-server needs --dataplane netns/ },
     { cmd: 'validate', flag: '--output', bad: 'xml', message: /--output must be text or json, not 'xml'/ },
+    { cmd: 'status', flag: '--interval', bad: '0', message: /--interval must be between 0\.2 and 3600 seconds, got '0'/ },
+    { cmd: 'status', flag: '--output', bad: 'yaml', message: /--output must be text or json, not 'yaml'/ },
+    { cmd: 'se-agent', flag: '--report-interval-ms', bad: '10', message: /--report-interval-ms needs an integer in \[50, 600000\], got '10'/ },
+    { cmd: 'se-agent', flag: '--netns', bad: 'a b', message: /--netns needs a namespace name, got 'a b'/ },
   ];
+  it('every subcommand has a case', () => {
+    assert.deepEqual([...new Set(cases.map((c) => c.cmd))].sort(), [...commandNames].sort());
+  });
   for (const c of cases) {
     it(`${c.cmd}: ${c.flag}=V and ${c.flag} V are the same, and an unknown flag is one line`, async () => {
       const extra = c.cmd === 'validate' ? ['-f', 'crds/samples'] : [];

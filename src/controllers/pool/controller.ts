@@ -12,6 +12,7 @@ import { planPoolHealth, withHealth, type HealthPlan, type PoolMemberStatus } fr
 import { poolOfVS, poolReports, poolsOfSE } from './reports.js';
 import { networksFromView } from '../model/index.js';
 import { resolvedCondition, resolveServers, statusServers } from './resolve.js';
+import { withReadyFromResolved } from './ready.js';
 import { tenantOf } from '../model/index.js';
 
 const RT = resourceOf('Pool');
@@ -55,7 +56,10 @@ async function reconcile(ctx: OperatorContext, ref: ObjectRef, announced: Announ
   const servers = pool.spec.servers ?? [];
 
   const write = async (mutate: (p: PoolObj) => void): Promise<void> => {
-    await updateStatus<PoolObj>(ctx.client, RT, pool.metadata, { current: pool, mutate: withKstatus('Pool', mutate, () => ctx.clock.now()) });
+    const now = (): Date => ctx.clock.now();
+    // Without the SE API nothing checks members: Ready mirrors Resolved (ready.ts).
+    const withReady = ctx.seChannel === undefined ? withReadyFromResolved(mutate, now) : mutate;
+    await updateStatus<PoolObj>(ctx.client, RT, pool.metadata, { current: pool, mutate: withKstatus('Pool', withReady, now) });
   };
   const unresolved = async (reason: string, message: string): Promise<void> => {
     await write((p) => {
