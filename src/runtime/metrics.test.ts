@@ -85,7 +85,7 @@ test('docs/metrics.md lists every series the code registers', async () => {
       const p = join(dir, e.name);
       if (e.isDirectory()) walk(p);
       else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) {
-        for (const x of readFileSync(p, 'utf8').matchAll(/name: '((?:lbop|controller_runtime|workqueue|rest_client|leader_election)_[a-z_]+)'/g)) declared.add(x[1] as string);
+        for (const x of readFileSync(p, 'utf8').matchAll(/name: '((?:lbop|controller_runtime|workqueue|rest_client|leader_election|reflector)_[a-z_]+)'/g)) declared.add(x[1] as string);
       }
     }
   };
