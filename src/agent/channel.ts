@@ -275,13 +275,13 @@ export class Channel {
             ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
             ...(auth.bearer !== undefined ? { authorization: `Bearer ${auth.bearer}` } : {}),
           },
-          timeout: auth.timeoutMs ?? 10_000,
           ...(auth.signal !== undefined ? { signal: auth.signal } : {}),
         },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
+            clearTimeout(deadline);
             agent.destroy();
             const text = Buffer.concat(chunks).toString('utf8');
             const status = res.statusCode ?? 0;
@@ -305,8 +305,13 @@ export class Channel {
           res.on('error', reject);
         },
       );
-      req.on('timeout', () => req.destroy(new Error(`${method} ${path.split('?')[0]} timed out`)));
+      // A deadline for the whole request, not the socket's idle timeout: over TLS that one is
+      // armed on the TCP socket and again on the TLS socket, so a silent network (a management
+      // path that drops packets) held a heartbeat for twice its timeout (measured: 20 s for 10 s).
+      const deadline = setTimeout(() => req.destroy(new Error(`${method} ${path.split('?')[0]} timed out`)), auth.timeoutMs ?? 10_000);
+      req.on('close', () => clearTimeout(deadline));
       req.on('error', (e) => {
+        clearTimeout(deadline);
         agent.destroy();
         reject(e);
       });

@@ -10,6 +10,7 @@ import type { KubeClient } from './kube.js';
 import { LeaderElector, defaultIdentity, type LeaderElectionOptions } from './leaderelection.js';
 import { silentLogger } from './log.js';
 import { runtimeMetrics } from './metrics.js';
+import { reflectorMetrics } from './reflectormetrics.js';
 import type { KubeObject, ResourceType } from './objects.js';
 
 export interface ManagerOptions {
@@ -42,6 +43,7 @@ export class Manager {
     this.logger = o.logger ?? silentLogger();
     this.registry = o.registry ?? new Registry();
     runtimeMetrics(this.registry);
+    reflectorMetrics(this.registry, () => [...this.informers.values()].map((i) => ({ resource: i.resource.plural, stats: i.reflector.stats })));
     this.elector = o.leaderElection
       ? new LeaderElector({ ...o.leaderElection, client: o.client, logger: this.logger, registry: this.registry })
       : undefined;
