@@ -151,6 +151,13 @@ describe('summarize: pool members (SE API on)', () => {
     assert.equal(cond(s, 'Degraded')?.status, 'False');
   });
 
+  test('the TLS Secret unusable: Degraded True with its reason, the other ports still Ready', () => {
+    const s = summarize(input({ ...base, members: counts({}), tlsProblem: { reason: 'TLSSecretNotFound', message: 'Secret ns/x not found; the enableSSL ports are not served' } }));
+    assert.equal(cond(s, 'Degraded')?.status, 'True');
+    assert.equal(cond(s, 'Degraded')?.reason, 'TLSSecretNotFound');
+    assert.equal(cond(s, 'Ready')?.status, 'True');
+  });
+
   test('some down: Degraded True MembersDown naming them, still Ready', () => {
     const s = summarize(input({ ...base, members: counts({ up: 1, down: 1, downIDs: ['10.0.0.4:80'] }) }));
     assert.equal(s.operStatus?.state, 'OPER_UP');

@@ -61,6 +61,8 @@ export interface SummaryInput {
   shortBecause?: string | undefined;
   /** With the SE API on: the pool's members as the VS's SEs see them (members.ts). */
   members?: MemberCounts;
+  /** The VS's TLS Secret cannot be served (controllers/tlssecrets.ts): its enableSSL ports are left out. */
+  tlsProblem?: { reason: string; message: string };
 }
 
 export function summarize(i: SummaryInput): VirtualServiceStatus {
@@ -138,6 +140,8 @@ function conditionsFor(i: SummaryInput, state: OperState, reasons: string[], up:
   const members = memberVerdict(i.members);
   if (state === 'OPER_UP' && up < requested) {
     set('Degraded', 'True', i.shortBecause !== undefined ? 'SEBootFailed' : 'BelowRequested', `${up} of ${requested} requested Service Engines are up${i.shortBecause !== undefined ? `; ${i.shortBecause}` : ''}`);
+  } else if (state === 'OPER_UP' && i.tlsProblem !== undefined) {
+    set('Degraded', 'True', i.tlsProblem.reason, i.tlsProblem.message);
   } else if (state === 'OPER_UP' && members.degraded !== undefined) {
     setStatusCondition(conditions, { type: 'Degraded', ...members.degraded, ...g }, i.now);
   } else set('Degraded', 'False', state === 'OPER_UP' ? 'AllUp' : 'NotUp', state === 'OPER_UP' ? `${up} of ${requested} Service Engines are up` : `virtual service is ${state}`);
