@@ -161,8 +161,8 @@ export function buildOperator(config: OperatorConfig, o: OperatorOptions): Opera
       serves: (seKey, vsName) => servesVirtualService(configs.get(seKey), agents.get(seKey), agents.connected(seKey), vsName),
       poolMembers: (seKey, vsName) => reportedMembers(agents, seKey, vsName),
     };
-    // Events from the leader only (a standby reads too, to have the material at takeover).
-    tls = new TLSSecrets({ client: o.client, logger, problem: (vs, reason, message) => { if (manager.isLeading()) events.record(vs, 'Warning', reason, message); } });
+    // Every replica reads (a standby has the material at takeover); the VS controller reports.
+    tls = new TLSSecrets({ client: o.client, logger });
     context.seChannel.tls = tls;
     feedDesiredConfigs(informers, configs, undefined, tls);
     // A deleted SE's agent record (and its analytics series) goes with it.

@@ -2,8 +2,9 @@
 // Secret in the VS's namespace), read for the SE API's desired configs. Read by GET, one Secret
 // at a time, rather than by a watch over every Secret of every tenant namespace: the operator's
 // RBAC stays "get these named Secrets" (docs/tls.md), never list/watch of a namespace's Secrets.
-// A read is repeated every refreshMs, so a renewed certificate (cert-manager) reaches the SEs
-// within that period. The key material is never logged, put in an event or in status: only the
+// A read is repeated every refreshMs (30 s), so a renewed certificate (cert-manager) reaches the
+// SEs within that period; an unusable one every retryMs (3 s), so a Secret made after its VS is
+// served within seconds. The key material is never logged, put in an event or in status: only the
 // Secret's name and what is wrong with it.
 import { createHash } from 'node:crypto';
 import type winston from 'winston';
@@ -64,20 +65,23 @@ interface Tracked {
 
 export interface TLSSecretsOptions {
   client: KubeClient;
-  /** A new problem with a VS's Secret (once per distinct problem, not per read): the event. */
-  problem: (vs: KubeObject, reason: string, message: string) => void;
   logger: winston.Logger;
+  /** Re-read period of a served Secret (a renewal reaches the SEs within it); default 30 s. */
   refreshMs?: number;
+  /** Re-read period while the Secret is unusable (a Secret created after its VS); default 3 s. */
+  retryMs?: number;
 }
 
 export class TLSSecrets {
   private readonly tracked = new Map<string, Tracked>();
   private readonly refreshMs: number;
+  private readonly retryMs: number;
   private readonly listeners: Array<(vsKey: string, vs: KubeObject) => void> = [];
   private closed = false;
 
   constructor(private readonly o: TLSSecretsOptions) {
     this.refreshMs = o.refreshMs ?? 30_000;
+    this.retryMs = Math.min(this.refreshMs, o.retryMs ?? 3_000);
   }
 
   /** The material for a VS, when its Secret has been read and is valid. */
@@ -140,14 +144,14 @@ export class TLSSecrets {
     t.digest = digest;
     if (was !== digest) {
       if ('problem' in r) {
+        // The event and the condition come from the VS controller (the leader), on this change.
         this.o.logger.warn('TLS Secret of a VirtualService cannot be served', { virtualService: vsKey, reason: r.reason, message: r.problem });
-        this.o.problem(t.vs, r.reason, this.problemOf(vsKey)?.message ?? r.problem);
       } else {
         this.o.logger.info('TLS Secret of a VirtualService read', { virtualService: vsKey, secret: t.ref });
       }
       for (const fn of this.listeners) fn(vsKey, t.vs);
     }
-    t.timer = setTimeout(() => void this.read(vsKey, t), this.refreshMs);
+    t.timer = setTimeout(() => void this.read(vsKey, t), 'problem' in r ? this.retryMs : this.refreshMs);
     t.timer.unref();
   }
 }
