@@ -65,6 +65,9 @@ export const celMirrors: Readonly<Record<string, Mirror>> = {
   'self.minSEs <= self.maxSEs': (self) => lessOrEqual(num(self, 'minSEs'), num(self, 'maxSEs')),
   // ecmp is defaulted (false), so CEL always sees it; an absent one here is the default too.
   '!has(self.autoscale) || self.ecmp': (self) => !has(self, 'autoscale') || bool(self, 'ecmp') === true,
+  // An enableSSL port without a certificate would be served in clear or not at all: refused.
+  'has(self.tls) || !self.services.exists(s, has(s.enableSSL) && s.enableSSL)': (self) =>
+    has(self, 'tls') || !(isObj(self) && Array.isArray(self['services']) && self['services'].some((s) => bool(s, 'enableSSL') === true)),
   "self.metric != 'CPUPercent' || self.target <= 100": (self) =>
     str(self, 'metric') !== 'CPUPercent' || lessOrEqual(num(self, 'target'), 100),
 };

@@ -716,6 +716,7 @@ export interface VirtualServiceSpec {
    * @maxItems 32
    */
   services: VirtualServiceService[];
+  tls?: VirtualServiceTls;
   scaleout?: VirtualServiceScaleout;
 }
 /**
@@ -779,6 +780,21 @@ export interface VirtualServiceService {
    * Terminate TLS on the Service Engines. Default: false.
    */
   enableSSL?: boolean;
+}
+/**
+ * TLS termination for the services with enableSSL: the certificate chain (tls.crt) and key (tls.key) the Service Engines present. Sent only to the SEs that serve this VS.
+ */
+export interface VirtualServiceTls {
+  secretRef: VirtualServiceTlsSecretRef;
+}
+/**
+ * A kubernetes.io/tls Secret in the VirtualService's namespace (cert-manager's Certificate makes one).
+ */
+export interface VirtualServiceTlsSecretRef {
+  /**
+   * Name of the Secret.
+   */
+  name: string;
 }
 /**
  * How many Service Engines carry the VS; with ecmp every VIP gets one ECMP next hop per SE. Default: {"ecmp":false,"minSEs":1,"maxSEs":4}.

@@ -7,12 +7,13 @@ import type { Pool, ServiceEngine, VirtualService } from '../api/index.js';
 import { objectKey } from '../runtime/index.js';
 import { buildDesired, type DesiredConfigs } from '../seapi/index.js';
 import { LeavingSEs } from './leaving.js';
+import type { TLSSecrets } from './tlssecrets.js';
 import { INDEX, type Informers, type VSObj } from './model/index.js';
 
 const seKeysOfVS = (vs: VSObj): string[] =>
   (vs.status?.serviceEngines ?? []).flatMap((s) => (s.name === undefined ? [] : [`${vs.metadata.namespace ?? ''}/${s.name}`]));
 
-export function feedDesiredConfigs(inf: Informers, configs: DesiredConfigs, drainMs?: number): void {
+export function feedDesiredConfigs(inf: Informers, configs: DesiredConfigs, drainMs?: number, tls?: TLSSecrets): void {
   // A VS that left an SE keeps its VIP there, draining, for a moment (leaving.ts).
   const leaving = new LeavingSEs((seKey) => recompute(seKey), drainMs);
   const recompute = (seKey: string): void => {
@@ -28,7 +29,10 @@ export function feedDesiredConfigs(inf: Informers, configs: DesiredConfigs, drai
       const p = inf.pools.store.get(`${ns}/${vs.spec.poolRef}`);
       if (p !== undefined) pools.set(vs.spec.poolRef, p as unknown as Pool);
     }
-    const d = buildDesired({ se: se as unknown as ServiceEngine, virtualServices: virtualServices as unknown as VirtualService[], pools, draining });
+    const d = buildDesired({
+      se: se as unknown as ServiceEngine, virtualServices: virtualServices as unknown as VirtualService[], pools, draining,
+      ...(tls !== undefined ? { tlsOf: (vs: VirtualService) => tls.of(objectKey(vs as never)) } : {}),
+    });
     configs.put(d.serviceEngine, d.vips);
   };
   const ofVS = (...vss: VSObj[]): void => {
@@ -45,7 +49,14 @@ export function feedDesiredConfigs(inf: Informers, configs: DesiredConfigs, drai
     for (const k of seKeysOfVS(old)) if (!now.has(k)) leaving.leave(k, vs.metadata.name);
   };
   const gone = (vs: VSObj): void => { for (const k of seKeysOfVS(vs)) leaving.stay(k, vs.metadata.name); };
-  inf.virtualServices.addHandlers({ onAdd: (vs) => ofVS(vs), onUpdate: (old, vs) => { moved(old, vs); ofVS(old, vs); }, onDelete: (vs) => { gone(vs); ofVS(vs); } });
+  // A VS with enableSSL ports: its Secret is read (and re-read), its SEs recomputed when it changes.
+  const track = (vs: VSObj): void => tls?.track(objectKey(vs), vs);
+  tls?.onChange((vsKey) => { const vs = inf.virtualServices.store.get(vsKey); if (vs !== undefined) ofVS(vs); });
+  inf.virtualServices.addHandlers({
+    onAdd: (vs) => { track(vs); ofVS(vs); },
+    onUpdate: (old, vs) => { track(vs); moved(old, vs); ofVS(old, vs); },
+    onDelete: (vs) => { tls?.forget(objectKey(vs)); gone(vs); ofVS(vs); },
+  });
   const ofPool = (pool: { metadata: { namespace?: string; name: string } }): void =>
     ofVS(...inf.virtualServices.store.byIndex(INDEX.vsByPool, objectKey(pool)));
   inf.pools.addHandlers({ onAdd: ofPool, onUpdate: (_o, p) => ofPool(p), onDelete: ofPool });

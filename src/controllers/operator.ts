@@ -18,6 +18,7 @@ import { installAutoscaleController } from './autoscale/controller.js';
 import { installCloudController } from './cloud/controller.js';
 import type { OperatorConfig } from './config.js';
 import { feedDesiredConfigs } from './desiredfeed.js';
+import { TLSSecrets } from './tlssecrets.js';
 import { installOrphanSweep } from './orphans/controller.js';
 import { AgentRegistry, BootstrapTokens, DesiredConfigs, registerVSAnalytics, servesVirtualService, startSEApi, type CertificateAuthority, type SEApi, type SEApiConfig } from '../seapi/index.js';
 import { installServiceEngineController } from './serviceengine/controller.js';
@@ -141,6 +142,7 @@ export function buildOperator(config: OperatorConfig, o: OperatorOptions): Opera
     watches: (namespace) => config.namespaces.length === 0 || (namespace !== undefined && config.namespaces.includes(namespace)),
   };
   const se = o.seapi;
+  let tls: TLSSecrets | undefined;
   const agents = se !== undefined ? new AgentRegistry({ timeoutMs: se.config.heartbeatTimeoutMs }) : undefined;
   // Versions never go back across a restart or takeover: the agent's applied version is the floor.
   const configs = new DesiredConfigs((k) => {
@@ -159,7 +161,10 @@ export function buildOperator(config: OperatorConfig, o: OperatorOptions): Opera
       serves: (seKey, vsName) => servesVirtualService(configs.get(seKey), agents.get(seKey), agents.connected(seKey), vsName),
       poolMembers: (seKey, vsName) => reportedMembers(agents, seKey, vsName),
     };
-    feedDesiredConfigs(informers, configs);
+    // Every replica reads (a standby has the material at takeover); the VS controller reports.
+    tls = new TLSSecrets({ client: o.client, logger });
+    context.seChannel.tls = tls;
+    feedDesiredConfigs(informers, configs, undefined, tls);
     // A deleted SE's agent record (and its analytics series) goes with it.
     informers.serviceEngines.addHandlers({ onDelete: (obj) => agents.forget(`${ns(obj)}/${obj.metadata.name}`) });
     const seLabels = config.metricsSELabels !== false;
@@ -198,6 +203,7 @@ export function buildOperator(config: OperatorConfig, o: OperatorOptions): Opera
         if (ticker !== undefined) clearInterval(ticker);
         await seapi?.close();
         connections.closeAll();
+        tls?.close();
         await events.flush();
         await metrics?.close();
       }

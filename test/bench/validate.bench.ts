@@ -34,6 +34,7 @@ spec:
     - {port: 80}
     - {port: 443, enableSSL: true}
     - {port: 8000, portRangeEnd: 8010}
+  tls: {secretRef: {name: vs-${i}-tls}}
   scaleout: {ecmp: true, minSEs: 1, maxSEs: 4}
 `;
     case 1:

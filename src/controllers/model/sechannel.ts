@@ -26,6 +26,12 @@ export interface SEChannel {
    * heartbeat); undefined when the agent is silent or reported no VIP of the VS (pool/members.ts).
    */
   poolMembers(seKey: string, virtualService: string): ReadonlyMap<string, MemberState> | undefined;
+  /** The TLS Secrets of VSs with enableSSL ports (controllers/tlssecrets.ts). */
+  tls?: {
+    /** Why the VS's enableSSL ports are not served, when its Secret is unusable. */
+    problemOf(vsKey: string): { reason: string; message: string } | undefined;
+    onChange(fn: (vsKey: string) => void): void;
+  };
 }
 
 /** The SEBootstrap JSON as Nova wants user_data (base64). Holds the token: never log it. */

@@ -73,6 +73,8 @@ export function installVirtualServiceController(ctx: OperatorContext): void {
   connections.onChange((cloud) => { for (const k of byIndex(INDEX.vsByCloud, cloud)) controller.enqueue(k); });
   // An agent connecting, going silent or applying a config changes what the VSs on it serve; a
   // member flipping, the VS whose VIP it is (members.ts).
+  // A TLS Secret read, renewed or gone: the VS's Degraded condition follows (tlssecrets.ts).
+  ctx.seChannel?.tls?.onChange((k) => controller.enqueue(k));
   ctx.seChannel?.agents.onChange((c) => {
     if (c.type !== 'member') for (const k of byIndex(INDEX.vsBySE, c.seKey)) controller.enqueue(k);
     else {
@@ -157,6 +159,7 @@ async function apply(ctx: OperatorContext, vs0: VSObj, d: Desired, vplan: Return
     requested: placement.requested, shortfall: placement.shortfall, enabled: spec.enabled, ecmp: spec.scaleout.ecmp,
     ...(spec.enabled && bootProblem === undefined ? { shortBecause: bootFaultNote({ ses: d.ses, waitingForSEs: placement.waitingForSEs }) } : {}),
     members: vsMembers(ctx, vs, seSummaries),
+    ...tlsProblemOf(ctx, vs),
     ...(placement.decision !== undefined ? { fence: placement.decision } : {}),
   });
   if (result.retry) throw new Error(result.problems.map((p) => p.message).join('; '));
@@ -329,8 +332,15 @@ interface StatusInput {
   ecmp?: boolean;
   shortBecause?: string | undefined;
   members?: MemberCounts | undefined;
+  tlsProblem?: { reason: string; message: string };
   /** a placement decided under the reservation: the write is fenced by it, and `vs` follows the write */
   fence?: Decision;
+}
+
+/** The VS's TLS Secret problem (enableSSL ports left out of its SEs' configs), for Degraded. */
+function tlsProblemOf(ctx: OperatorContext, vs: VSObj): { tlsProblem?: { reason: string; message: string } } {
+  const p = ctx.seChannel?.tls?.problemOf(key(vs.metadata.namespace ?? '', vs.metadata.name));
+  return p !== undefined ? { tlsProblem: p } : {};
 }
 
 /** Summarizes, patches status only when it changed, and records the transition's events. */
@@ -351,6 +361,7 @@ async function writeStatus(ctx: OperatorContext, vs: VSObj, s: StatusInput): Pro
     ...(ctx.seChannel !== undefined ? { agents: true } : {}),
     ...(s.shortBecause !== undefined ? { shortBecause: s.shortBecause } : {}),
     ...(s.members !== undefined ? { members: s.members } : {}),
+    ...(s.tlsProblem !== undefined ? { tlsProblem: s.tlsProblem } : {}),
   });
   if (s.waiting !== undefined && next.operStatus !== undefined && next.operStatus.state === 'OPER_INITIALIZING') next.operStatus.reason = [s.waiting];
   const fence = s.fence;

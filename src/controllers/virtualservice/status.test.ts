@@ -151,6 +151,21 @@ describe('summarize: pool members (SE API on)', () => {
     assert.equal(cond(s, 'Degraded')?.status, 'False');
   });
 
+  test('the TLS Secret unusable: Degraded True with its reason, the other ports still Ready; one event per new problem', () => {
+    const tlsProblem = { reason: 'TLSSecretNotFound', message: 'Secret ns/x not found; the enableSSL ports are not served' };
+    const ok = summarize(input({ ...base, members: counts({}) }));
+    const s = summarize(input({ ...base, members: counts({}), tlsProblem, previous: ok }));
+    assert.equal(cond(s, 'Degraded')?.status, 'True');
+    assert.equal(cond(s, 'Degraded')?.reason, 'TLSSecretNotFound');
+    assert.equal(cond(s, 'Ready')?.status, 'True');
+    assert.deepEqual(transitionEvents(ok, s).filter((e) => e.reason.startsWith('TLS')), [{ type: 'Warning', reason: 'TLSSecretNotFound', note: tlsProblem.message }]);
+    assert.deepEqual(transitionEvents(s, summarize(input({ ...base, members: counts({}), tlsProblem, previous: s }))), [], 'the same problem again: no event');
+    // Every port needs the Secret: nothing served, Ready False with the Secret's reason.
+    const only = summarize(input({ ...base, assigned: [{ ...served('a'), serving: false }], tlsProblem }));
+    assert.equal(cond(only, 'Ready')?.status, 'False');
+    assert.equal(cond(only, 'Ready')?.reason, 'TLSSecretNotFound');
+  });
+
   test('some down: Degraded True MembersDown naming them, still Ready', () => {
     const s = summarize(input({ ...base, members: counts({ up: 1, down: 1, downIDs: ['10.0.0.4:80'] }) }));
     assert.equal(s.operStatus?.state, 'OPER_UP');

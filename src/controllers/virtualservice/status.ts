@@ -61,6 +61,8 @@ export interface SummaryInput {
   shortBecause?: string | undefined;
   /** With the SE API on: the pool's members as the VS's SEs see them (members.ts). */
   members?: MemberCounts;
+  /** The VS's TLS Secret cannot be served (controllers/tlssecrets.ts): its enableSSL ports are left out. */
+  tlsProblem?: { reason: string; message: string };
 }
 
 export function summarize(i: SummaryInput): VirtualServiceStatus {
@@ -138,12 +140,16 @@ function conditionsFor(i: SummaryInput, state: OperState, reasons: string[], up:
   const members = memberVerdict(i.members);
   if (state === 'OPER_UP' && up < requested) {
     set('Degraded', 'True', i.shortBecause !== undefined ? 'SEBootFailed' : 'BelowRequested', `${up} of ${requested} requested Service Engines are up${i.shortBecause !== undefined ? `; ${i.shortBecause}` : ''}`);
+  } else if (state === 'OPER_UP' && i.tlsProblem !== undefined) {
+    set('Degraded', 'True', i.tlsProblem.reason, i.tlsProblem.message);
   } else if (state === 'OPER_UP' && members.degraded !== undefined) {
     setStatusCondition(conditions, { type: 'Degraded', ...members.degraded, ...g }, i.now);
   } else set('Degraded', 'False', state === 'OPER_UP' ? 'AllUp' : 'NotUp', state === 'OPER_UP' ? `${up} of ${requested} Service Engines are up` : `virtual service is ${state}`);
 
   const serving = i.assigned.filter((s) => s.serving === true && i.programmed.has(s.name)).length;
-  if (state === 'OPER_UP' && i.agents === true && serving === 0) set('Ready', 'False', 'NotServed', `placed on ${up} Service Engine(s); waiting for an SE agent to apply the config`);
+  // Every port of the VS needs the unusable TLS Secret: nothing to serve until it is fixed.
+  if (state === 'OPER_UP' && i.agents === true && serving === 0 && i.tlsProblem !== undefined) set('Ready', 'False', i.tlsProblem.reason, i.tlsProblem.message);
+  else if (state === 'OPER_UP' && i.agents === true && serving === 0) set('Ready', 'False', 'NotServed', `placed on ${up} Service Engine(s); waiting for an SE agent to apply the config`);
   else if (state === 'OPER_UP') set('Ready', 'True', 'OperUp', `VIP ${i.vips.map((v) => v.ipAddress ?? '').join(', ')} ${i.agents === true ? `served by ${serving}` : `on ${up}`} Service Engine(s)`);
   else if (state === 'OPER_DOWN' && i.problems.length === 0 && members.down !== undefined) set('Ready', 'False', 'NoMemberUp', members.down);
   else set('Ready', 'False', state === 'OPER_DISABLED' ? 'Disabled' : camel(state), reasons.join('; ') || state);
@@ -175,6 +181,11 @@ export function transitionEvents(prev: VirtualServiceStatus | undefined, next: V
   if (was === 'OPER_UP' && is === 'OPER_UP' && after !== before && after === requested(next)) {
     if (after > before) out.push({ type: 'Normal', reason: 'ScaleOutComplete', note: `scaled out to ${after} Service Engines` });
     else out.push({ type: 'Normal', reason: 'ScaleInComplete', note: `scaled in to ${after} Service Engines` });
+  }
+  // A TLS Secret problem (tlssecrets.ts) newly in Degraded or Ready: one Warning per new problem.
+  const tlsNow = next.conditions?.find((c) => c.status !== 'Unknown' && c.reason.startsWith('TLSSecret'));
+  if (tlsNow !== undefined && !(prev?.conditions ?? []).some((c) => c.reason === tlsNow.reason && c.message === tlsNow.message)) {
+    out.push({ type: 'Warning', reason: tlsNow.reason, note: tlsNow.message });
   }
   const placedBefore = prev?.conditions?.find((c) => c.type === 'Placed');
   const placed = next.conditions?.find((c) => c.type === 'Placed');
