@@ -28,7 +28,7 @@ export const VNC_FIELDS: Record<string, readonly string[]> = {
   // owner tags in the Neutron description, which Contrail keeps in id_perms.description.
   [KIND.vmi]: ['annotations', 'display_name', 'id_perms', 'virtual_network_refs', 'virtual_machine_refs', 'virtual_machine_interface_mac_addresses',
     'virtual_machine_interface_allowed_address_pairs', 'virtual_machine_interface_device_owner', 'port_security_enabled',
-    'instance_ip_back_refs', 'floating_ip_back_refs', 'service_health_check_refs'],
+    'instance_ip_back_refs', 'floating_ip_back_refs', 'service_health_check_refs', 'virtual_machine_interface_properties'],
   // An SE's data-path probe (serviceengine/healthcheck.ts): which data vNICs it is attached to.
   [KIND.serviceHealthCheck]: ['annotations', 'display_name', 'service_health_check_properties', 'virtual_machine_interface_back_refs'],
   [KIND.instanceIp]: ['annotations', 'instance_ip_address', 'instance_ip_mode', 'instance_ip_secondary', 'subnet_uuid',

@@ -10,9 +10,14 @@ test('active-active candidates form an ECMP set', () => {
   assert.deepEqual(r.hops.map((h) => h.vmi), ['a', 'b']);
 });
 
-test('active-standby: the highest local_preference wins, else the first', () => {
-  assert.deepEqual(selectNextHops([{ hop: hop('a', 100), activeActive: false }, { hop: hop('b', 200), activeActive: false }]).hops.map((h) => h.vmi), ['b']);
-  assert.deepEqual(selectNextHops([{ hop: hop('a'), activeActive: false }, { hop: hop('b'), activeActive: false }]).hops.map((h) => h.vmi), ['a']);
+test('active-standby: only the highest local_preference forwards, ECMP among equals', () => {
+  const one = selectNextHops([{ hop: hop('a', 100), activeActive: false }, { hop: hop('b', 200), activeActive: false }]);
+  assert.deepEqual([one.ecmp, one.hops.map((h) => h.vmi)], [false, ['b']]);
+  // Unset is PathPreference::LOW (100): equal to an explicit 100, below 199.
+  const equals = selectNextHops([{ hop: hop('a'), activeActive: false }, { hop: hop('b', 100), activeActive: false }, { hop: hop('c', 99), activeActive: false }]);
+  assert.deepEqual([equals.ecmp, equals.hops.map((h) => h.vmi)], [true, ['a', 'b']]);
+  const ranked = selectNextHops([{ hop: hop('a', 198), activeActive: false }, { hop: hop('b', 199), activeActive: false }]);
+  assert.deepEqual(ranked.hops.map((h) => h.vmi), ['b']);
 });
 
 test('no live candidate: no next hop; duplicates are collapsed', () => {

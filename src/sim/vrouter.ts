@@ -1,13 +1,22 @@
 // The vRouter's forwarding view (cloud-api.md §3): per virtual network, every instance-ip,
 // allowed-address-pair and floating-ip prefix with its next hops — the VMIs carrying it whose VM
 // is an ACTIVE server they are attached to. ECMP when the address mode is active-active (and for
-// a floating IP with several VMIs, as kube-manager uses it); otherwise the preferred VMI: highest
-// local_preference, else the first.
+// a floating IP with several VMIs, as kube-manager uses it); otherwise (active-standby) the VMIs
+// of the highest local_preference, ECMP among equals — the vRouter agent gives a path the VMI's
+// static local_preference (vm_interface.cc SetPathPreference) and the control node prefers the
+// higher one, multipath among equal ones; an unset preference is PathPreference::LOW (100).
 import type { Sim } from './context.js';
 import { isObject, type VncObject } from './store.js';
 
 export interface NextHop { vmi: string; server_id: string; server_name: string; local_preference: number | null }
-export interface Route { prefix: string; sources: string[]; ecmp: boolean; nexthops: NextHop[] }
+export interface Route {
+  prefix: string; sources: string[]; ecmp: boolean; nexthops: NextHop[];
+  /** active-standby: every live next hop with its preference (a health check may withdraw the chosen ones) */
+  candidates?: NextHop[];
+}
+
+/** PathPreference::LOW: what a path without a static local_preference gets. */
+export const LOW_PREFERENCE = 100;
 export interface NetworkRoutes { uuid: string; fq_name: string[]; name: string; routes: Route[] }
 
 interface Candidate { vmi: VncObject; source: string; activeActive: boolean }
@@ -15,7 +24,7 @@ interface Candidate { vmi: VncObject; source: string; activeActive: boolean }
 function localPref(vmi: VncObject): number | null {
   const p = vmi.props['virtual_machine_interface_properties'];
   const v = isObject(p) ? p['local_preference'] : undefined;
-  return typeof v === 'number' ? v : null;
+  return typeof v === 'number' && v !== 0 ? v : null; // 0 is unset (vm_interface.cc: local_preference_ != 0)
 }
 
 /** Pure decision: which of the live candidates forward a prefix. */
@@ -25,13 +34,19 @@ export function selectNextHops(live: Array<{ hop: NextHop; activeActive: boolean
     const hops = dedup(aa.map((c) => c.hop));
     return { ecmp: hops.length > 1, hops };
   }
-  if (live.length === 0) return { ecmp: false, hops: [] };
-  let best = live[0] as { hop: NextHop };
-  for (const c of live) if ((c.hop.local_preference ?? -1) > (best.hop.local_preference ?? -1)) best = c;
-  return { ecmp: false, hops: [best.hop] };
+  return preferred(live.map((c) => c.hop));
 }
 
-function dedup(h: NextHop[]): NextHop[] {
+/** The next hops of the highest preference (ECMP when several have it). */
+export function preferred<T extends { vmi: string; local_preference: number | null }>(hops: readonly T[]): { ecmp: boolean; hops: T[] } {
+  if (hops.length === 0) return { ecmp: false, hops: [] };
+  const pref = (h: T): number => h.local_preference ?? LOW_PREFERENCE;
+  const best = Math.max(...hops.map(pref));
+  const top = dedup(hops.filter((h) => pref(h) === best));
+  return { ecmp: top.length > 1, hops: top };
+}
+
+function dedup<T extends { vmi: string }>(h: T[]): T[] {
   const seen = new Set<string>();
   return h.filter((x) => !seen.has(x.vmi) && seen.add(x.vmi));
 }
@@ -93,7 +108,11 @@ export function computeRoutes(sim: Sim, onlyNetwork?: string): NetworkRoutes[] {
         live.push({ hop: { vmi: c.vmi.uuid, server_id: server.id, server_name: server.name, local_preference: localPref(c.vmi) }, activeActive: c.activeActive });
       }
       const { ecmp, hops } = selectNextHops(live);
-      routes.push({ prefix, sources: [...new Set(cands.map((c) => c.source))], ecmp, nexthops: hops });
+      const byPreference = live.length > 0 && !live.some((c) => c.activeActive);
+      routes.push({
+        prefix, sources: [...new Set(cands.map((c) => c.source))], ecmp, nexthops: hops,
+        ...(byPreference ? { candidates: dedup(live.map((c) => c.hop)) } : {}),
+      });
     }
     routes.sort((a, b) => (a.prefix < b.prefix ? -1 : 1));
     out.push({ uuid: vn.uuid, fq_name: vn.fq, name: String(vn.props['display_name'] ?? vn.fq[2]), routes });

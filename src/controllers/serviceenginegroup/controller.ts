@@ -21,6 +21,7 @@ import { planGroup, strandedSEs, type GroupPlan, type GroupPolicy, type GroupSE 
 import { ServerGroupMemory, syncServerGroup } from './servergroup.js';
 import { scaleEvents } from './events.js';
 import { gateMembers, reportRepairsHeld } from './repairs.js';
+import { syncStandbyPreferences } from './standbyio.js';
 
 export const GROUP_FINALIZER = 'lb.contrail-operator.io/service-engine-group';
 const GROUP = resourceOf('ServiceEngineGroup');
@@ -90,6 +91,7 @@ async function reconcileGroup(ctx: OperatorContext, idleSince: Map<string, strin
   // spec.antiAffinity: the Nova server group its SEs boot in (status.serverGroupUUID).
   const sg = await syncServerGroup(ctx, serverGroups, group, ses, ref, rc);
   group = sg.group;
+  await syncStandbyPreferences(ctx, group, ses, rc); // haMode ActiveStandby: the SEs' local_preference (standby.ts)
 
   // Desired and observed.
   const now = ctx.clock.now();

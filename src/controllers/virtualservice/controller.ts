@@ -18,6 +18,7 @@ import { gateOnAgents } from './ecmp.js';
 import { withAutoscale } from '../../autoscale/status.js';
 import { placeWithClaims, releaseUnplaced } from './capacity.js';
 import { vipBlocked } from './vipfirst.js';
+import { addressEcmp } from './hamode.js';
 import { beginDecision, placedOn, placementSettled, type Decision } from './decision.js';
 import { dataVnics, observeContrail, observeNeutron } from './observe.js';
 import { planPlacement, type PlacementPlan, type SECandidate } from './placement.js';
@@ -116,8 +117,7 @@ async function reconcile(ctx: OperatorContext, state: VSState, ref: ObjectRef, r
   }
   const d = await loadDesired(ctx, state, vs);                             // desired + observed
   if ('outcome' in d) return d.outcome;
-  const spec = vsSpec(vs);
-  const vplan = planVips(vs.metadata.uid ?? '', d.targets, d.l.seen, spec.scaleout.ecmp); // plan
+  const vplan = planVips(vs.metadata.uid ?? '', d.targets, d.l.seen, addressEcmp(vs, d.group)); // plan
   const placement = await place(ctx, state, vs, d.group, d.ses, d.l.seen, rc, vipBlocked(vs.status, vs.metadata.generation, vplan.vips) !== undefined);
   if ('outcome' in placement) return placement.outcome;
   try {
@@ -135,11 +135,12 @@ async function reconcile(ctx: OperatorContext, state: VSState, ref: ObjectRef, r
 async function apply(ctx: OperatorContext, vs0: VSObj, d: Desired, vplan: ReturnType<typeof planVips>, placement: Placement, rc: ReconcileContext): Promise<ReconcileResult> {
   const vs = placement.decision?.vs ?? vs0;
   const spec = vsSpec(vs);
+  const ecmp = addressEcmp(vs, d.group);
   const assigned = spec.enabled ? placement.assigned : [];
   const portKind = d.conn.mode === 'contrail' ? KIND.vmi : KIND.port;
   if (placement.decision !== undefined) assertFresh(key(vs.metadata.namespace ?? '', vs.metadata.name), placement.decision.reservation, ctx.clock.now());
   const result = await program({                                          // apply
-    vips: vplan.vips, teardown: vplan.teardown, assigned, ecmp: spec.scaleout.ecmp, writer: d.l.writer,
+    vips: vplan.vips, teardown: vplan.teardown, assigned, ecmp, writer: d.l.writer,
     vnics: (net) => gateOnAgents(dataVnics(d.ses, net, d.conn.view, portKind), servesFn(ctx, vs)),
   });
   for (const e of result.events) ctx.events.record(vs, e.type, e.reason, e.note);
@@ -156,7 +157,7 @@ async function apply(ctx: OperatorContext, vs0: VSObj, d: Desired, vplan: Return
   const bootProblem = spec.enabled ? bootFaultProblem({ ses: d.ses, assigned, waitingForSEs: placement.waitingForSEs }) : undefined;
   const next = await writeStatus(ctx, vs, {                               // report
     problems: bootProblem !== undefined ? [...result.problems, bootProblem] : result.problems, assigned: seSummaries, programmed: result.programmed, vips: result.vips,
-    requested: placement.requested, shortfall: placement.shortfall, enabled: spec.enabled, ecmp: spec.scaleout.ecmp,
+    requested: placement.requested, shortfall: placement.shortfall, enabled: spec.enabled, ecmp,
     ...(spec.enabled && bootProblem === undefined ? { shortBecause: bootFaultNote({ ses: d.ses, waitingForSEs: placement.waitingForSEs }) } : {}),
     members: vsMembers(ctx, vs, seSummaries),
     ...tlsProblemOf(ctx, vs),

@@ -5,7 +5,7 @@ import type { Sim } from '../context.js';
 import { formatIPv4 } from '../ip.js';
 import { portIps, portMac } from '../ports.js';
 import { isObject } from '../store.js';
-import { computeRoutes } from '../vrouter.js';
+import { computeRoutes, LOW_PREFERENCE } from '../vrouter.js';
 import type { DataplaneWant, RouteWant, VnicWant } from './plan.js';
 import type { Renumbering } from './renumber.js';
 
@@ -52,7 +52,10 @@ export function snapshotModel(sim: Sim, map: Renumbering, opts: ModelOptions = {
   for (const net of computeRoutes(sim)) {
     if (mgmt.has(net.uuid)) continue;
     for (const r of net.routes) {
-      const route: RouteWant = { prefix: map.kernelPrefix(r.prefix), network: net.uuid, members: r.nexthops.map((h) => h.vmi) };
+      const route: RouteWant = {
+        prefix: map.kernelPrefix(r.prefix), network: net.uuid, members: r.nexthops.map((h) => h.vmi),
+        ...(r.candidates !== undefined ? { candidates: r.candidates.map((h) => ({ vmi: h.vmi, preference: h.local_preference ?? LOW_PREFERENCE })) } : {}),
+      };
       want.routes.set(route.prefix, route);
     }
   }

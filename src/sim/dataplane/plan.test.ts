@@ -82,3 +82,19 @@ test('SE processes: ACTIVE runs, ERROR freezes, SHUTOFF stops, back to ACTIVE th
   assert.equal(processTransition('SHUTOFF', 'ACTIVE'), 'start');
   assert.equal(processTransition('BUILD', 'ERROR'), 'none');
 });
+
+test('plan: an active-standby route holds only the highest preference not withdrawn; the standby enters when the active is withdrawn', () => {
+  const applied = empty();
+  for (const [s, v, a] of [['s1', 'v1', '198.18.1.5'], ['s2', 'v2', '198.18.1.6'], ['s3', 'v3', '198.18.1.7']] as const) {
+    applied.servers.set(s, { id: s, name: s, status: 'ACTIVE' });
+    applied.vnics.set(v, vnic(v, s, a));
+  }
+  const route = { prefix: '198.18.1.100/32', network: 'vn', members: ['v1'], candidates: [{ vmi: 'v1', preference: 200 }, { vmi: 'v2', preference: 199 }, { vmi: 'v3', preference: 199 }] };
+  const want: DataplaneWant = { servers: new Map(applied.servers), vnics: new Map(applied.vnics), routes: new Map([[route.prefix, route]]) };
+  const members = (withdrawn: string[]): string[][] => planDataplane(applied, want, new Set(withdrawn)).flatMap((a) => (a.kind === 'SetRoute' ? [a.route.members] : []));
+  assert.deepEqual(members([]), [['v1']], 'the active alone');
+  assert.deepEqual(members(['v1']), [['v2', 'v3']], 'the active withdrawn: the next preference, ECMP among equals');
+  assert.deepEqual(members(['v1', 'v2', 'v3']), [[]], 'all withdrawn: nothing forwards');
+  applied.routes.set(route.prefix, { prefix: route.prefix, network: 'vn', members: ['v1'] });
+  assert.deepEqual(members([]), [], 'in place: nothing to do');
+});

@@ -17,7 +17,22 @@ export interface VnicWant {
 export interface ServerWant { id: string; name: string; status: ServerStatus }
 
 /** A routed prefix in the fabric: the kernel prefix and the VMIs forwarding it, in model order. */
-export interface RouteWant { prefix: string; network: string; members: string[] }
+export interface RouteWant {
+  prefix: string; network: string; members: string[];
+  /**
+   * Active-standby (vrouter.ts): every live VMI with its local_preference. The group then holds
+   * only the highest preference among those not withdrawn — the standby's next hop enters it
+   * when the active's health check fails, as the vRouter falls back to the next path.
+   */
+  candidates?: Array<{ vmi: string; preference: number }>;
+}
+
+/** The candidates of the highest preference, in model order. */
+export function preferredMembers(c: ReadonlyArray<{ vmi: string; preference: number }>): string[] {
+  if (c.length === 0) return [];
+  const best = Math.max(...c.map((x) => x.preference));
+  return c.filter((x) => x.preference === best).map((x) => x.vmi);
+}
 
 export interface DataplaneWant {
   servers: Map<string, ServerWant>;
@@ -56,7 +71,8 @@ export function planDataplane(applied: DataplaneWant, want: DataplaneWant, withd
   for (const [vmi, v] of want.vnics) if (!applied.vnics.has(vmi) || changedVnic.has(vmi)) out.push({ kind: 'AddVnic', vnic: v });
   for (const [prefix, r] of want.routes) {
     // A withdrawn VMI keeps the route to its own address: the probe that may bring it back needs it.
-    const members = r.members.filter((m) => want.vnics.has(m) && (!withdrawn.has(m) || `${want.vnics.get(m)?.address ?? ''}/32` === prefix));
+    const usable = (m: string): boolean => want.vnics.has(m) && (!withdrawn.has(m) || `${want.vnics.get(m)?.address ?? ''}/32` === prefix);
+    const members = r.candidates !== undefined ? preferredMembers(r.candidates.filter((c) => usable(c.vmi))) : r.members.filter(usable);
     const had = applied.routes.get(prefix);
     const touched = had !== undefined && had.members.some((m) => changedVnic.has(m));
     if (had === undefined || touched || had.members.join(',') !== members.join(',')) out.push({ kind: 'SetRoute', route: { ...r, members } });

@@ -1,0 +1,15 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { addressEcmp } from './hamode.js';
+import type { GroupObj, VSObj } from '../model/index.js';
+
+const group = (haMode?: 'Shared' | 'ActiveStandby'): GroupObj => ({ spec: { cloudRef: 'c', ...(haMode !== undefined ? { haMode } : {}) } }) as unknown as GroupObj;
+const vs = (ecmp: boolean): VSObj => ({ metadata: { name: 'v' }, spec: { cloudRef: 'c', vip: [], scaleout: { ecmp } } }) as unknown as VSObj;
+
+test('address mode: the VS\'s own ecmp, except that every VIP of an ActiveStandby group is active-standby', () => {
+  assert.equal(addressEcmp(vs(true), group('ActiveStandby')), false);
+  assert.equal(addressEcmp(vs(true), group('Shared')), true);
+  assert.equal(addressEcmp(vs(true), group()), true);
+  assert.equal(addressEcmp(vs(false), group('Shared')), false);
+  assert.equal(addressEcmp(vs(true), undefined), true);
+});
