@@ -90,27 +90,11 @@ scripts/cluster-up.sh --controller-manager "$D/cluster" >&2
   --authorization-kubeconfig "$D/cluster/kubeconfig" --leader-elect=false --secure-port 0 --bind-address 127.0.0.1 \
   </dev/null >"$D/scheduler.log" 2>&1 & pids+=($!)
 
-# --- node addresses, kube-proxy ---------------------------------------------------------------
+# --- node addresses ---------------------------------------------------------------------
 ip link del "$BRIDGE" 2>/dev/null || true # left by an interrupted run
 ip link add "$BRIDGE" type bridge
 for n in "${NODES[@]}"; do ip addr add "198.18.0.$n/32" dev "$BRIDGE"; done
 ip link set "$BRIDGE" up
-# One kube-proxy for both nodes: they share this host's network namespace, so one set of rules
-# serves both (two would fight over the same chains).
-cat >"$D/kube-proxy.yaml" <<EOF
-apiVersion: kubeproxy.config.k8s.io/v1alpha1
-kind: KubeProxyConfiguration
-mode: iptables
-clientConnection: {kubeconfig: $D/cluster/kubeconfig}
-hostnameOverride: lbop-node-1
-bindAddress: 127.0.0.1
-healthzBindAddress: 127.0.0.1:0
-metricsBindAddress: 127.0.0.1:0
-nodePortAddresses: [198.18.0.0/15]
-# Leave the host's conntrack table sizes alone.
-conntrack: {maxPerCore: 0, min: 0}
-EOF
-"$KBIN/kube-proxy" --config "$D/kube-proxy.yaml" </dev/null >"$D/kube-proxy.log" 2>&1 & pids+=($!)
 
 # --- a pause image (no registry to pull registry.k8s.io/pause from): busybox-static sleeping ---
 P="$D/pause"; mkdir -p "$P/stage/bin" "$P/oci/blobs/sha256"; cp /bin/busybox "$P/stage/bin/"
@@ -203,6 +187,28 @@ EOF
 done
 node_ready() { [[ $("${KC[@]}" get node "lbop-node-$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}') == True ]]; }
 for n in "${NODES[@]}"; do await 120 "node lbop-node-$n Ready" node_ready "$n" || { tail -n 5 "$D/node-$n/kubelet.log" >&2; exit 1; }; done
+# --- kube-proxy -------------------------------------------------------------------------------
+# One kube-proxy for both nodes: they share this host's network namespace, so one set of rules
+# serves both (two would fight over the same chains). Started once its node exists: it takes the
+# node's address from the Node object and waits for it otherwise.
+pick_port; proxy_health=$PORT; pick_port; proxy_metrics=$PORT
+cat >"$D/kube-proxy.yaml" <<EOF
+apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+mode: iptables
+clientConnection: {kubeconfig: $D/cluster/kubeconfig}
+hostnameOverride: lbop-node-1
+bindAddress: 127.0.0.1
+healthzBindAddress: 127.0.0.1:$proxy_health
+metricsBindAddress: 127.0.0.1:$proxy_metrics
+nodePortAddresses: [198.18.0.0/15]
+# Leave the host's conntrack table sizes and timeouts alone.
+conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
+EOF
+"$KBIN/kube-proxy" --config "$D/kube-proxy.yaml" </dev/null >"$D/kube-proxy.log" 2>&1 & pids+=($!)
+proxy_pid=$!
+proxy_up() { kill -0 "$proxy_pid" && curl -sf -m 1 "http://127.0.0.1:$proxy_health/livez"; }
+await 30 "kube-proxy serving" proxy_up || { tail -n 3 "$D/kube-proxy.log" >&2; exit 1; }
 t_nodes=$(date +%s)
 log "control plane and ${#NODES[@]} nodes up in $(( t_nodes - t0 ))s"
 
