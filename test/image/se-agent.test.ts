@@ -130,8 +130,8 @@ describe('the SE image: se-agent + HAProxy under crun, hardened', { timeout: 180
     }
     const r = crun(['exec', '--user', '1000:1000', id, '/bin/sh', '-c', 'touch /app/x 2>&1; touch /etc/x 2>&1; haproxy -v | head -n 1; ls /var/lib/contrail-lb-se']);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /\/app\/x: Read-only file system/);
-    assert.match(r.stdout, /\/etc\/x: Read-only file system/);
+    assert.match(r.stdout, /'\/app\/x': Read-only file system/);
+    assert.match(r.stdout, /'\/etc\/x': Read-only file system/);
     assert.match(r.stdout, /HAProxy version 2\.6\./);
     assert.match(r.stdout, /last-good\.json/, 'the agent kept its last good config in the state volume');
   });

@@ -45,6 +45,7 @@ cleanup() {
     for s in $(pgrep -f -- "-address $D/node-$n/ctd/containerd.sock" 2>/dev/null); do kill -9 "$s" 2>/dev/null; done
   done
   "$KBIN/kube-proxy" --cleanup >/dev/null 2>&1
+  drop_kubelet_chains
   for n in "${NODES[@]}"; do
     mountpoint -q "$D/node-$n/kubelet" && umount -R "$D/node-$n/kubelet"
     grep -o " $D/node-$n/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
@@ -54,6 +55,17 @@ cleanup() {
   ip link del "$BRIDGE" 2>/dev/null
   scripts/cluster-down.sh "$D/cluster" >/dev/null 2>&1
   rm -rf "$D"
+}
+# The kubelet's own chains (it makes its canaries even with makeIPTablesUtilChains off); none is
+# left on the host.
+drop_kubelet_chains() {
+  local ipt t c
+  for ipt in iptables ip6tables; do
+    for c in INPUT OUTPUT; do while "$ipt" -t filter -D "$c" -j KUBE-FIREWALL 2>/dev/null; do :; done; done
+    for t in filter nat mangle; do
+      for c in KUBE-FIREWALL KUBE-KUBELET-CANARY KUBE-IPTABLES-HINT; do "$ipt" -t "$t" -F "$c" 2>/dev/null && "$ipt" -t "$t" -X "$c" 2>/dev/null; done
+    done
+  done
 }
 trap cleanup EXIT
 trap 'exit 143' TERM INT
@@ -181,6 +193,8 @@ clusterDomain: cluster.local
 evictionHard: {memory.available: 100Mi, nodefs.available: 1%, imagefs.available: 1%}
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
+# No KUBE-FIREWALL (it would drop non-loopback packets to 127.0.0.0/8 on the whole host).
+makeIPTablesUtilChains: false
 EOF
   setsid "$KBIN/kubelet" --config "$N/kubelet.yaml" --kubeconfig "$D/cluster/kubeconfig" --root-dir "$N/kubelet" \
     --cert-dir "$N/pki" --hostname-override "lbop-node-$n" --node-ip "198.18.0.$n" >"$N/kubelet.log" 2>&1 & pids+=($!)
