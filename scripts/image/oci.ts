@@ -44,8 +44,13 @@ export interface ImageConfig {
 
 export interface LayerInfo { diffID: string; descriptor: Descriptor; createdBy: string }
 
-/** The runtime config: uid 1000, /app, `contrail-lb-operator run`, the Dockerfile's labels and ports. */
+/**
+ * The runtime config: uid 1000, /app, `contrail-lb-operator run`, the Dockerfile's labels and ports.
+ * The SE variant runs the agent instead; it exposes no fixed port (its VIPs' ports come with the
+ * config it receives).
+ */
 export function imageConfig(spec: ImageSpec, layers: LayerInfo[]): ImageConfig {
+  const se = spec.variant === 'se';
   return {
     created: spec.created,
     architecture: 'amd64',
@@ -54,9 +59,9 @@ export function imageConfig(spec: ImageSpec, layers: LayerInfo[]): ImageConfig {
       User: '1000:1000',
       // PATH as in Debian's images; NODE_VERSION as the node base image sets it.
       Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', `NODE_VERSION=${spec.nodeVersion}`, 'NODE_ENV=production'],
-      Entrypoint: ['contrail-lb-operator', 'run'],
+      Entrypoint: ['contrail-lb-operator', se ? 'se-agent' : 'run'],
       WorkingDir: '/app',
-      ExposedPorts: { '8080/tcp': {}, '8081/tcp': {} },
+      ExposedPorts: se ? {} : { '8080/tcp': {}, '8081/tcp': {} },
       Labels: {
         'org.opencontainers.image.title': 'contrail-lb-operator',
         'org.opencontainers.image.description': 'Kubernetes operator for load balancing on OpenStack with Contrail / Tungsten Fabric or plain Neutron',
