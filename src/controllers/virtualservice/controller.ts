@@ -18,6 +18,7 @@ import { gateOnAgents } from './ecmp.js';
 import { withAutoscale } from '../../autoscale/status.js';
 import { placeWithClaims, releaseUnplaced } from './capacity.js';
 import { vipBlocked } from './vipfirst.js';
+import { vsKeysForGroupUpdate, vsKeysForSEChange, type SEWatchLookup } from './sewatch.js';
 import { beginDecision, placedOn, placementSettled, type Decision } from './decision.js';
 import { dataVnics, observeContrail, observeNeutron } from './observe.js';
 import { planPlacement, type PlacementPlan, type SECandidate } from './placement.js';
@@ -47,6 +48,7 @@ export function installVirtualServiceController(ctx: OperatorContext): void {
   const { informers: inf, connections } = ctx;
   const state: VSState = { projectFqs: new Map(), holder: `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}` };
   const byIndex = (index: string, value: string): string[] => inf.virtualServices.store.indexKeys(index, value);
+  const seLookup: SEWatchLookup = { listing: (se) => byIndex(INDEX.vsBySE, se), ofGroup: (g) => inf.virtualServices.store.byIndex(INDEX.vsByGroup, g), group: (g) => inf.groups.store.get(g) };
   const controller = ctx.manager.controller<VSObj>({
     name: 'virtualservice',
     informer: inf.virtualServices,
@@ -59,15 +61,13 @@ export function installVirtualServiceController(ctx: OperatorContext): void {
     reconcile: (ref, rc) => reconcile(ctx, state, ref, rc),
     watches: [
       { informer: inf.pools, map: (p) => byIndex(INDEX.vsByPool, key(p.metadata.namespace ?? '', p.metadata.name)) },
-      { informer: inf.groups, map: (g) => byIndex(INDEX.vsByGroup, key(g.metadata.namespace ?? '', g.metadata.name)) },
+      // Only the VSs whose outcome the change can move (sewatch.ts), not every VS of the group.
       {
-        informer: inf.serviceEngines,
-        map: (o) => {
-          const se = o as SEObj;
-          const ns = se.metadata.namespace ?? '';
-          return [...new Set([...byIndex(INDEX.vsBySE, key(ns, se.metadata.name)), ...byIndex(INDEX.vsByGroup, key(ns, se.spec.seGroupRef))])];
-        },
+        informer: inf.groups, map: (g) => byIndex(INDEX.vsByGroup, key(g.metadata.namespace ?? '', g.metadata.name)),
+        mapUpdate: (old, g) => vsKeysForGroupUpdate(old as GroupObj, g as GroupObj, seLookup),
       },
+      // An add or a delete is the SE against its absence, either way round.
+      { informer: inf.serviceEngines, map: (se) => vsKeysForSEChange(undefined, se as SEObj, seLookup), mapUpdate: (old, se) => vsKeysForSEChange(old as SEObj, se as SEObj, seLookup) },
     ],
   });
   connections.onChange((cloud) => { for (const k of byIndex(INDEX.vsByCloud, cloud)) controller.enqueue(k); });
