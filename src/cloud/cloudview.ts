@@ -3,6 +3,7 @@
 // after each successful write (write-through), marked stale on errors, and versioned by a
 // generation counter so a reconciler can tell "observed after my write". Changes seen on refresh
 // are reported with the owner tags of the changed objects, so their queues can be poked.
+import { isDeepStrictEqual } from 'node:util';
 import winston from 'winston';
 import { Counter, Gauge, Histogram, register as globalRegistry, type Registry } from 'prom-client';
 import type { Owner } from './owner.js';
@@ -66,10 +67,14 @@ function viewMetrics(registry: Registry): ViewMetrics {
   };
 }
 
-interface Entry { owner: Owner | undefined; obj: unknown; fp: string; generation: number; writeGen: number; stale: boolean }
+interface Entry { owner: Owner | undefined; obj: unknown; generation: number; writeGen: number; stale: boolean }
 
-/** A cheap, order-stable fingerprint for change detection. */
-function fingerprint(obj: unknown): string { return JSON.stringify(obj) ?? ''; }
+/**
+ * Change detection compares the listed object with the cached one structurally. (A JSON
+ * fingerprint kept per entry was a second, serialized copy of every cloud object — the largest
+ * single item of the view's heap at scale; docs/scaling.md.)
+ */
+const sameContent = (a: unknown, b: unknown): boolean => isDeepStrictEqual(a, b);
 
 export class CloudView {
   readonly cloud: string;
@@ -142,7 +147,7 @@ export class CloudView {
   written(kind: string, id: string, obj: unknown, owner?: Owner): number {
     const m = this.kindMap(kind);
     const g = ++this.gen;
-    m.set(id, { owner, obj, fp: fingerprint(obj), generation: g, writeGen: g, stale: false });
+    m.set(id, { owner, obj, generation: g, writeGen: g, stale: false });
     this.tombstones.delete(`${kind}/${id}`);
     return g;
   }
@@ -262,12 +267,11 @@ export class CloudView {
       if (tomb !== undefined && tomb > startGen) continue; // deleted by us after the list began
       const old = m.get(it.id);
       if (old !== undefined && old.writeGen > startGen) continue; // written by us after the list began
-      const fp = fingerprint(it.obj);
-      if (old !== undefined && old.fp === fp) {
+      if (old !== undefined && sameContent(old.obj, it.obj)) {
         if (old.stale || old.owner !== it.owner) { old.stale = false; old.owner = it.owner; }
         continue;
       }
-      m.set(it.id, { owner: it.owner, obj: it.obj, fp, generation: bump(), writeGen: old?.writeGen ?? 0, stale: false });
+      m.set(it.id, { owner: it.owner, obj: it.obj, generation: bump(), writeGen: old?.writeGen ?? 0, stale: false });
       // Our own write-through already reported the content; a list that confirms it is no change.
       changes.push({ kind, id: it.id, change: old === undefined ? 'added' : 'updated', owner: it.owner, obj: it.obj });
     }

@@ -176,3 +176,27 @@ test('specOrMetadataChanged ignores status-only updates', () => {
   assert.equal(specOrMetadataChanged(base, { ...base, metadata: { ...base.metadata, finalizers: ['f'] } }), true);
   assert.equal(specOrMetadataChanged(base, { ...base, metadata: { ...base.metadata, deletionTimestamp: 'now' } }), true);
 });
+
+test("a watch's mapUpdate replaces map(old) ∪ map(obj) for updates; adds and deletes still use map", async () => {
+  const related = await idleInformer();
+  const seen: string[] = [];
+  const registry = new Registry();
+  const c = new Controller({
+    name: 'mapped', informer: await idleInformer(), registry, rateLimiter: new ExponentialBackoffLimiter(5, 50),
+    reconcile: async (ref) => { seen.push(ref.name); },
+    watches: [{ informer: related, map: (o) => [`ns/by-map-${o.metadata.name}`], mapUpdate: (old, o) => (old.metadata.resourceVersion === o.metadata.resourceVersion ? [] : [`ns/by-update-${o.metadata.name}`]) }],
+  });
+  c.start();
+  const dispatch = (d: unknown): void => (related as unknown as { dispatch(d: unknown): void }).dispatch(d);
+  const obj = (rv: string) => ({ metadata: { name: 'x', namespace: 'ns', resourceVersion: rv } });
+  dispatch({ type: 'add', obj: obj('1') });
+  dispatch({ type: 'update', old: obj('1'), obj: obj('1') });
+  dispatch({ type: 'update', old: obj('1'), obj: obj('2') });
+  dispatch({ type: 'delete', obj: obj('2') });
+  await until(() => seen.includes('by-update-x') && seen.includes('by-map-x') && c.inFlight() === 0);
+  await new Promise((r) => setTimeout(r, 50));
+  // The unchanged update mapped to nothing, and map() was not called for either update.
+  assert.deepEqual([...new Set(seen)].sort(), ['by-map-x', 'by-update-x']);
+  assert.equal(seen.filter((k) => k === 'by-update-x').length, 1);
+  await c.stop();
+});

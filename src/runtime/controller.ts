@@ -42,6 +42,12 @@ export interface Watch {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any kind of object
   informer: Informer<any>;
   map(obj: KubeObject): string[];
+  /**
+   * An update, mapped from both versions: when set, it replaces map(old) ∪ map(obj), so a watch
+   * can enqueue only the keys whose outcome the change can affect (e.g. not on a status field
+   * no reconcile of the primary reads).
+   */
+  mapUpdate?(old: KubeObject, obj: KubeObject): string[];
 }
 
 export interface ControllerOptions<T extends KubeObject> {
@@ -130,7 +136,11 @@ export class Controller<T extends KubeObject = KubeObject> {
       const fan = (obj: KubeObject): void => {
         for (const k of w.map(obj)) this.queue.add(k);
       };
-      w.informer.addHandlers({ onAdd: fan, onUpdate: (old, obj) => (fan(old), fan(obj)), onDelete: fan });
+      const fanUpdate = (old: KubeObject, obj: KubeObject): void => {
+        if (w.mapUpdate !== undefined) for (const k of w.mapUpdate(old, obj)) this.queue.add(k);
+        else { fan(old); fan(obj); }
+      };
+      w.informer.addHandlers({ onAdd: fan, onUpdate: fanUpdate, onDelete: fan });
     }
     const n = this.o.workers ?? 2;
     this.metrics.maxConcurrent.set({ controller: this.name }, n);

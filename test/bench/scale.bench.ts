@@ -30,6 +30,10 @@ const perSE = Number(process.env['SCALE_BENCH_PER_SE'] ?? 50);
 const steadyS = Number(process.env['SCALE_BENCH_STEADY_S'] ?? 30);
 const RESYNC_S = 5;
 const BOOT_MS = 500;
+// The bench's own lists of every VS (convergence) and every object (invariants) must not be what
+// loads the apiserver at 10k: poll and sample less often as the count grows.
+const POLL_MS = Math.max(500, count / 2);
+const SAMPLE_MS = Math.max(2000, count);
 if (!(count >= 1 && count <= 20_000)) throw new Error(`SCALE_BENCH_COUNT=${count}: keep it in [1, 20000] (a /16 of VIPs)`);
 
 interface Req { api: string; method: string; route: string; status: number; count: number }
@@ -173,12 +177,12 @@ async function main(): Promise<void> {
     };
     await h.waitFor(async () => {
       const vss = await h.list<VS>('VirtualService');
-      if (performance.now() - seen.lastSample >= 2000) {
+      if (performance.now() - seen.lastSample >= SAMPLE_MS) {
         seen.lastSample = performance.now();
         await sample(vss);
       }
       return vss.filter((v) => conditionsOf(v)['Ready']?.status === 'True' && v.status?.seSummary === `${sesPerVS}/${sesPerVS}`).length >= count;
-    }, { what: `${count} VS Ready on ${sesPerVS} SEs`, timeoutMs: 900_000, intervalMs: 500 });
+    }, { what: `${count} VS Ready on ${sesPerVS} SEs`, timeoutMs: Math.max(900_000, count * 600), intervalMs: POLL_MS });
     const converge = performance.now() - t0;
     await sample(await h.list<VS>('VirtualService'), true);
     const stats = await h.simControl<Stats>('GET', '/sim/stats');
@@ -189,7 +193,7 @@ async function main(): Promise<void> {
     const minPerVS = 2 + 2 * sesPerVS;
     const seWrites = sum(writes) - vsWrites;
     const kubeReqs = series(kubeAfter, 'rest_client_requests_total') - series(kubeBefore, 'rest_client_requests_total');
-    console.log(`converged: all ${count} Ready in ${(converge / 1000).toFixed(1)} s; invariants sampled ${seen.samples}× (every 2 s while converging, then once settled): ` +
+    console.log(`converged: all ${count} Ready in ${(converge / 1000).toFixed(1)} s; invariants sampled ${seen.samples}× (every ${SAMPLE_MS / 1000} s while converging, then once settled): ` +
       `most VSs on one SE ${seen.maxVSPerSE} by status, ${seen.maxClaims} by claims (max ${perSE}); SEs ${(await h.list<KubeObject>('ServiceEngine')).length} (maxSEs ${seCount + 2}); violations ${seen.violations.size}`);
     for (const v of [...seen.violations].slice(0, 10)) console.log(`  violation: ${v}`);
     console.log(`P2 cloud VIP/ECMP writes per VS: ${(vsWrites / count).toFixed(2)} vs minimum ${minPerVS} → ${(vsWrites / count / minPerVS).toFixed(2)}×`);

@@ -14,9 +14,10 @@ import {
 } from '../../runtime/index.js';
 import {
   claimsOf, DEFAULT_GROUP, groupSpec, INDEX, resourceOf, sePhase, withKstatus,
-  type GroupObj, type OperatorContext, type SEObj,
+  type GroupObj, type OperatorContext, type SEObj, type VSObj,
 } from '../model/index.js';
 import { groupDemand, type GroupDemand } from './demand.js';
+import { groupKeysForVSUpdate } from './vswatch.js';
 import { planGroup, strandedSEs, type GroupPlan, type GroupPolicy, type GroupSE } from './plan.js';
 import { ServerGroupMemory, syncServerGroup } from './servergroup.js';
 import { scaleEvents } from './events.js';
@@ -66,6 +67,7 @@ export function installGroupController(ctx: OperatorContext): void {
       {
         informer: inf.virtualServices,
         map: (vs) => [`${vs.metadata.namespace ?? ''}/${(vs as { spec?: { seGroupRef?: string } }).spec?.seGroupRef ?? DEFAULT_GROUP}`],
+        mapUpdate: (old, vs) => groupKeysForVSUpdate(old as VSObj, vs as VSObj), // only what the group reads (vswatch.ts)
       },
     ],
     reconcile: (ref, rc) => reconcileGroup(ctx, idleSince, pending, serverGroups, ref, rc),

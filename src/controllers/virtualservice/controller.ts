@@ -5,7 +5,7 @@
 // down in order (refs → floating IP → instance-ip → VIP port) and then drops the finalizer.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { addFinalizer, isNotFound, objectPath, removeFinalizer, updateStatus, type ReconcileContext, type ReconcileResult, type ObjectRef } from '../../runtime/index.js';
+import { addFinalizer, isNotFound, objectPath, updateStatus, type ReconcileContext, type ReconcileResult, type ObjectRef } from '../../runtime/index.js';
 import { isCloudError } from '../../cloud/errors.js';
 import { KIND } from '../../cloud/viewsources.js';
 import type { Owner } from '../../cloud/owner.js';
@@ -19,6 +19,8 @@ import { withAutoscale } from '../../autoscale/status.js';
 import { placeWithClaims, releaseUnplaced } from './capacity.js';
 import { vipBlocked } from './vipfirst.js';
 import { addressEcmp } from './hamode.js';
+import { beginDeletion, removeFinalizerHeld } from './deletion.js';
+import { vsKeysForGroupUpdate, vsKeysForSEChange, type SEWatchLookup } from './sewatch.js';
 import { beginDecision, placedOn, placementSettled, type Decision } from './decision.js';
 import { dataVnics, observeContrail, observeNeutron } from './observe.js';
 import { planPlacement, type PlacementPlan, type SECandidate } from './placement.js';
@@ -48,6 +50,7 @@ export function installVirtualServiceController(ctx: OperatorContext): void {
   const { informers: inf, connections } = ctx;
   const state: VSState = { projectFqs: new Map(), holder: `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}` };
   const byIndex = (index: string, value: string): string[] => inf.virtualServices.store.indexKeys(index, value);
+  const seLookup: SEWatchLookup = { listing: (se) => byIndex(INDEX.vsBySE, se), ofGroup: (g) => inf.virtualServices.store.byIndex(INDEX.vsByGroup, g), group: (g) => inf.groups.store.get(g) };
   const controller = ctx.manager.controller<VSObj>({
     name: 'virtualservice',
     informer: inf.virtualServices,
@@ -60,15 +63,13 @@ export function installVirtualServiceController(ctx: OperatorContext): void {
     reconcile: (ref, rc) => reconcile(ctx, state, ref, rc),
     watches: [
       { informer: inf.pools, map: (p) => byIndex(INDEX.vsByPool, key(p.metadata.namespace ?? '', p.metadata.name)) },
-      { informer: inf.groups, map: (g) => byIndex(INDEX.vsByGroup, key(g.metadata.namespace ?? '', g.metadata.name)) },
+      // Only the VSs whose outcome the change can move (sewatch.ts), not every VS of the group.
       {
-        informer: inf.serviceEngines,
-        map: (o) => {
-          const se = o as SEObj;
-          const ns = se.metadata.namespace ?? '';
-          return [...new Set([...byIndex(INDEX.vsBySE, key(ns, se.metadata.name)), ...byIndex(INDEX.vsByGroup, key(ns, se.spec.seGroupRef))])];
-        },
+        informer: inf.groups, map: (g) => byIndex(INDEX.vsByGroup, key(g.metadata.namespace ?? '', g.metadata.name)),
+        mapUpdate: (old, g) => vsKeysForGroupUpdate(old as GroupObj, g as GroupObj, seLookup),
       },
+      // An add or a delete is the SE against its absence, either way round.
+      { informer: inf.serviceEngines, map: (se) => vsKeysForSEChange(undefined, se as SEObj, seLookup), mapUpdate: (old, se) => vsKeysForSEChange(old as SEObj, se as SEObj, seLookup) },
     ],
   });
   connections.onChange((cloud) => { for (const k of byIndex(INDEX.vsByCloud, cloud)) controller.enqueue(k); });
@@ -378,32 +379,49 @@ async function writeStatus(ctx: OperatorContext, vs: VSObj, s: StatusInput): Pro
   return next.operStatus?.state;
 }
 
-async function finalize(ctx: OperatorContext, state: VSState, vs: VSObj, conn: CloudConnection | undefined, rc: ReconcileContext): Promise<ReconcileResult> {
-  if (!(vs.metadata.finalizers ?? []).includes(VS_FINALIZER)) return {};
-  if (conn === undefined || !conn.ready || !conn.view.synced) {
-    if (ctx.informers.clouds.store.get(vs.spec.cloudRef) === undefined) {
+async function finalize(ctx: OperatorContext, state: VSState, vs0: VSObj, conn: CloudConnection | undefined, rc: ReconcileContext): Promise<ReconcileResult> {
+  if (!(vs0.metadata.finalizers ?? []).includes(VS_FINALIZER)) return {};
+  const cloudGone = ctx.informers.clouds.store.get(vs0.spec.cloudRef) === undefined;
+  const open = conn !== undefined && conn.ready && conn.view.synced ? conn : undefined;
+  if (open === undefined && !cloudGone) return { requeueAfterMs: WAIT_MS };
+  // Under the placement reservation (deletion.ts): no placement of this VS is in flight.
+  const begun = await beginDeletion(reservationIO(ctx, state, rc), vs0);
+  if (begun.kind === 'gone') return {};
+  if (begun.kind === 'busy') {
+    rc.log.debug('deletion waits for a placement in flight', { holder: begun.holder });
+    return { requeueAfterMs: Math.min(WAIT_MS, Math.max(100, begun.retryAfterMs)) };
+  }
+  const { vs, reservation } = begun;
+  const vsKey = key(vs.metadata.namespace ?? '', vs.metadata.name);
+  let finished = false;
+  try {
+    if (open === undefined) {
       // The Cloud itself is gone: nothing can be torn down from here.
       ctx.events.record(vs, 'Warning', 'CloudGone', `Cloud ${vs.spec.cloudRef} no longer exists; VIP objects (if any) are left to the cloud's administrator`);
-      await releaseAll(ctx, vs, rc);
-      await removeFinalizer(ctx.client, RT, vs, VS_FINALIZER, rc.signal);
-      return {};
+    } else {
+      const project = (await tenantOf(open, vs.metadata.namespace ?? '')) ?? open.cloud.adminProject;
+      const l = await load(state, vs, open, project);
+      const plan = planVips(vs.metadata.uid ?? '', [], l.seen, vsSpec(vs).scaleout.ecmp);
+      assertFresh(vsKey, reservation, ctx.clock.now());
+      try {
+        await teardown(l.writer, plan.teardown);
+      } catch (e) {
+        const text = isCloudError(e) ? e.message : String(e);
+        ctx.events.record(vs, 'Warning', 'TeardownFailed', text);
+        throw e;
+      }
+      rc.log.info('virtual service torn down', { objects: plan.teardown.ips.length + plan.teardown.fips.length + plan.teardown.ports.length });
     }
-    return { requeueAfterMs: WAIT_MS };
-  }
-  const project = (await tenantOf(conn, vs.metadata.namespace ?? '')) ?? conn.cloud.adminProject;
-  const l = await load(state, vs, conn, project);
-  const plan = planVips(vs.metadata.uid ?? '', [], l.seen, vsSpec(vs).scaleout.ecmp);
-  try {
-    await teardown(l.writer, plan.teardown);
+    await releaseAll(ctx, vs, rc);
+    await removeFinalizerHeld(ctx.client, vs, reservation, VS_FINALIZER, rc.signal);
+    finished = true;
+    return {};
   } catch (e) {
-    const text = isCloudError(e) ? e.message : String(e);
-    ctx.events.record(vs, 'Warning', 'TeardownFailed', text);
+    if (e instanceof Superseded) { rc.log.info('deletion superseded', { by: e.by }); return { requeueAfterMs: WAIT_MS }; }
     throw e;
+  } finally {
+    if (!finished) await releaseReservation(reservationIO(ctx, state, rc), vs, reservation);
   }
-  rc.log.info('virtual service torn down', { objects: plan.teardown.ips.length + plan.teardown.fips.length + plan.teardown.ports.length });
-  await releaseAll(ctx, vs, rc);
-  await removeFinalizer(ctx.client, RT, vs, VS_FINALIZER, rc.signal);
-  return {};
 }
 
 /** A deleted VS gives its SE slots back once its refs are gone (any SE of its namespace). */
