@@ -141,7 +141,7 @@ async function apply(ctx: OperatorContext, vs0: VSObj, d: Desired, vplan: Return
   const portKind = d.conn.mode === 'contrail' ? KIND.vmi : KIND.port;
   if (placement.decision !== undefined) assertFresh(key(vs.metadata.namespace ?? '', vs.metadata.name), placement.decision.reservation, ctx.clock.now());
   const result = await program({                                          // apply
-    vips: vplan.vips, teardown: vplan.teardown, assigned, ecmp, writer: d.l.writer,
+    vips: vplan.vips, teardown: vplan.teardown, assigned, ecmp, activeOnly: d.conn.mode !== 'contrail' && !ecmp, writer: d.l.writer,
     vnics: (net) => gateOnAgents(dataVnics(d.ses, net, d.conn.view, portKind), servesFn(ctx, vs)),
   });
   for (const e of result.events) ctx.events.record(vs, e.type, e.reason, e.note);
