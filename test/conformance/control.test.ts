@@ -82,6 +82,21 @@ test('faults: latency delays, timeout hangs then drops, duration bounds, DELETE 
   assert.equal((await vnc('GET', '/aaa-mode')).status, 200);
 });
 
+test('faults: lostReply carries the request out, then resets the connection unanswered (at once, or after hangMs)', async () => {
+  await ctl('POST', '/sim/faults', { api: 'neutron', method: 'POST', route: '/v2.0/ports', lostReply: true, count: 1 });
+  const name = `lost-${++n}`;
+  await assert.rejects(http('POST', `${urls.neutron}/v2.0/ports`, { token, body: { port: { network_id: VIP_NET, name } } }), 'no reply');
+  const made = await http('GET', `${urls.neutron}/v2.0/ports?name=${name}`, { token });
+  assert.equal((get(made.json, 'ports') as Json[]).length, 1, 'the port was created all the same');
+  await ctl('POST', '/sim/faults', { api: 'neutron', method: 'POST', route: '/v2.0/ports', lostReply: { hangMs: 200 }, count: 1 });
+  const t0 = Date.now();
+  await assert.rejects(http('POST', `${urls.neutron}/v2.0/ports`, { token, body: { port: { network_id: VIP_NET, name: `${name}-b` } } }));
+  assert.ok(Date.now() - t0 >= 190, 'held before the reset');
+  assert.equal((get((await http('GET', `${urls.neutron}/v2.0/ports?name=${name}-b`, { token })).json, 'ports') as Json[]).length, 1);
+  const rows = get((await ctl('GET', '/sim/stats')).json, 'requests') as Json[];
+  assert.ok(rows.some((r) => r['api'] === 'neutron' && r['route'] === '/v2.0/ports' && r['method'] === 'POST' && r['status'] === 0), 'stats count it as unanswered');
+});
+
 test('faults: a probability draws from the seeded stream, so the same seed gives the same outcomes', async () => {
   const outcomes = async (): Promise<number[]> => {
     const s = await startSimulator({ seed: 99 });
