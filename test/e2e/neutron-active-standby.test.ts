@@ -4,6 +4,7 @@
 // and take traffic. The floating IP is on the VIP port, so it follows whichever SE holds the pair.
 // The active's server fails → the pair moves to the standby (and only there), the floating IP is
 // untouched; the replacement SE is the youngest and stands by without taking the pair back.
+// Back in a Shared group, every placed SE carries the pair again.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../src/runtime/index.js';
@@ -99,4 +100,14 @@ test('the replacement stands by: it does not take the pair back', async () => {
   assert.deepEqual(await holders(vip), [active]);
   assert.notEqual(fresh, active);
   assert.equal((await fips())[0]?.port_id, fip0?.port_id);
+});
+
+test('the group back to Shared: the pair goes on every placed SE again (flow distribution needs each to send from the VIP)', async () => {
+  await applyGroup(h, 'default', { haMode: 'Shared', minScaleoutPerVS: 2 });
+  const s = await h.waitFor(async () => {
+    const st = await vsStatus(h);
+    return condition(st, 'Ready')?.status === 'True' && st?.seSummary === '2/2' ? st : undefined;
+  }, { what: 'vs2 Ready 2/2 in a Shared group', timeoutMs: 60_000 });
+  const ports = await Promise.all((s.serviceEngines ?? []).map(async (x) => dataPort(await se(x.name ?? ''))));
+  await h.waitFor(async () => ((await holders(vip)).join() === [...ports].sort().join() ? true : undefined), { what: 'the pair on both SE ports', timeoutMs: 30_000 });
 });

@@ -1,4 +1,5 @@
-// Plain-Neutron active-standby: where the VIP's allowed-address pair goes (a pure planner).
+// Plain-Neutron active-standby (an ActiveStandby group, hamode.ts activeOnly): where the VIP's
+// allowed-address pair goes (a pure planner).
 //
 // On Contrail the VIP's instance-ip refers to every placed SE's VMI and the vRouter forwards to
 // the highest local_preference (serviceenginegroup/standby.ts). Plain Neutron has no such
