@@ -233,7 +233,7 @@ export interface ServiceEngineGroupSpec {
    */
   cloudRef: string;
   /**
-   * Shared (N+M: VSs share SEs, scale out across several) is the only mode implemented; SharedPair and ActiveStandby are accepted and place exactly like Shared for now. A virtual service's own scaleout.ecmp false puts its VIP address in active-standby mode. Default: "Shared".
+   * Shared (N+M: VSs share SEs and scale out across several; each VS's scaleout.ecmp chooses ECMP or a primary SE). ActiveStandby: every VIP of the group is active-standby whatever its scaleout.ecmp; traffic goes only to the VS's primary SE (the oldest healthy one) and moves to a standby when it fails, and a replacement SE never preempts. On Contrail the group ranks its SEs into their data VMIs' local_preference (oldest 200, then 199, ...; a floating IP follows too); on plain Neutron the VIP's allowed-address pair is on the primary's port alone. Set minScaleoutPerVS 2 for a standby. SharedPair is accepted and places exactly like Shared for now. Default: "Shared".
    */
   haMode?: 'Shared' | 'SharedPair' | 'ActiveStandby';
   /**

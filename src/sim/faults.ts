@@ -4,6 +4,10 @@
 // wire format (429/503 with Retry-After), or hang and then drop the connection. It can also answer
 // a malformed response (`malformed`): broken JSON, an HTML error page from a proxy, a JSON document
 // cut short, or a body in the wrong content type — what a client meets behind a sick load balancer.
+// And it can lose the reply (`lostReply`): the request is carried out — the handler runs and its
+// change is made — but the answer never arrives: the connection is held for `hangMs` (0: at once)
+// and then reset. The client sees a timeout or a reset for a write that DID happen, as behind a
+// proxy that times out a slow compute call (Nova's interface attach under load).
 import { ApiError, type ApiName, type Reply } from './http.js';
 import type { Random } from './rand.js';
 import { isObject } from './store.js';
@@ -20,6 +24,8 @@ export interface FaultSpec {
   latency?: Latency;
   timeout?: { hangMs: number };
   malformed?: MalformedKind;
+  /** run the handler, then hold the connection for hangMs and reset it: the reply is lost */
+  lostReply?: { hangMs: number };
   probability: number;
   count?: number;
   until?: number; // epoch ms
@@ -27,7 +33,7 @@ export interface FaultSpec {
 
 export interface Fault extends FaultSpec { id: string; fired: number; seen: number }
 
-export type FaultAction = { delayMs: number; error?: ApiError; drop?: { hangMs: number }; reply?: Reply };
+export type FaultAction = { delayMs: number; error?: ApiError; drop?: { hangMs: number }; reply?: Reply; lostReply?: { hangMs: number } };
 
 export const MALFORMED_KINDS = ['json', 'html', 'truncated', 'content-type'] as const;
 export type MalformedKind = (typeof MALFORMED_KINDS)[number];
@@ -100,8 +106,17 @@ export function parseFault(b: unknown, now: number): FaultSpec {
     if (typeof m !== 'string' || !(MALFORMED_KINDS as readonly string[]).includes(m)) throw new ApiError(400, `malformed must be one of ${MALFORMED_KINDS.join(', ')}`);
     spec.malformed = m as MalformedKind;
   }
-  if (spec.status === undefined && spec.latency === undefined && spec.timeout === undefined && spec.malformed === undefined) {
-    throw new ApiError(400, 'a fault needs status, latency, timeout or malformed');
+  if (b['lostReply'] !== undefined && b['lostReply'] !== false) {
+    const l = b['lostReply'];
+    const hang = l === true ? 0 : isObject(l) ? num('lostReply.hangMs', l['hangMs'], 0, 600_000) ?? 0 : undefined;
+    if (hang === undefined) throw new ApiError(400, 'lostReply must be true or {hangMs}');
+    if (spec.status !== undefined || spec.timeout !== undefined || spec.malformed !== undefined) {
+      throw new ApiError(400, 'lostReply runs the request and drops its reply: it takes no status, timeout or malformed');
+    }
+    spec.lostReply = { hangMs: hang };
+  }
+  if (spec.status === undefined && spec.latency === undefined && spec.timeout === undefined && spec.malformed === undefined && spec.lostReply === undefined) {
+    throw new ApiError(400, 'a fault needs status, latency, timeout, malformed or lostReply');
   }
   const count = num('count', b['count'], 1, 1e9);
   if (count !== undefined) spec.count = count;
@@ -171,6 +186,8 @@ export class Faults {
       action ??= { delayMs: 0 };
       if (f.latency !== undefined) action.delayMs += this.latencyOf(f.latency);
       if (f.timeout !== undefined && action.drop === undefined && action.error === undefined) action.drop = f.timeout;
+      // A fault that answers instead (error, drop, malformed) wins: then the handler never runs.
+      if (f.lostReply !== undefined) { action.lostReply ??= f.lostReply; continue; }
       if (f.malformed !== undefined && action.error === undefined && action.drop === undefined && action.reply === undefined) {
         action.reply = malformedReply(f.malformed, f.status);
         continue;

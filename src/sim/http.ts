@@ -90,14 +90,22 @@ export class Router {
 export interface Pipeline {
   /** Formats an error in this API's wire format. */
   errorReply(api: ApiName, err: ApiError): Reply;
-  /** Returns a reply to send instead of running the handler (429, injected fault), or undefined. */
-  before(api: ApiName, req: Request, socket: Socket): Promise<Reply | 'drop' | undefined>;
+  /**
+   * Returns a reply to send instead of running the handler (429, injected fault), 'drop', or
+   * undefined; `{ lostReply }`: run the handler, then hold the connection and reset it unanswered.
+   */
+  before(api: ApiName, req: Request, socket: Socket): Promise<Reply | 'drop' | LostReply | undefined>;
+  /** Holds a connection open for up to `ms` (resolves early when the client closes it). */
+  hold?(socket: Socket, ms: number): Promise<void>;
   /** Auth check; throws ApiError(401/403). */
   authenticate(api: ApiName, req: Request): void;
   after(api: ApiName, req: Request, status: number, ms: number): void;
   /** Rewrites a path before routing (Nova's optional /{project_id} segment). */
   rewrite?(api: ApiName, path: string): { path: string; prefix: string };
 }
+
+export interface LostReply { lostReply: { hangMs: number } }
+const isLost = (p: unknown): p is LostReply => typeof p === 'object' && p !== null && 'lostReply' in p;
 
 const MAX_BODY = 8 * 1024 * 1024;
 
@@ -202,6 +210,16 @@ async function handle(api: ApiName, router: Router, pipe: Pipeline, hreq: http.I
       return;
     }
     let reply: Reply;
+    if (isLost(pre)) {
+      // The request is carried out; only its answer (success or error) is lost.
+      try {
+        if (r !== undefined) { pipe.authenticate(api, request); await r.handler(request); }
+      } catch { /* an error reply is lost the same way */ }
+      status = 0;
+      if (pre.lostReply.hangMs > 0) await pipe.hold?.(hreq.socket, pre.lostReply.hangMs);
+      hreq.socket.destroy();
+      return;
+    }
     if (pre !== undefined) reply = pre;
     else if (r === undefined) {
       if (allowed.length > 0) throw new ApiError(405, `The method ${method} is not allowed for this resource.`, 'HTTPMethodNotAllowed', { Allow: allowed.join(', ') });

@@ -104,23 +104,27 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       if (action === undefined) return undefined;
       if (action.delayMs > 0) await new Promise((r) => setTimeout(r, action.delayMs));
       if (action.drop !== undefined) {
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(() => {
-            hangs.delete(t);
-            resolve();
-          }, action.drop?.hangMs);
-          hangs.add(t);
-          socket.once('close', () => {
-            clearTimeout(t);
-            hangs.delete(t);
-            resolve();
-          });
-        });
+        await pipeline.hold?.(socket, action.drop.hangMs);
         return 'drop';
       }
       if (action.error !== undefined) return pipeline.errorReply(api, action.error);
       if (action.reply !== undefined) return action.reply;
+      if (action.lostReply !== undefined) return { lostReply: action.lostReply };
       return undefined;
+    },
+    hold(socket, ms) {
+      return new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          hangs.delete(t);
+          resolve();
+        }, ms);
+        hangs.add(t);
+        socket.once('close', () => {
+          clearTimeout(t);
+          hangs.delete(t);
+          resolve();
+        });
+      });
     },
     authenticate(api, req) {
       authenticate(sim, api, req);

@@ -10,6 +10,13 @@ test('active-active candidates form an ECMP set', () => {
   assert.deepEqual(r.hops.map((h) => h.vmi), ['a', 'b']);
 });
 
+test('a static local_preference ranks active-active paths too (a floating IP follows the active VMI)', () => {
+  const r = selectNextHops([{ hop: hop('a', 200), activeActive: true }, { hop: hop('b', 199), activeActive: true }]);
+  assert.deepEqual([r.ecmp, r.hops.map((h) => h.vmi)], [false, ['a']]);
+  const eq = selectNextHops([{ hop: hop('a', 150), activeActive: true }, { hop: hop('b', 150), activeActive: true }]);
+  assert.deepEqual([eq.ecmp, eq.hops.map((h) => h.vmi)], [true, ['a', 'b']]);
+});
+
 test('active-standby: only the highest local_preference forwards, ECMP among equals', () => {
   const one = selectNextHops([{ hop: hop('a', 100), activeActive: false }, { hop: hop('b', 200), activeActive: false }]);
   assert.deepEqual([one.ecmp, one.hops.map((h) => h.vmi)], [false, ['b']]);

@@ -1,10 +1,10 @@
 // The vRouter's forwarding view (cloud-api.md §3): per virtual network, every instance-ip,
 // allowed-address-pair and floating-ip prefix with its next hops — the VMIs carrying it whose VM
-// is an ACTIVE server they are attached to. ECMP when the address mode is active-active (and for
-// a floating IP with several VMIs, as kube-manager uses it); otherwise (active-standby) the VMIs
-// of the highest local_preference, ECMP among equals — the vRouter agent gives a path the VMI's
-// static local_preference (vm_interface.cc SetPathPreference) and the control node prefers the
-// higher one, multipath among equal ones; an unset preference is PathPreference::LOW (100).
+// is an ACTIVE server they are attached to: the VMIs of the highest local_preference, ECMP among
+// equals — the vRouter agent gives every path of a VMI its static local_preference (vm_interface.cc
+// SetPathPreference) and the control node prefers the higher one, multipath among equal ones; an
+// unset preference is PathPreference::LOW (100). Active-active addresses (and a floating IP with
+// several VMIs, as kube-manager uses it) are ECMP when their VMIs' preferences are equal.
 import type { Sim } from './context.js';
 import { isObject, type VncObject } from './store.js';
 
@@ -27,14 +27,17 @@ function localPref(vmi: VncObject): number | null {
   return typeof v === 'number' && v !== 0 ? v : null; // 0 is unset (vm_interface.cc: local_preference_ != 0)
 }
 
-/** Pure decision: which of the live candidates forward a prefix. */
+/**
+ * Pure decision: which of the live candidates forward a prefix. A static local_preference ranks
+ * active-active paths too: the agent puts the VMI's preference on every route it exports from
+ * that VMI — instance-ip, allowed-address pair and floating IP alike (VmInterface::AddRoute →
+ * SetPathPreference) — and the control node's best path compares local-pref before multipath,
+ * so ECMP only forms among equal preferences. That is what makes a floating IP of an
+ * active-standby VIP follow the active SE: it refers to the same VMIs as the VIP's instance-ip.
+ */
 export function selectNextHops(live: Array<{ hop: NextHop; activeActive: boolean }>): { ecmp: boolean; hops: NextHop[] } {
   const aa = live.filter((c) => c.activeActive);
-  if (aa.length > 0) {
-    const hops = dedup(aa.map((c) => c.hop));
-    return { ecmp: hops.length > 1, hops };
-  }
-  return preferred(live.map((c) => c.hop));
+  return preferred((aa.length > 0 ? aa : live).map((c) => c.hop));
 }
 
 /** The next hops of the highest preference (ECMP when several have it). */

@@ -10,9 +10,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Registry } from 'prom-client';
-import { CloudHTTP, Keystone, TLSError, Unauthorized, Unavailable, type Cloud } from '../../src/cloud/index.js';
+import { CloudHTTP, Conflict, Keystone, TLSError, Unauthorized, Unavailable, type Cloud } from '../../src/cloud/index.js';
+import { attachMayHaveHappened } from '../../src/controllers/serviceengine/attachadopt.js';
 import { assertNoSecrets, captureLogs } from './capture.js';
-import { ADMIN_PASSWORD, control, requestCount, simCloud } from './sim.js';
+import { ADMIN_PASSWORD, control, IMAGE, requestCount, simCloud, VIP_NET } from './sim.js';
 
 const demo = { name: 'demo' };
 
@@ -104,6 +105,25 @@ test('a hung request times out as Unavailable; a GET succeeds on its retry', asy
     const err = await failure(neutron.listNetworks());
     assert.ok(err instanceof Unavailable && err.transportCode === 'ETIMEDOUT', String(err));
     assert.match(err.message, /request timed out \(http:\/\/127\.0\.0\.1:\d+\)/);
+  } finally { await s.close(); }
+});
+
+test('an attach whose reply is lost (lostReply past the client timeout): ETIMEDOUT, not re-sent, yet the port is bound; the retry is 409 still in use', async () => {
+  const s = await simCloud({ timeoutMs: 400, retries: 2 });
+  try {
+    const nova = s.cloud.nova(demo);
+    const port = await s.cloud.neutron(demo).createPort({ network_id: VIP_NET, name: 'lost-attach' });
+    const { id } = await nova.createServer({ name: 'lost-attach', imageRef: IMAGE, flavorRef: '2', networks: 'none' });
+    for (let i = 0; i < 100 && (await nova.getServer(id)).status !== 'ACTIVE'; i++) await new Promise((r) => setTimeout(r, 50));
+    await control(s.sim, 'POST', '/sim/faults', { api: 'nova', method: 'POST', route: '*', lostReply: { hangMs: 3000 }, count: 1 });
+    const err = await failure(nova.attachInterface(id, { port_id: port.id }));
+    assert.ok(err instanceof Unavailable && err.transportCode === 'ETIMEDOUT', String(err));
+    assert.equal(attachMayHaveHappened(err), true);
+    assert.equal(await requestCount(s.registry, { op: 'attachInterface' }), 1, 'a POST is never re-sent by the client');
+    assert.equal((await s.cloud.neutron(demo).getPort(port.id)).device_id, id, 'the attach happened all the same');
+    const again = await failure(nova.attachInterface(id, { port_id: port.id }));
+    assert.ok(again instanceof Conflict && again.conflict === 'InUse', String(again));
+    assert.equal(attachMayHaveHappened(again), true);
   } finally { await s.close(); }
 });
 

@@ -82,6 +82,21 @@ test('faults: latency delays, timeout hangs then drops, duration bounds, DELETE 
   assert.equal((await vnc('GET', '/aaa-mode')).status, 200);
 });
 
+test('faults: lostReply carries the request out, then resets the connection unanswered (at once, or after hangMs)', async () => {
+  await ctl('POST', '/sim/faults', { api: 'neutron', method: 'POST', route: '/v2.0/ports', lostReply: true, count: 1 });
+  const name = `lost-${++n}`;
+  await assert.rejects(http('POST', `${urls.neutron}/v2.0/ports`, { token, body: { port: { network_id: VIP_NET, name } } }), 'no reply');
+  const made = await http('GET', `${urls.neutron}/v2.0/ports?name=${name}`, { token });
+  assert.equal((get(made.json, 'ports') as Json[]).length, 1, 'the port was created all the same');
+  await ctl('POST', '/sim/faults', { api: 'neutron', method: 'POST', route: '/v2.0/ports', lostReply: { hangMs: 200 }, count: 1 });
+  const t0 = Date.now();
+  await assert.rejects(http('POST', `${urls.neutron}/v2.0/ports`, { token, body: { port: { network_id: VIP_NET, name: `${name}-b` } } }));
+  assert.ok(Date.now() - t0 >= 190, 'held before the reset');
+  assert.equal((get((await http('GET', `${urls.neutron}/v2.0/ports?name=${name}-b`, { token })).json, 'ports') as Json[]).length, 1);
+  const rows = get((await ctl('GET', '/sim/stats')).json, 'requests') as Json[];
+  assert.ok(rows.some((r) => r['api'] === 'neutron' && r['route'] === '/v2.0/ports' && r['method'] === 'POST' && r['status'] === 0), 'stats count it as unanswered');
+});
+
 test('faults: a probability draws from the seeded stream, so the same seed gives the same outcomes', async () => {
   const outcomes = async (): Promise<number[]> => {
     const s = await startSimulator({ seed: 99 });
@@ -155,7 +170,7 @@ test('routes: a shared active-active VIP instance-ip is ECMP over the ACTIVE SEs
   assert.equal((await ctl('POST', `/sim/servers/${s1}/state`, { state: 'BROKEN' })).status, 400);
 });
 
-test('routes: active-standby picks the highest local_preference; AAP active-active and multi-VMI FIP are ECMP', async () => {
+test('routes: the highest local_preference forwards — active-standby, AAP active-active and multi-VMI FIP alike; ECMP among equals', async () => {
   const [s1, s2] = [await activeServer('se-c'), await activeServer('se-d')];
   const [v1, v2] = [await dataVmi(s1, 100), await dataVmi(s2, 200)];
   const iip = await vnc('POST', '/instance-ips', { 'instance-ip': { fq_name: [`vip-${++n}`], instance_ip_mode: 'active-standby', virtual_network_refs: [{ to: ['default-domain', 'demo', 'vip-net'] }], virtual_machine_interface_refs: [{ to: v1.fq }, { to: v2.fq }] } });
@@ -166,15 +181,24 @@ test('routes: active-standby picks the highest local_preference; AAP active-acti
   const aap = { virtual_machine_interface_allowed_address_pairs: { allowed_address_pair: [{ ip: { ip_prefix: '19.1.1.77', ip_prefix_len: 32 }, address_mode: 'active-active' }] } };
   await vnc('PUT', `/virtual-machine-interface/${v1.uuid}`, { 'virtual-machine-interface': aap });
   await vnc('PUT', `/virtual-machine-interface/${v2.uuid}`, { 'virtual-machine-interface': aap });
-  const aapRoute = await routeOf('19.1.1.77/32');
-  assert.equal(aapRoute['ecmp'], true);
-  assert.equal((aapRoute['nexthops'] as Json[]).length, 2);
   const fip = await vnc('POST', '/floating-ips', { 'floating-ip': { fq_name: ['default-domain', 'admin', 'public', 'public-pool', `fip-${++n}`], parent_type: 'floating-ip-pool', floating_ip_fixed_ip_address: addr, virtual_machine_interface_refs: [{ to: v1.fq }, { to: v2.fq }] } });
   const fipAddr = String(get((await vnc('GET', `/floating-ip/${String(get(fip.json, 'floating-ip', 'uuid'))}`)).json, 'floating-ip', 'floating_ip_address'));
-  const pub = await ctl('GET', '/sim/routes?network=6f0c3b8e-2d4a-4b9c-8e1f-0a2b3c4d5e05');
-  const fr = (get(pub.json, 'networks', 0, 'routes') as Json[]).find((r) => r['prefix'] === `${fipAddr}/32`) as Json;
-  assert.equal(fr['ecmp'], true);
-  assert.equal((fr['nexthops'] as Json[]).length, 2);
+  const fipRoute = async (): Promise<Json> => {
+    const pub = await ctl('GET', '/sim/routes?network=6f0c3b8e-2d4a-4b9c-8e1f-0a2b3c4d5e05');
+    return (get(pub.json, 'networks', 0, 'routes') as Json[]).find((r) => r['prefix'] === `${fipAddr}/32`) as Json;
+  };
+  // Unequal static preferences: the agent exports every path of a VMI with its preference, the
+  // control node picks the highest, so the AAP and the floating IP follow v2 like the VIP does.
+  for (const r of [await routeOf('19.1.1.77/32'), await fipRoute()]) {
+    assert.equal(r['ecmp'], false);
+    assert.deepEqual((r['nexthops'] as Json[]).map((h) => h['vmi']), [v2.uuid]);
+  }
+  // Equal preferences: multipath.
+  await vnc('PUT', `/virtual-machine-interface/${v1.uuid}`, { 'virtual-machine-interface': { virtual_machine_interface_properties: { local_preference: 200 } } });
+  for (const r of [await routeOf('19.1.1.77/32'), await fipRoute()]) {
+    assert.equal(r['ecmp'], true);
+    assert.equal((r['nexthops'] as Json[]).length, 2);
+  }
 });
 
 test('objects: every API\'s objects with owner tags (annotations, Nova metadata, Neutron description)', async () => {

@@ -183,6 +183,9 @@ test('§7.3 os-interface: attach → 200, list, detach → 202; errors 404/409',
   assert.ok(attached.includes(portId));
   const again = await call('POST', `${nova}/servers/${id}/os-interface`, { interfaceAttachment: { port_id: portId } });
   assert.equal(again.status, 409, 'port in use');
+  // The operator reads this message (cloud/errors.ts: Conflict InUse) to check whether a lost
+  // attach went through (serviceengine/attachadopt.ts): Nova's PortInUse.
+  assert.match(String(get(again.json, 'conflictingRequest', 'message')), /still in use/);
   const ghost = await call('POST', `${nova}/servers/${id}/os-interface`, { interfaceAttachment: { port_id: '11111111-2222-4333-8444-555555555555' } });
   assert.equal(ghost.status, 404);
   assert.equal(get(ghost.json, 'itemNotFound', 'code'), 404);

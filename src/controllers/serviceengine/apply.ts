@@ -9,6 +9,7 @@ import {
 } from '../../cloud/index.js';
 import type { EventRecorder, KubeObject } from '../../runtime/index.js';
 import type { CloudConnection } from '../model/index.js';
+import { attachedTo, attachMayHaveHappened } from './attachadopt.js';
 import { createdPortEntry, portKind, withAttachment } from './observe.js';
 import type { SEAction } from './plan.js';
 
@@ -135,12 +136,27 @@ const attachDataPort: Step<'AttachDataPort'> = async (env, a) => {
   try {
     await env.conn.cloud.nova(env.project).attachInterface(a.serverUUID, { port_id: a.portUUID });
   } catch (e) {
+    // A lost answer or "still in use" may hide an attach that went through (attachadopt.ts).
+    if (attachMayHaveHappened(e) && await portAttachedTo(env, a.portUUID, a.serverUUID)) {
+      rebind(env, a.portUUID, a.serverUUID);
+      env.events.record(env.se, 'Normal', 'VNICAdopted', `data vNIC ${a.portUUID} in network ${a.networkUUID} is attached to server ${a.serverUUID} although the attach answered: ${messageOf(e)}; adopted`);
+      return;
+    }
     env.events.record(env.se, 'Warning', 'VNICAdditionFailure', `attaching a data vNIC in network ${a.networkUUID} failed: ${messageOf(e)}`);
     throw e;
   }
   rebind(env, a.portUUID, a.serverUUID);
   env.events.record(env.se, 'Normal', 'VNICAdded', `data vNIC ${a.portUUID} added in network ${a.networkUUID}`);
 };
+
+/** GET the port: bound to this server? A failed read counts as no (the attach error stands). */
+async function portAttachedTo(env: ApplyEnv, portUUID: string, serverUUID: string): Promise<boolean> {
+  try {
+    return attachedTo(await env.conn.cloud.neutron(env.project).getPort(portUUID), serverUUID);
+  } catch {
+    return false;
+  }
+}
 
 const detachDataPort: Step<'DetachDataPort'> = async (env, a) => {
   await ignoreNotFound(env.conn.cloud.nova(env.project).detachInterface(a.serverUUID, a.portUUID));

@@ -1,7 +1,7 @@
 // The I/O half of standby.ts: reads the group's data VMIs' local_preference from the CloudView,
 // writes what planStandbyPreferences says (one VMI PUT each, written through to the view), and
 // tells which SE became the active one. Contrail only: a plain-Neutron cloud has no preference
-// (there the VIP's allowed-address pair sits on the primary SE's port alone, writers.ts).
+// (there the VIP's allowed-address pair sits on the primary SE's port alone, virtualservice/activeonly.ts).
 import { isCloudError, KIND } from '../../cloud/index.js';
 import type { ReconcileContext } from '../../runtime/index.js';
 import { sePhase, type GroupObj, type OperatorContext, type SEObj } from '../model/index.js';

@@ -18,7 +18,7 @@ import { gateOnAgents } from './ecmp.js';
 import { withAutoscale } from '../../autoscale/status.js';
 import { placeWithClaims, releaseUnplaced } from './capacity.js';
 import { vipBlocked } from './vipfirst.js';
-import { addressEcmp } from './hamode.js';
+import { activeOnly, addressEcmp } from './hamode.js';
 import { beginDeletion, removeFinalizerHeld } from './deletion.js';
 import { vsKeysForGroupUpdate, vsKeysForSEChange, type SEWatchLookup } from './sewatch.js';
 import { beginDecision, placedOn, placementSettled, type Decision } from './decision.js';
@@ -141,7 +141,7 @@ async function apply(ctx: OperatorContext, vs0: VSObj, d: Desired, vplan: Return
   const portKind = d.conn.mode === 'contrail' ? KIND.vmi : KIND.port;
   if (placement.decision !== undefined) assertFresh(key(vs.metadata.namespace ?? '', vs.metadata.name), placement.decision.reservation, ctx.clock.now());
   const result = await program({                                          // apply
-    vips: vplan.vips, teardown: vplan.teardown, assigned, ecmp, writer: d.l.writer,
+    vips: vplan.vips, teardown: vplan.teardown, assigned, ecmp, activeOnly: activeOnly(d.conn.mode, d.group), writer: d.l.writer,
     vnics: (net) => gateOnAgents(dataVnics(d.ses, net, d.conn.view, portKind), servesFn(ctx, vs)),
   });
   for (const e of result.events) ctx.events.record(vs, e.type, e.reason, e.note);

@@ -4,6 +4,7 @@
 // Typed cloud errors become Problems (OPER_RESOURCES for exhaustion and "in use", OPER_DOWN for
 // the rest); the caller reports them and retries.
 import { Conflict, IPExhausted, QuotaExceeded, isCloudError } from '../../cloud/errors.js';
+import { planActiveOnlyRefs } from './activeonly.js';
 import { planVipRefs, type SEDataVnic } from './ecmp.js';
 import type { Problem, VipSummary } from './status.js';
 import { mayRelease, type ObservedFIP, type ObservedIP, type VipPlan, type VipTeardown } from './vip.js';
@@ -29,6 +30,8 @@ export interface ProgramInput {
   /** per VIP network: each SE's data vNIC there */
   vnics: (networkUUID: string) => SEDataVnic[];
   ecmp: boolean;
+  /** the address may sit on one SE only, the active (plain Neutron, not ECMP: activeonly.ts) */
+  activeOnly?: boolean;
   writer: VipWriter;
 }
 
@@ -101,9 +104,11 @@ async function applyRefs(
   vipID: string, out: ProgramResult, fail: (p: Problem) => void,
 ): Promise<Set<string>> {
   const current = obj.vmiRefs.filter((r) => !ownPort.has(r));
-  const plan = planVipRefs(i.assigned, vnics, current);
+  const plan = i.activeOnly === true ? planActiveOnlyRefs(i.assigned, vnics, current) : { ...planVipRefs(i.assigned, vnics, current), standby: [] };
   const bySE = new Map(vnics.filter((x) => x.vmiUUID !== undefined).map((x) => [x.vmiUUID as string, x.se]));
   const placed = new Set(current.flatMap((r) => { const se = bySE.get(r); return se !== undefined && plan.programmed.includes(se) ? [se] : []; }));
+  // Ready standbys carry nothing and need no write (activeonly.ts).
+  for (const se of plan.standby) placed.add(se);
   for (const a of plan.actions) {
     try {
       if (a.op === 'ADD') {
