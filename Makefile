@@ -161,7 +161,7 @@ test-image-se: deps
 	scripts/image/build.sh --variant se
 	$(NODE_TEST) test/image/se-agent.test.ts
 
-# In `make test` (33-53 s warm; the first run builds kubelet, kube-scheduler and kube-proxy; root;
+# In `make test` (33-53 s warm, three runs; the first run builds kubelet, kube-scheduler and kube-proxy; root;
 # docs/image.md "A real node"): deploy/ on two real kubelets with kube-scheduler, the workload
 # controllers and kube-proxy; failover, PDB, the SE API Service.
 test-node: deps
