@@ -130,7 +130,7 @@ test: deps
 	@# Every stage's output (test failures and errors included) also lands in .local/make-test.log,
 	@# which the secret scan reads with the stages' own logs.
 	@mkdir -p .local
-	$(MAKE) --no-print-directory typecheck lint test-monitoring test-unit test-conformance test-agent test-integration test-openstack test-e2e test-chaos test-dataplane test-e2e-dataplane test-image 2>&1 | tee .local/make-test.log
+	$(MAKE) --no-print-directory typecheck lint test-monitoring test-unit test-conformance test-agent test-integration test-openstack test-e2e test-chaos test-dataplane test-e2e-dataplane test-image test-image-se test-node 2>&1 | tee .local/make-test.log
 	$(MAKE) --no-print-directory test-secrets
 	@echo "all test stages passed"
 
@@ -154,15 +154,16 @@ test-image: image envtest
 	$(NODE_TEST) test/image/parity.test.ts test/image/bundle.test.ts
 	test/image/run-hardened.sh
 
-# The SE image (IMAGE_VARIANT=se → .local/image-se): its se-agent and HAProxy serve a VIP under crun,
-# hardened. Needs root.
+# In `make test` (about 1 min warm): the SE image (IMAGE_VARIANT=se → .local/image-se): its se-agent
+# and HAProxy serve a VIP under crun, hardened; its SBOM. Needs root.
 test-image-se: deps
 	scripts/ensure-debs.sh crun:crun umoci:umoci haproxy:haproxy golang-github-containers-common
 	scripts/image/build.sh --variant se
 	$(NODE_TEST) test/image/se-agent.test.ts
 
-# Opt-in, not in `make test` (root; docs/image.md "A real node"): deploy/ on two real kubelets with
-# kube-scheduler, the workload controllers and kube-proxy; failover, PDB, the SE API Service.
+# In `make test` (33-53 s warm, three runs; the first run builds kubelet, kube-scheduler and kube-proxy; root;
+# docs/image.md "A real node"): deploy/ on two real kubelets with kube-scheduler, the workload
+# controllers and kube-proxy; failover, PDB, the SE API Service.
 test-node: deps
 	test/node/run.sh
 

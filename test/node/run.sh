@@ -30,6 +30,9 @@ log() { echo "test-node: $*" >&2; }
 pids=()
 cleanup() {
   set +e
+  # A second Ctrl-C or SIGTERM while this runs would otherwise end it midway (the TERM trap's
+  # exit cuts the EXIT trap short) and leave the apiserver, mounts, chains and cgroups behind.
+  trap '' TERM INT
   if [[ ${LBOP_NODE_KEEP:-0} == 1 ]]; then
     log "LBOP_NODE_KEEP=1: left running (kubeconfig $D/cluster/kubeconfig); stop with: kill ${pids[*]}; scripts/cluster-down.sh $D/cluster"
     return
