@@ -120,7 +120,7 @@ describe('plain Neutron with real packets: the VIP route follows the allowed-add
     let lost = 0;
     let requests = 0;
     let runs = 0;
-    const before: string[] = [];
+    const runLog: string[] = [];
     // Runs of ≤ 2 s until one of 100 is clean and the route no longer names the dead port.
     const clean = await h.waitFor(async () => {
       const r = await load(100, 2);
@@ -128,7 +128,7 @@ describe('plain Neutron with real packets: the VIP route follows the allowed-add
       requests += r.requests;
       const bad = r.failures;
       lost += bad;
-      before.push(`${r.requests} in ${r.seconds.toFixed(1)} s`);
+      runLog.push(`${r.requests} in ${r.seconds.toFixed(1)} s`);
       return bad === 0 && r.requests >= 100 && !fabricMembers().includes(first?.port ?? '') ? r : undefined;
     }, { timeoutMs: 120_000, intervalMs: 0, what: 'clean traffic after the active died' });
     const resumedMs = Date.now() - t0;
@@ -137,7 +137,7 @@ describe('plain Neutron with real packets: the VIP route follows the allowed-add
     const base = await sessions(moved.primary.status?.serverUUID ?? '');
     const r = await load(300);
     const took = (await sessions(moved.primary.status?.serverUUID ?? '')) - base;
-    process.stdout.write(`e2e-dataplane neutron: active deleted → traffic clean again after ${resumedMs} ms (${lost} of ${requests} requests failed in ${runs} run(s) of ≤ 2 s: ${before.join(', ')}; a run short of 100 stalled on the move), pair on ${moved.primary.metadata.name}'s port and a new standby by ${movedMs} ms; ${r.requests} requests after, ${r.failures} failed\n`);
+    process.stdout.write(`e2e-dataplane neutron: active deleted → traffic clean again after ${resumedMs} ms (${lost} of ${requests} requests failed in ${runs} run(s) of ≤ 2 s: ${runLog.join(', ')}; a run short of 100 stalled on the move), pair on ${moved.primary.metadata.name}'s port and a new standby by ${movedMs} ms; ${r.requests} requests after, ${r.failures} failed\n`);
     assert.equal(moved.primary.status?.serverUUID, standbyServer, 'the standby became the active');
     assert.equal(clean.failures, 0);
     assert.equal(r.failures, 0, JSON.stringify(r.errors));
