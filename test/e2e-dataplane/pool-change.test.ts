@@ -134,9 +134,14 @@ describe('pool membership in traffic: added → served in N s, disabled/removed 
 
   /** Takes S2 out by CHANGE with a slow request in flight on it; returns M and the slow request's result. */
   const takeOut = async (what: string, change: () => Promise<void>): Promise<void> => {
-    // 6 slow requests on new connections: RoundRobin over 2 servers on each SE puts some on S2.
+    // 6 slow requests on new connections, the sampler paused so that nothing else takes RoundRobin
+    // turns: whichever way ECMP splits 6 over 2 SEs, one SE gets ≥ 2 and sends ≥ 1 of them to S2.
+    sampling = false;
+    await sampler;
     const slow = runLoad(dp.client, { url: `http://${vip}/slow?ms=4000`, connections: 6, seconds: 15, maxRequests: 6, newConnections: true, timeoutSeconds: 10 });
-    await new Promise((r) => setTimeout(r, 1000)); // they are in flight now (answered at ~4 s)
+    await new Promise((r) => setTimeout(r, 500));
+    startSampler();
+    await new Promise((r) => setTimeout(r, 500)); // the slow ones in flight (answered at ~4 s), the sampler running
     const t0 = Date.now();
     await change();
     // No sample that started 1 s after the change may name S2: wait for 3 s of clean samples past the last one that did.
