@@ -18,7 +18,7 @@ export function agentDataplane(stateRoot: string, poolServers?: string[]): Netns
   });
 }
 
-/** The e2e harness (kube-apiserver + simulator) with that data plane as the simulator's plugin. */
-export function startDataplaneHarness(name: string, dp: NetnsDataplane): Promise<Harness> {
-  return startHarness({ name, sim: { topology: join(repoRoot, 'test/e2e-dataplane/topology.yaml'), plugins: [dp], bootTimeMs: 200 } });
+/** The e2e harness (kube-apiserver + simulator) with that data plane as the simulator's plugin; a Contrail Cloud unless mode says plain Neutron. */
+export function startDataplaneHarness(name: string, dp: NetnsDataplane, mode: 'contrail' | 'neutron' = 'contrail'): Promise<Harness> {
+  return startHarness({ name, mode, sim: { topology: join(repoRoot, 'test/e2e-dataplane/topology.yaml'), plugins: [dp], bootTimeMs: 200 } });
 }

@@ -20,6 +20,13 @@ const server = createServer((req, res) => {
   req.resume();
   res.setHeader('X-Lbop-Server', id);
   res.setHeader('Content-Type', 'application/json');
+  // /slow?ms=N answers after N ms (≤ 30 s): a request still in flight when a test disables or
+  // removes this server, to show it finishes.
+  const slow = /^\/slow\?ms=(\d+)$/.exec(req.url ?? '');
+  if (slow !== null) {
+    setTimeout(() => res.end(body), Math.min(Number(slow[1]), 30_000));
+    return;
+  }
   res.end(req.url === '/served' ? JSON.stringify({ server: id, served }) + '\n' : body);
 });
 server.keepAliveTimeout = 60_000; // long-lived flows in tests stay open between requests
