@@ -6,8 +6,9 @@
 // (model/requested.ts) and the group controller boots them. Like every controller it runs on the
 // leader only: the leader is the replica the heartbeats reach.
 import { updateStatus, type ObjectRef, type ReconcileContext, type ReconcileResult } from '../../runtime/index.js';
-import { planAutoscale } from '../../autoscale/plan.js';
+import { DEFAULT_STABILIZATION_SECONDS, planAutoscale } from '../../autoscale/plan.js';
 import { neutronHold } from '../../autoscale/status.js';
+import { autoscaleStatusDiffers } from '../../autoscale/differs.js';
 import { groupSpec, requestedSEs, resourceOf, vsSpec, type OperatorContext, type VSObj } from '../model/index.js';
 import { collectSamples, rateKey, RateMemory } from './samples.js';
 
@@ -64,10 +65,13 @@ async function reconcile(ctx: OperatorContext, rates: RateMemory, ref: ObjectRef
     previous: vs.status?.autoscale,
     now: ctx.clock.now(),
   });
-  await updateStatus<VSObj>(ctx.client, RT, vs.metadata, {
-    current: vs, signal: rc.signal,
-    mutate: (o) => { o.status = { ...(o.status ?? {}), autoscale: plan.status }; },
-  });
+  // Written only when it says something new (src/autoscale/differs.ts): not every 5 s per VS.
+  if (autoscaleStatusDiffers(vs.status?.autoscale, plan.status, policy.scaleDownStabilizationSeconds ?? DEFAULT_STABILIZATION_SECONDS)) {
+    await updateStatus<VSObj>(ctx.client, RT, vs.metadata, {
+      current: vs, signal: rc.signal,
+      mutate: (o) => { o.status = { ...(o.status ?? {}), autoscale: plan.status }; },
+    });
+  }
   for (const e of plan.events) ctx.events.record(vs, e.type, e.reason, e.note);
   if (plan.events.length > 0) rc.log.info('autoscale decision', { reason: plan.reason, desiredSEs: plan.desiredSEs, metric: policy.metric, current: plan.status.currentMetric, target: policy.target });
   return { requeueAfterMs: OBSERVATION_PERIOD_MS };
