@@ -11,7 +11,8 @@
 //       how many objects they changed (the rest changed nothing; goal 0), and the time until every
 //       VS has been reconciled once (controller_runtime_reconcile_total{controller="virtualservice"}
 //       ≥ N; with 0 cloud writes each of those reconciles found its VS converged).
-//   npm run bench:scale   (SCALE_BENCH_COUNT default 200, SCALE_BENCH_SES 2 per VS,
+//   P1  apply → all Ready vs its lower bound (p1LowerBound), with the cloud rate-limited per API.
+//   npm run bench:scale   (SCALE_BENCH_COUNT default 200, SCALE_BENCH_SES 2 per VS, SCALE_BENCH_RPS 100,
 //                          SCALE_BENCH_PER_SE maxVSPerSE default 50, SCALE_BENCH_STEADY_S default 30)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -28,6 +29,9 @@ const count = Number(process.env['SCALE_BENCH_COUNT'] ?? 200);
 const sesPerVS = Number(process.env['SCALE_BENCH_SES'] ?? 2);
 const perSE = Number(process.env['SCALE_BENCH_PER_SE'] ?? 50);
 const steadyS = Number(process.env['SCALE_BENCH_STEADY_S'] ?? 30);
+// P1's lower bound needs a cloud that costs something: a global rate limit per API (requests/s,
+// each of keystone, nova, neutron and contrail; 429 + Retry-After beyond it). 0 turns it off.
+const rps = Number(process.env['SCALE_BENCH_RPS'] ?? 100);
 const RESYNC_S = 5;
 const BOOT_MS = 500;
 // The bench's own lists of every VS (convergence) and every object (invariants) must not be what
@@ -37,11 +41,14 @@ const SAMPLE_MS = Math.max(2000, count);
 if (!(count >= 1 && count <= 20_000)) throw new Error(`SCALE_BENCH_COUNT=${count}: keep it in [1, 20000] (a /16 of VIPs)`);
 
 interface Req { api: string; method: string; route: string; status: number; count: number }
-interface Stats { requests: Req[] }
+interface Latency { api: string; count: number; sumMs: number }
+interface Stats { requests: Req[]; latency: Latency[] }
 
 /** A cloud write: anything but a GET, a token request, or a VNC action that only reads. */
 function isWrite(r: Req): boolean {
   if (r.method === 'GET') return false;
+  if (r.status === 429) return false; // refused by the rate limit: nothing was written
+
   if (r.api === 'keystone') return false;
   return !['/fqname-to-id', '/id-to-fqname', '/list-bulk-collection'].includes(r.route);
 }
@@ -146,6 +153,24 @@ function changedPaths(a: unknown, b: unknown, path: string): string[] {
   return [...keys].flatMap((k) => changedPaths((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], Array.isArray(a) ? `${path}[${k}]` : `${path}.${k}`));
 }
 
+/**
+ * P1's lower bound: max(critical path, required calls ÷ rate limit). The critical path is one SE
+ * boot plus the shortest chain of calls that can bring a VS up (the SE's server create, then the
+ * VS's 2 + 2 × SEs VIP/ECMP writes one after another) at the simulator's mean latency as measured
+ * in this run. The required calls are only the VIP/ECMP writes every VS needs (its SEs' own writes
+ * are shared and left out, so the bound is if anything low); all of them go to the contrail API.
+ */
+function p1LowerBound(stats: Stats, n: number, ses: number, limit: number): { seconds: number; why: string } {
+  const calls = stats.latency.reduce((c, l) => c + l.count, 0);
+  const meanMs = calls > 0 ? stats.latency.reduce((t, l) => t + l.sumMs, 0) / calls : 0;
+  const minPerVS = 2 + 2 * ses;
+  const critical = (BOOT_MS + (1 + minPerVS) * meanMs) / 1000;
+  const byRate = limit > 0 ? (n * minPerVS) / limit : 0;
+  return byRate > critical
+    ? { seconds: byRate, why: `${n * minPerVS} required contrail writes ÷ ${limit}/s; critical path ${critical.toFixed(2)} s` }
+    : { seconds: critical, why: `critical path: boot ${BOOT_MS} ms + ${1 + minPerVS} calls × ${meanMs.toFixed(1)} ms mean latency` };
+}
+
 async function main(): Promise<void> {
   const h = await startHarness({ name: 'scale-bench', resyncSeconds: RESYNC_S, sim: { topology: wideTopology(), bootTimeMs: BOOT_MS } });
   let op = await startCompiled(h);
@@ -160,6 +185,7 @@ async function main(): Promise<void> {
       `simulator default latencies, boot ${BOOT_MS} ms, operator compiled (bin/ → dist/), resync ${RESYNC_S} s`);
     console.log(`P3 memory at 0 VS (idle, Cloud Ready): RSS ${MiB(idle0.rss)}, heap used ${MiB(idle0.heap)}`);
 
+    if (rps > 0) await h.simControl('PUT', '/sim/rate-limits', { keystone: rps, nova: rps, neutron: rps, contrail: rps });
     await h.simControl('POST', '/sim/stats/reset');
     const kubeBefore = await metrics(op);
     const t0 = performance.now();
@@ -184,8 +210,9 @@ async function main(): Promise<void> {
       return vss.filter((v) => conditionsOf(v)['Ready']?.status === 'True' && v.status?.seSummary === `${sesPerVS}/${sesPerVS}`).length >= count;
     }, { what: `${count} VS Ready on ${sesPerVS} SEs`, timeoutMs: Math.max(900_000, count * 600), intervalMs: POLL_MS });
     const converge = performance.now() - t0;
-    await sample(await h.list<VS>('VirtualService'), true);
     const stats = await h.simControl<Stats>('GET', '/sim/stats');
+    if (rps > 0) await h.simControl('PUT', '/sim/rate-limits', { keystone: null, nova: null, neutron: null, contrail: null });
+    await sample(await h.list<VS>('VirtualService'), true);
     const kubeAfter = await metrics(op);
     const writes = stats.requests.filter(isWrite);
     const vsRoutes = (r: Req): boolean => r.api === 'contrail' && ['/virtual-machine-interfaces', '/instance-ips', '/ref-update', '/ref-relax-for-delete', '/floating-ips'].includes(r.route);
@@ -196,6 +223,10 @@ async function main(): Promise<void> {
     console.log(`converged: all ${count} Ready in ${(converge / 1000).toFixed(1)} s; invariants sampled ${seen.samples}× (every ${SAMPLE_MS / 1000} s while converging, then once settled): ` +
       `most VSs on one SE ${seen.maxVSPerSE} by status, ${seen.maxClaims} by claims (max ${perSE}); SEs ${(await h.list<KubeObject>('ServiceEngine')).length} (maxSEs ${seCount + 2}); violations ${seen.violations.size}`);
     for (const v of [...seen.violations].slice(0, 10)) console.log(`  violation: ${v}`);
+    const bound = p1LowerBound(stats, count, sesPerVS, rps);
+    console.log(`P1 apply → all ${count} Ready: ${(converge / 1000).toFixed(1)} s vs lower bound ${(bound.seconds).toFixed(1)} s (${bound.why}) → ` +
+      `${(converge / 1000 / bound.seconds).toFixed(2)}× (goal ≤ 1.2×); rate limit ${rps > 0 ? `${rps} requests/s per API` : 'off'}, ` +
+      `${sum(stats.requests.filter((r) => r.status === 429))} requests refused with 429`);
     console.log(`P2 cloud VIP/ECMP writes per VS: ${(vsWrites / count).toFixed(2)} vs minimum ${minPerVS} → ${(vsWrites / count / minPerVS).toFixed(2)}×`);
     console.log(`P2 other cloud writes (SE creation etc.): ${seWrites} for ${(await h.list<KubeObject>('ServiceEngine')).length} SEs; all cloud writes per VS ${(sum(writes) / count).toFixed(2)}`);
     console.log(`P2 apiserver requests by the operator per VS while converging: ${(kubeReqs / count).toFixed(2)} ` +
