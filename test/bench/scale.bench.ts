@@ -11,11 +11,12 @@
 //       how many objects they changed (the rest changed nothing; goal 0), and the time until every
 //       VS has been reconciled once (controller_runtime_reconcile_total{controller="virtualservice"}
 //       ≥ N; with 0 cloud writes each of those reconciles found its VS converged).
+//       SCALE_BENCH_HEAPSNAPSHOT=1 also writes the converged operator's heap snapshot.
 //   P1  apply → all Ready vs its lower bound (p1LowerBound), with the cloud rate-limited per API.
 //   npm run bench:scale   (SCALE_BENCH_COUNT default 200, SCALE_BENCH_SES 2 per VS, SCALE_BENCH_RPS 100,
 //                          SCALE_BENCH_PER_SE maxVSPerSE default 50, SCALE_BENCH_STEADY_S default 30)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,12 +78,32 @@ function freePort(): Promise<number> {
   });
 }
 
+// SCALE_BENCH_HEAPSNAPSHOT=1: the converged operator writes a V8 heap snapshot (SIGUSR2) into a
+// temporary folder, for test/bench/heapsnapshot-summary.ts.
+const heapDir = process.env['SCALE_BENCH_HEAPSNAPSHOT'] === '1' ? mkdtempSync(join(tmpdir(), 'lbop-scale-heap-')) : undefined;
+const heapArgs = heapDir === undefined ? [] : ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heapDir}`];
+
+/** Signal the operator to write a heap snapshot and wait until the file stops growing. */
+async function heapSnapshot(op: Compiled, dir: string): Promise<string> {
+  op.child.kill('SIGUSR2');
+  let last = -1;
+  for (let i = 0; i < 600; i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const f = readdirSync(dir).find((n) => n.endsWith('.heapsnapshot'));
+    if (f === undefined) continue;
+    const size = statSync(join(dir, f)).size;
+    if (size > 0 && size === last) return join(dir, f);
+    last = size;
+  }
+  throw new Error(`no heap snapshot in ${dir} after 600 s`);
+}
+
 interface Compiled { child: ChildProcess; metricsURL: string; exited: Promise<void> }
 
 /** The compiled operator (bin/ → dist/), with the harness's flags. */
 async function startCompiled(h: Harness): Promise<Compiled> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(repoRoot, 'bin/contrail-lb-operator.js'), 'run', '--kubeconfig', h.cluster.kubeconfig,
+  const child = spawn(process.execPath, [...heapArgs, join(repoRoot, 'bin/contrail-lb-operator.js'), 'run', '--kubeconfig', h.cluster.kubeconfig,
     '--namespace', h.namespace, '--cluster-id', h.clusterID, '--metrics-addr', `127.0.0.1:${port}`, '--health-addr', '0',
     '--secrets-namespace', SECRETS_NAMESPACE, '--log-level', 'warn'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, KUBECONFIG: '' } });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -264,6 +285,7 @@ async function main(): Promise<void> {
     console.log(`P3 idle CPU at ${count} VS over the steady window: ${(cpu * 100).toFixed(2)} % of a core`);
     const conv = await memory(op);
     console.log(`P3 memory at ${count} VS (converged): RSS ${MiB(conv.rss)}, heap used ${MiB(conv.heap)}`);
+    if (heapDir !== undefined) console.log(`P3 heap snapshot at ${count} VS: ${await heapSnapshot(op, heapDir)}`);
 
     // P4: SIGKILL and restart over the converged state.
     const rvBefore = await versions(h);
