@@ -213,7 +213,7 @@ async function main(): Promise<void> {
     const names = Array.from({ length: count }, (_, i) => `scale-${String(i).padStart(5, '0')}`);
     // Bounded concurrency: the apply itself is not what is measured.
     for (let i = 0; i < names.length; i += 20) await Promise.all(names.slice(i, i + 20).map((n) => applyVS(h, { vs: n, minSEs: sesPerVS, maxSEs: sesPerVS })));
-    const seen = { maxVSPerSE: 0, maxClaims: 0, samples: 0, lastSample: 0, violations: new Set<string>() };
+    const seen = { maxVSPerSE: 0, maxClaims: 0, samples: 0, lastSample: 0, lastProgress: performance.now(), violations: new Set<string>() };
     const sample = async (vss: VS[], settled = false): Promise<void> => {
       // VSs first, then SEs (as the capacity test does): a VS lists an SE only while it holds the claim.
       const r = checkInvariants({ groups: await h.list<GroupObj & KubeObject>('ServiceEngineGroup'), ses: await h.list<SEObj & KubeObject>('ServiceEngine'), vss: vss as unknown as VSObj[] }, { settled });
@@ -228,8 +228,14 @@ async function main(): Promise<void> {
         seen.lastSample = performance.now();
         await sample(vss);
       }
-      return vss.filter((v) => conditionsOf(v)['Ready']?.status === 'True' && v.status?.seSummary === `${sesPerVS}/${sesPerVS}`).length >= count;
-    }, { what: `${count} VS Ready on ${sesPerVS} SEs`, timeoutMs: Math.max(900_000, count * 600), intervalMs: POLL_MS });
+      const ready = vss.filter((v) => conditionsOf(v)['Ready']?.status === 'True' && v.status?.seSummary === `${sesPerVS}/${sesPerVS}`).length;
+      // Progress once a minute: a run cut short still says how fast it went.
+      if (performance.now() - seen.lastProgress >= 60_000) {
+        seen.lastProgress = performance.now();
+        console.log(`  converging: ${ready}/${count} Ready after ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+      }
+      return ready >= count;
+    }, { what: `${count} VS Ready on ${sesPerVS} SEs`, timeoutMs: Number(process.env['SCALE_BENCH_TIMEOUT_S'] ?? Math.max(900, count * 0.6)) * 1000, intervalMs: POLL_MS });
     const converge = performance.now() - t0;
     const stats = await h.simControl<Stats>('GET', '/sim/stats');
     if (rps > 0) await h.simControl('PUT', '/sim/rate-limits', { keystone: null, nova: null, neutron: null, contrail: null });
@@ -312,8 +318,11 @@ async function main(): Promise<void> {
     for (const r of after.requests.filter(isWrite)) console.log(`  restart write: ${r.api} ${r.method} ${r.route} ${r.status}: ${r.count}`);
     console.log(`P4 apiserver writes by resource after restart: ${writesBetween(serverRestart0, await serverWrites(h)).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
 
-    for (let i = 0; i < names.length; i += 50) await Promise.all(names.slice(i, i + 50).map((n) => h.remove('VirtualService', n)));
-    await h.waitFor(async () => (await h.list<KubeObject>('VirtualService')).length === 0, { what: 'VS deleted', timeoutMs: 600_000, intervalMs: 500 });
+    if (process.env['SCALE_BENCH_DELETE'] !== '0') {
+      // SCALE_BENCH_DELETE=0 skips this (it measures nothing; the cluster is torn down either way).
+      for (let i = 0; i < names.length; i += 50) await Promise.all(names.slice(i, i + 50).map((n) => h.remove('VirtualService', n)));
+      await h.waitFor(async () => (await h.list<KubeObject>('VirtualService')).length === 0, { what: 'VS deleted', timeoutMs: 600_000, intervalMs: 500 });
+    }
   } finally {
     op.child.kill('SIGTERM');
     await op.exited;
