@@ -9,7 +9,6 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NetnsDataplane } from '../../src/sim/dataplane/dataplane.js';
@@ -18,6 +17,7 @@ import { type Harness, type OperatorProcess } from '../e2e/harness.js';
 import { agentDataplane, startDataplaneHarness } from './support.js';
 import { applyGroup, applyPool, applyVS, vsStatus } from '../e2e/vs-support.js';
 import { skipReason } from '../dataplane/support.js';
+import { freePort } from '../support/net.js';
 
 const skip = skipReason();
 if (skip !== undefined) process.stdout.write(`e2e-dataplane autoscale: ${skip}\n`);
@@ -25,14 +25,6 @@ if (skip !== undefined) process.stdout.write(`e2e-dataplane autoscale: ${skip}\n
 const POOL_SERVER = '198.18.30.3';
 const WINDOW_S = 20;
 const TARGET_RPS = 20;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** Sequential requests (a new connection each, ~10/s: far below target) until stopped: the scale-in's own count. */
 function probe(ns: string, url: string, t0: number): { stop: () => Promise<{ ok: number; failed: number; failures: string[] }> } {
