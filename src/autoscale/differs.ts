@@ -8,8 +8,8 @@
 // time is re-written only once it has drifted by REDATE_FRACTION of the window: the stored time
 // can then lag by at most that much, so a leader change (or this replica, which reads status back)
 // may end the scale-down window that much early — 30 s of the default 300 s — never late.
-// currentMetric is a reading for people (the live figure is lbop_vs_autoscale_metric): under real
-// load it moves every period (measured: every write of a 60 s steady stretch changed it), so on
+// currentMetric is a reading for people (and lbop_vs_autoscale_metric, which exports it): under
+// real load it moves every period (measured: every write of a 60 s steady stretch changed it), so on
 // its own it is rewritten only once the stored reading is METRIC_REFRESH_SECONDS old — the age
 // of the newest recommendation, which every write with a fresh metric dates to its own time.
 import { isDeepStrictEqual } from 'node:util';
