@@ -26,6 +26,8 @@ export interface PacedSpec {
 export interface PacedResult {
   issued: number;
   ok: number;
+  /** wrk's own count of complete responses (any status) */
+  responses: number;
   /** Requests that failed: not answered (or answered ≥ 400) plus connections never made. */
   lost: number;
   errors: { connect: number; read: number; write: number; status: number; timeout: number };
@@ -70,8 +72,8 @@ function done(summary, latency, requests)
   local parts = {}
   for k, v in pairs(merged) do table.insert(parts, string.format("%q:%d", k, v)) end
   local e = summary.errors
-  io.write(string.format('LBOP_JSON {"issued":%d,"ok":%d,"duration_us":%d,"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},"per_server":{%s}}\n',
-    iss, okn, summary.duration, e.connect, e.read, e.write, e.status, e.timeout, table.concat(parts, ",")))
+  io.write(string.format('LBOP_JSON {"issued":%d,"ok":%d,"responses":%d,"duration_us":%d,"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},"per_server":{%s}}\n',
+    iss, okn, summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout, table.concat(parts, ",")))
 end
 `;
 
@@ -89,6 +91,7 @@ export function startPaced(ns: string, spec: PacedSpec): PacedLoad {
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
   child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  let stopped = false;
   const killer = setTimeout(() => child.kill('SIGKILL'), (seconds + 15) * 1000);
   const result = new Promise<PacedResult>((resolve, reject) => {
     child.on('error', (e) => reject(new Error(`wrk: ${e.message}`)));
@@ -100,10 +103,11 @@ export function startPaced(ns: string, spec: PacedSpec): PacedLoad {
         reject(new Error(`wrk: exited ${signal ?? code ?? '?'} ${stderr.trim()} ${stdout.trim()}`));
         return;
       }
-      const j = JSON.parse(line.slice('LBOP_JSON '.length)) as { issued: number; ok: number; duration_us: number; errors: PacedResult['errors']; per_server: Record<string, number> };
-      const secs = j.duration_us / 1e6;
+      const j = JSON.parse(line.slice('LBOP_JSON '.length)) as { issued: number; ok: number; responses: number; duration_us: number; errors: PacedResult['errors']; per_server: Record<string, number> };
+      // The rate over the time requests were sent: a stop's grace sends none.
+      const secs = j.duration_us / 1e6 - (stopped ? GRACE_MS / 1000 : 0);
       resolve({
-        issued: j.issued, ok: j.ok, lost: j.issued - j.ok + j.errors.connect, errors: j.errors, perServer: j.per_server,
+        issued: j.issued, ok: j.ok, responses: j.responses, lost: j.issued - j.ok + j.errors.connect, errors: j.errors, perServer: j.per_server,
         seconds: secs, requestsPerSecond: secs > 0 ? j.ok / secs : 0,
       });
     });
@@ -112,6 +116,7 @@ export function startPaced(ns: string, spec: PacedSpec): PacedLoad {
     startedAt: Date.now(),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
+        stopped = true;
         try { writeFileSync(join(dir, 'stop'), ''); } catch { /* wrk ended meanwhile */ }
         await new Promise((r) => setTimeout(r, GRACE_MS));
         child.kill('SIGINT');
@@ -125,10 +130,15 @@ export function startPaced(ns: string, spec: PacedSpec): PacedLoad {
 export interface Mixed { fresh: PacedLoad; kept: PacedLoad }
 export interface MixedResult { fresh: PacedResult; kept: PacedResult }
 
-/** RATE requests/s in all, from 10 connections per client; D = 20 000 / RATE ms less the typical latency. */
+/**
+ * RATE requests/s in all, from PER connections per client, each pausing D = 2 × PER × 1000 / RATE ms
+ * less a typical latency. Many connections with long pauses keep the rate near RATE when the
+ * latency grows (a loaded machine): it moves C / (D + latency), and D is large.
+ */
+export const PER = 50;
 export function startMixed(ns: string, url: string, rate: number, maxSeconds: number): Mixed {
-  const per = 10;
-  const delayMs = Math.max(1, Math.round((per * 1000) / (rate / 2)) - 1);
+  const per = PER;
+  const delayMs = Math.max(1, Math.round((per * 1000) / (rate / 2)) - 2);
   return {
     fresh: startPaced(ns, { url, connections: per, delayMs, maxSeconds, newConnections: true }),
     kept: startPaced(ns, { url, connections: per, delayMs, maxSeconds, newConnections: false }),
@@ -142,6 +152,6 @@ export async function stopMixed(m: Mixed): Promise<MixedResult> {
 
 export const describeMixed = (r: MixedResult): string => {
   const one = (what: string, x: PacedResult): string =>
-    `${what} ${x.issued + x.errors.connect} requests at ${x.requestsPerSecond.toFixed(0)}/s, ${x.lost} failed${x.lost > 0 ? ` ${JSON.stringify(x.errors)}` : ''}`;
+    `${what} ${x.issued + x.errors.connect} requests at ${x.requestsPerSecond.toFixed(0)}/s, ${x.lost} failed${x.lost > 0 ? ` (wrk errors ${JSON.stringify(x.errors)}, ${x.issued - x.responses} written but never answered, answers ${JSON.stringify(x.perServer)})` : ''}`;
   return `${one('new-connection', r.fresh)}; ${one('keep-alive', r.kept)}`;
 };

@@ -117,7 +117,6 @@ export function scaleIn(g: Ground, ses: readonly Serving[], to: number, rate: nu
 }
 
 async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundMs: number): Promise<Omit<ScaleIn, 'load'>> {
-  const vmis = new Map(ses.flatMap((s) => s.vmis.map((v) => [v, s] as const)));
   const open = new Map<string, Array<{ at: number; n: number }>>();
   let stopSampling = false;
   // Open connections on every SE, sampled as fast as the sockets answer: the in-flight count.
@@ -137,7 +136,7 @@ async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundM
     while (gone === undefined) {
       if (performance.now() - t0 > boundMs) throw new Error(`no SE withdrawn from the fabric's route within ${boundMs} ms of the scale-in`);
       const members = new Set(g.routeMembers());
-      gone = [...vmis].find(([v]) => !members.has(v))?.[1];
+      gone = ses.find((s) => !s.vmis.some((v) => members.has(v)));
       if (gone === undefined) await sleep(2);
     }
     const seenAt = performance.now();
