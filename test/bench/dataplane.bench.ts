@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   const g = await startGround(3);
   try {
     const ses = await g.serving(3, 'vs2 served by 3 SEs');
-    out(`ground: the operator, 3 SEs (real agents) serving vs2 on ${g.vip}; loads: ${RATE} requests/s paced, half new connections, half keep-alive (10 connections each)`);
+    out(`ground: the operator, 3 SEs (real agents) serving vs2 on ${g.vip}; loads: ${RATE} requests/s paced, half new connections, half keep-alive (100 connections each)`);
 
     const p = await measurePropagation(g, ses, CHANGES);
     out(`config propagation to all 3 SEs, apply → every SE's HAProxy shows it (stats socket polled every 10 ms):`);

@@ -1,6 +1,6 @@
 // A rate-limited HTTP load for the bench (wrk2 is not in Debian: `apt-cache policy wrk2` finds
-// nothing): Debian's wrk with a Lua `delay()`, so each of C connections waits D ms before each
-// request — about C / (D + latency) requests/s, the achieved rate printed beside every figure.
+// nothing): Debian's wrk with a Lua `delay()` that paces the requests by a schedule (below), the
+// achieved rate printed beside every figure.
 // Runs until stop() or its hard bound in seconds. stop() first creates a file the script checks in
 // delay(): no new request is written after it, the ones in flight get GRACE_MS to be answered,
 // then SIGINT (wrk prints its summary) — so a stop does not itself count as failed requests.
@@ -16,7 +16,8 @@ import { join } from 'node:path';
 export interface PacedSpec {
   url: string;
   connections: number;
-  delayMs: number;
+  /** requests/s this client sends (the schedule's) */
+  rate: number;
   /** Hard bound on the run; stop() usually ends it first. */
   maxSeconds: number;
   newConnections: boolean;
@@ -43,19 +44,36 @@ const GRACE_MS = 1500;
 const SCRIPT = String.raw`
 local threads = {}
 counts = {}
-issued = 0
+-- -1: wrk calls request() once in thread 0's state before the run, to check the script's
+-- requests (script_verify_request); that one is never sent. (An idle run gives lost 0 this way.)
+issued = -1
 ok = 0
-local delay_ms = tonumber(os.getenv("LBOP_DELAY_MS") or "10")
 local stop_file = os.getenv("LBOP_STOP_FILE")
+-- Pacing by a schedule, not a pause after each answer: the thread hands out send slots INTERVAL ms
+-- apart and each connection waits for the next free one, so the rate holds however slow the
+-- answers are (as long as some connection is free). A slot missed by more than SLACK ms is not
+-- made up later (no burst after a stall). The clock: clock_gettime(CLOCK_MONOTONIC) by LuaJIT's ffi.
+local ffi = require("ffi")
+ffi.cdef[[ typedef struct { long tv_sec; long tv_nsec; } lbop_timespec; int clock_gettime(int clk, lbop_timespec *tp); ]]
+local ts = ffi.new("lbop_timespec")
+local function now_ms()
+  ffi.C.clock_gettime(1, ts)
+  return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+end
+local interval = 1000 / tonumber(os.getenv("LBOP_RATE") or "100")
+local slack = 100
+local slot = 0
+function delay()
+  local f = io.open(stop_file, "r")
+  if f then f:close(); return 3600000 end
+  local now = now_ms()
+  slot = math.max(slot + interval, now - slack)
+  return math.max(0, math.floor(slot - now + 0.5))
+end
 function setup(thread) table.insert(threads, thread) end
 function request()
   issued = issued + 1
   return wrk.format()
-end
-function delay()
-  local f = io.open(stop_file, "r")
-  if f then f:close(); return 3600000 end
-  return delay_ms
 end
 function response(status, headers, body)
   if status < 400 then ok = ok + 1 end
@@ -86,12 +104,13 @@ export function startPaced(ns: string, spec: PacedSpec): PacedLoad {
   const argv = ['netns', 'exec', ns, 'wrk', '-t1', `-c${spec.connections}`, `-d${seconds}s`, '--timeout', `${spec.timeoutSeconds ?? 2}s`, '-s', script];
   if (spec.newConnections) argv.push('-H', 'Connection: close');
   argv.push(spec.url);
-  const child = spawn('ip', argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LBOP_DELAY_MS: String(spec.delayMs), LBOP_STOP_FILE: join(dir, 'stop') } });
+  const child = spawn('ip', argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LBOP_RATE: String(spec.rate), LBOP_STOP_FILE: join(dir, 'stop') } });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
   child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-  let stopped = false;
+  const startedAt = Date.now();
+  let stoppedAt = 0;
   const killer = setTimeout(() => child.kill('SIGKILL'), (seconds + 15) * 1000);
   const result = new Promise<PacedResult>((resolve, reject) => {
     child.on('error', (e) => reject(new Error(`wrk: ${e.message}`)));
@@ -104,8 +123,8 @@ export function startPaced(ns: string, spec: PacedSpec): PacedLoad {
         return;
       }
       const j = JSON.parse(line.slice('LBOP_JSON '.length)) as { issued: number; ok: number; responses: number; duration_us: number; errors: PacedResult['errors']; per_server: Record<string, number> };
-      // The rate over the time requests were sent: a stop's grace sends none.
-      const secs = j.duration_us / 1e6 - (stopped ? GRACE_MS / 1000 : 0);
+      // The rate over the time requests were sent (start to stop()): the grace and wrk's own wind-down send none.
+      const secs = stoppedAt > 0 ? (stoppedAt - startedAt) / 1000 : j.duration_us / 1e6;
       resolve({
         issued: j.issued, ok: j.ok, responses: j.responses, lost: j.issued - j.ok + j.errors.connect, errors: j.errors, perServer: j.per_server,
         seconds: secs, requestsPerSecond: secs > 0 ? j.ok / secs : 0,
@@ -113,10 +132,10 @@ export function startPaced(ns: string, spec: PacedSpec): PacedLoad {
     });
   });
   return {
-    startedAt: Date.now(),
+    startedAt,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
-        stopped = true;
+        stoppedAt = Date.now();
         try { writeFileSync(join(dir, 'stop'), ''); } catch { /* wrk ended meanwhile */ }
         await new Promise((r) => setTimeout(r, GRACE_MS));
         child.kill('SIGINT');
@@ -130,18 +149,12 @@ export function startPaced(ns: string, spec: PacedSpec): PacedLoad {
 export interface Mixed { fresh: PacedLoad; kept: PacedLoad }
 export interface MixedResult { fresh: PacedResult; kept: PacedResult }
 
-/**
- * RATE requests/s in all, from PER connections per client, each pausing D = 2 × PER × 1000 / RATE ms
- * less a typical latency. Many connections with long pauses keep the rate near RATE when the
- * latency grows (a loaded machine): it moves C / (D + latency), and D is large.
- */
-export const PER = 50;
+/** RATE requests/s in all, half from each client, PER connections each (enough free ones at up to PER / (RATE / 2) s of latency). */
+export const PER = 100;
 export function startMixed(ns: string, url: string, rate: number, maxSeconds: number): Mixed {
-  const per = PER;
-  const delayMs = Math.max(1, Math.round((per * 1000) / (rate / 2)) - 2);
   return {
-    fresh: startPaced(ns, { url, connections: per, delayMs, maxSeconds, newConnections: true }),
-    kept: startPaced(ns, { url, connections: per, delayMs, maxSeconds, newConnections: false }),
+    fresh: startPaced(ns, { url, connections: PER, rate: rate / 2, maxSeconds, newConnections: true }),
+    kept: startPaced(ns, { url, connections: PER, rate: rate / 2, maxSeconds, newConnections: false }),
   };
 }
 
