@@ -91,6 +91,10 @@ export interface CloudContrail {
    * VNC API endpoint, e.g. https://contrail-api:8082.
    */
   apiURL: string;
+  /**
+   * Contrail analytics API endpoint (opserver, usually port 8081), where the operator reads the vRouters' health-check view of each SE's data vNICs (UVEs), e.g. https://contrail-analytics:8081. Absent: asked at apiURL, as before the field existed — right for a front that routes /analytics to the analytics API, and for the simulator.
+   */
+  analyticsURL?: string;
   ecmpHashing?: CloudContrailEcmpHashing;
 }
 /**

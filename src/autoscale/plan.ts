@@ -124,15 +124,20 @@ function recommend(current: number, fresh: readonly number[], missing: number, t
 }
 
 /** The window's recommendations still in it, with raw appended; an older one not above a newer one
- * can never be the window's maximum again, so it goes (a monotonic queue: strictly decreasing). */
+ * can never be the window's maximum again, so it goes (a monotonic queue: strictly decreasing).
+ * raw is stored capped at the upper bound: the window only ever holds the count at min(current,
+ * its maximum), clamped to the bounds, and current was clamped to the bound it had, so 8 and 64
+ * above a bound of 3 decide the same (even after the bound moves) — and a load that swings above
+ * the maximum does not change the window, nor rewrite status, every period. */
 function remember(
   history: readonly VirtualServiceStatusAutoscaleRecommendation[],
   raw: number,
   now: Date,
   windowSeconds: number,
+  upper: number,
 ): VirtualServiceStatusAutoscaleRecommendation[] {
   const kept = prune(history, now, windowSeconds);
-  const value = Math.max(1, Math.min(MAX_RECOMMENDATION, raw));
+  const value = Math.max(1, Math.min(MAX_RECOMMENDATION, upper, raw));
   while (kept.length > 0 && kept[kept.length - 1]!.desiredSEs <= value) kept.pop();
   kept.push({ desiredSEs: value, time: formatTime(now) });
   return kept;
@@ -178,7 +183,7 @@ export function planAutoscale(input: AutoscaleInput): AutoscalePlan {
   } else {
     average = fresh.reduce((a, b) => a + b, 0) / fresh.length;
     const rec = recommend(current, fresh, missing, policy.target, tolerance);
-    history = remember(previousHistory, rec.raw, now, windowSeconds);
+    history = remember(previousHistory, rec.raw, now, windowSeconds, upper);
     // Up at once; down only to the highest recommendation in the window (never above current).
     const windowMax = Math.max(rec.raw, ...history.map((r) => r.desiredSEs));
     const stabilized = rec.raw > current ? rec.raw : Math.min(current, windowMax);

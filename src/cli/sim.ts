@@ -15,6 +15,8 @@ const USAGE = `usage: contrail-lb-operator sim [flags]
   --listen ADDR           address to bind (default 127.0.0.1)
   --port-keystone N       fixed ports (default: free ports); also --port-nova, --port-neutron,
   --port-contrail N         --port-contrail, --port-control
+  --port-analytics N      serve Contrail analytics (UVEs) on a port of its own, as a deployment's
+                          opserver (:8081); 0: a free port. Absent: analytics is served at the VNC port
   --boot-time-ms N        Nova BUILD → ACTIVE delay (default ${DEFAULT_BOOT_TIME_MS})
   --token-lifetime S      Keystone token lifetime in seconds (default 3600)
   --state FILE            persist the cloud to FILE (loaded at start, written on change and exit)
@@ -22,13 +24,14 @@ const USAGE = `usage: contrail-lb-operator sim [flags]
   --se-command 'CMD ARGS' with --dataplane: run CMD per SE ({netns} {server} {name} {configdrive}; else --netns NAME appended)
   --pool-server IP        with --dataplane: an HTTP pool server answering on IP:80 in a namespace of its own (repeatable)
 
-The first line on stdout is {"keystone","nova","neutron","contrail","control"} URLs; with
+The first line on stdout is {"keystone","nova","neutron","contrail","control"} URLs (and "analytics"
+with --port-analytics); with
 --dataplane a second one is {"dataplane":{"client","fabric"}}, the namespaces to send traffic from.`;
 
 const PORTS = ['keystone', 'nova', 'neutron', 'contrail', 'control'] as const;
 
 // One row per flag; toOptions() below turns the parsed flags into SimulatorOptions.
-const FLAGS: FlagTable = {
+export const SIM_FLAGS: FlagTable = {
   topology: { type: 'string' },
   seed: { type: 'string' },
   listen: { type: 'string' },
@@ -38,6 +41,7 @@ const FLAGS: FlagTable = {
   dataplane: { type: 'string' },
   'se-command': { type: 'string' },
   'pool-server': { type: 'string', multiple: true },
+  'port-analytics': { type: 'string' },
   ...Object.fromEntries(PORTS.map((p) => [`port-${p}`, { type: 'string' } as const])),
 };
 
@@ -70,6 +74,11 @@ export function toOptions(flags: Flags): SimulatorOptions {
     const n = int(flags, `port-${p}`, 0, 65535);
     if (n !== undefined) ports[p] = n;
   }
+  const analytics = int(flags, 'port-analytics', 0, 65535);
+  if (analytics !== undefined) {
+    opts.separateAnalytics = true;
+    ports.analytics = analytics;
+  }
   if (Object.keys(ports).length > 0) opts.ports = ports;
   return opts;
 }
@@ -96,7 +105,7 @@ export async function run(argv: string[]): Promise<number> {
   let opts: SimulatorOptions;
   let dataplane: ReturnType<typeof dataplaneOf>;
   try {
-    const flags = parseFlags(FLAGS, argv);
+    const flags = parseFlags(SIM_FLAGS, argv);
     if (flags.help()) {
       process.stdout.write(USAGE + '\n');
       return 0;

@@ -117,6 +117,8 @@ export interface RefUpdate {
 export interface ContrailOptions {
   /** The VNC API base, e.g. `https://contrail-api:8082`. */
   apiURL: string;
+  /** The analytics API base (opserver, usually :8081); absent: apiURL (Cloud spec.contrail.analyticsURL). */
+  analyticsURL?: string;
   /** Above this many uuids a list goes through POST /list-bulk-collection (default 50). */
   bulkThreshold?: number;
 }
@@ -147,16 +149,19 @@ type ListBody = Record<string, unknown> & { marker?: string | null };
 
 export class ContrailClient {
   readonly base: string;
+  /** Where analytics (UVE) queries go: its own API in a real deployment, the VNC base otherwise. */
+  readonly analyticsBase: string;
   private readonly bulkThreshold: number;
 
   constructor(private readonly session: Session, opts: ContrailOptions) {
     this.base = opts.apiURL.replace(/\/+$/, '');
+    this.analyticsBase = (opts.analyticsURL ?? opts.apiURL).replace(/\/+$/, '');
     this.bulkThreshold = opts.bulkThreshold ?? 50;
   }
 
-  private async call<T>(op: string, method: CloudRequest['method'], path: string, json?: unknown, retry?: boolean): Promise<T> {
+  private async call<T>(op: string, method: CloudRequest['method'], path: string, json?: unknown, retry?: boolean, base = this.base): Promise<T> {
     const res = await this.session.request<T>({
-      api: 'contrail', op, method, url: `${this.base}/${path}`,
+      api: 'contrail', op, method, url: `${base}/${path}`,
       ...(json !== undefined ? { json } : {}), ...(retry !== undefined ? { retry } : {}),
     });
     return res.body;
@@ -211,9 +216,8 @@ export class ContrailClient {
   /**
    * The vRouters' view of each VMI's service-health-checks, from analytics' VMI UVEs (POST
    * /analytics/uves/virtual-machine-interface, kfilt = fq_name strings). A VMI no vRouter reports
-   * on is absent from the answer. Asked at the VNC API's base: the simulator serves analytics
-   * beside VNC; a deployment whose analytics API listens elsewhere (its usual port 8081) needs a
-   * front that routes /analytics there — a Cloud field for it is not there yet (docs/se-repair.md).
+   * on is absent from the answer. Asked at analyticsBase: the Cloud's spec.contrail.analyticsURL
+   * (a deployment's analytics API, usually port 8081), else the VNC API's base (docs/se-repair.md).
    */
   async vmiHealth(fqNames: readonly FqName[]): Promise<Map<string, VmiHealth>> {
     const out = new Map<string, VmiHealth>();
@@ -221,6 +225,7 @@ export class ContrailClient {
     const body = await this.call<{ value?: Array<{ name?: unknown; value?: { UveVMInterfaceAgent?: { is_health_check_active?: unknown; health_check_instance_list?: unknown } } }> }>(
       'uves:virtual-machine-interface', 'POST', 'analytics/uves/virtual-machine-interface',
       { kfilt: fqNames.map((f) => f.join(':')), cfilt: ['UveVMInterfaceAgent:is_health_check_active', 'UveVMInterfaceAgent:health_check_instance_list'] }, true,
+      this.analyticsBase,
     );
     for (const v of body.value ?? []) {
       const agent = v.value?.UveVMInterfaceAgent;

@@ -17,7 +17,7 @@ export interface CloudConfig {
   credentials: Credentials;
   /** The project whose token talks to Contrail (needs the admin role in cloud-admin mode). */
   adminProject?: ProjectScope;
-  contrail?: { apiURL: string };
+  contrail?: { apiURL: string; analyticsURL?: string };
   /** Endpoint overrides (tests; clouds whose catalog is wrong). */
   endpoints?: { network?: string; compute?: string };
   caBundle?: string;
@@ -61,7 +61,7 @@ export function openCloud(c: CloudConfig): Cloud {
     ...(c.keystone.interface !== undefined ? { interface: c.keystone.interface } : {}),
   });
   const admin = c.adminProject ?? { name: 'admin' };
-  const contrail = c.contrail !== undefined ? new ContrailClient(keystone.session(admin), { apiURL: c.contrail.apiURL }) : undefined;
+  const contrail = c.contrail !== undefined ? new ContrailClient(keystone.session(admin), { apiURL: c.contrail.apiURL, ...(c.contrail.analyticsURL !== undefined ? { analyticsURL: c.contrail.analyticsURL } : {}) }) : undefined;
   const neutrons = new Map<string, NeutronClient>();
   const novas = new Map<string, NovaClient>();
   return {

@@ -10,6 +10,8 @@ export interface SimulatorURLs {
   nova: string;
   neutron: string;
   contrail: string;
+  /** Contrail analytics on its own port (SimulatorOptions.separateAnalytics); else served at `contrail`. */
+  analytics?: string;
   control: string;
 }
 

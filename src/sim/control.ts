@@ -120,7 +120,7 @@ export function controlRouter(sim: Sim, deps: { stats: Stats; faults: Faults; li
   r.add('PUT', '/sim/rate-limits', (req) => {
     const b = body(req);
     for (const [api, rps] of Object.entries(b)) {
-      if (!['keystone', 'nova', 'neutron', 'contrail'].includes(api)) throw new ApiError(400, `unknown api ${api}`);
+      if (!['keystone', 'nova', 'neutron', 'contrail', 'analytics'].includes(api)) throw new ApiError(400, `unknown api ${api}`);
       if (rps !== null && (typeof rps !== 'number' || rps < 0)) throw new ApiError(400, `${api}: requests/s must be a number >= 0 or null`);
       limits.set(api, rps === null ? undefined : rps);
     }

@@ -58,7 +58,7 @@ export function malformedReply(kind: MalformedKind, status: number | undefined):
   }
 }
 
-const APIS = ['keystone', 'nova', 'neutron', 'contrail', '*'];
+const APIS = ['keystone', 'nova', 'neutron', 'contrail', 'analytics', '*'];
 
 /** Validates a POST /sim/faults body; throws ApiError(400) with the offending field. */
 export function parseFault(b: unknown, now: number): FaultSpec {

@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Token } from './keystone.js';
 
-export type ApiName = 'keystone' | 'nova' | 'neutron' | 'contrail' | 'control';
+export type ApiName = 'keystone' | 'nova' | 'neutron' | 'contrail' | 'analytics' | 'control';
 
 export class ApiError extends Error {
   constructor(

@@ -17,7 +17,7 @@ import { seedTopology } from './seed.js';
 import { Stats } from './stats.js';
 import { VncStore } from './store.js';
 import { loadTopology } from './topology.js';
-import { vncErrorReply, vncRouter } from './vnc-api.js';
+import { analyticsRouter, vncErrorReply, vncRouter } from './vnc-api.js';
 
 export type { SimulatorURLs } from './context.js';
 export { TopologyError } from './topology.js';
@@ -36,6 +36,12 @@ export interface SimulatorOptions {
   statePath?: string;
   /** Fixed ports per API (0 or absent: a free port). */
   ports?: Partial<Record<ApiName, number>>;
+  /**
+   * Serve Contrail analytics (UVEs) on a port of its own (`urls.analytics`), as a deployment's
+   * opserver listens on :8081 beside the VNC API's :8082; the VNC port then has no /analytics.
+   * Default: analytics is served at the VNC API's base.
+   */
+  separateAnalytics?: boolean;
   /** Observers started with the simulator and closed before it (the netns data plane). */
   plugins?: SimPlugin[];
 }
@@ -89,7 +95,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     errorReply(api, err) {
       switch (api) {
         case 'keystone': return keystoneErrorReply(sim, err);
-        case 'contrail': return withAuthHeader(sim, vncErrorReply(err), err);
+        case 'contrail': case 'analytics': return withAuthHeader(sim, vncErrorReply(err), err);
         case 'neutron': return withAuthHeader(sim, neutronErrorReply(err), err);
         case 'nova': return withAuthHeader(sim, novaErrorReply(err), err);
         default: return { status: err.status, headers: err.headers, body: { error: err.message } };
@@ -144,7 +150,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const host = opts.listen ?? '127.0.0.1';
   const routers: Array<[ApiName, Router]> = [
     ['keystone', keystoneRouter(sim)], ['nova', novaRouter(sim)], ['neutron', neutronRouter(sim)],
-    ['contrail', vncRouter(sim)], ['control', controlRouter(sim, { stats, faults, limits })],
+    ['contrail', vncRouter(sim, { analytics: opts.separateAnalytics !== true })], ['control', controlRouter(sim, { stats, faults, limits })],
+    ...(opts.separateAnalytics === true ? [['analytics', analyticsRouter(sim)] as [ApiName, Router]] : []),
   ];
   const servers: ApiServer[] = [];
   try {
@@ -154,7 +161,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     throw e;
   }
   const url = (api: ApiName): string => servers.find((s) => s.api === api)?.url as string;
-  sim.urls = { keystone: url('keystone'), nova: `${url('nova')}/v2.1`, neutron: url('neutron'), contrail: url('contrail'), control: url('control') };
+  sim.urls = { keystone: url('keystone'), nova: `${url('nova')}/v2.1`, neutron: url('neutron'), contrail: url('contrail'), control: url('control'),
+    ...(opts.separateAnalytics === true ? { analytics: url('analytics') } : {}) };
   store.baseUrl = sim.urls.contrail;
   const plugins: SimPlugin[] = [];
   try {
@@ -202,12 +210,13 @@ function authenticate(sim: Sim, api: ApiName, req: Request): void {
   if (api === 'keystone') {
     if (req.route === '/v3/auth/tokens') return;
   }
-  if (api === 'contrail' && sim.config.aaaMode === 'no-auth') return;
+  // The analytics API authenticates as the VNC API does (its aaa_mode follows the config's).
+  if ((api === 'contrail' || api === 'analytics') && sim.config.aaaMode === 'no-auth') return;
   const h = req.headers['x-auth-token'];
   const token = sim.identity.validate(typeof h === 'string' ? h : undefined);
   if (token === undefined) throw new ApiError(401, UNAUTHORIZED);
   req.token = token;
-  if (api === 'contrail' && sim.config.aaaMode === 'cloud-admin' && !sim.identity.isAdmin(token)) {
+  if ((api === 'contrail' || api === 'analytics') && sim.config.aaaMode === 'cloud-admin' && !sim.identity.isAdmin(token)) {
     throw new ApiError(403, '403 Permission Denied');
   }
 }

@@ -190,7 +190,11 @@ function body(req: Request): Record<string, unknown> {
   return b;
 }
 
-export function vncRouter(sim: Sim): Router {
+/**
+ * The VNC API. `analytics: false` (SimulatorOptions.separateAnalytics): /analytics is not served
+ * here but on a port of its own, as a deployment's opserver (:8081) beside the VNC API (:8082).
+ */
+export function vncRouter(sim: Sim, o: { analytics?: boolean } = {}): Router {
   const store = sim.store;
   const r = new Router();
   // Concrete labels for known types only, so junk paths cannot grow the stats without bound.
@@ -229,28 +233,7 @@ export function vncRouter(sim: Sim): Router {
     if (o === undefined) throw new VncError(404, `UUID ${String(u)} not found`);
     return { status: 200, body: { fq_name: o.fq, type: o.type } };
   });
-  // Contrail analytics' UVE query (opserver: POST /analytics/uves/<table> {kfilt, cfilt}), served
-  // beside VNC as one endpoint: a VMI's UVE keyed by its fq_name string, with the vRouter's view
-  // of its service-health-checks. Only VMIs with a probed check are reported (as analytics has
-  // no UVE for what no agent sent).
-  r.add('POST', '/analytics/uves/virtual-machine-interface', (req) => {
-    const b = body(req);
-    const kfilt = b['kfilt'];
-    if (kfilt !== undefined && (!Array.isArray(kfilt) || kfilt.some((k) => typeof k !== 'string'))) throw new VncError(400, 'Bad Request: kfilt must be a list of strings');
-    const keys = (kfilt as string[] | undefined) ?? [...sim.healthChecks.keys()].flatMap((u) => { const o = store.get(u); return o === undefined ? [] : [o.fq.join(':')]; });
-    const value: Array<{ name: string; value: Record<string, unknown> }> = [];
-    for (const key of keys) {
-      const uuid = store.uuidByFq('virtual-machine-interface', key.split(':'));
-      const hc = uuid === undefined ? undefined : sim.healthChecks.get(uuid);
-      const vmi = uuid === undefined ? undefined : store.get(uuid);
-      if (hc === undefined || vmi === undefined) continue;
-      const instances = (vmi.refs['service_health_check_refs'] ?? []).map((r) => ({
-        name: (store.get(r.uuid)?.fq ?? []).join(':'), uuid: r.uuid, is_running: true, status: hc.up ? 'Active' : 'InActive',
-      }));
-      value.push({ name: key, value: { UveVMInterfaceAgent: { is_health_check_active: hc.up, health_check_instance_list: instances } } });
-    }
-    return { status: 200, body: { value } };
-  });
+  if (o.analytics !== false) analyticsRoutes(sim, r);
   r.add('POST', '/ref-update', (req) => {
     const b = body(req);
     for (const k of ['type', 'uuid', 'ref-type', 'operation']) {
@@ -366,3 +349,38 @@ function projectOf(req: Request): string | undefined {
 }
 
 export { underscored };
+
+/** Contrail analytics (opserver) on a port of its own: its root and the UVE query. */
+export function analyticsRouter(sim: Sim): Router {
+  const r = new Router();
+  r.add('GET', '/analytics', () => ({ status: 200, body: [{ href: `${sim.urls.analytics ?? ''}/analytics/uves`, name: 'uves' }] }));
+  analyticsRoutes(sim, r);
+  return r;
+}
+
+/**
+ * Contrail analytics' UVE query (opserver: POST /analytics/uves/<table> {kfilt, cfilt}): a VMI's
+ * UVE keyed by its fq_name string, with the vRouter's view of its service-health-checks. Only
+ * VMIs with a probed check are reported (as analytics has no UVE for what no agent sent).
+ */
+function analyticsRoutes(sim: Sim, r: Router): void {
+  const store = sim.store;
+  r.add('POST', '/analytics/uves/virtual-machine-interface', (req) => {
+    const b = body(req);
+    const kfilt = b['kfilt'];
+    if (kfilt !== undefined && (!Array.isArray(kfilt) || kfilt.some((k) => typeof k !== 'string'))) throw new VncError(400, 'Bad Request: kfilt must be a list of strings');
+    const keys = (kfilt as string[] | undefined) ?? [...sim.healthChecks.keys()].flatMap((u) => { const o = store.get(u); return o === undefined ? [] : [o.fq.join(':')]; });
+    const value: Array<{ name: string; value: Record<string, unknown> }> = [];
+    for (const key of keys) {
+      const uuid = store.uuidByFq('virtual-machine-interface', key.split(':'));
+      const hc = uuid === undefined ? undefined : sim.healthChecks.get(uuid);
+      const vmi = uuid === undefined ? undefined : store.get(uuid);
+      if (hc === undefined || vmi === undefined) continue;
+      const instances = (vmi.refs['service_health_check_refs'] ?? []).map((r) => ({
+        name: (store.get(r.uuid)?.fq ?? []).join(':'), uuid: r.uuid, is_running: true, status: hc.up ? 'Active' : 'InActive',
+      }));
+      value.push({ name: key, value: { UveVMInterfaceAgent: { is_health_check_active: hc.up, health_check_instance_list: instances } } });
+    }
+    return { status: 200, body: { value } };
+  });
+}

@@ -1,20 +1,30 @@
-// npm run bench:dataplane (root): requests/s and p99 from the client namespace
-//   1. straight to a pool server (no SE),
-//   2. through one SE hop — HAProxy 2.6 in the SE namespace on the VIP (a STAND-IN for the SE
-//      agent's HAProxy, configured here by hand), to the same pool server,
-//   3. the same VIP on 3 SEs (ECMP, resilient nexthop group) vs 1.
-// wrk, one thread, keep-alive connections, bounded in time and count. Figures only: no assertion.
+// npm run bench:dataplane (root): what a user of the load balancer measures, in one run.
+//   1. the proxy's overhead (1 SE vs straight to the pool server) and the ECMP scaling (3 SEs vs 1),
+//      on the netns data plane with a hand-configured HAProxy (dataplane/overhead.ts);
+//   then on the real ground of test/e2e-dataplane — kube-apiserver, the operator, the simulator's
+//   netns data plane with a real se-agent per SE, vs2 on 3 SEs (dataplane/ground.ts):
+//   4. config propagation to ALL SEs, p50/p99: a Runtime API member change and a reload-type change;
+//   5. N reloads under a paced RATE requests/s (half new connections, half keep-alive): failed requests;
+//   2. an SE's Nova server deleted under that load: failed requests, seconds to full capacity;
+//   3. a scale-in 3 → 2 under that load: failed requests vs connections open on the leaving SE at
+//      the withdrawal instant.
+// Figures only (no assertion); every wait and load is bounded; namespaces and processes go on exit.
+//   env BENCH_SECONDS / BENCH_CONNECTIONS (part 1), BENCH_CHANGES (20), BENCH_RELOADS (30), BENCH_RATE (1000)
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { runLoad, type LoadResult } from '../../src/sim/dataplane/loadgen.js';
-import { skipReason, startRig, until, type Rig } from '../dataplane/support.js';
+import { useCluster } from '../support/cluster.js';
+import { skipReason } from '../dataplane/support.js';
+import { startGround } from './dataplane/ground.js';
+import { measureOverhead } from './dataplane/overhead.js';
+import { describeMixed, type MixedResult } from './dataplane/paced.js';
+import { measurePropagation, summary } from './dataplane/propagation.js';
+import { reloadsUnderLoad, scaleIn, seDeath } from './dataplane/underload.js';
 
-const SECONDS = Number(process.env['BENCH_SECONDS'] ?? '5');
-const CONNS = Number(process.env['BENCH_CONNECTIONS'] ?? '32');
-const VIP = '19.1.1.100';
-const POOL = '20.0.0.3';
+const env = (k: string, d: number): number => Number(process.env[k] ?? String(d));
+const SECONDS = env('BENCH_SECONDS', 5);
+const CONNS = env('BENCH_CONNECTIONS', 32);
+const CHANGES = env('BENCH_CHANGES', 20);
+const RELOADS = env('BENCH_RELOADS', 30);
+const RATE = env('BENCH_RATE', 1000);
 
 const skip = skipReason();
 if (skip !== undefined) {
@@ -23,64 +33,40 @@ if (skip !== undefined) {
 }
 execFileSync('scripts/ensure-debs.sh', ['iproute2:ip', 'wrk:wrk', 'haproxy:haproxy'], { stdio: 'inherit' });
 
-const dir = mkdtempSync(join(tmpdir(), 'lbop-bench-dp-'));
+const out = (s: string): void => { process.stdout.write(`bench:dataplane: ${s}\n`); };
+const lost = (r: MixedResult): number => r.fresh.lost + r.kept.lost;
+const s = (ms: number): string => (ms / 1000).toFixed(1);
 
-function haproxyIn(rig: Rig, ns: string, vip: string, backend: string, name: string): void {
-  const cfg = join(dir, `${name}.cfg`);
-  writeFileSync(cfg, [
-    'global', '  maxconn 4096', '  nbthread 1',
-    'defaults', '  mode http', '  timeout connect 2s', '  timeout client 30s', '  timeout server 30s', '  option http-keep-alive',
-    `frontend vip`, `  bind ${vip}:80`, `  http-response set-header X-Lbop-Server ${name}`, '  default_backend pool',
-    'backend pool', `  server s1 ${backend}:80`, '',
-  ].join('\n'));
-  execFileSync('ip', ['-n', ns, 'addr', 'add', `${vip}/32`, 'dev', 'lo']);
-  // Started through the toolkit, so close() and exit remove it with the namespace.
-  rig.dp.netns.spawnIn(ns, ['haproxy', '-db', '-f', cfg]);
-}
+async function main(): Promise<void> {
+  out('2 shared cores: wrk, node, the operator, the agents and every HAProxy compete for the same CPUs');
+  for (const l of await measureOverhead(SECONDS, CONNS)) out(l);
 
-async function load(rig: Rig, url: string): Promise<LoadResult> {
-  return runLoad(rig.dp.client, { url, connections: CONNS, seconds: SECONDS, maxRequests: 2_000_000 });
-}
+  const g = await startGround(3);
+  try {
+    const ses = await g.serving(3, 'vs2 served by 3 SEs');
+    out(`ground: the operator, 3 SEs (real agents) serving vs2 on ${g.vip}; loads: ${RATE} requests/s paced, half new connections, half keep-alive (100 connections each)`);
 
-const line = (what: string, r: LoadResult): string =>
-  `${what.padEnd(34)} ${r.requestsPerSecond.toFixed(0).padStart(7)} req/s  p99 ${(r.latencyUs.p99 / 1000).toFixed(2).padStart(6)} ms  failures ${r.failures}  ${JSON.stringify(r.perServer)}`;
+    const p = await measurePropagation(g, ses, CHANGES);
+    out(`config propagation to all 3 SEs, apply → every SE's HAProxy shows it (stats socket polled every 10 ms):`);
+    out(`  member change (enabled ↔ disabled, Runtime API, no reload): ${summary(p.member)}`);
+    out(`  reload-type change (lbAlgorithm RoundRobin ↔ LeastConnections): ${summary(p.reload)}`);
 
-const rig = await startRig();
-try {
-  const pool = await rig.dp.addPoolServer(POOL);
-  const ses = [await rig.api.boot('se-a'), await rig.api.boot('se-b'), await rig.api.boot('se-c')];
-  const kvip = rig.dp.map.kernelOf(VIP);
-  const iip = await rig.api.vip('vip', VIP, [ses[0]?.port ?? '']);
-  await rig.dp.settled();
-  for (const [i, s] of ses.entries()) haproxyIn(rig, rig.dp.seNamespace(s.id) ?? '', kvip, pool.address, `se-${'abc'[i] ?? ''}`);
-  for (const s of ses) {
-    const ns = rig.dp.seNamespace(s.id) ?? '';
-    await until(() => execFileSync('ip', ['netns', 'exec', ns, 'ss', '-Hltn'], { encoding: 'utf8' }).includes(`${kvip}:80`), 10_000, `haproxy listening in ${ns}`);
+    const r = await reloadsUnderLoad(g, ses, RELOADS, RATE);
+    out(`${RELOADS} reloads (each to all 3 SEs) at ${RATE} requests/s: ${lost(r.load)} failed — ${describeMixed(r.load)}; propagation under load ${summary(r.propagation)}`);
+
+    const d = await seDeath(g, ses, RATE);
+    out(`an SE's Nova server deleted at ${RATE} requests/s: ${lost(d.load)} failed — ${describeMixed(d.load)}; out of the fabric's route ${s(d.outOfRouteMs)} s, replacement serving ${s(d.replacementServingMs)} s, full capacity (3 SEs, new connections within ±15 % of even over 2 s: ${d.spread.join('/')}) ${s(d.evenMs)} s after the delete`);
+
+    const now = await g.serving(3, 'vs2 served by 3 SEs again');
+    const si = await scaleIn(g, now, 2, RATE);
+    out(`scale-in 3 → 2 at ${RATE} requests/s: ${lost(si.load)} failed vs ${si.openAtWithdrawal} connection(s) open on the leaving SE (${si.leaving}) at its withdrawal from the fabric's route ${s(si.withdrawnMs)} s after the apply (read ${si.readLagMs.toFixed(0)} ms after; at most ${si.openBefore} in the second before) — ${describeMixed(si.load)}`);
+  } finally {
+    await g.close();
+    await (await useCluster()).stop();
   }
-  await load(rig, `http://${pool.address}/`); // warm-up (ARP, JIT)
-  const direct = await load(rig, `http://${pool.address}/`);
-  const one = await load(rig, `http://${kvip}/`);
-  for (const s of ses.slice(1)) await rig.api.refUpdate(iip, s.port, 'ADD');
-  await rig.dp.settled();
-  // The group rebalances (idle_timer/unbalanced_timer 1 s; live flows are pinned by the flow table).
-  const group = rig.dp.routeOf(`${kvip}/32`)?.group ?? 0;
-  await until(() => {
-    const b = JSON.parse(execFileSync('ip', ['-j', '-n', rig.dp.fabric, 'nexthop', 'bucket', 'show', 'id', String(group)], { encoding: 'utf8' })) as Array<{ bucket: { nhid: number } }>;
-    const per = new Map<number, number>();
-    for (const x of b) per.set(x.bucket.nhid, (per.get(x.bucket.nhid) ?? 0) + 1);
-    return per.size === 3 && [...per.values()].every((n) => n >= 0.9 * (b.length / 3));
-  }, 20_000, 'group balanced over 3 SEs');
-  const three = await load(rig, `http://${kvip}/`);
-  process.stdout.write([
-    `bench:dataplane — wrk -t1 -c${CONNS} -d${SECONDS}s keep-alive, from the client namespace (2 shared cores: the figures include wrk, node and haproxy on the same CPUs)`,
-    line('straight to the pool server', direct),
-    line('through 1 SE (haproxy stand-in)', one),
-    line('through 3 SEs (ECMP)', three),
-    `proxy overhead: ${(one.requestsPerSecond / direct.requestsPerSecond).toFixed(2)}x req/s, p99 ${(one.latencyUs.p99 / Math.max(1, direct.latencyUs.p99)).toFixed(2)}x`,
-    `ECMP scaling 3 SEs / 1 SE: ${(three.requestsPerSecond / one.requestsPerSecond).toFixed(2)}x req/s`,
-    '',
-  ].join('\n'));
-} finally {
-  await rig.close();
-  rmSync(dir, { recursive: true, force: true });
 }
+
+main().then(() => process.exit(0), (e: unknown) => {
+  process.stderr.write(`bench:dataplane: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

@@ -31,7 +31,7 @@ export const validBase = {
     metadata: { name },
     spec: {
       keystone: { authURL: 'https://keystone:5000/v3', credentialsSecretRef: { name: 'creds', namespace: 'lb-system' } },
-      contrail: { apiURL: 'https://contrail-api:8082' },
+      contrail: { apiURL: 'https://contrail-api:8082', analyticsURL: 'https://contrail-analytics:8081' },
       managementNetwork: 'avi-mgmt',
       serviceEngine: { image: 'avi-se', flavor: 'm1.large' },
       tenants: [{ namespace: ns, project: 'demo' }],
@@ -91,6 +91,8 @@ export const crdCases: CRDCase[] = [
     manifest: mutate('cloud', 'c1', (o) => { at(o, 'spec', 'keystone').authURL = 'not a url'; }) },
   { name: 'cloud-contrail-ftp', expect: 'contrail.apiURL must be an http or https URL',
     manifest: mutate('cloud', 'c2', (o) => { at(o, 'spec', 'contrail').apiURL = 'ftp://contrail:8082'; }) },
+  { name: 'cloud-contrail-analytics-not-http', expect: 'contrail.analyticsURL must be an http or https URL',
+    manifest: mutate('cloud', 'c2a', (o) => { at(o, 'spec', 'contrail').analyticsURL = 'contrail-analytics:8081'; }) },
   { name: 'cloud-interface-enum', expect: 'Unsupported value: "private"',
     manifest: mutate('cloud', 'c3', (o) => { at(o, 'spec', 'keystone').interface = 'private'; }) },
   { name: 'cloud-bootstrap-enum', expect: 'Unsupported value: "Floppy"',

@@ -10,7 +10,6 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../support/cluster.js';
@@ -22,6 +21,7 @@ import { startHarness, type Harness, type OperatorProcess } from '../e2e/harness
 import { applyGroup, applyPool, applyVS, cleanNamespace, vsStatus } from '../e2e/vs-support.js';
 import { skipReason } from '../dataplane/support.js';
 import { figures, seeded, size, sleep } from './support.js';
+import { freePort } from '../support/net.js';
 
 const skip = skipReason();
 if (skip !== undefined) process.stdout.write(`chaos dp-agent-crash: ${skip}\n`);
@@ -29,14 +29,6 @@ if (skip !== undefined) process.stdout.write(`chaos dp-agent-crash: ${skip}\n`);
 const KILLS = size('DP_AGENT_KILLS', 10, 4);
 const POOL_SERVER = '198.18.30.3';
 type SEObject = { metadata: { name: string; namespace?: string }; status?: { serverUUID?: string; conditions?: { type: string; status: string; reason: string }[] } };
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /**
  * One agent per SE, restarted 200 ms after the test SIGKILLs it (a supervisor's Restart=always).

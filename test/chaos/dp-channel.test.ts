@@ -19,7 +19,6 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../support/cluster.js';
@@ -31,6 +30,7 @@ import { skipReason } from '../dataplane/support.js';
 import { agentDataplane, startDataplaneHarness } from '../e2e-dataplane/support.js';
 import { ChannelRelay } from './channel-proxy.js';
 import { figures, seeded, size, sleep } from './support.js';
+import { freePort } from '../support/net.js';
 
 const skip = skipReason();
 if (skip !== undefined) process.stdout.write(`chaos dp-channel: ${skip}\n`);
@@ -60,14 +60,6 @@ const RESTART_BUDGET_S = 1.1 * HEARTBEAT_INTERVAL_S + HAPROXY_START_BUDGET_S;
 const POOL_SERVER = '198.18.30.3';
 
 type SEObject = { metadata: { name: string }; status?: { serverUUID?: string; conditions?: { type: string; status: string; reason: string }[] } };
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** procs/paced.ts in the client namespace; stop() returns every request's [sentAt, outcome]. */
 class PacedClient {

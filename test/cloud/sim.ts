@@ -13,8 +13,11 @@ export const IMAGE = '3d2c1b0a-9f8e-4d7c-8b6a-5f4e3d2c1b0a';
 
 export interface SimCloud { sim: Simulator; cloud: Cloud; cap: Captured; registry: Registry; close(): Promise<void> }
 
-export async function simCloud(over: Partial<CloudConfig> = {}, simOpts: Parameters<typeof startSimulator>[0] = {}): Promise<SimCloud> {
+export async function simCloud(
+  overrides: Partial<CloudConfig> | ((sim: Simulator) => Partial<CloudConfig>) = {}, simOpts: Parameters<typeof startSimulator>[0] = {},
+): Promise<SimCloud> {
   const sim = await startSimulator({ seed: 7, bootTimeMs: 100, ...simOpts });
+  const over = typeof overrides === 'function' ? overrides(sim) : overrides;
   const cap = captureLogs();
   const registry = new Registry();
   const cloud = openCloud({

@@ -10,7 +10,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerAgentKeys } from '../support/se-secrets.js';
@@ -22,6 +21,7 @@ import { skipReason } from '../dataplane/support.js';
 import { agentDataplane, startDataplaneHarness } from './support.js';
 import { showStat } from '../../src/agent/haproxy/socket.js';
 import { vipFrontendTotals } from '../../src/agent/haproxy/stats.js';
+import { freePort } from '../support/net.js';
 
 const skip = skipReason();
 if (skip !== undefined) process.stdout.write(`e2e-dataplane: ${skip}\n`);
@@ -29,14 +29,6 @@ if (skip !== undefined) process.stdout.write(`e2e-dataplane: ${skip}\n`);
 const POOL_SERVER = '198.18.30.3';
 const VIP_NET = '02b846e6-cd68-4c84-b7ab-3709946ed28b';
 type SEObject = { metadata: { name: string }; status?: { serverUUID?: string; dataInterfaces?: { portUUID?: string; networkUUID?: string }[] } };
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('active-standby: traffic only on the active SE, then only on the standby', { skip, timeout: 420_000 }, () => {
   let h: Harness;

@@ -9,31 +9,22 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerAgentKeys } from '../support/se-secrets.js';
 import { NetnsDataplane } from '../../src/sim/dataplane/dataplane.js';
 import { runLoad } from '../../src/sim/dataplane/loadgen.js';
 import { conditionsOf, type Harness, type OperatorProcess } from '../e2e/harness.js';
-import { applyGroup, applyPool, applyVS, vsStatus, type VS } from '../e2e/vs-support.js';
+import { applyGroup, applyPool, applyVS, vsStatus } from '../e2e/vs-support.js';
 import { skipReason } from '../dataplane/support.js';
 import { agentDataplane, startDataplaneHarness } from './support.js';
+import { cloudQuiet, cloudWrites, lastHeartbeat, servedBy, writesSince, type SEObject } from './observe.js';
+import { freePort } from '../support/net.js';
 
 const skip = skipReason();
 if (skip !== undefined) process.stdout.write(`e2e-dataplane leader-handover: ${skip}\n`);
 
 const POOL_SERVER = '198.18.30.3';
-type SEObject = { metadata: { name: string; deletionTimestamp?: string }; status?: { serverUUID?: string; conditions?: { type: string; status: string }[] } };
-interface Row { api: string; method: string; route: string; status: number; count: number }
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('leader handover under load: 0 failed, SEs re-synced to the new leader', { skip, timeout: 300_000 }, () => {
   let h: Harness;
@@ -58,37 +49,12 @@ describe('leader handover under load: 0 failed, SEs re-synced to the new leader'
     rmSync(stateRoot, { recursive: true, force: true });
   });
 
-  const cloudWrites = async (): Promise<Map<string, number>> => {
-    const rows = (await h.simControl<{ requests: Row[] }>('GET', '/sim/stats')).requests;
-    const m = new Map<string, number>();
-    for (const r of rows) {
-      // Keystone logins and Contrail analytics' UVE queries (a POST that reads) change nothing.
-      if (r.method === 'GET' || r.method === 'HEAD' || r.api === 'keystone' || r.route.startsWith('/analytics/uves/')) continue;
-      const k = `${r.api} ${r.method} ${r.route} ${r.status}`;
-      m.set(k, (m.get(k) ?? 0) + r.count);
-    }
-    return m;
-  };
-  const diff = (a: Map<string, number>, b: Map<string, number>): string[] =>
-    [...b].filter(([k, n]) => n !== (a.get(k) ?? 0)).map(([k, n]) => `${k} +${n - (a.get(k) ?? 0)}`);
-  const lastHeartbeat = async (p: OperatorProcess, se: string): Promise<number> => {
-    const m = new RegExp(`^lbop_se_last_heartbeat_timestamp_seconds\\{namespace="${h.namespace}",se="${se}"\\} (\\S+)$`, 'm').exec(await h.metrics(p).catch(() => ''));
-    return m === null ? 0 : Number(m[1]);
-  };
-  const serving = async (n: number, what: string): Promise<SEObject[]> =>
-    h.waitFor(async () => {
-      const s = await vsStatus(h);
-      const connected = (s?.serviceEngines ?? []).filter((e) => e.connected === true);
-      if (s?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True' || connected.length < n) return undefined;
-      return (await h.list<SEObject & VS>('ServiceEngine')).filter((x) => connected.some((c) => c.name === x.metadata.name));
-    }, { timeoutMs: 180_000, intervalMs: 500, what });
-
   it('the leader SIGKILLed under load: the standby takes over, 0 failed, every SE re-synced, no cloud write', async () => {
     const [leader, standby] = ops as [OperatorProcess, OperatorProcess];
     await applyGroup(h);
     await applyPool(h, 'vs2-pool', [{ ip: POOL_SERVER, port: 80 }]);
     await applyVS(h, { minSEs: 2 });
-    const before = await serving(2, 'vs2 served by 2 SEs');
+    const before = await servedBy(h, 2, 'vs2 served by 2 SEs');
     vip = (await vsStatus(h))?.vip?.[0]?.ipAddress ?? '';
     assert.match(vip, /^198\.18\.20\.\d+$/);
     assert.doesNotMatch(standby.output(), /became leader/, 'the second replica stands by');
@@ -98,28 +64,24 @@ describe('leader handover under load: 0 failed, SEs re-synced to the new leader'
       const r = await load(200, 5);
       return r.failures === 0 && r.requests >= 200 ? r : undefined;
     }, { timeoutMs: 60_000, intervalMs: 500, what: 'a clean run of 200 requests' });
-    await h.waitFor(async () => {
-      const a = await cloudWrites();
-      await new Promise((r) => setTimeout(r, 3000));
-      return diff(a, await cloudWrites()).length === 0 ? true : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 0, what: 'no cloud write for 3 s' });
+    await cloudQuiet(h);
 
     const t0 = Date.now();
     const traffic = load(1_000_000, 25);
     await new Promise((r) => setTimeout(r, 3000));
     await leader.kill();
     const killedAt = Date.now();
-    const atKill = await cloudWrites();
+    const atKill = await cloudWrites(h);
     await h.waitFor(async () => (/became leader/.test(standby.output()) ? true : undefined), { timeoutMs: 60_000, intervalMs: 100, what: 'the standby leads' });
     const tookOverAt = Date.now();
     const resyncMs = await h.waitFor(async () => {
-      const beats = await Promise.all(before.map((s) => lastHeartbeat(standby, s.metadata.name)));
+      const beats = await Promise.all(before.map((s) => lastHeartbeat(h, standby, s.metadata.name)));
       return beats.every((b) => b * 1000 >= tookOverAt - 500) ? Date.now() - tookOverAt : undefined;
     }, { timeoutMs: 60_000, intervalMs: 250, what: 'every SE heartbeating to the new leader' });
     const r = await traffic;
-    await serving(2, 'vs2 served by 2 SEs after the handover');
+    await servedBy(h, 2, 'vs2 served by 2 SEs after the handover');
     await new Promise((res) => setTimeout(res, 5_000));
-    const writes = diff(atKill, await cloudWrites());
+    const writes = writesSince(atKill, await cloudWrites(h));
     const after = await h.list<SEObject>('ServiceEngine');
     process.stdout.write(`e2e-dataplane leader-handover: leader SIGKILLed at +${killedAt - t0} ms, standby leads ${tookOverAt - killedAt} ms later (the lease waited out), every SE heartbeating to it ${resyncMs} ms after; ${r.requests} requests over ${r.seconds.toFixed(1)} s, ${r.failures} failed ${JSON.stringify(r.errors)}; cloud writes by the new leader: ${writes.length === 0 ? 0 : writes.join(', ')}\n`);
     assert.equal(r.failures, 0, JSON.stringify(r.errors));

@@ -9,7 +9,6 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PoolStatus } from '../../src/api/index.js';
@@ -19,6 +18,7 @@ import { type Harness } from '../e2e/harness.js';
 import { agentDataplane, startDataplaneHarness } from './support.js';
 import { applyGroup, applyVS, condition, vsStatus, type PoolObject } from '../e2e/vs-support.js';
 import { skipReason } from '../dataplane/support.js';
+import { freePort } from '../support/net.js';
 
 const skip = skipReason();
 if (skip !== undefined) process.stdout.write(`e2e-dataplane member health: ${skip}\n`);
@@ -28,14 +28,6 @@ const S2 = '198.18.30.4';
 const POOL = 'vs2-pool';
 // A 1 s TCP check, one failure to go DOWN (rise/fall = maxRetries): HAProxy's own detection ≤ ~1 s.
 const MONITOR = { type: 'TCP', intervalSeconds: 1, timeoutSeconds: 1, maxRetries: 1 };
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 interface PoolServerProc { ns: string; address: string; proc: ChildProcess }
 

@@ -11,7 +11,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerAgentKeys } from '../support/se-secrets.js';
@@ -23,6 +22,7 @@ import { Api, skipReason } from '../dataplane/support.js';
 import { agentDataplane, startDataplaneHarness } from './support.js';
 import { showStat } from '../../src/agent/haproxy/socket.js';
 import { vipFrontendTotals } from '../../src/agent/haproxy/stats.js';
+import { freePort } from '../support/net.js';
 
 const skip = skipReason();
 if (skip !== undefined) process.stdout.write(`e2e-dataplane neutron: ${skip}\n`);
@@ -30,14 +30,6 @@ if (skip !== undefined) process.stdout.write(`e2e-dataplane neutron: ${skip}\n`)
 const POOL_SERVER = '198.18.30.3';
 type SEObject = { metadata: { name: string }; status?: { serverUUID?: string; dataInterfaces?: { networkUUID?: string; portUUID?: string }[] } };
 interface Port { id: string; allowed_address_pairs?: { ip_address: string }[] }
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('plain Neutron with real packets: the VIP route follows the allowed-address pair', { skip, timeout: 300_000 }, () => {
   let h: Harness;

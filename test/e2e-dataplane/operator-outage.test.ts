@@ -11,32 +11,23 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerAgentKeys } from '../support/se-secrets.js';
 import { NetnsDataplane } from '../../src/sim/dataplane/dataplane.js';
 import { runLoad, type LoadResult } from '../../src/sim/dataplane/loadgen.js';
 import { conditionsOf, type Harness, type OperatorProcess } from '../e2e/harness.js';
-import { applyGroup, applyPool, applyVS, vsStatus, type VS } from '../e2e/vs-support.js';
+import { applyGroup, applyPool, applyVS, vsStatus } from '../e2e/vs-support.js';
 import { skipReason } from '../dataplane/support.js';
 import { agentDataplane, startDataplaneHarness } from './support.js';
+import { cloudQuiet, cloudWrites, lastHeartbeat, servedBy, writesSince, type SEObject } from './observe.js';
+import { freePort } from '../support/net.js';
 
 const skip = skipReason();
 if (skip !== undefined) process.stdout.write(`e2e-dataplane operator-outage: ${skip}\n`);
 
 const POOL_SERVER = '198.18.30.3';
 const CUT_S = process.env['LBOP_DP_LONG'] === '1' ? 120 : 65;
-type SEObject = { metadata: { name: string; deletionTimestamp?: string }; status?: { serverUUID?: string; conditions?: { type: string; status: string; reason: string }[] } };
-interface Row { api: string; method: string; route: string; status: number; count: number }
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('the operator gone under load: SIGKILL + restart, management link cut', { skip, timeout: 240_000 + CUT_S * 1000 }, () => {
   let h: Harness;
@@ -66,39 +57,12 @@ describe('the operator gone under load: SIGKILL + restart, management link cut',
     runLoad(dp.client, { url: `http://${vip}/`, connections: 4, seconds, maxRequests: requests, newConnections: true, timeoutSeconds: 1 });
   const ses = (): Promise<SEObject[]> => h.list<SEObject>('ServiceEngine');
   const cond = (s: SEObject | undefined, type: string): { status: string; reason: string } | undefined => conditionsOf(s as never)[type];
-  /** The simulator's writes: every non-GET request bar Keystone logins and analytics queries, by `api method route status`. */
-  const cloudWrites = async (): Promise<Map<string, number>> => {
-    const rows = (await h.simControl<{ requests: Row[] }>('GET', '/sim/stats')).requests;
-    const m = new Map<string, number>();
-    for (const r of rows) {
-      // Keystone logins and Contrail analytics' UVE queries (a POST that reads) change nothing.
-      if (r.method === 'GET' || r.method === 'HEAD' || r.api === 'keystone' || r.route.startsWith('/analytics/uves/')) continue;
-      const k = `${r.api} ${r.method} ${r.route} ${r.status}`;
-      m.set(k, (m.get(k) ?? 0) + r.count);
-    }
-    return m;
-  };
-  const diff = (a: Map<string, number>, b: Map<string, number>): string[] =>
-    [...b].filter(([k, n]) => n !== (a.get(k) ?? 0)).map(([k, n]) => `${k} +${n - (a.get(k) ?? 0)}`);
-  /** The SE's last heartbeat accepted by OP (its gauge), seconds since the epoch; 0 when none. */
-  const lastHeartbeat = async (p: OperatorProcess, se: string): Promise<number> => {
-    const m = new RegExp(`^lbop_se_last_heartbeat_timestamp_seconds\\{namespace="${h.namespace}",se="${se}"\\} (\\S+)$`, 'm').exec(await h.metrics(p).catch(() => ''));
-    return m === null ? 0 : Number(m[1]);
-  };
-
-  const serving = async (n: number, what: string): Promise<SEObject[]> =>
-    h.waitFor(async () => {
-      const s = await vsStatus(h);
-      const connected = (s?.serviceEngines ?? []).filter((e) => e.connected === true);
-      if (s?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True' || connected.length < n) return undefined;
-      return (await h.list<SEObject & VS>('ServiceEngine')).filter((x) => connected.some((c) => c.name === x.metadata.name));
-    }, { timeoutMs: 180_000, intervalMs: 500, what });
 
   it('2 SEs serve vs2', async () => {
     await applyGroup(h);
     await applyPool(h, 'vs2-pool', [{ ip: POOL_SERVER, port: 80 }]);
     await applyVS(h, { minSEs: 2 });
-    await serving(2, 'vs2 served by 2 SEs');
+    await servedBy(h, 2, 'vs2 served by 2 SEs');
     vip = (await vsStatus(h))?.vip?.[0]?.ipAddress ?? '';
     assert.match(vip, /^198\.18\.20\.\d+$/);
     await h.waitFor(async () => {
@@ -108,32 +72,28 @@ describe('the operator gone under load: SIGKILL + restart, management link cut',
   });
 
   it('operator SIGKILLed under load and restarted: 0 failed, every SE re-synced, no cloud write', async () => {
-    const before = await serving(2, 'vs2 served by 2 SEs');
+    const before = await servedBy(h, 2, 'vs2 served by 2 SEs');
     // Past the first operator's own work: a quiet cloud before the kill.
-    await h.waitFor(async () => {
-      const a = await cloudWrites();
-      await new Promise((r) => setTimeout(r, 3000));
-      return diff(a, await cloudWrites()).length === 0 ? true : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 0, what: 'no cloud write for 3 s' });
+    await cloudQuiet(h);
     const t0 = Date.now();
     const traffic = load(1_000_000, 20);
     await new Promise((r) => setTimeout(r, 5000));
     await op.kill();
     const killedAt = Date.now();
-    const atKill = await cloudWrites();
+    const atKill = await cloudWrites(h);
     await new Promise((r) => setTimeout(r, 5000));
     op = h.startOperator(['--se-api-addr', seApiAddr]);
     const restartedAt = Date.now();
     // Re-synced: each SE's heartbeat accepted by the new operator.
     const resync = await h.waitFor(async () => {
-      const beats = await Promise.all(before.map((s) => lastHeartbeat(op, s.metadata.name)));
+      const beats = await Promise.all(before.map((s) => lastHeartbeat(h, op, s.metadata.name)));
       return beats.every((b) => b * 1000 >= restartedAt - 1000) ? Date.now() - restartedAt : undefined;
     }, { timeoutMs: 60_000, intervalMs: 250, what: 'every SE heartbeating to the restarted operator' });
     const r = await traffic;
     // Give the restarted operator time to do whatever it would (resync, repair, sweep: it starts at once) before counting.
-    await serving(2, 'vs2 served by 2 SEs after the restart');
+    await servedBy(h, 2, 'vs2 served by 2 SEs after the restart');
     await new Promise((res) => setTimeout(res, 5_000));
-    const writes = diff(atKill, await cloudWrites());
+    const writes = writesSince(atKill, await cloudWrites(h));
     const after = await ses();
     process.stdout.write(`e2e-dataplane operator-outage: SIGKILL at +${killedAt - t0} ms, restart at +${restartedAt - t0} ms; ${r.requests} requests over ${r.seconds.toFixed(1)} s, ${r.failures} failed ${JSON.stringify(r.errors)}; every SE heartbeating to the new operator ${resync} ms after its start; cloud writes by the restarted operator: ${writes.length === 0 ? 0 : writes.join(', ')}\n`);
     assert.equal(r.failures, 0, JSON.stringify(r.errors));
@@ -150,7 +110,7 @@ describe('the operator gone under load: SIGKILL + restart, management link cut',
   });
 
   it(`one SE's management link cut for ${CUT_S} s: 0 failed, Partitioned, not replaced, Connected again`, async () => {
-    const [victim] = await serving(2, 'vs2 served by 2 SEs');
+    const [victim] = await servedBy(h, 2, 'vs2 served by 2 SEs');
     const name = victim?.metadata.name ?? '';
     const server = victim?.status?.serverUUID ?? '';
     const t0 = Date.now();

@@ -8,7 +8,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerAgentKeys } from '../support/se-secrets.js';
@@ -19,6 +18,7 @@ import { applyGroup, applyVS, vsStatus, type VS } from '../e2e/vs-support.js';
 import { skipReason } from '../dataplane/support.js';
 import { agentDataplane, startDataplaneHarness } from './support.js';
 import { showStat } from '../../src/agent/haproxy/socket.js';
+import { freePort } from '../support/net.js';
 
 const skip = skipReason();
 if (skip !== undefined) process.stdout.write(`e2e-dataplane pool-change: ${skip}\n`);
@@ -30,14 +30,6 @@ const JOIN_BOUND_MS = 10_000;
 const LEAVE_BOUND_MS = 10_000;
 type SEObject = { metadata: { name: string }; status?: { serverUUID?: string } };
 type Sample = { start: number; end: number; result: LoadResult };
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** Sessions an SE's HAProxy sent to the backend server at ADDR (`show stat` server rows, column stot). */
 async function serverSessions(stateRoot: string, serverID: string, addr: string): Promise<number> {

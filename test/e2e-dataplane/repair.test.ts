@@ -13,7 +13,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer, type AddressInfo } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NetnsDataplane } from '../../src/sim/dataplane/dataplane.js';
@@ -22,6 +22,7 @@ import { conditionsOf, type Harness, type OperatorProcess } from '../e2e/harness
 import { applyGroup, applyPool, applyVS, vsStatus, type VS } from '../e2e/vs-support.js';
 import { Api, skipReason } from '../dataplane/support.js';
 import { agentDataplane, startDataplaneHarness } from './support.js';
+import { freePort } from '../support/net.js';
 
 const skip = skipReason();
 if (skip !== undefined) process.stdout.write(`e2e-dataplane repair: ${skip}\n`);
@@ -30,14 +31,6 @@ const POOL_SERVER = '198.18.30.3';
 const HEARTBEAT_TIMEOUT_S = 4;
 const FAILURE_TIMEOUT_S = 20;
 type SEObject = { metadata: { name: string; uid: string; deletionTimestamp?: string }; status?: { serverUUID?: string; dataInterfaces?: { portUUID?: string }[]; conditions?: { type: string; status: string; reason: string }[] } };
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** Sessions an SE's HAProxy took on its VIP frontends (`show stat` stot of the fe:… rows). */
 async function vipSessions(stateRoot: string, serverID: string): Promise<number> {

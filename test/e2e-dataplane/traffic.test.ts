@@ -8,7 +8,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerAgentKeys } from '../support/se-secrets.js';
@@ -20,20 +19,13 @@ import { Api, skipReason } from '../dataplane/support.js';
 import { agentDataplane, startDataplaneHarness } from './support.js';
 import { showStat } from '../../src/agent/haproxy/socket.js';
 import { vipFrontendTotals } from '../../src/agent/haproxy/stats.js';
+import { freePort } from '../support/net.js';
 
 const skip = skipReason();
 if (skip !== undefined) process.stdout.write(`e2e-dataplane: ${skip}\n`);
 
 const POOL_SERVER = '198.18.30.3';
 type SEObject = { metadata: { name: string }; status?: { serverUUID?: string; agent?: { configVersion?: number }; conditions?: { type: string; status: string }[] } };
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** Sessions each SE's HAProxy took on its VIP frontends (`show stat`, column stot), by server id. */
 async function frontendSessions(stateRoot: string, serverID: string): Promise<number> {

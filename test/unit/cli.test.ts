@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { commandNames, MIN_NODE_MAJOR } from '../../src/cli.js';
-import { DEFAULT_BOOT_TIME_MS as SIM_USAGE_BOOT_MS } from '../../src/cli/sim.js';
+import { DEFAULT_BOOT_TIME_MS as SIM_USAGE_BOOT_MS, SIM_FLAGS, toOptions as simOptions } from '../../src/cli/sim.js';
 import { CLI_FLAGS, CONFIG_FLAGS, USAGE as RUN_CLI_USAGE, metricsServing } from '../../src/cli/run.js';
 import { parseFlags } from '../../src/cli/flags.js';
 import { RUN_USAGE } from '../../src/controllers/config.js';
@@ -150,6 +150,7 @@ describe('one parser for every subcommand', () => {
     { cmd: 'run', flag: '--workers', bad: '0', message: /--workers must be an integer in \[1, 64\], got '0'/ },
     { cmd: 'sim', flag: '--seed', bad: 'x', message: /--seed needs an integer in \[0, 4294967295\], got 'x'/ },
     { cmd: 'sim', flag: '--pool-server', bad: '198.18.30.3', message: /--pool-server needs --dataplane netns/ },
+    { cmd: 'sim', flag: '--port-analytics', bad: '8081x', message: /--port-analytics needs an integer in \[0, 65535\], got '8081x'/ },
     { cmd: 'validate', flag: '--output', bad: 'xml', message: /--output must be text or json, not 'xml'/ },
     { cmd: 'status', flag: '--interval', bad: '0', message: /--interval must be between 0\.2 and 3600 seconds, got '0'/ },
     { cmd: 'status', flag: '--output', bad: 'yaml', message: /--output must be text or json, not 'yaml'/ },
@@ -186,6 +187,11 @@ describe('one parser for every subcommand', () => {
 
   it('sim: the usage text quotes the simulator default boot time', () => {
     assert.equal(SIM_USAGE_BOOT_MS, DEFAULT_BOOT_TIME_MS);
+  });
+
+  it('sim --port-analytics serves analytics on a port of its own', () => {
+    assert.deepEqual(simOptions(parseFlags(SIM_FLAGS, ['--port-analytics', '0'])), { separateAnalytics: true, ports: { analytics: 0 } });
+    assert.deepEqual(simOptions(parseFlags(SIM_FLAGS, [])), {});
   });
 });
 

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { formatTime, setStatusCondition, type CloudStatus, type Condition } from '../../api/index.js';
 import { openCloud, openCloudView, type Cloud as CloudClients } from '../../cloud/index.js';
 import { isNotFound, isStatus, objectKey, updateStatus, type ObjectRef, type ReconcileContext, type ReconcileResult } from '../../runtime/index.js';
-import { cloudResyncMs, INDEX, resourceOf, tenantProjects, withKstatus, type CloudConnection, type CloudObj, type OperatorContext, type Secret } from '../model/index.js';
+import { cloudResyncMs, contrailAnalyticsURL, INDEX, resourceOf, tenantProjects, withKstatus, type CloudConnection, type CloudObj, type OperatorContext, type Secret } from '../model/index.js';
 import { checkCloud, credentialsFrom, decodeSecretData, type CheckResult, type CloudCredentials } from './check.js';
 import { cloudEvents } from './events.js';
 
@@ -116,7 +116,7 @@ function openClients(ctx: OperatorContext, cloud: CloudObj, creds: CloudCredenti
     },
     credentials: creds.credentials,
     adminProject: creds.adminProject,
-    ...(cloud.spec.contrail !== undefined ? { contrail: { apiURL: cloud.spec.contrail.apiURL } } : {}),
+    ...(cloud.spec.contrail !== undefined ? { contrail: { apiURL: cloud.spec.contrail.apiURL, analyticsURL: contrailAnalyticsURL(cloud.spec.contrail) } } : {}),
     ...(k.caBundle !== undefined ? { caBundle: k.caBundle } : {}),
     ...(k.insecureSkipVerify !== undefined ? { insecureSkipVerify: k.insecureSkipVerify } : {}),
     logger: ctx.logger,

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { schemaOf, type JSONSchemaProps, type KindName } from '../../api/index.js';
-import { CRD_DEFAULTS, groupSpec, vsSpec } from './defaults.js';
+import { CRD_DEFAULTS, contrailAnalyticsURL, groupSpec, vsSpec } from './defaults.js';
 import type { GroupObj, VSObj } from './objects.js';
 
 function specNode(kind: KindName, path: string): JSONSchemaProps | undefined {
@@ -31,4 +31,11 @@ test('a spec without the optional fields reads as the CRD defaults', () => {
   assert.deepEqual(groupSpec(g), { minScaleoutPerVS: 1, maxScaleoutPerVS: 4, maxSEs: 10, maxVSPerSE: 10, bufferSEs: 0, placement: 'Packed', seDeprovisionDelaySeconds: 300 });
   const vs = { metadata: { name: 'v' }, spec: { cloudRef: 'c', poolRef: 'p', vip: [] } } as unknown as VSObj;
   assert.deepEqual(vsSpec(vs), { seGroupRef: 'default', enabled: true, scaleout: { minSEs: 1, maxSEs: 4, ecmp: false } });
+});
+
+test('analytics is asked at spec.contrail.analyticsURL, else at the VNC API URL (no CRD default: it follows apiURL)', () => {
+  assert.equal(contrailAnalyticsURL({ apiURL: 'https://contrail-api:8082' }), 'https://contrail-api:8082');
+  assert.equal(contrailAnalyticsURL({ apiURL: 'https://contrail-api:8082', analyticsURL: 'https://contrail-analytics:8081' }), 'https://contrail-analytics:8081');
+  assert.equal(specNode('Cloud', 'contrail.analyticsURL')?.default, undefined);
+  assert.equal(specNode('Cloud', 'contrail.analyticsURL')?.type, 'string');
 });

@@ -87,3 +87,13 @@ export function cloudResyncMs(spec: CloudObj['spec']): number {
 export function cloudBootstrap(spec: CloudObj['spec']): 'ConfigDrive' | 'MetadataService' {
   return spec.serviceEngine.bootstrap ?? C['serviceEngine.bootstrap'];
 }
+
+/**
+ * Where the Contrail analytics API (UVEs) is asked: spec.contrail.analyticsURL, else the VNC API
+ * URL. Not a CRD default because it follows another field; and not a guessed :8081, because a
+ * front (ingress, HAProxy) that serves both APIs under one name — the only way analytics was
+ * reachable before the field existed — would break, as would the simulator, which serves both.
+ */
+export function contrailAnalyticsURL(contrail: NonNullable<CloudObj['spec']['contrail']>): string {
+  return contrail.analyticsURL ?? contrail.apiURL;
+}

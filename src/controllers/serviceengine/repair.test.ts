@@ -87,6 +87,7 @@ describe('reportRepair and repairEvents', () => {
     assert.equal(repairRecheckMs(P, { kind: 'Silent', silentMs: 59_000 }), 1_000);
     assert.equal(repairRecheckMs(P, { kind: 'Silent', silentMs: 11_000 }), 3_000);
     assert.equal(repairRecheckMs(P, { kind: 'Connected' }), undefined);
+    assert.equal(repairRecheckMs(P, { kind: 'Grace' }), 3_000, 'the start grace ends by time: looked at again');
     assert.equal(repairRecheckMs(P, { kind: 'Partitioned', silentMs: 30_000 }), 10_000, 'settled verdicts are re-asked less often');
     assert.equal(repairRecheckMs(P, { kind: 'Failed', silentMs: 70_000, reason: 'r' }), undefined);
   });

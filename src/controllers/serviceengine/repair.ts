@@ -103,6 +103,9 @@ export const SETTLED_RECHECK_MS = 10_000;
 /** When to look again because of the verdict (a silent SE is re-judged; a Partitioned one re-probed). */
 export function repairRecheckMs(p: RepairPolicy, v: HeartbeatVerdict | undefined): number | undefined {
   if (v === undefined) return undefined;
+  // The start grace ends by time alone, and an agent never heard from is announced by no one:
+  // without a look after it, a silent SE judged in the grace would wait for unrelated news.
+  if (v.kind === 'Grace') return DATA_PATH_RECHECK_MS;
   if (v.kind === 'Silent') return Math.min(DATA_PATH_RECHECK_MS, nextJudgementInMs(p, v) ?? DATA_PATH_RECHECK_MS);
   if (v.kind === 'Partitioned' || v.kind === 'Undetermined') return SETTLED_RECHECK_MS;
   // Failed is sticky until a heartbeat, which enqueues the SE itself.

@@ -1,0 +1,166 @@
+// The phases run under a paced load of RATE requests/s (paced.ts: half on new connections, half
+// keep-alive), on the ground of ground.ts:
+//   - reloads: N reload-type changes back to back, each waited until every SE shows it;
+//   - an SE's Nova server deleted: failed requests, and when capacity is full again (a replacement
+//     serving and in the fabric's route, and new connections spread within ±SPREAD of even);
+//   - a scale-in (3 → 2): failed requests vs the client connections open on the leaving SE at
+//     the instant the fabric's route withdrew it.
+import { performance } from 'node:perf_hooks';
+import { applyVS } from '../../e2e/vs-support.js';
+import { openOf, sessionsOf, type Ground, type Serving } from './ground.js';
+import { startMixed, stopMixed, type MixedResult } from './paced.js';
+import { algorithmChange, propagate } from './propagation.js';
+
+const SPREAD = 0.15;
+/** The spread is judged over this many ms of new connections (≈ RATE/2 × WINDOW_MS/1000 sessions). */
+const WINDOW_MS = 2_000;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** FN under the load (at its rate a second before FN starts); the load is stopped whether FN ends or throws. */
+async function withLoad<T>(g: Ground, rate: number, fn: () => Promise<T>): Promise<T & { load: MixedResult }> {
+  const load = startMixed(g.dp.client, g.url, rate, 300);
+  let value: T;
+  try {
+    await sleep(1_000);
+    value = await fn();
+  } catch (e) {
+    await stopMixed(load).catch(() => undefined);
+    throw e;
+  }
+  return { ...value, load: await stopMixed(load) };
+}
+
+export function reloadsUnderLoad(g: Ground, ses: readonly Serving[], n: number, rate: number): Promise<{ load: MixedResult; propagation: number[] }> {
+  return withLoad(g, rate, async () => {
+    const propagation: number[] = [];
+    for (let i = 0; i < n; i++) propagation.push((await propagate(g, ses, algorithmChange(g, i % 2 === 0 ? 'LeastConnections' : 'RoundRobin'))).allMs);
+    if (n % 2 === 1) await propagate(g, ses, algorithmChange(g, 'RoundRobin'));
+    await sleep(1_000);
+    return { propagation };
+  });
+}
+
+/** Sessions per serving SE (by server) now; SEs whose socket does not answer are left out. */
+async function sessions(g: Ground, servers: readonly string[]): Promise<Map<string, number>> {
+  const m = new Map<string, number>();
+  await Promise.all(servers.map(async (s) => {
+    const rows = await g.stats(s, 500).catch(() => undefined);
+    if (rows !== undefined) m.set(s, sessionsOf(rows));
+  }));
+  return m;
+}
+
+/** Even: every SE took within ±SPREAD of an even share of the new sessions between A and B (and enough of them to judge). */
+export function even(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>, servers: readonly string[]): { even: boolean; per: number[] } {
+  const per = servers.map((s) => (b.get(s) ?? NaN) - (a.get(s) ?? NaN));
+  const total = per.reduce((x, y) => x + y, 0);
+  const share = total / servers.length;
+  return { even: Number.isFinite(total) && total >= 30 * servers.length && per.every((p) => Math.abs(p - share) <= SPREAD * share), per };
+}
+
+export interface Death {
+  load: MixedResult;
+  outOfRouteMs: number;
+  replacementServingMs: number;
+  evenMs: number;
+  spread: number[];
+}
+
+export function seDeath(g: Ground, ses: readonly Serving[], rate: number, boundMs = 150_000): Promise<Death> {
+  const victim = ses[ses.length - 1] as Serving;
+  return withLoad(g, rate, async () => {
+    const t0 = performance.now();
+    let outOfRouteMs = NaN;
+    let replacementServingMs = NaN;
+    let evenMs = NaN;
+    let spread: number[] = [];
+    await g.api.call(g.h.sim.urls.nova, 'DELETE', `/servers/${victim.server}`);
+    const history: Array<{ at: number; servers: string[]; counts: Map<string, number> }> = [];
+    while (Number.isNaN(evenMs)) {
+      const at = performance.now() - t0;
+      if (at > boundMs) throw new Error(`capacity not full again within ${boundMs} ms of the SE's delete (out of the route ${outOfRouteMs.toFixed(0)} ms, replacement serving ${replacementServingMs.toFixed(0)} ms, last spread ${spread.join('/')})`);
+      const members = g.routeMembers();
+      if (Number.isNaN(outOfRouteMs) && !victim.vmis.some((v) => members.includes(v))) outOfRouteMs = at;
+      const now = await g.servingNow([victim.server]);
+      if (now.length >= ses.length && Number.isNaN(replacementServingMs)) replacementServingMs = performance.now() - t0;
+      const servers = now.map((s) => s.server).sort();
+      history.push({ at, servers, counts: await sessions(g, servers) });
+      // Judged over the last WINDOW_MS, and only once the replacement serves.
+      const last = history[history.length - 1];
+      const from = history.find((x) => x.at >= at - WINDOW_MS - 250 && x.at <= at - WINDOW_MS + 250 && x.servers.join() === servers.join());
+      if (last !== undefined && from !== undefined && servers.length === ses.length) {
+        const e = even(from.counts, last.counts, servers);
+        spread = e.per;
+        if (e.even) evenMs = performance.now() - t0;
+      }
+      await sleep(250);
+    }
+    return { outOfRouteMs, replacementServingMs, evenMs, spread };
+  });
+}
+
+export interface ScaleIn {
+  load: MixedResult;
+  /** ms from the apply to the fabric's route without the leaving SE */
+  withdrawnMs: number;
+  /** Client connections open on the leaving SE's VIP frontends in the stats read just after the withdrawal was seen, and how long after. */
+  openAtWithdrawal: number;
+  readLagMs: number;
+  /** The most open there in the second before the withdrawal (the samples' maximum). */
+  openBefore: number;
+  leaving: string;
+}
+
+export function scaleIn(g: Ground, ses: readonly Serving[], to: number, rate: number, boundMs = 90_000): Promise<ScaleIn> {
+  return withLoad(g, rate, () => withdrawal(g, ses, to, boundMs));
+}
+
+async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundMs: number): Promise<Omit<ScaleIn, 'load'>> {
+  const open = new Map<string, Array<{ at: number; n: number }>>();
+  let stopSampling = false;
+  // Open connections on every SE, sampled as fast as the sockets answer: the in-flight count.
+  const sampler = (async () => {
+    while (!stopSampling) {
+      await Promise.all(ses.map(async (s) => {
+        const rows = await g.stats(s.server, 300).catch(() => undefined);
+        if (rows !== undefined) (open.get(s.server) ?? open.set(s.server, []).get(s.server))?.push({ at: performance.now(), n: openOf(rows) });
+      }));
+      await sleep(5);
+    }
+  })();
+  try {
+    const t0 = performance.now();
+    await applyVS(g.h, { minSEs: to, maxSEs: to });
+    let gone: Serving | undefined;
+    while (gone === undefined) {
+      if (performance.now() - t0 > boundMs) throw new Error(`no SE withdrawn from the fabric's route within ${boundMs} ms of the scale-in`);
+      const members = new Set(g.routeMembers());
+      gone = ses.find((s) => !s.vmis.some((v) => members.has(v)));
+      if (gone === undefined) await sleep(2);
+    }
+    const seenAt = performance.now();
+    const leaving = gone;
+    // The first sample read after the withdrawal was seen.
+    await g.h.waitFor(async () => ((open.get(leaving.server) ?? []).some((x) => x.at >= seenAt) ? true : undefined), { timeoutMs: 5_000, intervalMs: 2, what: 'a stats sample after the withdrawal' });
+    const samples = open.get(leaving.server) ?? [];
+    const after = samples.find((x) => x.at >= seenAt);
+    const r = {
+      withdrawnMs: seenAt - t0,
+      openAtWithdrawal: after?.n ?? NaN,
+      readLagMs: (after?.at ?? NaN) - seenAt,
+      openBefore: Math.max(0, ...samples.filter((x) => x.at < seenAt && x.at >= seenAt - 1_000).map((x) => x.n)),
+      leaving: leaving.name,
+    };
+    // Until the leaving SE has dropped the VIP (its drain over) or is gone, then a little longer.
+    await g.h.waitFor(async () => {
+      const rows = await g.stats(leaving.server, 300).catch(() => undefined);
+      return rows === undefined || !rows.some((x) => (x['pxname'] ?? '').startsWith('fe:')) ? true : undefined;
+    }, { timeoutMs: boundMs, intervalMs: 200, what: 'the leaving SE without the VIP' });
+    await sleep(2_000);
+    return r;
+  } finally {
+    stopSampling = true;
+    await sampler;
+  }
+}

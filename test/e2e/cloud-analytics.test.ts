@@ -1,0 +1,70 @@
+// The Cloud's contrail.analyticsURL end to end (docs/se-repair.md): the simulator serves analytics
+// on a port of its own, as a deployment's opserver (:8081) beside the VNC API (:8082), so the VNC
+// port has no /analytics. The operator runs the SE API with no agents, so every SE falls silent
+// and heartbeat repair asks analytics for its data vNICs' health-check state: with analyticsURL
+// set the UVE query reaches the analytics port and succeeds; with it removed (the default: the VNC
+// API URL) the same query goes to the VNC port and fails 404 there.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type AddressInfo } from 'node:net';
+import { startHarness, type Harness, type OperatorProcess } from './harness.js';
+import { applySeed } from './vs-support.js';
+
+const UVE_ROUTE = '/analytics/uves/virtual-machine-interface';
+
+let h: Harness;
+let op: OperatorProcess;
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** UVE queries the simulator answered, by the API (port) that got them. */
+async function uveQueries(api: 'analytics' | 'contrail'): Promise<number> {
+  const res = await fetch(`${h.sim.urls.control}/sim/stats`);
+  const stats = (await res.json()) as { requests: { api: string; route: string; count: number }[] };
+  return stats.requests.filter((r) => r.api === api && r.route === UVE_ROUTE).reduce((n, r) => n + r.count, 0);
+}
+
+/** The operator's own count of its UVE queries by HTTP status. */
+async function operatorUVEs(code: string): Promise<number> {
+  const text = await h.metrics(op);
+  return [...text.matchAll(/^lbop_cloud_api_requests_total\{([^}]*)\} (\d+)$/gm)]
+    .filter((m) => m[1]!.includes('op="uves:virtual-machine-interface"') && m[1]!.includes(`code="${code}"`))
+    .reduce((n, m) => n + Number(m[2]), 0);
+}
+
+before(async () => {
+  h = await startHarness({ name: 'e2e-analytics', sim: { separateAnalytics: true }, noCloud: true });
+  assert.ok(h.sim.urls.analytics !== undefined && h.sim.urls.analytics !== h.sim.urls.contrail);
+  await h.apply('Cloud', h.cloudManifest({ contrail: { apiURL: h.sim.urls.contrail, analyticsURL: h.sim.urls.analytics } }));
+  // The SE API without agents: every SE is silent, so once the failure timeout is up (10 s) repair
+  // asks analytics for its data path (the sim has no prober: Unknown, so none is replaced).
+  op = h.startOperator(['--se-api-addr', `127.0.0.1:${await freePort()}`, '--se-heartbeat-timeout', '3', '--se-failure-timeout', '10']);
+});
+
+after(async () => {
+  await h?.stop();
+});
+
+test('with contrail.analyticsURL the operator asks analytics at that URL, never at the VNC API', async () => {
+  await applySeed(h, { minSEs: 1, maxSEs: 1 });
+  await h.waitFor(async () => ((await uveQueries('analytics')) > 0 ? true : undefined), { timeoutMs: 120_000, intervalMs: 1000, what: 'a UVE query on the analytics port' });
+  assert.equal(await uveQueries('contrail'), 0, 'the VNC port got no UVE query');
+  assert.ok((await operatorUVEs('200')) > 0, 'the operator counted its UVE queries as answered');
+  assert.equal(await operatorUVEs('404'), 0);
+});
+
+test('without it (the default) analytics is asked at the VNC API URL: here it has no /analytics, so 404', async () => {
+  await h.apply('Cloud', h.cloudManifest({ contrail: { apiURL: h.sim.urls.contrail } }));
+  await h.waitFor(async () => ((await operatorUVEs('404')) > 0 ? true : undefined), { timeoutMs: 60_000, intervalMs: 1000, what: 'a UVE query answered 404 by the VNC port' });
+  // From the first 404 on, the new connection asks only the VNC port.
+  const onAnalytics = await uveQueries('analytics');
+  const failed = await operatorUVEs('404');
+  await h.waitFor(async () => ((await operatorUVEs('404')) > failed ? true : undefined), { timeoutMs: 60_000, intervalMs: 1000, what: 'the next UVE query' });
+  assert.equal(await uveQueries('analytics'), onAnalytics, 'no UVE query reached the analytics port');
+});
