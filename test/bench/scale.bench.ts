@@ -11,10 +11,12 @@
 //       how many objects they changed (the rest changed nothing; goal 0), and the time until every
 //       VS has been reconciled once (controller_runtime_reconcile_total{controller="virtualservice"}
 //       ≥ N; with 0 cloud writes each of those reconciles found its VS converged).
-//   npm run bench:scale   (SCALE_BENCH_COUNT default 200, SCALE_BENCH_SES 2 per VS,
+//       SCALE_BENCH_HEAPSNAPSHOT=1 also writes the converged operator's heap snapshot.
+//   P1  apply → all Ready vs its lower bound (p1LowerBound), with the cloud rate-limited per API.
+//   npm run bench:scale   (SCALE_BENCH_COUNT default 200, SCALE_BENCH_SES 2 per VS, SCALE_BENCH_RPS 100,
 //                          SCALE_BENCH_PER_SE maxVSPerSE default 50, SCALE_BENCH_STEADY_S default 30)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +30,9 @@ const count = Number(process.env['SCALE_BENCH_COUNT'] ?? 200);
 const sesPerVS = Number(process.env['SCALE_BENCH_SES'] ?? 2);
 const perSE = Number(process.env['SCALE_BENCH_PER_SE'] ?? 50);
 const steadyS = Number(process.env['SCALE_BENCH_STEADY_S'] ?? 30);
+// P1's lower bound needs a cloud that costs something: a global rate limit per API (requests/s,
+// each of keystone, nova, neutron and contrail; 429 + Retry-After beyond it). 0 turns it off.
+const rps = Number(process.env['SCALE_BENCH_RPS'] ?? 100);
 const RESYNC_S = 5;
 const BOOT_MS = 500;
 // The bench's own lists of every VS (convergence) and every object (invariants) must not be what
@@ -37,11 +42,14 @@ const SAMPLE_MS = Math.max(2000, count);
 if (!(count >= 1 && count <= 20_000)) throw new Error(`SCALE_BENCH_COUNT=${count}: keep it in [1, 20000] (a /16 of VIPs)`);
 
 interface Req { api: string; method: string; route: string; status: number; count: number }
-interface Stats { requests: Req[] }
+interface Latency { api: string; count: number; sumMs: number }
+interface Stats { requests: Req[]; latency: Latency[] }
 
 /** A cloud write: anything but a GET, a token request, or a VNC action that only reads. */
 function isWrite(r: Req): boolean {
   if (r.method === 'GET') return false;
+  if (r.status === 429) return false; // refused by the rate limit: nothing was written
+
   if (r.api === 'keystone') return false;
   return !['/fqname-to-id', '/id-to-fqname', '/list-bulk-collection'].includes(r.route);
 }
@@ -70,12 +78,32 @@ function freePort(): Promise<number> {
   });
 }
 
+// SCALE_BENCH_HEAPSNAPSHOT=1: the converged operator writes a V8 heap snapshot (SIGUSR2) into a
+// temporary folder, for test/bench/heapsnapshot-summary.ts.
+const heapDir = process.env['SCALE_BENCH_HEAPSNAPSHOT'] === '1' ? mkdtempSync(join(tmpdir(), 'lbop-scale-heap-')) : undefined;
+const heapArgs = heapDir === undefined ? [] : ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heapDir}`];
+
+/** Signal the operator to write a heap snapshot and wait until the file stops growing. */
+async function heapSnapshot(op: Compiled, dir: string): Promise<string> {
+  op.child.kill('SIGUSR2');
+  let last = -1;
+  for (let i = 0; i < 600; i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const f = readdirSync(dir).find((n) => n.endsWith('.heapsnapshot'));
+    if (f === undefined) continue;
+    const size = statSync(join(dir, f)).size;
+    if (size > 0 && size === last) return join(dir, f);
+    last = size;
+  }
+  throw new Error(`no heap snapshot in ${dir} after 600 s`);
+}
+
 interface Compiled { child: ChildProcess; metricsURL: string; exited: Promise<void> }
 
 /** The compiled operator (bin/ → dist/), with the harness's flags. */
 async function startCompiled(h: Harness): Promise<Compiled> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(repoRoot, 'bin/contrail-lb-operator.js'), 'run', '--kubeconfig', h.cluster.kubeconfig,
+  const child = spawn(process.execPath, [...heapArgs, join(repoRoot, 'bin/contrail-lb-operator.js'), 'run', '--kubeconfig', h.cluster.kubeconfig,
     '--namespace', h.namespace, '--cluster-id', h.clusterID, '--metrics-addr', `127.0.0.1:${port}`, '--health-addr', '0',
     '--secrets-namespace', SECRETS_NAMESPACE, '--log-level', 'warn'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, KUBECONFIG: '' } });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -146,6 +174,24 @@ function changedPaths(a: unknown, b: unknown, path: string): string[] {
   return [...keys].flatMap((k) => changedPaths((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], Array.isArray(a) ? `${path}[${k}]` : `${path}.${k}`));
 }
 
+/**
+ * P1's lower bound: max(critical path, required calls ÷ rate limit). The critical path is one SE
+ * boot plus the shortest chain of calls that can bring a VS up (the SE's server create, then the
+ * VS's 2 + 2 × SEs VIP/ECMP writes one after another) at the simulator's mean latency as measured
+ * in this run. The required calls are only the VIP/ECMP writes every VS needs (its SEs' own writes
+ * are shared and left out, so the bound is if anything low); all of them go to the contrail API.
+ */
+function p1LowerBound(stats: Stats, n: number, ses: number, limit: number): { seconds: number; why: string } {
+  const calls = stats.latency.reduce((c, l) => c + l.count, 0);
+  const meanMs = calls > 0 ? stats.latency.reduce((t, l) => t + l.sumMs, 0) / calls : 0;
+  const minPerVS = 2 + 2 * ses;
+  const critical = (BOOT_MS + (1 + minPerVS) * meanMs) / 1000;
+  const byRate = limit > 0 ? (n * minPerVS) / limit : 0;
+  return byRate > critical
+    ? { seconds: byRate, why: `${n * minPerVS} required contrail writes ÷ ${limit}/s; critical path ${critical.toFixed(2)} s` }
+    : { seconds: critical, why: `critical path: boot ${BOOT_MS} ms + ${1 + minPerVS} calls × ${meanMs.toFixed(1)} ms mean latency` };
+}
+
 async function main(): Promise<void> {
   const h = await startHarness({ name: 'scale-bench', resyncSeconds: RESYNC_S, sim: { topology: wideTopology(), bootTimeMs: BOOT_MS } });
   let op = await startCompiled(h);
@@ -160,13 +206,14 @@ async function main(): Promise<void> {
       `simulator default latencies, boot ${BOOT_MS} ms, operator compiled (bin/ → dist/), resync ${RESYNC_S} s`);
     console.log(`P3 memory at 0 VS (idle, Cloud Ready): RSS ${MiB(idle0.rss)}, heap used ${MiB(idle0.heap)}`);
 
+    if (rps > 0) await h.simControl('PUT', '/sim/rate-limits', { keystone: rps, nova: rps, neutron: rps, contrail: rps });
     await h.simControl('POST', '/sim/stats/reset');
     const kubeBefore = await metrics(op);
     const t0 = performance.now();
     const names = Array.from({ length: count }, (_, i) => `scale-${String(i).padStart(5, '0')}`);
     // Bounded concurrency: the apply itself is not what is measured.
     for (let i = 0; i < names.length; i += 20) await Promise.all(names.slice(i, i + 20).map((n) => applyVS(h, { vs: n, minSEs: sesPerVS, maxSEs: sesPerVS })));
-    const seen = { maxVSPerSE: 0, maxClaims: 0, samples: 0, lastSample: 0, violations: new Set<string>() };
+    const seen = { maxVSPerSE: 0, maxClaims: 0, samples: 0, lastSample: 0, lastProgress: performance.now(), violations: new Set<string>() };
     const sample = async (vss: VS[], settled = false): Promise<void> => {
       // VSs first, then SEs (as the capacity test does): a VS lists an SE only while it holds the claim.
       const r = checkInvariants({ groups: await h.list<GroupObj & KubeObject>('ServiceEngineGroup'), ses: await h.list<SEObj & KubeObject>('ServiceEngine'), vss: vss as unknown as VSObj[] }, { settled });
@@ -181,11 +228,18 @@ async function main(): Promise<void> {
         seen.lastSample = performance.now();
         await sample(vss);
       }
-      return vss.filter((v) => conditionsOf(v)['Ready']?.status === 'True' && v.status?.seSummary === `${sesPerVS}/${sesPerVS}`).length >= count;
-    }, { what: `${count} VS Ready on ${sesPerVS} SEs`, timeoutMs: Math.max(900_000, count * 600), intervalMs: POLL_MS });
+      const ready = vss.filter((v) => conditionsOf(v)['Ready']?.status === 'True' && v.status?.seSummary === `${sesPerVS}/${sesPerVS}`).length;
+      // Progress once a minute: a run cut short still says how fast it went.
+      if (performance.now() - seen.lastProgress >= 60_000) {
+        seen.lastProgress = performance.now();
+        console.log(`  converging: ${ready}/${count} Ready after ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+      }
+      return ready >= count;
+    }, { what: `${count} VS Ready on ${sesPerVS} SEs`, timeoutMs: Number(process.env['SCALE_BENCH_TIMEOUT_S'] ?? Math.max(900, count * 0.6)) * 1000, intervalMs: POLL_MS });
     const converge = performance.now() - t0;
-    await sample(await h.list<VS>('VirtualService'), true);
     const stats = await h.simControl<Stats>('GET', '/sim/stats');
+    if (rps > 0) await h.simControl('PUT', '/sim/rate-limits', { keystone: null, nova: null, neutron: null, contrail: null });
+    await sample(await h.list<VS>('VirtualService'), true);
     const kubeAfter = await metrics(op);
     const writes = stats.requests.filter(isWrite);
     const vsRoutes = (r: Req): boolean => r.api === 'contrail' && ['/virtual-machine-interfaces', '/instance-ips', '/ref-update', '/ref-relax-for-delete', '/floating-ips'].includes(r.route);
@@ -196,6 +250,10 @@ async function main(): Promise<void> {
     console.log(`converged: all ${count} Ready in ${(converge / 1000).toFixed(1)} s; invariants sampled ${seen.samples}× (every ${SAMPLE_MS / 1000} s while converging, then once settled): ` +
       `most VSs on one SE ${seen.maxVSPerSE} by status, ${seen.maxClaims} by claims (max ${perSE}); SEs ${(await h.list<KubeObject>('ServiceEngine')).length} (maxSEs ${seCount + 2}); violations ${seen.violations.size}`);
     for (const v of [...seen.violations].slice(0, 10)) console.log(`  violation: ${v}`);
+    const bound = p1LowerBound(stats, count, sesPerVS, rps);
+    console.log(`P1 apply → all ${count} Ready: ${(converge / 1000).toFixed(1)} s vs lower bound ${(bound.seconds).toFixed(1)} s (${bound.why}) → ` +
+      `${(converge / 1000 / bound.seconds).toFixed(2)}× (goal ≤ 1.2×); rate limit ${rps > 0 ? `${rps} requests/s per API` : 'off'}, ` +
+      `${sum(stats.requests.filter((r) => r.status === 429))} requests refused with 429`);
     console.log(`P2 cloud VIP/ECMP writes per VS: ${(vsWrites / count).toFixed(2)} vs minimum ${minPerVS} → ${(vsWrites / count / minPerVS).toFixed(2)}×`);
     console.log(`P2 other cloud writes (SE creation etc.): ${seWrites} for ${(await h.list<KubeObject>('ServiceEngine')).length} SEs; all cloud writes per VS ${(sum(writes) / count).toFixed(2)}`);
     console.log(`P2 apiserver requests by the operator per VS while converging: ${(kubeReqs / count).toFixed(2)} ` +
@@ -233,6 +291,7 @@ async function main(): Promise<void> {
     console.log(`P3 idle CPU at ${count} VS over the steady window: ${(cpu * 100).toFixed(2)} % of a core`);
     const conv = await memory(op);
     console.log(`P3 memory at ${count} VS (converged): RSS ${MiB(conv.rss)}, heap used ${MiB(conv.heap)}`);
+    if (heapDir !== undefined) console.log(`P3 heap snapshot at ${count} VS: ${await heapSnapshot(op, heapDir)}`);
 
     // P4: SIGKILL and restart over the converged state.
     const rvBefore = await versions(h);
@@ -259,8 +318,11 @@ async function main(): Promise<void> {
     for (const r of after.requests.filter(isWrite)) console.log(`  restart write: ${r.api} ${r.method} ${r.route} ${r.status}: ${r.count}`);
     console.log(`P4 apiserver writes by resource after restart: ${writesBetween(serverRestart0, await serverWrites(h)).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
 
-    for (let i = 0; i < names.length; i += 50) await Promise.all(names.slice(i, i + 50).map((n) => h.remove('VirtualService', n)));
-    await h.waitFor(async () => (await h.list<KubeObject>('VirtualService')).length === 0, { what: 'VS deleted', timeoutMs: 600_000, intervalMs: 500 });
+    if (process.env['SCALE_BENCH_DELETE'] !== '0') {
+      // SCALE_BENCH_DELETE=0 skips this (it measures nothing; the cluster is torn down either way).
+      for (let i = 0; i < names.length; i += 50) await Promise.all(names.slice(i, i + 50).map((n) => h.remove('VirtualService', n)));
+      await h.waitFor(async () => (await h.list<KubeObject>('VirtualService')).length === 0, { what: 'VS deleted', timeoutMs: 600_000, intervalMs: 500 });
+    }
   } finally {
     op.child.kill('SIGTERM');
     await op.exited;
