@@ -6,22 +6,14 @@
 // API URL) the same query goes to the VNC port and fails 404 there.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type AddressInfo } from 'node:net';
 import { startHarness, type Harness, type OperatorProcess } from './harness.js';
 import { applySeed } from './vs-support.js';
+import { freePort } from '../support/net.js';
 
 const UVE_ROUTE = '/analytics/uves/virtual-machine-interface';
 
 let h: Harness;
 let op: OperatorProcess;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** UVE queries the simulator answered, by the API (port) that got them. */
 async function uveQueries(api: 'analytics' | 'contrail'): Promise<number> {

@@ -3,7 +3,6 @@
 // operator serving the SE API on loopback, two pool servers, and vs2 on 3 SEs (ECMP, RoundRobin).
 // Plus the readers the phases share: each SE's HAProxy stats socket and the fabric's route.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { showStat } from '../../../src/agent/haproxy/socket.js';
@@ -14,6 +13,7 @@ import { type Harness, type OperatorProcess } from '../../e2e/harness.js';
 import { applyGroup, applyVS, vsStatus, type VS } from '../../e2e/vs-support.js';
 import { Api } from '../../dataplane/support.js';
 import { agentDataplane, startDataplaneHarness } from '../../e2e-dataplane/support.js';
+import { freePort } from '../../support/net.js';
 
 export const S1 = '198.18.30.3';
 export const S2 = '198.18.30.4';
@@ -39,14 +39,6 @@ export interface Ground {
   serving(n: number, what: string, exclude?: readonly string[], timeoutMs?: number): Promise<Serving[]>;
   pool(servers: Array<{ ip: string; enabled?: boolean }>, lbAlgorithm: 'RoundRobin' | 'LeastConnections'): Promise<void>;
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 /** Sessions each VIP frontend of the SE took (stot): what the spread is counted from. */
