@@ -120,8 +120,8 @@ test-dataplane: deps
 	$(NODE_TEST) --test-concurrency=1 'test/dataplane/**/*.test.ts'
 
 # --- the operator, real SE agents and real packets: VIP traffic end to end (owner: wire issue) ---
-# Needs root (network namespaces); without it the tests skip with one line. LBOP_DP_LONG=1 makes
-# operator-outage.test.ts cut the management link for 120 s instead of 65 s (docs/traffic-tests.md).
+# Needs root (network namespaces); without it the tests skip with one line. operator-outage.test.ts
+# cuts the management link for 120 s (LBOP_DP_CUT_S=N for a shorter local run; docs/traffic-tests.md).
 test-e2e-dataplane: deps envtest
 	@if [[ $$(id -u) == 0 ]]; then scripts/ensure-debs.sh iproute2:ip wrk:wrk haproxy:haproxy; fi
 	scripts/with-cluster.sh $(NODE_TEST) --test-concurrency=1 'test/e2e-dataplane/**/*.test.ts'
