@@ -12,16 +12,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NetnsDataplane } from '../../src/sim/dataplane/dataplane.js';
-import { runLoad, type LoadResult } from '../../src/sim/dataplane/loadgen.js';
+import { type LoadResult } from '../../src/sim/dataplane/loadgen.js';
 import { conditionsOf, type Harness, type OperatorProcess } from '../e2e/harness.js';
-import { applyGroup, applyPool, applyVS, vsStatus, VIP_NET } from '../e2e/vs-support.js';
+import { applyGroup, applyPool, applyVS } from '../e2e/vs-support.js';
 import { Api, skipReason } from '../dataplane/support.js';
 import { agentDataplane, startDataplaneHarness } from './support.js';
-import { showStat } from '../../src/agent/haproxy/socket.js';
-import { vipFrontendTotals } from '../../src/agent/haproxy/stats.js';
+import { NeutronVS, type ActiveStandby, type SEObject } from './neutron-support.js';
 import { freePort } from '../support/net.js';
 
 const skip = skipReason();
@@ -30,11 +29,6 @@ if (skip !== undefined) process.stdout.write(`e2e-dataplane neutron-repair: ${sk
 const POOL_SERVER = '198.18.30.3';
 const HEARTBEAT_TIMEOUT_S = 4;
 const FAILURE_TIMEOUT_S = 20;
-type SEObject = {
-  metadata: { name: string; deletionTimestamp?: string };
-  status?: { serverUUID?: string; dataInterfaces?: { networkUUID?: string; portUUID?: string }[]; conditions?: { type: string; status: string; reason: string; message?: string }[] };
-};
-interface Port { id: string; allowed_address_pairs?: { ip_address: string }[] }
 
 describe('plain Neutron repair: witnesses tell a partitioned SE from a dead one', { skip, timeout: 600_000 }, () => {
   let h: Harness;
@@ -42,13 +36,14 @@ describe('plain Neutron repair: witnesses tell a partitioned SE from a dead one'
   let api: Api;
   let op: OperatorProcess;
   const stateRoot = mkdtempSync(join(tmpdir(), 'lbop-e2e-nrepair-'));
-  let vip = '';
+  let nvs: NeutronVS;
   const frozen: string[] = [];
 
   before(async () => {
     dp = agentDataplane(stateRoot, [POOL_SERVER]);
     h = await startDataplaneHarness('e2e-dp-nrepair', dp, 'neutron');
     api = await Api.login(h.sim);
+    nvs = new NeutronVS(h, dp, api, stateRoot);
     op = h.startOperator([
       '--se-api-addr', `127.0.0.1:${await freePort()}`,
       '--se-heartbeat-timeout', String(HEARTBEAT_TIMEOUT_S), '--se-failure-timeout', String(FAILURE_TIMEOUT_S),
@@ -61,34 +56,12 @@ describe('plain Neutron repair: witnesses tell a partitioned SE from a dead one'
     rmSync(stateRoot, { recursive: true, force: true });
   });
 
-  const load = (requests: number, seconds: number): Promise<LoadResult> =>
-    runLoad(dp.client, { url: `http://${vip}/`, connections: 4, seconds, maxRequests: requests, newConnections: true, timeoutSeconds: 1 });
-  const sessions = async (server: string): Promise<number> => vipFrontendTotals(await showStat(join(stateRoot, server, 'stats.sock'))).sessions;
-  const holders = async (): Promise<string[]> =>
-    ((await api.call(h.sim.urls.neutron, 'GET', `/v2.0/ports?network_id=${VIP_NET}`)) as { ports: Port[] }).ports
-      .filter((p) => (p.allowed_address_pairs ?? []).some((x) => x.ip_address.replace(/\/32$/, '') === vip)).map((p) => p.id).sort();
-  const dataPort = (s: SEObject | undefined): string => s?.status?.dataInterfaces?.find((d) => d.networkUUID === VIP_NET)?.portUUID ?? '';
+  const load = (requests: number, seconds: number): Promise<LoadResult> => nvs.load(requests, seconds);
+  const sessions = (server: string): Promise<number> => nvs.sessions(server);
   const ses = (): Promise<SEObject[]> => h.list<SEObject>('ServiceEngine');
   const byServer = async (server: string): Promise<SEObject | undefined> => (await ses()).find((s) => s.status?.serverUUID === server);
   const cond = (s: SEObject | undefined, type: string): { status: string; reason: string } | undefined => conditionsOf(s as never)[type];
-
-  /** vs2 Ready on a connected primary and standby, the pair on the primary's port and the fabric routing there. */
-  const activeStandby = async (what: string, notServer = ''): Promise<{ primary: SEObject; standby: SEObject; port: string }> =>
-    h.waitFor(async () => {
-      const s = await vsStatus(h);
-      const p = s?.serviceEngines?.find((x) => x.primary === true && x.connected === true)?.name;
-      const sb = s?.serviceEngines?.find((x) => x.standby === true && x.connected === true)?.name;
-      if (s?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True' || p === undefined || sb === undefined) return undefined;
-      vip = s.vip?.[0]?.ipAddress ?? '';
-      const list = await ses();
-      const primary = list.find((x) => x.metadata.name === p);
-      const standby = list.find((x) => x.metadata.name === sb);
-      if (primary === undefined || standby === undefined || primary.status?.serverUUID === notServer) return undefined;
-      const port = dataPort(primary);
-      await dp.settled();
-      if ((await holders()).join() !== port || [...(dp.routeOf(`${vip}/32`)?.members ?? [])].join() !== port) return undefined;
-      return { primary, standby, port };
-    }, { timeoutMs: 180_000, intervalMs: 500, what });
+  const activeStandby = (what: string, notServer = ''): Promise<ActiveStandby> => nvs.activeStandby(what, notServer);
 
   const diag = async (e: unknown): Promise<never> => {
     const conds = (await ses()).map((s) => `${s.metadata.name} ${s.status?.serverUUID ?? ''}: ${(s.status?.conditions ?? []).map((c) => `${c.type}=${c.status}/${c.reason}${c.type === 'HeartbeatFailure' ? ` (${c.message ?? ''})` : ''}`).join(' ')}`);
@@ -111,26 +84,32 @@ describe('plain Neutron repair: witnesses tell a partitioned SE from a dead one'
     const t0 = Date.now();
     assert.ok(dp.freezeSE(server, 'agent'));
     frozen.push(server);
-    await h.waitFor(async () => (cond(await byServer(server), 'Partitioned')?.status === 'True' ? true : undefined), { timeoutMs: 40_000, intervalMs: 250, what: `${name} Partitioned` }).catch(diag);
-    const detectedMs = Date.now() - t0;
-    let requests = 0;
-    let failed = 0;
-    while (Date.now() - t0 < (FAILURE_TIMEOUT_S + 8) * 1000) {
-      const r = await load(100, 10);
-      requests += r.requests;
-      failed += r.failures;
-      assert.equal(r.failures, 0, `a request failed while ${name} was partitioned: ${JSON.stringify(r.errors)}`);
+    try {
+      await h.waitFor(async () => (cond(await byServer(server), 'Partitioned')?.status === 'True' ? true : undefined), { timeoutMs: 40_000, intervalMs: 250, what: `${name} Partitioned` }).catch(diag);
+      const detectedMs = Date.now() - t0;
+      let requests = 0;
+      let failed = 0;
+      const runLog: string[] = [];
+      while (Date.now() - t0 < (FAILURE_TIMEOUT_S + 8) * 1000) {
+        const at = Date.now() - t0;
+        const r = await load(100, 10);
+        requests += r.requests;
+        failed += r.failures;
+        runLog.push(`+${at} ms: ${r.requests} in ${r.seconds.toFixed(1)} s, ${r.failures} failed ${JSON.stringify(r.errors)}, pair on [${(await nvs.holders()).join()}]`);
+        assert.equal(r.failures, 0, `a request failed while ${name} was partitioned (its port ${primary.status?.dataInterfaces?.[0]?.portUUID ?? ''}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}):\n${runLog.join('\n')}`);
+      }
+      const carried = (await sessions(server)) - before;
+      const now = await byServer(server);
+      assert.equal(now?.metadata.name, name, 'the partitioned SE was not replaced');
+      assert.equal(now?.metadata.deletionTimestamp, undefined);
+      assert.notEqual(cond(now, 'HeartbeatFailure')?.status, 'True');
+      assert.ok(carried >= requests, `the partitioned active took the traffic (${carried} of ${requests})`);
+      assert.ok((await h.events()).some((e) => e.reason === 'SEPartitioned' && e.regarding.name === name));
+      process.stdout.write(`e2e-dataplane neutron-repair: agent stopped → Partitioned in ${detectedMs} ms; ${requests} requests in ${Math.round((Date.now() - t0) / 1000)} s, ${failed} failed, ${carried} sessions on the partitioned active\n`);
+    } finally {
+      dp.thawSE(server);
+      frozen.splice(frozen.indexOf(server), 1);
     }
-    const carried = (await sessions(server)) - before;
-    const now = await byServer(server);
-    assert.equal(now?.metadata.name, name, 'the partitioned SE was not replaced');
-    assert.equal(now?.metadata.deletionTimestamp, undefined);
-    assert.notEqual(cond(now, 'HeartbeatFailure')?.status, 'True');
-    assert.ok(carried >= requests, `the partitioned active took the traffic (${carried} of ${requests})`);
-    assert.ok((await h.events()).some((e) => e.reason === 'SEPartitioned' && e.regarding.name === name));
-    process.stdout.write(`e2e-dataplane neutron-repair: agent stopped → Partitioned in ${detectedMs} ms; ${requests} requests in ${Math.round((Date.now() - t0) / 1000)} s, ${failed} failed, ${carried} sessions on the partitioned active\n`);
-    dp.thawSE(server);
-    frozen.splice(frozen.indexOf(server), 1);
     await h.waitFor(async () => {
       const s = await byServer(server);
       return cond(s, 'AgentConnected')?.status === 'True' && cond(s, 'Partitioned')?.status === 'False' ? true : undefined;
@@ -162,7 +141,7 @@ describe('plain Neutron repair: witnesses tell a partitioned SE from a dead one'
         requests += r.requests;
         lost += r.failures;
         runLog.push(`${r.requests}${r.failures > 0 ? `/${r.failures} failed` : ''}`);
-        return r.failures === 0 && r.requests >= 100 && !(dp.routeOf(`${vip}/32`)?.members ?? []).includes(first.port) ? r : undefined;
+        return r.failures === 0 && r.requests >= 100 && !nvs.fabricMembers().includes(first.port) ? r : undefined;
       }, { timeoutMs: 150_000, intervalMs: 0, what: 'clean traffic after the active hung' }).catch(diag);
     } finally {
       clearInterval(poller);
