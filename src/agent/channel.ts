@@ -72,6 +72,8 @@ export interface ChannelOptions {
   heartbeat: () => Promise<Heartbeat>;
   /** The version the applier serves (what the long-poll waits to differ from). */
   appliedVersion: () => number;
+  /** Each heartbeat ack's probe list (peerprobe.ts: the silent SEs this one witnesses). */
+  onProbeTargets?: (targets: HeartbeatAck['probe']) => void;
 }
 
 export class Channel {
@@ -219,6 +221,7 @@ export class Channel {
         const ack = await this.call<HeartbeatAck>('POST', SE_API_PATHS.heartbeat, await this.o.heartbeat(), { credential });
         if (ack !== undefined) {
           if (Number.isInteger(ack.heartbeatIntervalMs) && ack.heartbeatIntervalMs >= 100) this.intervalMs = ack.heartbeatIntervalMs;
+          this.o.onProbeTargets?.(ack.probe);
           // The operator has a version we have not seen: re-poll now rather than wait for the long-poll.
           if (ack.configVersion !== this.polledVersion && ack.configVersion !== this.o.appliedVersion()) this.pollAbort?.abort();
         }

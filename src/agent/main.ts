@@ -14,6 +14,7 @@ import type { AgentFlags } from './flags.js';
 import { Channel } from './channel.js';
 import { HAProxy } from './haproxy/runner.js';
 import { memberDigest, watchMembers } from './memberwatch.js';
+import { httpProbe, netnsProbe, PeerProber } from './peerprobe.js';
 import { jittered, Reporter } from './report.js';
 import { SystemStats } from './sysstats.js';
 import { NetnsVipAddresser, NoVipAddresser } from './vip.js';
@@ -71,6 +72,9 @@ export async function runAgent(flags: AgentFlags): Promise<number> {
         identity = await readIdentity(flags.source ?? { configDrive: '/mnt/config' }).catch(() => undefined);
       }
       if (identity !== undefined && !stopping) {
+        // Witness probes for the operator (plain Neutron's data-path signal), from the SE's own stack.
+        const prober = new PeerProber(flags.netns !== undefined ? netnsProbe(flags.netns) : httpProbe);
+        reporter.probes = () => prober.reports();
         const channel = new Channel({
           identity,
           stateDir: flags.stateDir,
@@ -81,8 +85,10 @@ export async function runAgent(flags: AgentFlags): Promise<number> {
             return reporter.heartbeat();
           },
           appliedVersion: () => applier.applied.version,
+          onProbeTargets: (t) => prober.setTargets(t),
         });
         const running = channel.run();
+        const probing = prober.run();
         const watching = watchMembers({
           sample: async () => { const v = await reporter.members(); return v && memberDigest(v); },
           onChange: () => channel.heartbeatNow(),
@@ -90,7 +96,8 @@ export async function runAgent(flags: AgentFlags): Promise<number> {
         });
         await stopped;
         channel.stop();
-        await Promise.all([running, watching]);
+        prober.stop();
+        await Promise.all([running, watching, probing]);
       }
     }
   } finally {

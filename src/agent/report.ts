@@ -2,7 +2,7 @@
 // and memory. (bootID, sequence) let the operator drop replays and reorders.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Heartbeat, MemberOperStatus, VipReport } from '../seapi/protocol.js';
+import type { Heartbeat, MemberOperStatus, ProbeReport, VipReport } from '../seapi/protocol.js';
 import type { Applier } from './applier.js';
 import { memberKey, parseShowStat, vipReports } from './haproxy/stats.js';
 import type { HAProxy } from './haproxy/runner.js';
@@ -26,6 +26,8 @@ export class Reporter {
   private sequence = 0;
   /** Each member's last reported status (stats.ts: what a sample that misses it reports). */
   private last = new Map<string, MemberOperStatus>();
+  /** The witness probes' results to carry (peerprobe.ts); none when unset. */
+  probes: () => ProbeReport[] = () => [];
 
   constructor(private readonly applier: Applier, private readonly haproxy: HAProxy, private readonly system: SystemStats) {}
 
@@ -44,7 +46,9 @@ export class Reporter {
       vips = vipReports(rendered.vips, parseShowStat(csv), this.last);
       this.last = new Map(vips.flatMap((v) => v.members.map((m) => [memberKey(v.id, m.id), m.status] as const)));
     }
+    const probes = this.probes();
     return {
+      ...(probes.length > 0 ? { probes } : {}),
       bootID: this.bootID,
       sequence: ++this.sequence,
       sentAt: new Date().toISOString(),

@@ -20,7 +20,7 @@ import type { OperatorConfig } from './config.js';
 import { feedDesiredConfigs } from './desiredfeed.js';
 import { TLSSecrets } from './tlssecrets.js';
 import { installOrphanSweep } from './orphans/controller.js';
-import { AgentRegistry, BootstrapTokens, DesiredConfigs, registerVSAnalytics, servesVirtualService, startSEApi, type CertificateAuthority, type SEApi, type SEApiConfig } from '../seapi/index.js';
+import { AgentRegistry, BootstrapTokens, DesiredConfigs, registerVSAnalytics, servesVirtualService, startSEApi, WitnessBoard, type CertificateAuthority, type SEApi, type SEApiConfig } from '../seapi/index.js';
 import { installServiceEngineController } from './serviceengine/controller.js';
 import { installGroupController } from './serviceenginegroup/controller.js';
 import { installPoolController } from './pool/controller.js';
@@ -149,8 +149,10 @@ export function buildOperator(config: OperatorConfig, o: OperatorOptions): Opera
     const a = agents?.get(k);
     return a && { version: a.applied.version, hash: a.applied.hash };
   });
+  const witnesses = new WitnessBoard();
   if (se !== undefined && agents !== undefined) {
     context.seChannel = {
+      witnesses,
       agents, tokens: new BootstrapTokens(o.client, { ttlMs: se.config.tokenTTLMs, namespaces: config.namespaces }),
       controllerURLs: se.controllerURLs ?? [], caBundle: se.ca.certPem, heartbeatIntervalMs: se.config.heartbeatIntervalMs,
       repair: {
@@ -185,7 +187,7 @@ export function buildOperator(config: OperatorConfig, o: OperatorOptions): Opera
         if (se !== undefined && agents !== undefined && context.seChannel !== undefined) {
           // Config and heartbeats are served by the leader (the one whose caches the controllers
           // act on); enroll and renew by every replica (docs/se-api.md).
-          seapi = await startSEApi({ config: se.config, configs, agents, client: o.client, ca: se.ca, registry: manager.registry, logger, serving: () => manager.isLeading() });
+          seapi = await startSEApi({ config: se.config, configs, agents, client: o.client, ca: se.ca, registry: manager.registry, logger, serving: () => manager.isLeading(), probeTargets: (k) => witnesses.targetsFor(k) });
           if (context.seChannel.controllerURLs.length === 0) context.seChannel.controllerURLs.push(seapi.url);
           logger.info('serving the SE API', { url: seapi.url, controllerURLs: context.seChannel.controllerURLs });
           let leading = false;

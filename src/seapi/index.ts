@@ -9,3 +9,4 @@ export * from './protocol.js';
 export * from './server.js';
 export * from './serving.js';
 export * from './tokens.js';
+export * from './witnesses.js';

@@ -197,6 +197,28 @@ export interface Heartbeat {
   applied: AppliedConfig;
   vips: VipReport[];
   se: { cpuPercent: number; memoryBytes: number };
+  /**
+   * Data-path witness results (plain Neutron, docs/se-repair.md): what this SE saw probing the
+   * data addresses of the silent SEs the last ack asked it to probe. Only targets with a result.
+   */
+  probes?: ProbeReport[];
+}
+
+/** A silent SE's data address a witness is asked to probe (GET http://address:port/lbop-health). */
+export interface ProbeTarget {
+  /** "<namespace>/<name>" of the silent ServiceEngine. */
+  se: string;
+  address: string;
+  port: number;
+}
+
+export interface ProbeReport {
+  se: string;
+  address: string;
+  /** true: the last probe got 200; false: the last 2 or more probes failed. */
+  up: boolean;
+  /** Why the probes failed (timeout, refused, HTTP status). */
+  reason?: string;
 }
 
 export interface HeartbeatAck {
@@ -204,6 +226,8 @@ export interface HeartbeatAck {
   configVersion: number;
   /** Milliseconds the operator wants between heartbeats now. */
   heartbeatIntervalMs: number;
+  /** Silent SEs' data addresses to probe until an ack no longer lists them (plain Neutron witnesses). */
+  probe?: ProbeTarget[];
 }
 
 /** Every 4xx/5xx body of the SE API. */

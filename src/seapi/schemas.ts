@@ -65,6 +65,13 @@ const heartbeatSchema: JSONSchemaType<Heartbeat> = {
       },
     },
     se: { type: 'object', required: ['cpuPercent', 'memoryBytes'], properties: { cpuPercent: { type: 'number', minimum: 0 }, memoryBytes: count } },
+    probes: {
+      type: 'array', nullable: true, maxItems: 64,
+      items: {
+        type: 'object', required: ['se', 'address', 'up'],
+        properties: { se: id, address: { type: 'string', minLength: 1, maxLength: 64 }, up: { type: 'boolean' }, reason: { type: 'string', nullable: true, maxLength: 256 } },
+      },
+    },
   },
 };
 

@@ -21,7 +21,7 @@ import { AgentRegistry } from './agents.js';
 import type { SEApiConfig } from './config.js';
 import type { ConfigSource } from './configs.js';
 import { identityOfPeer, issueClientCertificate, issueServerCertificate, loadCA, PKIError, verifyCSR, type CertificateAuthority, type SEIdentity } from './pki.js';
-import { SE_API_MAX_BODY_BYTES, SE_API_PATHS, type EnrollResponse, type HeartbeatAck, type SEApiError, type SEConfig } from './protocol.js';
+import { SE_API_MAX_BODY_BYTES, SE_API_PATHS, type EnrollResponse, type HeartbeatAck, type ProbeTarget, type SEApiError, type SEConfig } from './protocol.js';
 import { schemaError, validateEnroll, validateHeartbeat, validateRenew } from './schemas.js';
 import { BootstrapTokens, TokenError, type BootstrapTokenRedeemer } from './tokens.js';
 
@@ -49,6 +49,8 @@ export interface SEApiDeps {
   agents?: AgentRegistry;
   /** Whether this replica serves config and heartbeats now (default: always). */
   serving?: () => boolean;
+  /** Silent SEs' data addresses the SE is asked to probe (witnesses.ts; plain Neutron's data-path signal). */
+  probeTargets?: (seKey: string) => ProbeTarget[];
   /** The Nova server the SE runs on now (renew refuses a replaced server); default: the SE's status via client. */
   currentServer?: (se: { namespace: string; name: string }) => Promise<string | undefined | null>;
 }
@@ -196,7 +198,8 @@ export async function startSEApi(deps: SEApiDeps): Promise<SEApi> {
         const key = `${who.namespace}/${who.name}`;
         const verdict = agents.accept(key, who.serverID, body);
         if (!verdict.accepted) throw new Refusal(409, 'Replayed', verdict.reason);
-        return { se: who, body: { configVersion: deps.configs.get(key)?.version ?? 0, heartbeatIntervalMs: cfg.heartbeatIntervalMs } satisfies HeartbeatAck };
+        const probe = deps.probeTargets?.(key) ?? [];
+        return { se: who, body: { configVersion: deps.configs.get(key)?.version ?? 0, heartbeatIntervalMs: cfg.heartbeatIntervalMs, ...(probe.length > 0 ? { probe } : {}) } satisfies HeartbeatAck };
       },
     },
   };

@@ -3,7 +3,7 @@
 // its own network and a /29 subnet, so it assumes no particular addresses.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { endpoint, get, http, keystoneTarget, login, type Json, type Res } from './support.js';
+import { endpoint, eventually, get, http, keystoneTarget, login, type Json, type Res } from './support.js';
 
 let neutron = '';
 let token = '';
@@ -11,6 +11,7 @@ let real = false;
 let netId = '';
 let subnetId = '';
 let cidrBase = '';
+let catalog: unknown[] = [];
 
 const call = (m: string, p: string, body?: unknown): Promise<Res> => http(m, `${neutron}${p}`, { token, ...(body === undefined ? {} : { body }) });
 
@@ -19,6 +20,7 @@ before(async () => {
   real = k.real;
   const l = await login(k.url, k.user, k.password, k.project, k.domain);
   token = l.token;
+  catalog = l.catalog;
   neutron = (process.env['LBOP_CONFORMANCE_NEUTRON_URL'] ?? endpoint(l.catalog, 'network')).replace(/\/$/, '');
   const net = await call('POST', '/v2.0/networks', { network: { name: `lbop-conformance-${Date.now()}` } });
   assert.equal(net.status, 201, net.text);
@@ -210,4 +212,43 @@ test('§5 changing a fixed IP on update → 400 under Contrail (ML2 allows it)',
     assert.equal(neutronError(res).message, 'Fixed ip cannot be updated on a port');
   }
   await call('DELETE', `/v2.0/ports/${String(p['id'])}`);
+});
+
+// A port's `status` follows what runs behind it: real Neutron sets ACTIVE when the L2 agent (OVS,
+// OVN's controller, …) has wired the instance's device, DOWN when it reports the device gone —
+// an instance stopped or destroyed. The operator reads DOWN on every data port of a silent SE as
+// its data path failing (docs/se-repair.md). Simulator only: the real test stack binds ports
+// with Neutron's `test` mechanism driver and Nova's fake virt driver, with no L2 agent, so no one
+// there would turn a stopped server's port DOWN.
+test('§5 a bound port is ACTIVE while its server is ACTIVE, DOWN once it is stopped or gone', async (t) => {
+  if (real) {
+    t.skip('needs an L2 agent; the real test stack has none');
+    return;
+  }
+  const nova = endpoint(catalog, 'compute').replace(/\/$/, '');
+  const image = String((get((await http('GET', `${nova}/images`, { token })).json, 'images') as Json[]).find((i) => i['name'] === 'avi-se')?.['id']);
+  const p = await port({ name: 'conformance-bound' });
+  const id = String(p['id']);
+  const statusOf = async (): Promise<string> => String(get((await call('GET', `/v2.0/ports/${id}`)).json, 'port', 'status'));
+  const boot = await http('POST', `${nova}/servers`, { token, body: { server: { name: 'conformance-port-status', imageRef: image, flavorRef: '2', networks: [{ port: id }] } } });
+  assert.equal(boot.status, 202, boot.text);
+  const server = String(get(boot.json, 'server', 'id'));
+  const serverStatus = async (): Promise<string> => String(get((await http('GET', `${nova}/servers/${server}`, { token })).json, 'server', 'status'));
+  try {
+    await eventually(async () => ((await serverStatus()) === 'ACTIVE' ? true : undefined), 10_000, 'server ACTIVE');
+    assert.equal(await statusOf(), 'ACTIVE', 'bound to an ACTIVE server');
+    assert.equal((await http('POST', `${nova}/servers/${server}/action`, { token, body: { 'os-stop': null } })).status, 202);
+    await eventually(async () => ((await serverStatus()) === 'SHUTOFF' ? true : undefined), 10_000, 'server SHUTOFF');
+    assert.equal(await statusOf(), 'DOWN', 'its server stopped');
+    assert.equal((await http('POST', `${nova}/servers/${server}/action`, { token, body: { 'os-start': null } })).status, 202);
+    await eventually(async () => ((await serverStatus()) === 'ACTIVE' ? true : undefined), 10_000, 'server ACTIVE again');
+    assert.equal(await statusOf(), 'ACTIVE', 'started again');
+  } finally {
+    assert.equal((await http('DELETE', `${nova}/servers/${server}`, { token })).status, 204);
+  }
+  await eventually(async () => ((await http('GET', `${nova}/servers/${server}`, { token })).status === 404 ? true : undefined), 10_000, 'server gone');
+  const after = get((await call('GET', `/v2.0/ports/${id}`)).json, 'port') as Json;
+  assert.equal(after['status'], 'DOWN', 'unbound: its server deleted');
+  assert.equal(after['device_id'], '', 'Nova unbinds a port it did not create');
+  assert.equal((await call('DELETE', `/v2.0/ports/${id}`)).status, 204);
 });

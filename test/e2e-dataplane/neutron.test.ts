@@ -15,33 +15,31 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerAgentKeys } from '../support/se-secrets.js';
 import { NetnsDataplane } from '../../src/sim/dataplane/dataplane.js';
-import { runLoad, type LoadResult } from '../../src/sim/dataplane/loadgen.js';
+import { type LoadResult } from '../../src/sim/dataplane/loadgen.js';
 import { type Harness } from '../e2e/harness.js';
-import { applyGroup, applyPool, applyVS, vsStatus, VIP_NET } from '../e2e/vs-support.js';
+import { applyGroup, applyPool, applyVS } from '../e2e/vs-support.js';
 import { Api, skipReason } from '../dataplane/support.js';
 import { agentDataplane, startDataplaneHarness } from './support.js';
-import { showStat } from '../../src/agent/haproxy/socket.js';
-import { vipFrontendTotals } from '../../src/agent/haproxy/stats.js';
+import { NeutronVS, type ActiveStandby } from './neutron-support.js';
 import { freePort } from '../support/net.js';
 
 const skip = skipReason();
 if (skip !== undefined) process.stdout.write(`e2e-dataplane neutron: ${skip}\n`);
 
 const POOL_SERVER = '198.18.30.3';
-type SEObject = { metadata: { name: string }; status?: { serverUUID?: string; dataInterfaces?: { networkUUID?: string; portUUID?: string }[] } };
-interface Port { id: string; allowed_address_pairs?: { ip_address: string }[] }
 
 describe('plain Neutron with real packets: the VIP route follows the allowed-address pair', { skip, timeout: 300_000 }, () => {
   let h: Harness;
   let dp: NetnsDataplane;
   let api: Api;
   const stateRoot = mkdtempSync(join(tmpdir(), 'lbop-e2e-neutron-'));
-  let vip = '';
+  let nvs: NeutronVS;
 
   before(async () => {
     dp = agentDataplane(stateRoot, [POOL_SERVER]);
     h = await startDataplaneHarness('e2e-dp-neutron', dp, 'neutron');
     api = await Api.login(h.sim);
+    nvs = new NeutronVS(h, dp, api, stateRoot);
     h.startOperator(['--se-api-addr', `127.0.0.1:${await freePort()}`]);
   });
 
@@ -51,42 +49,19 @@ describe('plain Neutron with real packets: the VIP route follows the allowed-add
     rmSync(stateRoot, { recursive: true, force: true });
   });
 
-  const load = (requests: number, seconds = 10): Promise<LoadResult> =>
-    runLoad(dp.client, { url: `http://${vip}/`, connections: 4, seconds, maxRequests: requests, newConnections: true, timeoutSeconds: 1 });
-  const sessions = async (server: string): Promise<number> => vipFrontendTotals(await showStat(join(stateRoot, server, 'stats.sock'))).sessions;
-  /** The data ports in the VIP network whose allowed-address pairs hold the VIP. */
-  const holders = async (): Promise<string[]> =>
-    ((await api.call(h.sim.urls.neutron, 'GET', `/v2.0/ports?network_id=${VIP_NET}`)) as { ports: Port[] }).ports
-      .filter((p) => (p.allowed_address_pairs ?? []).some((x) => x.ip_address.replace(/\/32$/, '') === vip)).map((p) => p.id).sort();
-  const dataPort = (s: SEObject | undefined): string => s?.status?.dataInterfaces?.find((d) => d.networkUUID === VIP_NET)?.portUUID ?? '';
-  const fabricMembers = (): string[] => [...(dp.routeOf(`${vip}/32`)?.members ?? [])].sort();
+  const load = (requests: number, seconds = 10): Promise<LoadResult> => nvs.load(requests, seconds);
+  const sessions = (server: string): Promise<number> => nvs.sessions(server);
+  const fabricMembers = (): string[] => nvs.fabricMembers();
+  const activeStandby = (what: string, notServer = ''): Promise<ActiveStandby> => nvs.activeStandby(what, notServer);
 
-  /** vs2 Ready with a primary and a standby SE, the pair on the primary's port and the fabric routing the VIP there. */
-  const activeStandby = async (what: string, notServer = ''): Promise<{ primary: SEObject; standby: SEObject; port: string }> =>
-    h.waitFor(async () => {
-      const s = await vsStatus(h);
-      const p = s?.serviceEngines?.find((x) => x.primary === true && x.connected === true)?.name;
-      const sb = s?.serviceEngines?.find((x) => x.standby === true && x.connected === true)?.name;
-      if (s?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True' || p === undefined || sb === undefined) return undefined;
-      vip = s.vip?.[0]?.ipAddress ?? '';
-      const list = await h.list<SEObject>('ServiceEngine');
-      const primary = list.find((x) => x.metadata.name === p);
-      const standby = list.find((x) => x.metadata.name === sb);
-      if (primary === undefined || standby === undefined || primary.status?.serverUUID === notServer) return undefined;
-      const port = dataPort(primary);
-      await dp.settled();
-      if ((await holders()).join() !== port || fabricMembers().join() !== port) return undefined;
-      return { primary, standby, port };
-    }, { timeoutMs: 180_000, intervalMs: 500, what });
-
-  let first: { primary: SEObject; standby: SEObject; port: string } | undefined;
+  let first: ActiveStandby | undefined;
 
   it('ActiveStandby on Neutron: the pair on the active port, the fabric route on it alone, traffic through the active only', async () => {
     await applyGroup(h, 'default', { haMode: 'ActiveStandby', minScaleoutPerVS: 2 });
     await applyPool(h, 'vs2-pool', [{ ip: POOL_SERVER, port: 80 }]);
     await applyVS(h, { minSEs: 2 });
     first = await activeStandby('vs2 Ready on a primary and a standby, the pair and the route on the primary');
-    assert.match(vip, /^198\.18\.20\.\d+$/);
+    assert.match(nvs.vip, /^198\.18\.20\.\d+$/);
     const p = first.primary.status?.serverUUID ?? '';
     const s = first.standby.status?.serverUUID ?? '';
     await h.waitFor(async () => {
@@ -96,7 +71,7 @@ describe('plain Neutron with real packets: the VIP route follows the allowed-add
     const [p0, s0] = [await sessions(p), await sessions(s)];
     const r = await load(300);
     const [p1, s1] = [await sessions(p), await sessions(s)];
-    process.stdout.write(`e2e-dataplane neutron: ${r.requests} requests, ${r.failures} failed; sessions on the active ${p1 - p0}, on the standby ${s1 - s0}; fabric route ${vip}/32 → [${fabricMembers().join()}] = the pair holder\n`);
+    process.stdout.write(`e2e-dataplane neutron: ${r.requests} requests, ${r.failures} failed; sessions on the active ${p1 - p0}, on the standby ${s1 - s0}; fabric route ${nvs.vip}/32 → [${fabricMembers().join()}] = the pair holder\n`);
     assert.equal(r.failures, 0, JSON.stringify(r.errors));
     assert.deepEqual(r.perServer, { [POOL_SERVER]: r.requests });
     assert.ok(p1 - p0 >= 300, `the active took them (${p1 - p0})`);

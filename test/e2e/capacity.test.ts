@@ -7,70 +7,36 @@
 // workers stopped, "placed ⊆ claimed ⊆ placed" holds too. Seeded, bounded in steps and time.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useCluster } from '../support/cluster.js';
-import { createNamespace } from '../integration/fixtures/runtime-support.js';
-import { KubeClient, collectionPath, objectPath, updateStatus } from '../../src/runtime/index.js';
-import {
-  checkInvariants, groupSpec, othersClaims, requestedSEs, resourceOf, sePhase,
-  type ClaimIO, type GroupObj, type SEObj, type VSObj,
-} from '../../src/controllers/model/index.js';
+import { KubeClient, objectPath, updateStatus } from '../../src/runtime/index.js';
+import { groupSpec, requestedSEs, type ClaimIO, type GroupObj, type SEObj, type VSObj } from '../../src/controllers/model/index.js';
 import { placeWithClaims, releaseUnplaced } from '../../src/controllers/virtualservice/capacity.js';
 import { planPlacement, type PlacementPlan } from '../../src/controllers/virtualservice/placement.js';
 import { seeded as rng } from '../support/seeded.js';
+import { candidatesOf, capacityNamespace, GROUP, SE, VS, type CapacityNamespace } from './capacity-support.js';
 
-const GROUP = resourceOf('ServiceEngineGroup');
-const SE = resourceOf('ServiceEngine');
-const VS = resourceOf('VirtualService');
-const api = (rt: { group: string; version: string }): string => `${rt.group}/${rt.version}`;
 const WORKERS = 6;
 const STEPS_PER_WORKER = 25;
 const VS_PER_WORKER = 5;
 const DEADLINE_MS = 240_000;
 
+let t: CapacityNamespace;
 let client: KubeClient;
 let ns: string;
 
-
 before(async () => {
-  const cluster = await useCluster();
-  client = await KubeClient.create(cluster.kubeconfig);
-  ns = await createNamespace(client, 'lbop-capacity');
-  const group = (name: string): object => ({
-    apiVersion: api(GROUP), kind: 'ServiceEngineGroup', metadata: { name, namespace: ns },
-    spec: { cloudRef: 'nowhere', maxVSPerSE: 3, maxScaleoutPerVS: 2, minScaleoutPerVS: 1, maxSEs: 8, placement: 'Packed' },
-  });
-  await client.create(collectionPath(GROUP, ns), group('g'));
-  await client.create(collectionPath(GROUP, ns), group('other'));
+  t = await capacityNamespace('lbop-capacity');
+  ({ client, ns } = t);
+  await t.group('g');
+  await t.group('other');
   // 5 SEs in g, 2 in another group (never to be used by g's VSs); all Ready.
-  const ses = [...['a', 'b', 'c', 'd', 'e'].map((n) => [`g-se-${n}`, 'g']), ['other-se-a', 'other'], ['other-se-b', 'other']];
-  for (const [name, grp] of ses) {
-    await client.create(collectionPath(SE, ns), { apiVersion: api(SE), kind: 'ServiceEngine', metadata: { name, namespace: ns }, spec: { cloudRef: 'nowhere', seGroupRef: grp } });
-    await client.patch(objectPath(SE, { namespace: ns, name: name as string }, 'status'), {
-      status: { conditions: [{ type: 'Ready', status: 'True', reason: 'Ready', message: 'test', lastTransitionTime: '2026-01-01T00:00:00Z' }] },
-    }, 'merge');
-  }
-  for (let w = 0; w < WORKERS; w++) {
-    for (let i = 0; i < VS_PER_WORKER; i++) {
-      await client.create(collectionPath(VS, ns), {
-        apiVersion: api(VS), kind: 'VirtualService', metadata: { name: `vs-${w}-${i}`, namespace: ns },
-        spec: { cloudRef: 'nowhere', poolRef: 'p', seGroupRef: 'g', vip: [{ vipID: '0', networkRef: 'n' }], services: [{ port: 80 }] },
-      });
-    }
-  }
+  for (const n of ['a', 'b', 'c', 'd', 'e']) await t.se(`g-se-${n}`, 'g');
+  for (const n of ['a', 'b']) await t.se(`other-se-${n}`, 'other');
+  for (let w = 0; w < WORKERS; w++) for (let i = 0; i < VS_PER_WORKER; i++) await t.vs(`vs-${w}-${i}`);
 });
 after(() => client?.close());
 
-async function list<T>(rt: typeof SE): Promise<T[]> {
-  return (await client.get<{ items: T[] }>(collectionPath(rt, ns))).items;
-}
-
-async function snapshot(settled = false): Promise<ReturnType<typeof checkInvariants>> {
-  // VSs first: a VS listed an SE only while it held the claim, so counts read from one list are sound.
-  const vss = await list<VSObj>(VS);
-  const ses = await list<SEObj>(SE);
-  const groups = await list<GroupObj>(GROUP);
-  return checkInvariants({ groups, ses, vss }, { settled });
-}
+const list = <T>(rt: typeof SE): Promise<T[]> => t.list<T>(rt);
+const snapshot = (settled = false): ReturnType<CapacityNamespace['snapshot']> => t.snapshot(settled);
 
 /** One placement step of the VS controller: plan over a (possibly stale) list, claim, write status, release. */
 async function place(vs: VSObj, want: number, group: GroupObj): Promise<void> {
@@ -81,11 +47,7 @@ async function place(vs: VSObj, want: number, group: GroupObj): Promise<void> {
   const current = (vs.status?.serviceEngines ?? []).flatMap((s) => (s.name === undefined ? [] : [s.name]));
   const planWithout = (full: ReadonlySet<string>): PlacementPlan => planPlacement({
     requested, current, maxVSPerSE: g.maxVSPerSE, policy: g.placement, groupHeadroom: 0,
-    candidates: ses.map((se) => ({
-      name: se.metadata.name, createdAt: se.metadata.creationTimestamp ?? '',
-      healthy: sePhase(se).phase === 'Ready' && !full.has(se.metadata.name), booting: false, deleting: false,
-      hostedVS: othersClaims(se, vs.metadata.name),
-    })),
+    candidates: candidatesOf(ses, vs.metadata.name, full),
   });
   const { plan } = await placeWithClaims(io, { name: vs.metadata.name, uid: vs.metadata.uid ?? '', group: 'g' }, g.maxVSPerSE, ses, planWithout);
   await writePlaced(vs, plan.assigned);

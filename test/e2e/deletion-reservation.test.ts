@@ -4,47 +4,35 @@
 // lapsed and was taken over cannot remove the finalizer — the JSON Patch's test fails.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useCluster } from '../support/cluster.js';
-import { createNamespace } from '../integration/fixtures/runtime-support.js';
-import { KubeClient, collectionPath, isNotFound, objectPath, updateStatus } from '../../src/runtime/index.js';
+import { KubeClient, isNotFound, objectPath, updateStatus } from '../../src/runtime/index.js';
 import {
-  assertHeld, claimSE, claimTokensOf, releaseReservation, resourceOf, RESERVATION_TTL_MS, reservationOf, Superseded, takeReservation,
+  assertHeld, claimSE, claimTokensOf, releaseReservation, RESERVATION_TTL_MS, reservationOf, Superseded, takeReservation,
   type ReservationIO, type SEObj, type VSObj,
 } from '../../src/controllers/model/index.js';
 import { releaseUnplaced } from '../../src/controllers/virtualservice/capacity.js';
 import { beginDeletion, removeFinalizerHeld } from '../../src/controllers/virtualservice/deletion.js';
 import { VS_FINALIZER } from '../../src/controllers/virtualservice/controller.js';
+import { capacityNamespace, SE, VS, type CapacityNamespace } from './capacity-support.js';
 
-const GROUP = resourceOf('ServiceEngineGroup');
-const SE = resourceOf('ServiceEngine');
-const VS = resourceOf('VirtualService');
-const api = (rt: { group: string; version: string }): string => `${rt.group}/${rt.version}`;
-
+let t: CapacityNamespace;
 let client: KubeClient;
 let ns: string;
 
 before(async () => {
-  const cluster = await useCluster();
-  client = await KubeClient.create(cluster.kubeconfig);
-  ns = await createNamespace(client, 'lbop-deletion-reservation');
-  await client.create(collectionPath(GROUP, ns), {
-    apiVersion: api(GROUP), kind: 'ServiceEngineGroup', metadata: { name: 'g', namespace: ns },
-    spec: { cloudRef: 'nowhere', maxVSPerSE: 3, maxScaleoutPerVS: 2, minScaleoutPerVS: 1, maxSEs: 2 },
-  });
-  await client.create(collectionPath(SE, ns), { apiVersion: api(SE), kind: 'ServiceEngine', metadata: { name: 'g-se-0', namespace: ns }, spec: { cloudRef: 'nowhere', seGroupRef: 'g' } });
+  t = await capacityNamespace('lbop-deletion-reservation');
+  ({ client, ns } = t);
+  await t.group('g', { maxSEs: 2, placement: undefined });
+  await t.se('g-se-0', 'g', false);
 });
 after(() => client?.close());
 
-const getVS = (name: string): Promise<VSObj> => client.get<VSObj>(objectPath(VS, { namespace: ns, name }));
+const getVS = (name: string): Promise<VSObj> => t.getVS(name);
 const getSE = (): Promise<SEObj> => client.get<SEObj>(objectPath(SE, { namespace: ns, name: 'g-se-0' }));
 const ioOf = (holder: string, skewMs = 0): ReservationIO => ({ client, holder, now: () => new Date(Date.now() + skewMs) });
 
 /** A VS with the operator's finalizer, then deleted: it stays, with its deletionTimestamp. */
 async function deletingVS(name: string): Promise<VSObj> {
-  await client.create(collectionPath(VS, ns), {
-    apiVersion: api(VS), kind: 'VirtualService', metadata: { name, namespace: ns, finalizers: [VS_FINALIZER] },
-    spec: { cloudRef: 'nowhere', poolRef: 'p', seGroupRef: 'g', vip: [{ vipID: '0', networkRef: 'n' }], services: [{ port: 80 }] },
-  });
+  await t.vs(name, [VS_FINALIZER]);
   await client.delete(objectPath(VS, { namespace: ns, name }));
   const vs = await getVS(name);
   assert.notEqual(vs.metadata.deletionTimestamp, undefined);

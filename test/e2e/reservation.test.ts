@@ -9,67 +9,40 @@
 // The first test is the same-VS release race, step by step.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useCluster } from '../support/cluster.js';
-import { createNamespace } from '../integration/fixtures/runtime-support.js';
-import { KubeClient, collectionPath, objectPath, updateStatus } from '../../src/runtime/index.js';
+import { KubeClient, objectPath, updateStatus } from '../../src/runtime/index.js';
 import {
-  assertFresh, assertHeld, checkInvariants, claimSE, claimTokensOf, groupSpec, othersClaims, releaseReservation, releaseSE, requestedSEs,
-  RESERVATION_ANNOTATION, RESERVATION_TTL_MS, resourceOf, reservationOf, sePhase, Superseded, takeReservation,
+  assertFresh, assertHeld, claimSE, claimTokensOf, groupSpec, releaseReservation, releaseSE, requestedSEs,
+  RESERVATION_ANNOTATION, RESERVATION_TTL_MS, reservationOf, Superseded, takeReservation,
   type GroupObj, type ReservationIO, type SEObj, type VSObj,
 } from '../../src/controllers/model/index.js';
 import { placeWithClaims, releaseUnplaced } from '../../src/controllers/virtualservice/capacity.js';
 import { beginDecision, placedOn, placementSettled } from '../../src/controllers/virtualservice/decision.js';
 import { planPlacement, type PlacementPlan } from '../../src/controllers/virtualservice/placement.js';
 import { seeded } from '../support/seeded.js';
+import { candidatesOf, capacityNamespace, GROUP, SE, VS, type CapacityNamespace } from './capacity-support.js';
 
-const GROUP = resourceOf('ServiceEngineGroup');
-const SE = resourceOf('ServiceEngine');
-const VS = resourceOf('VirtualService');
-const api = (rt: { group: string; version: string }): string => `${rt.group}/${rt.version}`;
 const VS_COUNT = 10;
 const WORKERS_PER_PROCESS = 3;
 const STEPS_PER_WORKER = 20;
 const DEADLINE_MS = 240_000;
 
+let t: CapacityNamespace;
 let client: KubeClient;
 let ns: string;
 
 before(async () => {
-  const cluster = await useCluster();
-  client = await KubeClient.create(cluster.kubeconfig);
-  ns = await createNamespace(client, 'lbop-reservation');
-  await client.create(collectionPath(GROUP, ns), {
-    apiVersion: api(GROUP), kind: 'ServiceEngineGroup', metadata: { name: 'g', namespace: ns },
-    spec: { cloudRef: 'nowhere', maxVSPerSE: 3, maxScaleoutPerVS: 2, minScaleoutPerVS: 1, maxSEs: 8, placement: 'Packed' },
-  });
-  for (const name of ['g-se-0', 'g-se-1', 'g-se-2', 'g-se-3', 'g-se-4']) {
-    await client.create(collectionPath(SE, ns), { apiVersion: api(SE), kind: 'ServiceEngine', metadata: { name, namespace: ns }, spec: { cloudRef: 'nowhere', seGroupRef: 'g' } });
-    await client.patch(objectPath(SE, { namespace: ns, name }, 'status'), {
-      status: { conditions: [{ type: 'Ready', status: 'True', reason: 'Ready', message: 'test', lastTransitionTime: '2026-01-01T00:00:00Z' }] },
-    }, 'merge');
-  }
-  for (let i = 0; i < VS_COUNT; i++) {
-    await client.create(collectionPath(VS, ns), {
-      apiVersion: api(VS), kind: 'VirtualService', metadata: { name: `vs-${i}`, namespace: ns },
-      spec: { cloudRef: 'nowhere', poolRef: 'p', seGroupRef: 'g', vip: [{ vipID: '0', networkRef: 'n' }], services: [{ port: 80 }] },
-    });
-  }
-  await client.create(collectionPath(VS, ns), {
-    apiVersion: api(VS), kind: 'VirtualService', metadata: { name: 'race', namespace: ns },
-    spec: { cloudRef: 'nowhere', poolRef: 'p', seGroupRef: 'g', vip: [{ vipID: '0', networkRef: 'n' }], services: [{ port: 80 }] },
-  });
+  t = await capacityNamespace('lbop-reservation');
+  ({ client, ns } = t);
+  await t.group('g');
+  for (let i = 0; i < 5; i++) await t.se(`g-se-${i}`, 'g');
+  for (let i = 0; i < VS_COUNT; i++) await t.vs(`vs-${i}`);
+  await t.vs('race');
 });
 after(() => client?.close());
 
-async function list<T>(rt: typeof SE): Promise<T[]> {
-  return (await client.get<{ items: T[] }>(collectionPath(rt, ns))).items;
-}
-const getVS = (name: string): Promise<VSObj> => client.get<VSObj>(objectPath(VS, { namespace: ns, name }));
-
-async function snapshot(settled = false): Promise<ReturnType<typeof checkInvariants>> {
-  const vss = await list<VSObj>(VS); // VSs first: a VS lists an SE only while it holds the claim
-  return checkInvariants({ vss, ses: await list<SEObj>(SE), groups: await list<GroupObj>(GROUP) }, { settled });
-}
+const list = <T>(rt: typeof SE): Promise<T[]> => t.list<T>(rt);
+const getVS = (name: string): Promise<VSObj> => t.getVS(name);
+const snapshot = (settled = false): ReturnType<CapacityNamespace['snapshot']> => t.snapshot(settled);
 
 /** A decider process: its identity and its clock (the new leader's runs a TTL ahead). */
 interface Proc { holder: string; skewMs: number }
@@ -85,10 +58,7 @@ async function decide(p: Proc, name: string, want: number, pauseMs: number): Pro
   const planFor = (v: VSObj) => (full: ReadonlySet<string>): PlacementPlan => {
     const plan = planPlacement({
       requested: requestedSEs({ minSEs: Math.max(1, want), maxSEs: 4 }, g), current: placedOn(v), maxVSPerSE: g.maxVSPerSE, policy: g.placement, groupHeadroom: 0,
-      candidates: ses.map((se) => ({
-        name: se.metadata.name, createdAt: se.metadata.creationTimestamp ?? '', healthy: sePhase(se).phase === 'Ready' && !full.has(se.metadata.name),
-        booting: false, deleting: false, hostedVS: othersClaims(se, name),
-      })),
+      candidates: candidatesOf(ses, name, full),
     });
     return want === 0 ? { ...plan, assigned: [], primary: undefined } : plan;
   };

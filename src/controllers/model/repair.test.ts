@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_REPAIR_POLICY as P, gateRepairs, judgeHeartbeat, nextJudgementInMs, type DataPath, type RepairCandidate } from './repair.js';
+import { DEFAULT_REPAIR_POLICY as P, gateRepairs, judgeHeartbeat, neutronDataPath, nextJudgementInMs, pickWitnesses, type DataPath, type RepairCandidate } from './repair.js';
 
 const now = 1_000_000;
 const up: DataPath = { state: 'Up' };
@@ -81,5 +81,40 @@ describe('gateRepairs', () => {
   it('a breaker of 100 % never holds', () => {
     const all = [se('a', { heartbeatFailed: true, silent: true }), se('b', { heartbeatFailed: true, silent: true })];
     assert.equal(gateRepairs({ ...P, breakerPercent: 100, maxInFlight: 5 }, all).allowed.length, 2);
+  });
+});
+
+describe('pickWitnesses', () => {
+  const c = (key: string, networks: string[], connected = true) => ({ key, networks, connected });
+  it('connected SEs sharing a data network, never the silent one, at most three, by name', () => {
+    const all = [c('ns/e', ['n1']), c('ns/a', ['n1']), c('ns/silent', ['n1']), c('ns/b', ['n2']), c('ns/c', ['n1'], false), c('ns/d', ['n9', 'n1']), c('ns/f', ['n1'])];
+    assert.deepEqual(pickWitnesses('ns/silent', ['n1'], all), ['ns/a', 'ns/d', 'ns/e']);
+  });
+  it('none when no other SE is on its networks', () => {
+    assert.deepEqual(pickWitnesses('ns/s', ['n1'], [c('ns/b', ['n2'])]), []);
+  });
+});
+
+describe('neutronDataPath', () => {
+  const r = (witness: string, up: boolean, reason?: string) => ({ witness, address: '198.18.20.5', up, ...(reason !== undefined ? { reason } : {}) });
+  const cases: Array<[string, Parameters<typeof neutronDataPath>[0], DataPath['state']]> = [
+    ['one witness reaches it', { witnesses: ['a', 'b'], reports: [r('a', false, 'timeout'), r('b', true)], portStatus: ['ACTIVE'] }, 'Up'],
+    ['a witness reaching it beats a DOWN port', { witnesses: ['a'], reports: [r('a', true)], portStatus: ['DOWN'] }, 'Up'],
+    ['every reporting witness fails', { witnesses: ['a', 'b'], reports: [r('a', false, 'timeout')], portStatus: ['ACTIVE'] }, 'Down'],
+    ['every data port DOWN, no witness', { witnesses: [], reports: [], portStatus: ['DOWN', 'DOWN'] }, 'Down'],
+    ['one port DOWN of two is not enough', { witnesses: [], reports: [], portStatus: ['DOWN', 'ACTIVE'] }, 'Unknown'],
+    ['ACTIVE ports are never taken for Up', { witnesses: [], reports: [], portStatus: ['ACTIVE'] }, 'Unknown'],
+    ['witnesses asked, none reported yet', { witnesses: ['a'], reports: [], portStatus: ['ACTIVE'] }, 'Unknown'],
+  ];
+  for (const [name, input, want] of cases) it(name, () => assert.equal(neutronDataPath(input).state, want));
+  it('says who failed to reach it and why', () => {
+    assert.deepEqual(neutronDataPath({ witnesses: ['a', 'b'], reports: [r('b', false, 'timeout'), r('a', false, 'connection refused')], portStatus: [] }),
+      { state: 'Down', reason: 'its data path does not answer a, b (connection refused; timeout)' });
+  });
+  it('a silent SE a witness reaches is Partitioned; one none reaches is Failed after the timeout', () => {
+    const base = { connectivity: 'Disconnected' as const, silentSince: now - 60_000, now, heardFrom: true, declaredFailed: false };
+    assert.equal(judgeHeartbeat(P, { ...base, dataPath: neutronDataPath({ witnesses: ['a'], reports: [r('a', true)], portStatus: ['ACTIVE'] }) }).kind, 'Partitioned');
+    assert.equal(judgeHeartbeat(P, { ...base, dataPath: neutronDataPath({ witnesses: ['a'], reports: [r('a', false, 'timeout')], portStatus: ['ACTIVE'] }) }).kind, 'Failed');
+    assert.equal(judgeHeartbeat(P, { ...base, dataPath: neutronDataPath({ witnesses: [], reports: [], portStatus: ['ACTIVE'] }) }).kind, 'Undetermined');
   });
 });

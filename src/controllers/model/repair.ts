@@ -137,3 +137,63 @@ export function gateRepairs(p: RepairPolicy, ses: readonly RepairCandidate[]): R
   const n = Math.max(0, p.maxInFlight);
   return { allowed: failed.slice(0, n), held: failed.slice(n), breakerOpen: false, silent, threshold };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Plain Neutron's data-path signal (docs/se-repair.md "Plain Neutron"): witnesses. Neutron has no
+// health-check object and nothing a tenant can read tells a hung VM from a serving one (Nova says
+// ACTIVE, the port says ACTIVE: the hypervisor still runs it, its tap device is still plugged).
+// So other SEs on the same data network probe the silent SE's data addresses the way the
+// vRouter's health check would, and report in their heartbeats. Port status DOWN (Neutron's L2
+// agent saw the device go) is a Down too; ACTIVE is never taken for Up.
+
+/** Witnesses asked per silent SE: enough that one witness's own fault cannot decide alone when more exist. */
+export const MAX_WITNESSES = 3;
+
+export interface WitnessCandidate {
+  /** "<namespace>/<name>". */
+  key: string;
+  /** The data networks the SE has a port on. */
+  networks: readonly string[];
+  /** Its agent heartbeats now (a silent witness reports nothing). */
+  connected: boolean;
+}
+
+/** Up to MAX_WITNESSES connected SEs sharing a data network with the silent one, by name (stable across looks). */
+export function pickWitnesses(silent: string, networks: readonly string[], candidates: readonly WitnessCandidate[]): string[] {
+  const nets = new Set(networks);
+  return candidates.filter((c) => c.key !== silent && c.connected && c.networks.some((n) => nets.has(n)))
+    .map((c) => c.key).sort().slice(0, MAX_WITNESSES);
+}
+
+export interface WitnessReport {
+  witness: string;
+  address: string;
+  up: boolean;
+  reason?: string;
+}
+
+export interface NeutronDataPathInputs {
+  /** The witnesses asked (none: no other connected SE shares a data network). */
+  witnesses: readonly string[];
+  /** Their results about the silent SE, from heartbeats accepted after the ask began. */
+  reports: readonly WitnessReport[];
+  /** Neutron's `status` of each of the SE's bound data ports. */
+  portStatus: readonly string[];
+}
+
+/**
+ * The data path on plain Neutron (pure): Up when any witness reached the SE's health URI; Down
+ * when every witness that reported failed to, or when Neutron reports every data port DOWN;
+ * Unknown otherwise (no witness, none reported yet) — and Unknown never replaces an SE.
+ */
+export function neutronDataPath(i: NeutronDataPathInputs): DataPath {
+  if (i.reports.some((r) => r.up)) return { state: 'Up' };
+  if (i.portStatus.length > 0 && i.portStatus.every((s) => s === 'DOWN')) return { state: 'Down', reason: `Neutron reports its data port${i.portStatus.length > 1 ? 's' : ''} DOWN` };
+  if (i.reports.length > 0) {
+    const by = [...new Set(i.reports.map((r) => r.witness))].sort();
+    const why = [...new Set(i.reports.map((r) => r.reason ?? 'no answer'))].sort().join('; ');
+    return { state: 'Down', reason: `its data path does not answer ${by.join(', ')} (${why})` };
+  }
+  if (i.witnesses.length === 0) return { state: 'Unknown', reason: 'no other heartbeating SE shares a data network with it to probe its data path' };
+  return { state: 'Unknown', reason: `waiting for ${i.witnesses.join(', ')} to probe its data path` };
+}

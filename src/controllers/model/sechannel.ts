@@ -3,7 +3,7 @@
 // server's user_data (on the config drive, never in Nova metadata) and reports the agent's
 // heartbeats as the AgentConnected condition; the VirtualService controller reads that condition.
 // Absent, the controllers behave as before the channel existed.
-import type { AgentRegistry, BootstrapTokenIssuer, MemberState, SEBootstrap } from '../../seapi/index.js';
+import type { AgentRegistry, BootstrapTokenIssuer, MemberState, SEBootstrap, WitnessBoard } from '../../seapi/index.js';
 import type { RepairPolicy } from './repair.js';
 
 export interface SEChannel {
@@ -16,6 +16,8 @@ export interface SEChannel {
   heartbeatIntervalMs: number;
   /** When a silent SE is Partitioned, Failed and replaced (model/repair.ts; --se-*-timeout, --se-repair-*). */
   repair: RepairPolicy;
+  /** Plain Neutron's data-path witnesses (seapi/witnesses.ts): the asks the heartbeat acks carry. */
+  witnesses?: WitnessBoard;
   /**
    * Whether the SE serves the VS now: its agent heartbeats, and the config it applied is the
    * current one and carries the VS (the VirtualService's Ready with the SE API on).

@@ -27,7 +27,7 @@ import { observeSE, toObservation, type SESeen } from './observe.js';
 import { planServiceEngine, type SEAction, type SEDesire, type SEPlan } from './plan.js';
 import { serverGroupGate } from './servergroup.js';
 import { summarizeSE, type AgentView, type HostedVIP, type SEReport } from './status.js';
-import { repairEvents, repairRecheckMs, repairStep, syncHealthCheck } from './repair.js';
+import { repairEvents, repairRecheckMs, repairStep, syncHealthCheck, type PeerSE } from './repair.js';
 
 export const SE_FINALIZER = 'lb.contrail-operator.io/service-engine';
 const SE = resourceOf('ServiceEngine');
@@ -150,7 +150,11 @@ async function judge(ctx: OperatorContext, d: Desired, run: Run, rc: ReconcileCo
     heardBefore: d.se.status?.agent?.lastHeartbeatTime !== undefined,
     declaredFailed: isTrue(d.se.status?.conditions, 'HeartbeatFailure'),
   };
-  const { verdict, wrote } = await repairStep(ch, d.conn, d.env.owner, rc.key, run.seen, history, ctx.clock.now().getTime());
+  // Plain Neutron's witnesses are picked among the namespace's other SEs (read only while silent).
+  const peers = (): PeerSE[] => ctx.informers.serviceEngines.store.list()
+    .filter((o) => o.metadata.namespace === d.se.metadata.namespace && o.metadata.deletionTimestamp === undefined)
+    .map((o) => ({ key: `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`, networks: ((o as SEObj).status?.dataInterfaces ?? []).flatMap((x) => (x.networkUUID !== undefined ? [x.networkUUID] : [])) }));
+  const { verdict, wrote } = await repairStep(ch, d.conn, d.env.owner, rc.key, run.seen, history, ctx.clock.now().getTime(), peers);
   if (wrote) run.wrote = true;
   d.report.agent.repair = { verdict, policy: ch.repair };
   return repairRecheckMs(ch.repair, verdict);

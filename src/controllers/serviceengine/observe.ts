@@ -19,6 +19,8 @@ export interface SEPort {
   attachedTo: string | undefined;
   /** A VIP instance-ip or floating IP (Contrail), or an allowed-address pair (Neutron), uses it. */
   referenced: boolean;
+  /** Neutron's port `status` (ACTIVE/DOWN, set from the L2 agent); Contrail VMIs: undefined. */
+  status?: string;
 }
 
 export interface SEServer {
@@ -68,6 +70,7 @@ export function toSEPort(mode: CloudMode, obj: unknown, ourIips: ReadonlySet<str
     ips: (p.fixed_ips ?? []).flatMap((f) => (f.ip_address === undefined ? [] : [f.ip_address])),
     attachedTo: p.device_id === '' || p.device_id === undefined ? undefined : p.device_id,
     referenced: (p.allowed_address_pairs ?? []).length > 0,
+    ...(p.status !== undefined ? { status: p.status } : {}),
   };
 }
 

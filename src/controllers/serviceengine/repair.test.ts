@@ -1,9 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Condition } from '../../api/index.js';
-import { DATA_PATH_PROBE_WINDOW_MS, DEFAULT_REPAIR_POLICY as P, type HeartbeatVerdict } from '../model/index.js';
+import { DATA_PATH_PROBE_WINDOW_MS, DEFAULT_REPAIR_POLICY as P, type HeartbeatVerdict, type SEChannel } from '../model/index.js';
+import { AgentRegistry, WitnessBoard, type Heartbeat } from '../../seapi/index.js';
 import { dataPathOf, HEALTH_CHECK_PROPERTIES, healthCheckName, planHealthCheck } from './healthcheck.js';
-import { repairEvents, repairRecheckMs, reportRepair } from './repair.js';
+import type { SESeen } from './observe.js';
+import { neutronDataPathOfSE, repairEvents, repairRecheckMs, reportRepair, type PeerSE } from './repair.js';
 
 const fq = (u: string): string[] => ['default-domain', 'demo', u];
 
@@ -90,5 +92,42 @@ describe('reportRepair and repairEvents', () => {
     assert.equal(repairRecheckMs(P, { kind: 'Grace' }), 3_000, 'the start grace ends by time: looked at again');
     assert.equal(repairRecheckMs(P, { kind: 'Partitioned', silentMs: 30_000 }), 10_000, 'settled verdicts are re-asked less often');
     assert.equal(repairRecheckMs(P, { kind: 'Failed', silentMs: 70_000, reason: 'r' }), undefined);
+  });
+});
+
+describe('neutronDataPathOfSE: witnesses asked through the board, answers read from their heartbeats', () => {
+  const seen: SESeen = {
+    mgmt: undefined, extraMgmt: [],
+    servers: [{ id: 'srv-a', status: 'ACTIVE', fault: undefined, created: '', addresses: new Map() }],
+    data: [{ uuid: 'p-a', name: 'se-a-data-1', role: 'data', networkUUID: 'vip-net', mac: undefined, ips: ['198.18.20.5'], attachedTo: 'srv-a', referenced: true, status: 'ACTIVE' }],
+  };
+  const hb = (sequence: number, probes?: Heartbeat['probes']): Heartbeat => ({
+    bootID: 'boot', sequence, sentAt: '', agentVersion: '0', applied: { version: 1, hash: 'h' }, vips: [], se: { cpuPercent: 0, memoryBytes: 0 }, ...(probes !== undefined ? { probes } : {}),
+  });
+  const setup = (): { ch: SEChannel; agents: AgentRegistry; board: WitnessBoard } => {
+    const agents = new AgentRegistry({ timeoutMs: 10_000, now: () => 0 });
+    const board = new WitnessBoard();
+    return { agents, board, ch: { agents, witnesses: board, repair: P } as unknown as SEChannel };
+  };
+  const peers = (): PeerSE[] => [{ key: 'ns/se-a', networks: ['vip-net'] }, { key: 'ns/se-b', networks: ['vip-net'] }, { key: 'ns/se-c', networks: ['other-net'] }];
+
+  it('asks the connected SE on its network, and counts only answers from after the ask', () => {
+    const { ch, agents, board } = setup();
+    agents.accept('ns/se-b', 'srv-b', hb(1, [{ se: 'ns/se-a', address: '198.18.20.5', up: true }]), 1_000); // before the ask: stale
+    agents.accept('ns/se-c', 'srv-c', hb(1), 1_000);
+    const first = neutronDataPathOfSE(ch, 'ns/se-a', seen, peers, 2_000);
+    assert.deepEqual(first, { state: 'Unknown', reason: 'waiting for ns/se-b to probe its data path' });
+    assert.deepEqual(board.targetsFor('ns/se-b', 2_000), [{ se: 'ns/se-a', address: '198.18.20.5', port: 8404 }]);
+    assert.deepEqual(board.targetsFor('ns/se-c', 2_000), [], 'not on its network');
+    agents.accept('ns/se-b', 'srv-b', hb(2, [{ se: 'ns/se-a', address: '198.18.20.5', up: false, reason: 'timeout' }]), 4_000);
+    assert.equal(neutronDataPathOfSE(ch, 'ns/se-a', seen, peers, 4_500).state, 'Down');
+    agents.accept('ns/se-b', 'srv-b', hb(3, [{ se: 'ns/se-a', address: '198.18.20.5', up: true }]), 6_000);
+    assert.equal(neutronDataPathOfSE(ch, 'ns/se-a', seen, peers, 6_500).state, 'Up');
+  });
+  it('no witness: Unknown, unless Neutron reports every data port DOWN', () => {
+    const { ch } = setup();
+    assert.equal(neutronDataPathOfSE(ch, 'ns/se-a', seen, peers, 2_000).state, 'Unknown', 'ns/se-b never heartbeated');
+    const down = { ...seen, data: seen.data.map((p) => ({ ...p, status: 'DOWN' })) };
+    assert.equal(neutronDataPathOfSE(ch, 'ns/se-a', down, peers, 2_000).state, 'Down');
   });
 });

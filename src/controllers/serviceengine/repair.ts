@@ -10,25 +10,56 @@ import { findCondition, type Condition } from '../../api/index.js';
 import { KIND, type FqName } from '../../cloud/index.js';
 import { isCloudError } from '../../cloud/index.js';
 import {
-  judgeHeartbeat, nextJudgementInMs, SE_REASON,
-  type CloudConnection, type DataPath, type HeartbeatVerdict, type RepairPolicy, type SEChannel,
+  judgeHeartbeat, neutronDataPath, nextJudgementInMs, pickWitnesses, SE_REASON,
+  type CloudConnection, type DataPath, type HeartbeatVerdict, type RepairPolicy, type SEChannel, type WitnessReport,
 } from '../model/index.js';
-import { applyHealthCheck, dataPathOf, healthCheckName, observeHealthChecks, planHealthCheck } from './healthcheck.js';
+import { applyHealthCheck, dataPathOf, HEALTH_CHECK_PORT, healthCheckName, observeHealthChecks, planHealthCheck } from './healthcheck.js';
 import type { SESeen } from './observe.js';
 import type { Owner } from '../../cloud/index.js';
 
 /** While silent, the data path is asked again this often (the probe itself runs every second). */
 export const DATA_PATH_RECHECK_MS = 3_000;
 
-/** The SE's data VMIs bound to its server, with their fq_names from the view. */
-function dataVMIs(seen: SESeen): string[] {
+/** The SE's data ports (VMIs) bound to its server. */
+function boundData(seen: SESeen): SESeen['data'] {
   const server = seen.servers[0];
-  return seen.data.filter((p) => server !== undefined && p.attachedTo === server.id).map((p) => p.uuid);
+  return seen.data.filter((p) => server !== undefined && p.attachedTo === server.id);
+}
+const dataVMIs = (seen: SESeen): string[] => boundData(seen).map((p) => p.uuid);
+
+/** Another SE of the namespace, as a possible witness: its key and the data networks its status lists. */
+export interface PeerSE { key: string; networks: readonly string[] }
+
+/**
+ * Plain Neutron's data path: the silent SE's witnesses are asked (through their heartbeat acks)
+ * to probe its data addresses; their answers, from heartbeats accepted after the ask began, and
+ * Neutron's port status decide (model/repair.ts neutronDataPath).
+ */
+export function neutronDataPathOfSE(ch: SEChannel, seKey: string, seen: SESeen | undefined, peers: () => readonly PeerSE[], now: number): DataPath {
+  const data = seen === undefined ? [] : boundData(seen);
+  const addresses = [...new Set(data.flatMap((p) => p.ips))];
+  const board = ch.witnesses;
+  const portStatus = data.map((p) => p.status ?? '');
+  if (board === undefined || addresses.length === 0) return neutronDataPath({ witnesses: [], reports: [], portStatus });
+  const networks = [...new Set(data.map((p) => p.networkUUID))];
+  const witnesses = pickWitnesses(seKey, networks, peers().map((p) => ({ ...p, connected: ch.agents.connected(p.key, now) })));
+  if (witnesses.length === 0) {
+    board.drop(seKey);
+    return neutronDataPath({ witnesses, reports: [], portStatus });
+  }
+  const since = board.ask(seKey, addresses, HEALTH_CHECK_PORT, witnesses, now);
+  const reports: WitnessReport[] = witnesses.flatMap((w) => {
+    const rec = ch.agents.get(w);
+    if (rec === undefined || rec.lastHeartbeatAt <= since) return [];
+    return (rec.last.probes ?? []).filter((p) => p.se === seKey && addresses.includes(p.address))
+      .map((p) => ({ witness: w, address: p.address, up: p.up, ...(p.reason !== undefined ? { reason: p.reason } : {}) }));
+  });
+  return neutronDataPath({ witnesses, reports, portStatus });
 }
 
 /**
  * Keeps (want) or tears down (!want) the SE's service-health-check. Contrail only: plain Neutron
- * has no such object, so there the data path stays Unknown and silence never replaces an SE.
+ * has no such object (its data path comes from witnesses, neutronDataPathOfSE).
  */
 export async function syncHealthCheck(conn: CloudConnection, owner: Owner, seen: SESeen | undefined, want: boolean): Promise<boolean> {
   const contrail = conn.cloud.contrail;
@@ -82,14 +113,18 @@ export interface AgentHistory {
   declaredFailed: boolean;
 }
 
-export async function judgeAgent(ch: SEChannel, conn: CloudConnection, seKey: string, seen: SESeen | undefined, h: AgentHistory, now: number): Promise<HeartbeatVerdict> {
+export async function judgeAgent(ch: SEChannel, conn: CloudConnection, seKey: string, seen: SESeen | undefined, h: AgentHistory, now: number, peers: () => readonly PeerSE[] = () => []): Promise<HeartbeatVerdict> {
   const connectivity = ch.agents.state(seKey, now);
   const rec = ch.agents.get(seKey);
   const base = { now, heardFrom: rec !== undefined || h.heardBefore, declaredFailed: h.declaredFailed };
-  if (connectivity !== 'Disconnected') return judgeHeartbeat(ch.repair, { ...base, connectivity, silentSince: now, dataPath: { state: 'Unknown', reason: '' } });
+  if (connectivity !== 'Disconnected') {
+    if (connectivity === 'Connected') ch.witnesses?.drop(seKey);
+    return judgeHeartbeat(ch.repair, { ...base, connectivity, silentSince: now, dataPath: { state: 'Unknown', reason: '' } });
+  }
   // Silence the registry did not see (before this start or takeover) never counts.
   const silentSince = Math.max(rec?.lastHeartbeatAt ?? h.bootedAt ?? now, ch.agents.judgingSince());
-  const dataPath = h.declaredFailed ? { state: 'Unknown' as const, reason: 'not asked: declared failed' } : await dataPathOfSE(conn, seen);
+  const dataPath = h.declaredFailed ? { state: 'Unknown' as const, reason: 'not asked: declared failed' }
+    : conn.mode === 'contrail' ? await dataPathOfSE(conn, seen) : neutronDataPathOfSE(ch, seKey, seen, peers, now);
   return judgeHeartbeat(ch.repair, { ...base, connectivity, silentSince, dataPath });
 }
 
@@ -172,7 +207,7 @@ export function repairEvents(name: string, before: readonly Condition[] | undefi
  * One reconcile's repair step for a Ready SE with the SE API on: the health check kept in place,
  * then the verdict. Returns the verdict (for status and the next look) and whether it wrote.
  */
-export async function repairStep(ch: SEChannel, conn: CloudConnection, owner: Owner, seKey: string, seen: SESeen, h: AgentHistory, now: number): Promise<{ verdict: HeartbeatVerdict; wrote: boolean }> {
+export async function repairStep(ch: SEChannel, conn: CloudConnection, owner: Owner, seKey: string, seen: SESeen, h: AgentHistory, now: number, peers: () => readonly PeerSE[] = () => []): Promise<{ verdict: HeartbeatVerdict; wrote: boolean }> {
   const wrote = await syncHealthCheck(conn, owner, seen, true);
-  return { verdict: await judgeAgent(ch, conn, seKey, seen, h, now), wrote };
+  return { verdict: await judgeAgent(ch, conn, seKey, seen, h, now, peers), wrote };
 }
