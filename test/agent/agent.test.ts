@@ -124,22 +124,42 @@ describe('se-agent as a process with a real HAProxy', () => {
     assert.equal(await get(port), 'a');
   });
 
-  it('a draining VIP keeps serving and tells keep-alive clients to close', async () => {
+  it('a draining VIP keeps serving, tells keep-alive clients to close and closes their connections, with no reload', async () => {
     const keepAlive = new Agent({ keepAlive: true });
-    const connectionHeader = async (): Promise<string | undefined> => new Promise((resolve, reject) => {
-      httpRequest({ host: '127.0.0.1', port, path: '/', agent: keepAlive }, (res) => {
+    const workers = async (): Promise<number[]> => currentWorkers(await cliCommand(join(agent.stateDir, 'master.sock'), 'show proc'));
+    // One request on a fresh keep-alive connection: the Connection header, and whether the
+    // server closed the socket within 1 s of the response (a client that ignores the header).
+    const exchange = async (): Promise<{ connection: string | undefined; serverClosed: boolean }> => new Promise((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/', agent: keepAlive }, (res) => {
         res.resume();
-        res.on('end', () => resolve(res.headers['connection']));
-      }).on('error', reject).end();
+        res.on('end', () => {
+          const sock = req.socket;
+          if (sock === null) return resolve({ connection: res.headers['connection'], serverClosed: true });
+          const timer = setTimeout(() => resolve({ connection: res.headers['connection'], serverClosed: false }), 1_000);
+          sock.once('end', () => { clearTimeout(timer); resolve({ connection: res.headers['connection'], serverClosed: true }); });
+        });
+      });
+      req.on('error', reject).end();
     });
     try {
-      assert.notEqual(await connectionHeader(), 'close');
+      await agent.writeConfig(seConfig(249, [httpVip({ name: 'web', port, backends: [{ backend: a }] })]));
+      await agent.applied(249);
+      const before = await exchange();
+      assert.notEqual(before.connection, 'close');
+      assert.equal(before.serverClosed, false, 'not draining: the keep-alive connection stays open');
+      keepAlive.destroy();
+      const pids = await workers();
       await agent.writeConfig(seConfig(250, [httpVip({ name: 'web', port, draining: true, backends: [{ backend: a }] })]));
       await agent.applied(250);
-      assert.equal(await connectionHeader(), 'close');
+      const during = await exchange();
+      assert.equal(during.connection, 'close');
+      assert.equal(during.serverClosed, true, 'draining: HAProxy closes the connection after the response');
       assert.equal(await get(port), 'a');
+      assert.deepEqual(await workers(), pids, 'the drain was switched on through the Runtime API: same worker, no reload');
       await agent.writeConfig(seConfig(251, [httpVip({ name: 'web', port, backends: [{ backend: a }] })]));
       await agent.applied(251);
+      assert.notEqual((await exchange()).connection, 'close');
+      assert.deepEqual(await workers(), pids, 'and off again the same way');
     } finally {
       keepAlive.destroy();
     }
