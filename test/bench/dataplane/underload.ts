@@ -6,6 +6,7 @@
 //   - a scale-in (3 → 2) with the group's drainTimeoutSeconds: failed requests vs the flows the
 //     fabric had pinned to the leaving SE at the instant its route withdrew it (and HAProxy's scur there).
 import { performance } from 'node:perf_hooks';
+import { cliCommand } from '../../../src/agent/haproxy/socket.js';
 import { applyGroup, applyVS } from '../../e2e/vs-support.js';
 import { openOf, sessionsOf, type Ground, type Serving } from './ground.js';
 import { startMixed, stopMixed, type MixedResult } from './paced.js';
@@ -114,11 +115,19 @@ export interface ScaleIn {
   pinned: Record<string, number>;
   inFlight: number;
   scurAtWithdrawal: number;
+  /** The leaving SE's HAProxy worker pid at the withdrawal (`show info`): a reload changes it. */
+  workerPid: number;
   /** ms the hook's reads held the rewrite back */
   hookMs: number;
   /** The most client connections open there in the second before the withdrawal (sampled). */
   openBefore: number;
   leaving: string;
+}
+
+/** The current HAProxy worker's pid on the SE (its stats socket's `show info`); NaN when it does not answer. */
+export async function workerPid(g: Ground, server: string): Promise<number> {
+  const info = await cliCommand(g.sock(server), 'show info', 300).catch(() => '');
+  return Number(/^Pid: (\d+)$/m.exec(info)?.[1] ?? NaN);
 }
 
 /** Conntrack states whose flow a withdrawal can break (a request written or about to be). */
@@ -133,7 +142,7 @@ export async function scaleIn(g: Ground, ses: readonly Serving[], to: number, ra
 async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundMs: number): Promise<Omit<ScaleIn, 'load' | 'drainSeconds'>> {
   const open = new Map<string, Array<{ at: number; n: number }>>();
   let stopSampling = false;
-  let atHook: { server: string; pinned: Record<string, number>; scur: number; ms: number } | undefined;
+  let atHook: { server: string; pinned: Record<string, number>; scur: number; pid: number; ms: number } | undefined;
   const vipPrefix = `${g.vip}/32`;
   g.dp.beforeWithdraw = async ({ prefix, leaving }) => {
     if (prefix !== vipPrefix || atHook !== undefined) return;
@@ -141,8 +150,8 @@ async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundM
     const vmi = se?.vmis.find((v) => leaving.includes(v));
     if (se === undefined || vmi === undefined) return;
     const t = performance.now();
-    const [flows, rows] = await Promise.all([g.dp.flowsPinnedTo(vmi, g.vip), g.stats(se.server, 300).catch(() => undefined)]);
-    atHook = { server: se.server, pinned: Object.fromEntries(flows), scur: rows === undefined ? NaN : openOf(rows), ms: performance.now() - t };
+    const [flows, rows, pid] = await Promise.all([g.dp.flowsPinnedTo(vmi, g.vip), g.stats(se.server, 300).catch(() => undefined), workerPid(g, se.server)]);
+    atHook = { server: se.server, pinned: Object.fromEntries(flows), scur: rows === undefined ? NaN : openOf(rows), pid, ms: performance.now() - t };
   };
   // Open connections on every SE, sampled as fast as the sockets answer.
   const sampler = (async () => {
@@ -175,6 +184,7 @@ async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundM
       inFlight: hook === undefined ? NaN : OPEN_STATES.reduce((n, st) => n + (pinned[st] ?? 0), 0),
       scurAtWithdrawal: hook?.scur ?? NaN,
       hookMs: hook?.ms ?? NaN,
+      workerPid: hook?.pid ?? NaN,
       openBefore: Math.max(0, ...samples.filter((x) => x.at < seenAt && x.at >= seenAt - 1_000).map((x) => x.n)),
       leaving: leaving.name,
     };
