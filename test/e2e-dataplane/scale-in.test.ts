@@ -49,6 +49,7 @@ describe('scale-in drains the leaving SE while it is still in the ECMP set', { s
     assert.ok(Number.isFinite(si.inFlight), 'the in-flight flows were read at the withdrawal instant');
     assert.ok(si.withdrawnMs >= DRAIN_SECONDS * 1000 * 0.5, `withdrawn after a drain (${si.withdrawnMs.toFixed(0)} ms), not at once`);
     assert.equal(si.leaving, youngest.name, 'the youngest SE left');
+    assert.equal(si.drainingAtWithdrawal, true, 'its drain switch was on while it was still in the set');
     assert.ok(Number.isFinite(pidBefore) && si.workerPid === pidBefore, `no reload on the leaving SE while it drained in the set (worker ${pidBefore} → ${si.workerPid})`);
     assert.ok(failed <= si.inFlight, `${failed} failed ≤ ${si.inFlight} in flight at the withdrawal`);
 

@@ -6,6 +6,7 @@
 //   - a scale-in (3 → 2) with the group's drainTimeoutSeconds: failed requests vs the flows the
 //     fabric had pinned to the leaving SE at the instant its route withdrew it (and HAProxy's scur there).
 import { performance } from 'node:perf_hooks';
+import { drainVar } from '../../../src/agent/haproxy/render.js';
 import { cliCommand } from '../../../src/agent/haproxy/socket.js';
 import { applyGroup, applyVS } from '../../e2e/vs-support.js';
 import { openOf, sessionsOf, type Ground, type Serving } from './ground.js';
@@ -115,6 +116,8 @@ export interface ScaleIn {
   pinned: Record<string, number>;
   inFlight: number;
   scurAtWithdrawal: number;
+  /** The leaving SE's drain switch for vs2's VIP at the withdrawal (`get var`): true when it drained in the set. */
+  drainingAtWithdrawal: boolean | undefined;
   /** The leaving SE's HAProxy worker pid at the withdrawal (`show info`): a reload changes it. */
   workerPid: number;
   /** ms the hook's reads held the rewrite back */
@@ -142,7 +145,7 @@ export async function scaleIn(g: Ground, ses: readonly Serving[], to: number, ra
 async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundMs: number): Promise<Omit<ScaleIn, 'load' | 'drainSeconds'>> {
   const open = new Map<string, Array<{ at: number; n: number }>>();
   let stopSampling = false;
-  let atHook: { server: string; pinned: Record<string, number>; scur: number; pid: number; ms: number } | undefined;
+  let atHook: { server: string; pinned: Record<string, number>; scur: number; pid: number; draining: boolean | undefined; ms: number } | undefined;
   const vipPrefix = `${g.vip}/32`;
   g.dp.beforeWithdraw = async ({ prefix, leaving }) => {
     if (prefix !== vipPrefix || atHook !== undefined) return;
@@ -150,8 +153,12 @@ async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundM
     const vmi = se?.vmis.find((v) => leaving.includes(v));
     if (se === undefined || vmi === undefined) return;
     const t = performance.now();
-    const [flows, rows, pid] = await Promise.all([g.dp.flowsPinnedTo(vmi, g.vip), g.stats(se.server, 300).catch(() => undefined), workerPid(g, se.server)]);
-    atHook = { server: se.server, pinned: Object.fromEntries(flows), scur: rows === undefined ? NaN : openOf(rows), pid, ms: performance.now() - t };
+    const [flows, rows, pid, sw] = await Promise.all([
+      g.dp.flowsPinnedTo(vmi, g.vip), g.stats(se.server, 300).catch(() => undefined), workerPid(g, se.server),
+      cliCommand(g.sock(se.server), `get var ${drainVar(`${g.h.namespace}/vs2/0`)}`, 300).catch(() => ''),
+    ]);
+    const draining = /value=<1>/.test(sw) ? true : /value=<0>/.test(sw) ? false : undefined;
+    atHook = { server: se.server, pinned: Object.fromEntries(flows), scur: rows === undefined ? NaN : openOf(rows), pid, draining, ms: performance.now() - t };
   };
   // Open connections on every SE, sampled as fast as the sockets answer.
   const sampler = (async () => {
@@ -185,6 +192,7 @@ async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundM
       scurAtWithdrawal: hook?.scur ?? NaN,
       hookMs: hook?.ms ?? NaN,
       workerPid: hook?.pid ?? NaN,
+      drainingAtWithdrawal: hook?.draining,
       openBefore: Math.max(0, ...samples.filter((x) => x.at < seenAt && x.at >= seenAt - 1_000).map((x) => x.n)),
       leaving: leaving.name,
     };
