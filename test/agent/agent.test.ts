@@ -4,8 +4,7 @@
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
-import { Agent, request as httpRequest } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
+import { connect as netConnect, createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cliCommand, currentWorkers } from '../../src/agent/haproxy/socket.js';
@@ -125,29 +124,32 @@ describe('se-agent as a process with a real HAProxy', () => {
   });
 
   it('a draining VIP keeps serving, tells keep-alive clients to close and closes their connections, with no reload', async () => {
-    const keepAlive = new Agent({ keepAlive: true });
     const workers = async (): Promise<number[]> => currentWorkers(await cliCommand(join(agent.stateDir, 'master.sock'), 'show proc'));
-    // One request on a fresh keep-alive connection: the Connection header, and whether the
-    // server closed the socket within 1 s of the response (a client that ignores the header).
+    // One HTTP/1.1 request on a fresh connection by a client that ignores Connection headers: the
+    // response's Connection header, and whether the server closed (FIN) within 1 s of it.
     const exchange = async (): Promise<{ connection: string | undefined; serverClosed: boolean }> => new Promise((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port, path: '/', agent: keepAlive }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          const sock = req.socket;
-          if (sock === null) return resolve({ connection: res.headers['connection'], serverClosed: true });
-          const timer = setTimeout(() => resolve({ connection: res.headers['connection'], serverClosed: false }), 1_000);
-          sock.once('end', () => { clearTimeout(timer); resolve({ connection: res.headers['connection'], serverClosed: true }); });
-        });
+      const sock = netConnect(port, '127.0.0.1');
+      let head = '';
+      let timer: NodeJS.Timeout | undefined;
+      const done = (serverClosed: boolean): void => {
+        clearTimeout(timer);
+        sock.destroy();
+        resolve({ connection: /^connection: *(\S+)\r$/im.exec(head)?.[1]?.toLowerCase(), serverClosed });
+      };
+      sock.on('connect', () => sock.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+      sock.on('data', (d: Buffer) => {
+        head += d.toString('latin1');
+        if (timer === undefined && head.includes('\r\n\r\n')) timer = setTimeout(() => done(false), 1_000);
       });
-      req.on('error', reject).end();
+      sock.on('end', () => done(true));
+      sock.on('error', reject);
     });
-    try {
+    {
       await agent.writeConfig(seConfig(249, [httpVip({ name: 'web', port, backends: [{ backend: a }] })]));
       await agent.applied(249);
       const before = await exchange();
       assert.notEqual(before.connection, 'close');
       assert.equal(before.serverClosed, false, 'not draining: the keep-alive connection stays open');
-      keepAlive.destroy();
       const pids = await workers();
       await agent.writeConfig(seConfig(250, [httpVip({ name: 'web', port, draining: true, backends: [{ backend: a }] })]));
       await agent.applied(250);
@@ -160,8 +162,6 @@ describe('se-agent as a process with a real HAProxy', () => {
       await agent.applied(251);
       assert.notEqual((await exchange()).connection, 'close');
       assert.deepEqual(await workers(), pids, 'and off again the same way');
-    } finally {
-      keepAlive.destroy();
     }
   });
 

@@ -44,7 +44,7 @@ describe('scale-in drains the leaving SE while it is still in the ECMP set', { s
     const pidBefore = await workerPid(g, youngest.server);
     const si = await scaleIn(g, ses, 2, RATE, DRAIN_SECONDS);
     const failed = si.load.fresh.lost + si.load.kept.lost;
-    process.stdout.write(`scale-in: ${failed} failed (keep-alive ${si.load.kept.lost}, new-connection ${si.load.fresh.lost}) vs ${si.inFlight} in flight at the withdrawal (pinned ${JSON.stringify(si.pinned)}, scur ${si.scurAtWithdrawal}) on ${si.leaving}, withdrawn ${(si.withdrawnMs / 1000).toFixed(1)} s after the apply\n`);
+    process.stdout.write(`scale-in: ${failed} failed (keep-alive ${si.load.kept.lost}, new-connection ${si.load.fresh.lost}) vs ${si.inFlight} in flight at the withdrawal (pinned ${JSON.stringify(si.pinned)} + ${si.openedDuringRead} opened during the read, scur ${si.scurAtWithdrawal}) on ${si.leaving}, withdrawn ${(si.withdrawnMs / 1000).toFixed(1)} s after the apply\n`);
     assert.ok(si.load.kept.ok + si.load.fresh.ok > 1_000, 'the load ran');
     assert.ok(Number.isFinite(si.inFlight), 'the in-flight flows were read at the withdrawal instant');
     assert.ok(si.withdrawnMs >= DRAIN_SECONDS * 1000 * 0.5, `withdrawn after a drain (${si.withdrawnMs.toFixed(0)} ms), not at once`);

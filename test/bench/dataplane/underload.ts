@@ -111,7 +111,8 @@ export interface ScaleIn {
   /**
    * In flight at the withdrawal instant, read in the fabric's beforeWithdraw hook (the route not
    * yet rewritten): the flows pinned to the leaving next hop by conntrack state, open ones
-   * (ESTABLISHED, SYN_SENT, SYN_RECV) summed in `inFlight`, and the leaving SE's HAProxy scur.
+   * (ESTABLISHED, SYN_SENT, SYN_RECV) summed in `inFlight` with those opened during that read
+   * (afterWithdraw), and the leaving SE's HAProxy scur.
    */
   pinned: Record<string, number>;
   inFlight: number;
@@ -120,7 +121,9 @@ export interface ScaleIn {
   drainingAtWithdrawal: boolean | undefined;
   /** The leaving SE's HAProxy worker pid at the withdrawal (`show info`): a reload changes it. */
   workerPid: number;
-  /** ms the hook's reads held the rewrite back */
+  /** of inFlight: flows pinned there that opened while the first read ran (seen just after the rewrite) */
+  openedDuringRead: number;
+  /** ms from the hook's start to the second read's end (the first reads held the rewrite back) */
   hookMs: number;
   /** The most client connections open there in the second before the withdrawal (sampled). */
   openBefore: number;
@@ -147,18 +150,36 @@ async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundM
   let stopSampling = false;
   let atHook: { server: string; pinned: Record<string, number>; scur: number; pid: number; draining: boolean | undefined; ms: number } | undefined;
   const vipPrefix = `${g.vip}/32`;
+  let hookStart = 0;
+  let before: Map<string, string> | undefined;
+  let leavingVmi = '';
   g.dp.beforeWithdraw = async ({ prefix, leaving }) => {
-    if (prefix !== vipPrefix || atHook !== undefined) return;
+    if (prefix !== vipPrefix || atHook !== undefined || before !== undefined) return;
     const se = ses.find((s) => s.vmis.some((v) => leaving.includes(v)));
     const vmi = se?.vmis.find((v) => leaving.includes(v));
     if (se === undefined || vmi === undefined) return;
-    const t = performance.now();
-    const [flows, rows, pid, sw] = await Promise.all([
-      g.dp.flowsPinnedTo(vmi, g.vip), g.stats(se.server, 300).catch(() => undefined), workerPid(g, se.server),
+    hookStart = performance.now();
+    // The slow reads first; the flow table last, as close to the rewrite as it can be.
+    const [rows, pid, sw] = await Promise.all([
+      g.stats(se.server, 300).catch(() => undefined), workerPid(g, se.server),
       cliCommand(g.sock(se.server), `get var ${drainVar(`${g.h.namespace}/vs2/0`)}`, 300).catch(() => ''),
     ]);
     const draining = /value=<1>/.test(sw) ? true : /value=<0>/.test(sw) ? false : undefined;
-    atHook = { server: se.server, pinned: Object.fromEntries(flows), scur: rows === undefined ? NaN : openOf(rows), pid, draining, ms: performance.now() - t };
+    before = await g.dp.flowsPinnedTo(vmi, g.vip);
+    leavingVmi = vmi;
+    atHook = { server: se.server, pinned: {}, scur: rows === undefined ? NaN : openOf(rows), pid, draining, ms: 0 };
+  };
+  // Just after the rewrite: flows that opened while the first read ran count too (any state but
+  // TIME_WAIT: a flow that completed is not in flight).
+  let opened = 0;
+  g.dp.afterWithdraw = async ({ prefix }) => {
+    if (prefix !== vipPrefix || before === undefined || atHook === undefined || atHook.ms !== 0) return;
+    const after = await g.dp.flowsPinnedTo(leavingVmi, g.vip);
+    for (const [flow, state] of after) if (!before.has(flow) && state !== 'TIME_WAIT') opened++;
+    const pinned: Record<string, number> = {};
+    for (const st of before.values()) pinned[st] = (pinned[st] ?? 0) + 1;
+    atHook.pinned = pinned;
+    atHook.ms = performance.now() - hookStart;
   };
   // Open connections on every SE, sampled as fast as the sockets answer.
   const sampler = (async () => {
@@ -188,7 +209,8 @@ async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundM
     const r = {
       withdrawnMs: seenAt - t0,
       pinned,
-      inFlight: hook === undefined ? NaN : OPEN_STATES.reduce((n, st) => n + (pinned[st] ?? 0), 0),
+      inFlight: hook === undefined ? NaN : OPEN_STATES.reduce((n, st) => n + (pinned[st] ?? 0), 0) + opened,
+      openedDuringRead: opened,
       scurAtWithdrawal: hook?.scur ?? NaN,
       hookMs: hook?.ms ?? NaN,
       workerPid: hook?.pid ?? NaN,
@@ -205,6 +227,7 @@ async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundM
     return r;
   } finally {
     g.dp.beforeWithdraw = undefined;
+    g.dp.afterWithdraw = undefined;
     stopSampling = true;
     await sampler;
   }
