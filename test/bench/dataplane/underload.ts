@@ -121,7 +121,7 @@ export interface ScaleIn {
   drainingAtWithdrawal: boolean | undefined;
   /** The leaving SE's HAProxy worker pid at the withdrawal (`show info`): a reload changes it. */
   workerPid: number;
-  /** of inFlight: flows pinned there that opened while the first read ran (seen just after the rewrite) */
+  /** of inFlight: flows pinned there that opened while the first read ran (seen just after the rewrite; NaN: that read did not run) */
   openedDuringRead: number;
   /** ms from the hook's start to the second read's end (the first reads held the rewrite back) */
   hookMs: number;
@@ -171,14 +171,11 @@ async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundM
   };
   // Just after the rewrite: flows that opened while the first read ran count too (any state but
   // TIME_WAIT: a flow that completed is not in flight).
-  let opened = 0;
+  let opened = NaN;
   g.dp.afterWithdraw = async ({ prefix }) => {
-    if (prefix !== vipPrefix || before === undefined || atHook === undefined || atHook.ms !== 0) return;
+    if (prefix !== vipPrefix || before === undefined || atHook === undefined || !Number.isNaN(opened)) return;
     const after = await g.dp.flowsPinnedTo(leavingVmi, g.vip);
-    for (const [flow, state] of after) if (!before.has(flow) && state !== 'TIME_WAIT') opened++;
-    const pinned: Record<string, number> = {};
-    for (const st of before.values()) pinned[st] = (pinned[st] ?? 0) + 1;
-    atHook.pinned = pinned;
+    opened = [...after].filter(([flow, state]) => !before?.has(flow) && state !== 'TIME_WAIT').length;
     atHook.ms = performance.now() - hookStart;
   };
   // Open connections on every SE, sampled as fast as the sockets answer.
@@ -205,11 +202,12 @@ async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundM
     const leaving = gone;
     const samples = open.get(leaving.server) ?? [];
     const hook = atHook as typeof atHook;
-    const pinned = hook?.pinned ?? {};
+    const pinned: Record<string, number> = {};
+    for (const st of (before as Map<string, string> | undefined)?.values() ?? []) pinned[st] = (pinned[st] ?? 0) + 1;
     const r = {
       withdrawnMs: seenAt - t0,
       pinned,
-      inFlight: hook === undefined ? NaN : OPEN_STATES.reduce((n, st) => n + (pinned[st] ?? 0), 0) + opened,
+      inFlight: hook === undefined ? NaN : OPEN_STATES.reduce((n, st) => n + (pinned[st] ?? 0), 0) + (Number.isNaN(opened) ? 0 : opened),
       openedDuringRead: opened,
       scurAtWithdrawal: hook?.scur ?? NaN,
       hookMs: hook?.ms ?? NaN,
