@@ -42,7 +42,7 @@ const out = (s: string): void => { process.stdout.write(`bench:dataplane: ${s}\n
 const lost = (r: MixedResult): number => r.fresh.lost + r.kept.lost;
 const s = (ms: number): string => (ms / 1000).toFixed(1);
 
-const scaleInLine = (si: ScaleIn): void => out(`scale-in 3 → 2 at ${RATE} requests/s, drainTimeoutSeconds ${si.drainSeconds}: ${lost(si.load)} failed vs ${si.inFlight} in flight at the withdrawal (flows the fabric had pinned to ${si.leaving}: ${JSON.stringify(si.pinned)}; its HAProxy scur ${si.scurAtWithdrawal}, drain switch ${String(si.drainingAtWithdrawal)}; ${si.openedDuringRead} more opened during the ${si.hookMs.toFixed(0)} ms of the reads; at most ${si.openBefore} open in the second before) — withdrawn ${s(si.withdrawnMs)} s after the apply — ${describeMixed(si.load)}`);
+const scaleInLine = (si: ScaleIn): void => out(`scale-in 3 → 2 at ${RATE} requests/s, drainTimeoutSeconds ${si.drainSeconds}: ${lost(si.load)} failed vs ${si.inFlight} in flight at the withdrawal (flows the fabric had pinned to ${si.leaving}: ${JSON.stringify(si.pinned)}; its HAProxy scur ${si.scurAtWithdrawal}, drain switch ${String(si.drainingAtWithdrawal)}; read in ${si.hookMs.toFixed(0)} ms before the rewrite; at most ${si.openBefore} open in the second before) — withdrawn ${s(si.withdrawnMs)} s after the apply — ${describeMixed(si.load)}`);
 
 async function main(): Promise<void> {
   out('2 shared cores: wrk, node, the operator, the agents and every HAProxy compete for the same CPUs');

@@ -176,10 +176,6 @@ export class NetnsDataplane implements SimPlugin {
    */
   beforeWithdraw: ((w: { prefix: string; leaving: string[] }) => Promise<void>) | undefined = undefined;
 
-  private withdrew: { prefix: string; leaving: string[] } | undefined;
-  /** Called (and awaited) just after that rewrite: the same flows read again (the ones opened while the first read ran). */
-  afterWithdraw: ((w: { prefix: string; leaving: string[] }) => Promise<void>) | undefined = undefined;
-
   /**
    * The TCP flows the fabric has pinned to VMI's next hop (conntrack entries carrying its mark)
    * towards DST: flow ("src:sport") → state (ESTABLISHED, SYN_RECV, TIME_WAIT, ...) — the flows
@@ -234,9 +230,6 @@ export class NetnsDataplane implements SimPlugin {
       if (this.closed) return;
       try {
         await this.apply(a);
-        const w = this.withdrew;
-        this.withdrew = undefined;
-        if (w !== undefined && this.afterWithdraw !== undefined) await this.afterWithdraw(w).catch((e: unknown) => this.log(`afterWithdraw: ${(e as Error).message}`));
       } catch (e) {
         const line = `${a.kind}: ${(e as Error).message}`;
         this.errors.push(line);
@@ -307,7 +300,6 @@ export class NetnsDataplane implements SimPlugin {
         const leaving = (cur?.members ?? []).filter((m) => !a.route.members.includes(m));
         if (leaving.length > 0 && this.beforeWithdraw !== undefined) await this.beforeWithdraw({ prefix, leaving }).catch((e: unknown) => this.log(`beforeWithdraw: ${(e as Error).message}`));
         await this.pinTables(prefix, cur?.members ?? [], a.route.members);
-        if (leaving.length > 0) this.withdrew = { prefix, leaving };
         const nhs = a.route.members.map((m) => this.vnics.get(m)?.nh).filter((x): x is number => x !== undefined);
         if (nhs.length === 0) {
           await n.in(this.fabric, ['route', 'replace', 'unreachable', prefix]);

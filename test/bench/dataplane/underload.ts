@@ -111,8 +111,8 @@ export interface ScaleIn {
   /**
    * In flight at the withdrawal instant, read in the fabric's beforeWithdraw hook (the route not
    * yet rewritten): the flows pinned to the leaving next hop by conntrack state, open ones
-   * (ESTABLISHED, SYN_SENT, SYN_RECV) summed in `inFlight` with those opened during that read
-   * (afterWithdraw), and the leaving SE's HAProxy scur.
+   * (ESTABLISHED, SYN_SENT, SYN_RECV) summed in `inFlight`,
+   * and the leaving SE's HAProxy scur.
    */
   pinned: Record<string, number>;
   inFlight: number;
@@ -121,9 +121,7 @@ export interface ScaleIn {
   drainingAtWithdrawal: boolean | undefined;
   /** The leaving SE's HAProxy worker pid at the withdrawal (`show info`): a reload changes it. */
   workerPid: number;
-  /** of inFlight: flows pinned there that opened while the first read ran (seen just after the rewrite; NaN: that read did not run) */
-  openedDuringRead: number;
-  /** ms from the hook's start to the second read's end (the first reads held the rewrite back) */
+  /** ms the hook's reads held the rewrite back (flows opened meanwhile are not counted) */
   hookMs: number;
   /** The most client connections open there in the second before the withdrawal (sampled). */
   openBefore: number;
@@ -148,11 +146,10 @@ export async function scaleIn(g: Ground, ses: readonly Serving[], to: number, ra
 async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundMs: number): Promise<Omit<ScaleIn, 'load' | 'drainSeconds'>> {
   const open = new Map<string, Array<{ at: number; n: number }>>();
   let stopSampling = false;
-  let atHook: { server: string; pinned: Record<string, number>; scur: number; pid: number; draining: boolean | undefined; ms: number } | undefined;
+  let atHook: { server: string; scur: number; pid: number; draining: boolean | undefined; ms: number } | undefined;
   const vipPrefix = `${g.vip}/32`;
   let hookStart = 0;
   let before: Map<string, string> | undefined;
-  let leavingVmi = '';
   g.dp.beforeWithdraw = async ({ prefix, leaving }) => {
     if (prefix !== vipPrefix || atHook !== undefined || before !== undefined) return;
     const se = ses.find((s) => s.vmis.some((v) => leaving.includes(v)));
@@ -166,17 +163,7 @@ async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundM
     ]);
     const draining = /value=<1>/.test(sw) ? true : /value=<0>/.test(sw) ? false : undefined;
     before = await g.dp.flowsPinnedTo(vmi, g.vip);
-    leavingVmi = vmi;
-    atHook = { server: se.server, pinned: {}, scur: rows === undefined ? NaN : openOf(rows), pid, draining, ms: 0 };
-  };
-  // Just after the rewrite: flows that opened while the first read ran count too (any state but
-  // TIME_WAIT: a flow that completed is not in flight).
-  let opened = NaN;
-  g.dp.afterWithdraw = async ({ prefix }) => {
-    if (prefix !== vipPrefix || before === undefined || atHook === undefined || !Number.isNaN(opened)) return;
-    const after = await g.dp.flowsPinnedTo(leavingVmi, g.vip);
-    opened = [...after].filter(([flow, state]) => !before?.has(flow) && state !== 'TIME_WAIT').length;
-    atHook.ms = performance.now() - hookStart;
+    atHook = { server: se.server, scur: rows === undefined ? NaN : openOf(rows), pid, draining, ms: performance.now() - hookStart };
   };
   // Open connections on every SE, sampled as fast as the sockets answer.
   const sampler = (async () => {
@@ -207,8 +194,7 @@ async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundM
     const r = {
       withdrawnMs: seenAt - t0,
       pinned,
-      inFlight: hook === undefined ? NaN : OPEN_STATES.reduce((n, st) => n + (pinned[st] ?? 0), 0) + (Number.isNaN(opened) ? 0 : opened),
-      openedDuringRead: opened,
+      inFlight: hook === undefined ? NaN : OPEN_STATES.reduce((n, st) => n + (pinned[st] ?? 0), 0),
       scurAtWithdrawal: hook?.scur ?? NaN,
       hookMs: hook?.ms ?? NaN,
       workerPid: hook?.pid ?? NaN,
@@ -225,7 +211,6 @@ async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundM
     return r;
   } finally {
     g.dp.beforeWithdraw = undefined;
-    g.dp.afterWithdraw = undefined;
     stopSampling = true;
     await sampler;
   }
