@@ -59,9 +59,9 @@ describe('scale-in drains the leaving SE while it is still in the ECMP set', { s
     assert.ok(reasons.includes('SEDraining') && reasons.includes('SEWithdrawn'), `events: ${reasons.join(', ')}`);
   });
 
-  // Not met reliably yet: 87 ≤ 89 in one run, 89 > 85 in another (the in-flight read takes tens to
+  // Not met reliably yet: 87 ≤ 89 in one run, 89 > 85 and 84 > 80 in two others (the in-flight read takes tens to
   // hundreds of ms on a loaded machine, and flows opened meanwhile are not counted) — so todo.
-  it('failed ≤ in flight at the withdrawal (the issue\'s bound)', { todo: 'measured 87 vs 89 and 89 vs 85 (docs/autoscale.md#scale-in)' }, () => {
+  it('failed ≤ in flight at the withdrawal (the issue\'s bound)', { todo: 'measured 87 vs 89, 89 vs 85, 84 vs 80 (docs/autoscale.md#scale-in)' }, () => {
     assert.ok(bound !== undefined, 'the scale-in ran');
     assert.ok(bound.failed <= bound.inFlight, `${bound.failed} failed ≤ ${bound.inFlight} in flight at the withdrawal`);
   });
