@@ -288,6 +288,10 @@ export interface ServiceEngineGroupSpec {
    * How long an SE that hosts nothing (beyond bufferSEs) lives before it is deleted. Default: 300.
    */
   seDeprovisionDelaySeconds?: number;
+  /**
+   * Scale-in: how long an SE leaving a virtual service is drained while still in the ECMP set (HTTP keep-alive clients told Connection: close) before it is withdrawn; it ends early once the SE holds no connection for the VS. 0: withdrawn at once, then drained. Default: 0.
+   */
+  drainTimeoutSeconds?: number;
 }
 /**
  * ServiceEngineGroupStatus summarises the group's SEs. Default: {"observedGeneration":0}.

@@ -6,21 +6,22 @@
 import type { Pool, ServiceEngine, VirtualService } from '../api/index.js';
 import { objectKey } from '../runtime/index.js';
 import { buildDesired, type DesiredConfigs } from '../seapi/index.js';
-import { LeavingSEs } from './leaving.js';
+import { LeavingSEs, type ScaleInDrains } from './leaving.js';
 import type { TLSSecrets } from './tlssecrets.js';
 import { INDEX, type Informers, type VSObj } from './model/index.js';
 
 const seKeysOfVS = (vs: VSObj): string[] =>
   (vs.status?.serviceEngines ?? []).flatMap((s) => (s.name === undefined ? [] : [`${vs.metadata.namespace ?? ''}/${s.name}`]));
 
-export function feedDesiredConfigs(inf: Informers, configs: DesiredConfigs, drainMs?: number, tls?: TLSSecrets): void {
+export function feedDesiredConfigs(inf: Informers, configs: DesiredConfigs, drainMs?: number, tls?: TLSSecrets, drains?: ScaleInDrains): void {
   // A VS that left an SE keeps its VIP there, draining, for a moment (leaving.ts).
   const leaving = new LeavingSEs((seKey) => recompute(seKey), drainMs);
   const recompute = (seKey: string): void => {
     const se = inf.serviceEngines.store.get(seKey);
     if (se === undefined || se.metadata.uid === undefined) return;
     const ns = se.metadata.namespace ?? '';
-    const draining = leaving.of(seKey);
+    // Left (withdrawn, the fabric converging) or leaving (a scale-in drain, still in the ECMP set).
+    const draining = new Set([...leaving.of(seKey), ...(drains?.onSE(seKey) ?? [])]);
     const placed = inf.virtualServices.store.byIndex(INDEX.vsBySE, seKey);
     const left = [...draining].flatMap((name) => inf.virtualServices.store.get(`${ns}/${name}`) ?? []).filter((vs) => !placed.includes(vs));
     const virtualServices = [...placed, ...left];
@@ -43,6 +44,7 @@ export function feedDesiredConfigs(inf: Informers, configs: DesiredConfigs, drai
     onUpdate: (_old, se) => recompute(objectKey(se)),
     onDelete: (se) => { leaving.forgetSE(objectKey(se)); configs.delete(objectKey(se)); },
   });
+  drains?.onChange((seKey) => recompute(seKey));
   const moved = (old: VSObj, vs: VSObj): void => {
     const now = new Set(seKeysOfVS(vs));
     for (const k of now) leaving.stay(k, vs.metadata.name);

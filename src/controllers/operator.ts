@@ -18,6 +18,7 @@ import { installAutoscaleController } from './autoscale/controller.js';
 import { installCloudController } from './cloud/controller.js';
 import type { OperatorConfig } from './config.js';
 import { feedDesiredConfigs } from './desiredfeed.js';
+import { ScaleInDrains } from './leaving.js';
 import { TLSSecrets } from './tlssecrets.js';
 import { installOrphanSweep } from './orphans/controller.js';
 import { AgentRegistry, BootstrapTokens, DesiredConfigs, registerVSAnalytics, servesVirtualService, startSEApi, WitnessBoard, type CertificateAuthority, type SEApi, type SEApiConfig } from '../seapi/index.js';
@@ -162,11 +163,12 @@ export function buildOperator(config: OperatorConfig, o: OperatorOptions): Opera
       },
       serves: (seKey, vsName) => servesVirtualService(configs.get(seKey), agents.get(seKey), agents.connected(seKey), vsName),
       poolMembers: (seKey, vsName) => reportedMembers(agents, seKey, vsName),
+      drains: new ScaleInDrains(),
     };
     // Every replica reads (a standby has the material at takeover); the VS controller reports.
     tls = new TLSSecrets({ client: o.client, logger });
     context.seChannel.tls = tls;
-    feedDesiredConfigs(informers, configs, undefined, tls);
+    feedDesiredConfigs(informers, configs, undefined, tls, context.seChannel.drains);
     // A deleted SE's agent record (and its analytics series) goes with it.
     informers.serviceEngines.addHandlers({ onDelete: (obj) => agents.forget(`${ns(obj)}/${obj.metadata.name}`) });
     const seLabels = config.metricsSELabels !== false;

@@ -4,8 +4,7 @@
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
-import { Agent, request as httpRequest } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
+import { connect as netConnect, createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cliCommand, currentWorkers } from '../../src/agent/haproxy/socket.js';
@@ -124,24 +123,45 @@ describe('se-agent as a process with a real HAProxy', () => {
     assert.equal(await get(port), 'a');
   });
 
-  it('a draining VIP keeps serving and tells keep-alive clients to close', async () => {
-    const keepAlive = new Agent({ keepAlive: true });
-    const connectionHeader = async (): Promise<string | undefined> => new Promise((resolve, reject) => {
-      httpRequest({ host: '127.0.0.1', port, path: '/', agent: keepAlive }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.headers['connection']));
-      }).on('error', reject).end();
+  it('a draining VIP keeps serving, tells keep-alive clients to close and closes their connections, with no reload', async () => {
+    const workers = async (): Promise<number[]> => currentWorkers(await cliCommand(join(agent.stateDir, 'master.sock'), 'show proc'));
+    // One HTTP/1.1 request on a fresh connection by a client that ignores Connection headers: the
+    // response's Connection header, and whether the server closed (FIN) within 1 s of it.
+    const exchange = async (): Promise<{ connection: string | undefined; serverClosed: boolean }> => new Promise((resolve, reject) => {
+      const sock = netConnect(port, '127.0.0.1');
+      let head = '';
+      let timer: NodeJS.Timeout | undefined;
+      const done = (serverClosed: boolean): void => {
+        clearTimeout(timer);
+        sock.destroy();
+        resolve({ connection: /^connection: *(\S+)\r$/im.exec(head)?.[1]?.toLowerCase(), serverClosed });
+      };
+      sock.on('connect', () => sock.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+      sock.on('data', (d: Buffer) => {
+        head += d.toString('latin1');
+        if (timer === undefined && head.includes('\r\n\r\n')) timer = setTimeout(() => done(false), 1_000);
+      });
+      sock.on('end', () => done(true));
+      sock.on('error', reject);
     });
-    try {
-      assert.notEqual(await connectionHeader(), 'close');
+    {
+      await agent.writeConfig(seConfig(249, [httpVip({ name: 'web', port, backends: [{ backend: a }] })]));
+      await agent.applied(249);
+      const before = await exchange();
+      assert.notEqual(before.connection, 'close');
+      assert.equal(before.serverClosed, false, 'not draining: the keep-alive connection stays open');
+      const pids = await workers();
       await agent.writeConfig(seConfig(250, [httpVip({ name: 'web', port, draining: true, backends: [{ backend: a }] })]));
       await agent.applied(250);
-      assert.equal(await connectionHeader(), 'close');
+      const during = await exchange();
+      assert.equal(during.connection, 'close');
+      assert.equal(during.serverClosed, true, 'draining: HAProxy closes the connection after the response');
       assert.equal(await get(port), 'a');
+      assert.deepEqual(await workers(), pids, 'the drain was switched on through the Runtime API: same worker, no reload');
       await agent.writeConfig(seConfig(251, [httpVip({ name: 'web', port, backends: [{ backend: a }] })]));
       await agent.applied(251);
-    } finally {
-      keepAlive.destroy();
+      assert.notEqual((await exchange()).connection, 'close');
+      assert.deepEqual(await workers(), pids, 'and off again the same way');
     }
   });
 

@@ -9,7 +9,8 @@
 //   3. a scale-in 3 → 2 under that load: failed requests vs connections open on the leaving SE at
 //      the withdrawal instant.
 // Figures only (no assertion); every wait and load is bounded; namespaces and processes go on exit.
-//   env BENCH_SECONDS / BENCH_CONNECTIONS (part 1), BENCH_CHANGES (20), BENCH_RELOADS (30), BENCH_RATE (1000)
+//   env BENCH_SECONDS / BENCH_CONNECTIONS (part 1), BENCH_CHANGES (20), BENCH_RELOADS (30), BENCH_RATE (1000),
+//   BENCH_DRAIN_SECONDS (10: the scale-in's drainTimeoutSeconds), BENCH_ONLY=scale-in (the ground and part 3 only)
 import { execFileSync } from 'node:child_process';
 import { useCluster } from '../support/cluster.js';
 import { skipReason } from '../dataplane/support.js';
@@ -17,7 +18,7 @@ import { startGround } from './dataplane/ground.js';
 import { measureOverhead } from './dataplane/overhead.js';
 import { describeMixed, type MixedResult } from './dataplane/paced.js';
 import { measurePropagation, summary } from './dataplane/propagation.js';
-import { reloadsUnderLoad, scaleIn, seDeath } from './dataplane/underload.js';
+import { reloadsUnderLoad, scaleIn, seDeath, type ScaleIn } from './dataplane/underload.js';
 
 const env = (k: string, d: number): number => Number(process.env[k] ?? String(d));
 const SECONDS = env('BENCH_SECONDS', 5);
@@ -25,6 +26,10 @@ const CONNS = env('BENCH_CONNECTIONS', 32);
 const CHANGES = env('BENCH_CHANGES', 20);
 const RELOADS = env('BENCH_RELOADS', 30);
 const RATE = env('BENCH_RATE', 1000);
+/** The scale-in's drainTimeoutSeconds (0: the old order, withdrawn first). */
+const DRAIN = env('BENCH_DRAIN_SECONDS', 10);
+/** BENCH_ONLY=scale-in: the ground and the scale-in row only. */
+const ONLY = process.env['BENCH_ONLY'];
 
 const skip = skipReason();
 if (skip !== undefined) {
@@ -37,15 +42,22 @@ const out = (s: string): void => { process.stdout.write(`bench:dataplane: ${s}\n
 const lost = (r: MixedResult): number => r.fresh.lost + r.kept.lost;
 const s = (ms: number): string => (ms / 1000).toFixed(1);
 
+const scaleInLine = (si: ScaleIn): void => out(`scale-in 3 → 2 at ${RATE} requests/s, drainTimeoutSeconds ${si.drainSeconds}: ${lost(si.load)} failed vs ${si.inFlight} in flight at the withdrawal (flows the fabric had pinned to ${si.leaving}: ${JSON.stringify(si.pinned)}; its HAProxy scur ${si.scurAtWithdrawal}, drain switch ${String(si.drainingAtWithdrawal)}; read in ${si.hookMs.toFixed(0)} ms before the rewrite; at most ${si.openBefore} open in the second before) — withdrawn ${s(si.withdrawnMs)} s after the apply — ${describeMixed(si.load)}`);
+
 async function main(): Promise<void> {
   out('2 shared cores: wrk, node, the operator, the agents and every HAProxy compete for the same CPUs');
-  for (const l of await measureOverhead(SECONDS, CONNS)) out(l);
+  if (ONLY === undefined) for (const l of await measureOverhead(SECONDS, CONNS)) out(l);
 
   const g = await startGround(3);
   try {
     const ses = await g.serving(3, 'vs2 served by 3 SEs');
     out(`ground: the operator, 3 SEs (real agents) serving vs2 on ${g.vip}; loads: ${RATE} requests/s paced, half new connections, half keep-alive (100 connections each)`);
 
+    if (ONLY === 'scale-in') {
+      const si = await scaleIn(g, ses, 2, RATE, DRAIN);
+      scaleInLine(si);
+      return;
+    }
     const p = await measurePropagation(g, ses, CHANGES);
     out(`config propagation to all 3 SEs, apply → every SE's HAProxy shows it (stats socket polled every 10 ms):`);
     out(`  member change (enabled ↔ disabled, Runtime API, no reload): ${summary(p.member)}`);
@@ -58,8 +70,8 @@ async function main(): Promise<void> {
     out(`an SE's Nova server deleted at ${RATE} requests/s: ${lost(d.load)} failed — ${describeMixed(d.load)}; out of the fabric's route ${s(d.outOfRouteMs)} s, replacement serving ${s(d.replacementServingMs)} s, full capacity (3 SEs, new connections within ±15 % of even over 2 s: ${d.spread.join('/')}) ${s(d.evenMs)} s after the delete`);
 
     const now = await g.serving(3, 'vs2 served by 3 SEs again');
-    const si = await scaleIn(g, now, 2, RATE);
-    out(`scale-in 3 → 2 at ${RATE} requests/s: ${lost(si.load)} failed vs ${si.openAtWithdrawal} connection(s) open on the leaving SE (${si.leaving}) at its withdrawal from the fabric's route ${s(si.withdrawnMs)} s after the apply (read ${si.readLagMs.toFixed(0)} ms after; at most ${si.openBefore} in the second before) — ${describeMixed(si.load)}`);
+    const si = await scaleIn(g, now, 2, RATE, DRAIN);
+    scaleInLine(si);
   } finally {
     await g.close();
     await (await useCluster()).stop();

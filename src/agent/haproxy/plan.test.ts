@@ -32,11 +32,21 @@ describe('planApply', () => {
     next.version = 3;
     assert.deepEqual(plan(base(), next), { kind: 'runtime', commands: [] });
   });
+  it('a drain turns on and off through the Runtime API, no reload (an SE still in the ECMP set must not reload)', () => {
+    const next = base();
+    next.vips[0]!.draining = true;
+    const on = plan(base(), next);
+    assert.equal(on.kind, 'runtime');
+    assert.match(on.kind === 'runtime' ? on.commands.join('\n') : '', /^experimental-mode on; set var proc\.lbop_drain_[0-9a-f]{16} bool\(true\)$/);
+    const off = plan(next, base());
+    assert.match(off.kind === 'runtime' ? off.commands.join('\n') : '', /bool\(false\)$/);
+    // A reload made while draining keeps the drain on (the new worker's variable starts from the file).
+    assert.match(render(next, GOLDEN_PATHS).text, /set-var proc\.lbop_drain_[0-9a-f]{16} bool\(true\)/);
+  });
   it('anything structural is a reload', () => {
     const mutations: ((c: SEConfig) => void)[] = [
       (c) => c.vips[0]!.pool.members.pop(),
       (c) => { c.vips[0]!.pool.algorithm = 'leastconn'; },
-      (c) => { c.vips[0]!.draining = true; },
       (c) => { c.vips[0]!.listeners[0]!.port = 81; },
       (c) => { c.vips[0]!.pool.healthMonitor = { type: 'TCP', intervalSeconds: 1, timeoutSeconds: 1, maxRetries: 1 }; },
       (c) => { c.vips = []; },

@@ -1,8 +1,8 @@
 // How to get from the running config to the next one: nothing, Runtime API commands, or a reload.
-// Pure. Member weight and enable/disable need no reload when everything else is unchanged; any
-// other difference (a VIP, a listener, a member added or removed, the algorithm, a monitor, TLS,
-// a drain) is a reload.
-import type { Rendered } from './render.js';
+// Pure. Member weight and enable/disable and a VIP's drain switch need no reload when everything
+// else is unchanged; any other difference (a VIP, a listener, a member added or removed, the
+// algorithm, a monitor, TLS) is a reload.
+import { drainCommand, type Rendered } from './render.js';
 
 export type ApplyPlan =
   | { kind: 'none' }
@@ -21,6 +21,8 @@ export function planApply(running: Rendered | undefined, next: Rendered): ApplyP
     if (was.weight !== s.weight) commands.push(`set server ${key} weight ${s.weight}`);
     if (was.enabled !== s.enabled) commands.push(`set server ${key} state ${s.enabled ? 'ready' : 'maint'}`);
   }
+  const wasDraining = new Map(running.vips.map((v) => [v.drainVar, v.draining]));
+  for (const v of next.vips) if (wasDraining.get(v.drainVar) !== v.draining) commands.push(drainCommand(v));
   if (commands.length === 0) return running.text === next.text ? { kind: 'none' } : { kind: 'runtime', commands: [] };
   return { kind: 'runtime', commands };
 }

@@ -58,6 +58,9 @@ export interface RenderedVip {
   backends: string[];
   servers: RenderedServer[];
   monitored: boolean;
+  /** The process-wide variable that switches the VIP's HTTP frontends to closing (drainVar). */
+  drainVar: string;
+  draining: boolean;
 }
 
 export interface Rendered {
@@ -93,6 +96,20 @@ function hostPort(ip: string, port: string | number): string {
   return ip.includes(':') ? `ipv6@${ip}:${port}` : `${ip}:${port}`;
 }
 
+/**
+ * The process-wide variable (`proc.` scope: the Runtime API can set it) that says a VIP is
+ * draining; named by a digest of the VIP id because HAProxy variable names allow only
+ * [A-Za-z0-9._].
+ */
+export function drainVar(vipID: string): string {
+  return `proc.lbop_drain_${createHash('sha256').update(vipID).digest('hex').slice(0, 16)}`;
+}
+
+/** The Runtime API command that sets a VIP's drain switch (`set var` is experimental in 2.6). */
+export function drainCommand(v: Pick<RenderedVip, 'drainVar' | 'draining'>): string {
+  return `experimental-mode on; set var ${v.drainVar} bool(${v.draining ? 'true' : 'false'})`;
+}
+
 export function certFilePath(tlsDir: string, certificate: string, privateKey: string): string {
   // Named by content: a new certificate never overwrites the file the running worker reads.
   const digest = createHash('sha256').update(certificate).update('\0').update(privateKey).digest('hex').slice(0, 24);
@@ -106,8 +123,6 @@ export function render(cfg: SEConfig, paths: RenderPaths): Rendered {
     full.push(line);
     structure.push(structural);
   };
-  const draining = cfg.vips.filter((v) => v.draining);
-  const closeSpread = Math.max(0, ...draining.map((v) => v.drainTimeoutSeconds));
 
   emit(`# rendered by contrail-lb-operator se-agent for ${cfg.serviceEngine.namespace}/${cfg.serviceEngine.name}`);
   emit(`# config version ${cfg.version} hash ${cfg.hash}`, '# config');
@@ -115,9 +130,14 @@ export function render(cfg: SEConfig, paths: RenderPaths): Rendered {
   emit(`    stats socket ${paths.statsSocket} mode 600 level admin expose-fd listeners`);
   emit(`    server-state-file ${paths.serverStateFile}`);
   // A previous worker holding long connections is stopped this long after a reload.
-  emit(`    hard-stop-after ${Math.max(60, closeSpread + 10)}s`);
-  // A draining VIP: the old worker spreads its closes over the drain instead of one burst.
-  if (closeSpread > 0) emit(`    close-spread-time ${closeSpread}s`);
+  emit('    hard-stop-after 60s');
+  // Each VIP's drain switch, at its current value so a reload keeps it; the value is not
+  // structure: turning a drain on or off is one Runtime API command (planApply), no reload, so
+  // an SE still in the ECMP set never reloads to start draining.
+  for (const vip of cfg.vips) {
+    const v = drainVar(vip.id);
+    emit(`    set-var ${v} bool(${vip.draining ? 'true' : 'false'})`, `    set-var ${v}`);
+  }
   emit('');
   emit('defaults');
   emit('    mode tcp');
@@ -160,7 +180,10 @@ function renderVip(
   certFiles: Map<string, string>,
 ): RenderedVip {
   const base = proxyBase(vip.id);
-  const out: RenderedVip = { id: vip.id, frontends: [], unservedPorts: [], backends: [], servers: [], monitored: vip.pool.healthMonitor !== undefined };
+  const out: RenderedVip = {
+    id: vip.id, frontends: [], unservedPorts: [], backends: [], servers: [], monitored: vip.pool.healthMonitor !== undefined,
+    drainVar: drainVar(vip.id), draining: vip.draining,
+  };
   const modes = new Set<'tcp' | 'http'>();
   for (const l of vip.listeners) {
     const last = l.portRangeEnd ?? l.port;
@@ -182,10 +205,11 @@ function renderVip(
     emit(`frontend ${name}`);
     emit(`    mode ${mode}`);
     emit(bind);
-    if (vip.draining && mode === 'http') {
-      // Leaving this SE: every response carries Connection: close, so keep-alive clients reconnect
-      // (and land on an SE that stays) while this one is still in the ECMP set.
-      emit('    option httpclose');
+    if (mode === 'http') {
+      // Draining (the switch on): every response says Connection: close and HAProxy closes the
+      // connection after it, so keep-alive clients reconnect — and land on an SE that stays —
+      // while this one is still in the ECMP set. Measured on 2.6: the FIN follows the response.
+      emit(`    http-after-response set-header Connection close if { var(${out.drainVar}) -m bool }`);
     }
     emit(`    default_backend be:${base}:${mode}`);
     for (let p = l.port; p <= last; p++) out.frontends.push({ name, port: p });

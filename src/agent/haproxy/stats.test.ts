@@ -18,6 +18,8 @@ const VIP: RenderedVip = {
   frontends: [{ name: 'fe:ns:web:vip0:80', port: 80 }],
   unservedPorts: [53],
   backends: ['be:ns:web:vip0:http'],
+  drainVar: 'proc.lbop_drain_0',
+  draining: false,
   monitored: true,
   servers: [1, 2, 3, 4].map((i) => ({ backend: 'be:ns:web:vip0:http', server: `m_10_0_0_${i}_80`, memberID: `10.0.0.${i}:80`, weight: 1, enabled: i !== 3 })),
 };

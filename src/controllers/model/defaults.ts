@@ -17,6 +17,7 @@ export const CRD_DEFAULTS = {
     bufferSEs: 0,
     placement: 'Packed',
     seDeprovisionDelaySeconds: 300,
+    drainTimeoutSeconds: 0,
   },
   VirtualService: {
     seGroupRef: 'default',
@@ -46,6 +47,8 @@ export interface GroupSpecView {
   bufferSEs: number;
   placement: PlacementPolicy;
   seDeprovisionDelaySeconds: number;
+  /** scale-in drain while still in the ECMP set (model/drainplan.ts); 0: withdraw first */
+  drainTimeoutSeconds: number;
 }
 
 export function groupSpec(g: GroupObj): GroupSpecView {
@@ -58,6 +61,7 @@ export function groupSpec(g: GroupObj): GroupSpecView {
     bufferSEs: s.bufferSEs ?? G.bufferSEs,
     placement: (s.placement ?? G.placement) as PlacementPolicy,
     seDeprovisionDelaySeconds: s.seDeprovisionDelaySeconds ?? G.seDeprovisionDelaySeconds,
+    drainTimeoutSeconds: s.drainTimeoutSeconds ?? G.drainTimeoutSeconds,
   };
 }
 

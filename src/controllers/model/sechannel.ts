@@ -5,6 +5,7 @@
 // Absent, the controllers behave as before the channel existed.
 import type { AgentRegistry, BootstrapTokenIssuer, MemberState, SEBootstrap, WitnessBoard } from '../../seapi/index.js';
 import type { RepairPolicy } from './repair.js';
+import type { ScaleInDrains } from '../leaving.js';
 
 export interface SEChannel {
   agents: AgentRegistry;
@@ -28,6 +29,8 @@ export interface SEChannel {
    * heartbeat); undefined when the agent is silent or reported no VIP of the VS (pool/members.ts).
    */
   poolMembers(seKey: string, virtualService: string): ReadonlyMap<string, MemberState> | undefined;
+  /** Scale-in drains in progress (drainTimeoutSeconds > 0): the VS controller steps them, the desired-config feed follows. */
+  drains?: ScaleInDrains;
   /** The TLS Secrets of VSs with enableSSL ports (controllers/tlssecrets.ts). */
   tls?: {
     /** Why the VS's enableSSL ports are not served, when its Secret is unusable. */

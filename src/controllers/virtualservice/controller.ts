@@ -25,6 +25,7 @@ import { beginDecision, placedOn, placementSettled, type Decision } from './deci
 import { dataVnics, observeContrail, observeNeutron } from './observe.js';
 import { planPlacement, type PlacementPlan, type SECandidate } from './placement.js';
 import { program, teardown } from './program.js';
+import { stepScaleIn, type ScaleInStep } from './scalein.js';
 import { summarize, transitionEvents, type Problem, type SESummary } from './status.js';
 import { vsMembers } from './members.js';
 import type { MemberCounts } from '../model/index.js';
@@ -140,11 +141,13 @@ async function apply(ctx: OperatorContext, vs0: VSObj, d: Desired, vplan: Return
   const assigned = spec.enabled ? placement.assigned : [];
   const portKind = d.conn.mode === 'contrail' ? KIND.vmi : KIND.port;
   if (placement.decision !== undefined) assertFresh(key(vs.metadata.namespace ?? '', vs.metadata.name), placement.decision.reservation, ctx.clock.now());
+  const drain = scaleInStep(ctx, vs, d, assigned);                         // scale-in drains (scalein.ts)
   const result = await program({                                          // apply
-    vips: vplan.vips, teardown: vplan.teardown, assigned, ecmp, activeOnly: activeOnly(d.conn.mode, d.group), writer: d.l.writer,
+    vips: vplan.vips, teardown: vplan.teardown, assigned, ...(drain !== undefined ? { hold: drain.hold } : {}), ecmp, activeOnly: activeOnly(d.conn.mode, d.group), writer: d.l.writer,
     vnics: (net) => gateOnAgents(dataVnics(d.ses, net, d.conn.view, portKind), servesFn(ctx, vs)),
   });
-  for (const e of result.events) ctx.events.record(vs, e.type, e.reason, e.note);
+  for (const e of [...(drain?.events ?? []), ...result.events]) ctx.events.record(vs, e.type, e.reason, e.note);
+  if (drain !== undefined && !result.retry) for (const se of drain.withdraw) ctx.seChannel?.drains?.withdrawn(key(vs.metadata.namespace ?? '', vs.metadata.name), se, Date.now());
   const seSummaries: SESummary[] = assigned.map((name) => {
     const se = d.ses.find((s) => s.metadata.name === name);
     const ch = ctx.seChannel;
@@ -171,7 +174,37 @@ async function apply(ctx: OperatorContext, vs0: VSObj, d: Desired, vplan: Return
   if (result.problems.length > 0) return { requeueAfterMs: RESOURCES_MS };
   const converged = next === 'OPER_DISABLED' || (result.programmed.size >= placement.requested && vplan.vips.every((v) => v.release.length === 0));
   rc.log.debug('virtual service reconciled', { state: next, programmed: result.programmed.size, requested: placement.requested, waitingForSEs: placement.waitingForSEs });
-  return converged ? {} : { requeueAfterMs: CONVERGING_MS };
+  const requeue = Math.min(converged ? Infinity : CONVERGING_MS, drain?.requeueMs ?? Infinity);
+  return Number.isFinite(requeue) ? { requeueAfterMs: requeue } : {};
+}
+
+/**
+ * The group's drainTimeoutSeconds > 0 and the SE API on: the leaving SEs' drains stepped
+ * (scalein.ts). Timers run on the monotonic-enough wall clock of this process (Date.now, as the
+ * agent registry's heartbeat times), never on the status clock tests may freeze.
+ */
+function scaleInStep(ctx: OperatorContext, vs: VSObj, d: Desired, assigned: readonly string[]): ScaleInStep | undefined {
+  const drains = ctx.seChannel?.drains;
+  const ch = ctx.seChannel;
+  if (drains === undefined || ch === undefined) return undefined;
+  const ns = vs.metadata.namespace ?? '';
+  const vsKey = key(ns, vs.metadata.name);
+  const drainMs = groupSpec(d.group).drainTimeoutSeconds * 1000;
+  if (drainMs <= 0 && drains.of(vsKey).size === 0) return undefined;
+  const refs = new Set(d.l.seen.ips.flatMap((i) => i.vmiRefs));
+  const holding = d.ses.filter((se) => (se.status?.dataInterfaces ?? []).some((x) => x.portUUID !== undefined && refs.has(x.portUUID))).map((se) => se.metadata.name);
+  const byName = new Map(d.ses.map((se) => [se.metadata.name, se]));
+  return stepScaleIn({
+    vsKey, drains, drainMs, serving: vsSpec(vs).enabled && assigned.length > 0, assigned, holding, now: Date.now(),
+    usable: (se) => { const o = byName.get(se); return o !== undefined && seUsable(o) && o.metadata.deletionTimestamp === undefined && ch.agents.connected(key(ns, se)); },
+    connections: (se) => {
+      const rec = ch.agents.get(key(ns, se));
+      if (rec === undefined) return { count: undefined, at: undefined };
+      const prefix = `${ns}/${vs.metadata.name}/`;
+      const vips = rec.last.vips.filter((v) => v.id.startsWith(prefix) && v.id.indexOf('/', prefix.length) === -1);
+      return { count: vips.reduce((n, v) => n + v.currentConnections, 0), at: rec.lastHeartbeatAt };
+    },
+  });
 }
 
 /**

@@ -40,6 +40,29 @@ describe('program', () => {
     assert.equal(r.retry, false);
   });
 
+  test('a held (draining) SE keeps its ref and is not counted programmed; released, its ref goes', async () => {
+    const placed: VipPlan = { ...fresh, port: { uuid: 'port', name: names.port, networkUUID: 'net' }, ip: { uuid: 'ip', name: names.ip, address: '19.1.1.252', vmiRefs: ['port', 'vmi-a', 'vmi-b', 'vmi-c'] } };
+    const vnics = (): ReturnType<typeof vnic>[] => [vnic('a'), vnic('b'), vnic('c')];
+    const held = recorder();
+    const r = await program({ vips: [placed], teardown: { fips: [], ips: [], ports: [] }, assigned: ['a', 'b'], hold: ['c'], vnics, ecmp: true, writer: held });
+    assert.deepEqual(held.calls, [], 'no ref removed while draining');
+    assert.deepEqual([[...r.programmed].sort(), r.vips[0]?.programmed], [['a', 'b'], 2]);
+    const released = recorder();
+    await program({ vips: [placed], teardown: { fips: [], ips: [], ports: [] }, assigned: ['a', 'b'], vnics, ecmp: true, writer: released });
+    assert.deepEqual(released.calls, ['ref- ip ip vmi-c']);
+  });
+
+  test('active-only (plain Neutron): the pair stays on the draining active, moves once it is released', async () => {
+    const onC: VipPlan = { ...fresh, port: { uuid: 'port', name: names.port, networkUUID: 'net' }, ip: { uuid: 'ip', name: names.ip, address: '19.1.1.252', vmiRefs: ['port', 'vmi-c'] } };
+    const vnics = (): ReturnType<typeof vnic>[] => [vnic('a'), vnic('c')];
+    const held = recorder();
+    await program({ vips: [onC], teardown: { fips: [], ips: [], ports: [] }, assigned: ['a'], hold: ['c'], vnics, ecmp: false, activeOnly: true, writer: held });
+    assert.deepEqual(held.calls, [], 'the pair stays on c during its drain');
+    const moved = recorder();
+    await program({ vips: [onC], teardown: { fips: [], ips: [], ports: [] }, assigned: ['a'], vnics, ecmp: false, activeOnly: true, writer: moved });
+    assert.deepEqual(moved.calls, ['ref+ ip ip vmi-a', 'ref- ip ip vmi-c'], 'after the drain: on a first, then off c');
+  });
+
   test('a failing ref-update: OPER_DOWN problem, IPAttachFailure, retry; the SE is not programmed', async () => {
     const boom = errorFromResponse({ api: 'contrail', op: 'ref-update', status: 500, body: 'injected' });
     const w = recorder((c) => (c.startsWith('ref+') ? boom : undefined));

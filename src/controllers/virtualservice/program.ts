@@ -27,6 +27,8 @@ export interface ProgramInput {
   teardown: VipTeardown;
   /** SEs the VS is placed on after this step (none when disabled) */
   assigned: readonly string[];
+  /** SEs the VS is leaving whose refs stay for now: drained while still in the set (scalein.ts) */
+  hold?: readonly string[];
   /** per VIP network: each SE's data vNIC there */
   vnics: (networkUUID: string) => SEDataVnic[];
   ecmp: boolean;
@@ -78,7 +80,7 @@ export async function program(i: ProgramInput): Promise<ProgramResult> {
     const ownPort = new Set([summary.portUUID]);
     const placed = await applyRefs('ip', ip, i, vnics, ownPort, id, out, fail);
     if (fip !== undefined) await applyRefs('fip', fip, i, vnics, ownPort, id, out, fail);
-    summary.programmed = placed.size;
+    summary.programmed = [...placed].filter((se) => !(i.hold ?? []).includes(se)).length;
     for (const se of [...out.programmed]) if (!placed.has(se)) out.programmed.delete(se);
 
     // New placed before old released (a static address changed).
@@ -104,7 +106,12 @@ async function applyRefs(
   vipID: string, out: ProgramResult, fail: (p: Problem) => void,
 ): Promise<Set<string>> {
   const current = obj.vmiRefs.filter((r) => !ownPort.has(r));
-  const plan = i.activeOnly === true ? planActiveOnlyRefs(i.assigned, vnics, current) : { ...planVipRefs(i.assigned, vnics, current), standby: [] };
+  // A held SE (draining) keeps its ref: planned as if still assigned. It holds a ref, so in
+  // active-only mode it is the active: first, so the address pair stays on it until the drain ends.
+  const hold = i.hold ?? [];
+  const plan = i.activeOnly === true
+    ? planActiveOnlyRefs([...hold, ...i.assigned], vnics, current)
+    : { ...planVipRefs([...i.assigned, ...hold], vnics, current), standby: [] };
   const bySE = new Map(vnics.filter((x) => x.vmiUUID !== undefined).map((x) => [x.vmiUUID as string, x.se]));
   const placed = new Set(current.flatMap((r) => { const se = bySE.get(r); return se !== undefined && plan.programmed.includes(se) ? [se] : []; }));
   // Ready standbys carry nothing and need no write (activeonly.ts).

@@ -169,6 +169,31 @@ export class NetnsDataplane implements SimPlugin {
     return v === undefined ? undefined : { seIf: v.seIf, fabricIf: v.fabricIf, address: v.address, nh: v.nh };
   }
 
+  /**
+   * Called (and awaited) just before a route loses next hops, while the leaving ones still carry
+   * their pinned flows: a test samples "in flight at the withdrawal instant" here (flowsPinnedTo,
+   * the leaving SE's HAProxy). Delays the rewrite by as long as it takes.
+   */
+  beforeWithdraw: ((w: { prefix: string; leaving: string[] }) => Promise<void>) | undefined = undefined;
+
+  /**
+   * The TCP flows the fabric has pinned to VMI's next hop (conntrack entries carrying its mark)
+   * towards DST: flow ("src:sport") → state (ESTABLISHED, SYN_RECV, TIME_WAIT, ...) — the flows
+   * a withdrawal moves.
+   */
+  async flowsPinnedTo(vmi: string, dst: string): Promise<Map<string, string>> {
+    const v = this.vnics.get(vmi);
+    const out = new Map<string, string>();
+    if (v === undefined) return out;
+    const table = await ip(['netns', 'exec', this.fabric, 'cat', '/proc/net/nf_conntrack']);
+    for (const line of table.split('\n')) {
+      if (!line.includes(' tcp ') || !line.includes(` mark=${v.nh} `) || !line.includes(` dst=${dst} `)) continue;
+      const m = / tcp +6 +\d+ +([A-Z_]+) +src=(\S+) dst=\S+ sport=(\d+)/.exec(line);
+      if (m !== null) out.set(`${m[2]}:${m[3]}`, m[1] ?? 'UNKNOWN');
+    }
+    return out;
+  }
+
   /** The kernel route of a prefix: its group id and member VMIs (for tests and the bench). */
   routeOf(kernelPrefix: string): { group?: number; members: string[] } | undefined {
     return this.routes.get(kernelPrefix);
@@ -272,6 +297,8 @@ export class NetnsDataplane implements SimPlugin {
         const prefix = a.route.prefix;
         if (!isBenchmarkAddress(prefix.split('/')[0] ?? '')) throw new Error(`refusing ${prefix}: not in 198.18.0.0/15`);
         const cur = this.routes.get(prefix);
+        const leaving = (cur?.members ?? []).filter((m) => !a.route.members.includes(m));
+        if (leaving.length > 0 && this.beforeWithdraw !== undefined) await this.beforeWithdraw({ prefix, leaving }).catch((e: unknown) => this.log(`beforeWithdraw: ${(e as Error).message}`));
         await this.pinTables(prefix, cur?.members ?? [], a.route.members);
         const nhs = a.route.members.map((m) => this.vnics.get(m)?.nh).filter((x): x is number => x !== undefined);
         if (nhs.length === 0) {

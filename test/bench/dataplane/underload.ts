@@ -3,10 +3,12 @@
 //   - reloads: N reload-type changes back to back, each waited until every SE shows it;
 //   - an SE's Nova server deleted: failed requests, and when capacity is full again (a replacement
 //     serving and in the fabric's route, and new connections spread within ±SPREAD of even);
-//   - a scale-in (3 → 2): failed requests vs the client connections open on the leaving SE at
-//     the instant the fabric's route withdrew it.
+//   - a scale-in (3 → 2) with the group's drainTimeoutSeconds: failed requests vs the flows the
+//     fabric had pinned to the leaving SE at the instant its route withdrew it (and HAProxy's scur there).
 import { performance } from 'node:perf_hooks';
-import { applyVS } from '../../e2e/vs-support.js';
+import { drainVar } from '../../../src/agent/haproxy/render.js';
+import { cliCommand } from '../../../src/agent/haproxy/socket.js';
+import { applyGroup, applyVS } from '../../e2e/vs-support.js';
 import { openOf, sessionsOf, type Ground, type Serving } from './ground.js';
 import { startMixed, stopMixed, type MixedResult } from './paced.js';
 import { algorithmChange, propagate } from './propagation.js';
@@ -102,31 +104,75 @@ export function seDeath(g: Ground, ses: readonly Serving[], rate: number, boundM
 
 export interface ScaleIn {
   load: MixedResult;
+  /** the group's drainTimeoutSeconds for this scale-in (0: withdrawn first, then drained) */
+  drainSeconds: number;
   /** ms from the apply to the fabric's route without the leaving SE */
   withdrawnMs: number;
-  /** Client connections open on the leaving SE's VIP frontends in the stats read just after the withdrawal was seen, and how long after. */
-  openAtWithdrawal: number;
-  readLagMs: number;
-  /** The most open there in the second before the withdrawal (the samples' maximum). */
+  /**
+   * In flight at the withdrawal instant, read in the fabric's beforeWithdraw hook (the route not
+   * yet rewritten): the flows pinned to the leaving next hop by conntrack state, open ones
+   * (ESTABLISHED, SYN_SENT, SYN_RECV) summed in `inFlight`,
+   * and the leaving SE's HAProxy scur.
+   */
+  pinned: Record<string, number>;
+  inFlight: number;
+  scurAtWithdrawal: number;
+  /** The leaving SE's drain switch for vs2's VIP at the withdrawal (`get var`): true when it drained in the set. */
+  drainingAtWithdrawal: boolean | undefined;
+  /** The leaving SE's HAProxy worker pid at the withdrawal (`show info`): a reload changes it. */
+  workerPid: number;
+  /** ms the hook's reads held the rewrite back (flows opened meanwhile are not counted) */
+  hookMs: number;
+  /** The most client connections open there in the second before the withdrawal (sampled). */
   openBefore: number;
   leaving: string;
 }
 
-export function scaleIn(g: Ground, ses: readonly Serving[], to: number, rate: number, boundMs = 90_000): Promise<ScaleIn> {
-  return withLoad(g, rate, () => withdrawal(g, ses, to, boundMs));
+/** The current HAProxy worker's pid on the SE (its stats socket's `show info`); NaN when it does not answer. */
+export async function workerPid(g: Ground, server: string): Promise<number> {
+  const info = await cliCommand(g.sock(server), 'show info', 300).catch(() => '');
+  return Number(/^Pid: (\d+)$/m.exec(info)?.[1] ?? NaN);
 }
 
-async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundMs: number): Promise<Omit<ScaleIn, 'load'>> {
+/** Conntrack states whose flow a withdrawal can break (a request written or about to be). */
+const OPEN_STATES = ['ESTABLISHED', 'SYN_SENT', 'SYN_RECV'];
+
+export async function scaleIn(g: Ground, ses: readonly Serving[], to: number, rate: number, drainSeconds: number, boundMs = 90_000): Promise<ScaleIn> {
+  await applyGroup(g.h, 'default', { drainTimeoutSeconds: drainSeconds });
+  const r = await withLoad(g, rate, () => withdrawal(g, ses, to, boundMs));
+  return { ...r, drainSeconds };
+}
+
+async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundMs: number): Promise<Omit<ScaleIn, 'load' | 'drainSeconds'>> {
   const open = new Map<string, Array<{ at: number; n: number }>>();
   let stopSampling = false;
-  // Open connections on every SE, sampled as fast as the sockets answer: the in-flight count.
+  let atHook: { server: string; scur: number; pid: number; draining: boolean | undefined; ms: number } | undefined;
+  const vipPrefix = `${g.vip}/32`;
+  let hookStart = 0;
+  let before: Map<string, string> | undefined;
+  g.dp.beforeWithdraw = async ({ prefix, leaving }) => {
+    if (prefix !== vipPrefix || atHook !== undefined || before !== undefined) return;
+    const se = ses.find((s) => s.vmis.some((v) => leaving.includes(v)));
+    const vmi = se?.vmis.find((v) => leaving.includes(v));
+    if (se === undefined || vmi === undefined) return;
+    hookStart = performance.now();
+    // The slow reads first; the flow table last, as close to the rewrite as it can be.
+    const [rows, pid, sw] = await Promise.all([
+      g.stats(se.server, 300).catch(() => undefined), workerPid(g, se.server),
+      cliCommand(g.sock(se.server), `get var ${drainVar(`${g.h.namespace}/vs2/0`)}`, 300).catch(() => ''),
+    ]);
+    const draining = /value=<1>/.test(sw) ? true : /value=<0>/.test(sw) ? false : undefined;
+    before = await g.dp.flowsPinnedTo(vmi, g.vip);
+    atHook = { server: se.server, scur: rows === undefined ? NaN : openOf(rows), pid, draining, ms: performance.now() - hookStart };
+  };
+  // Open connections on every SE, sampled as fast as the sockets answer.
   const sampler = (async () => {
     while (!stopSampling) {
       await Promise.all(ses.map(async (s) => {
         const rows = await g.stats(s.server, 300).catch(() => undefined);
         if (rows !== undefined) (open.get(s.server) ?? open.set(s.server, []).get(s.server))?.push({ at: performance.now(), n: openOf(rows) });
       }));
-      await sleep(5);
+      await sleep(20);
     }
   })();
   try {
@@ -141,18 +187,22 @@ async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundM
     }
     const seenAt = performance.now();
     const leaving = gone;
-    // The first sample read after the withdrawal was seen.
-    await g.h.waitFor(async () => ((open.get(leaving.server) ?? []).some((x) => x.at >= seenAt) ? true : undefined), { timeoutMs: 5_000, intervalMs: 2, what: 'a stats sample after the withdrawal' });
     const samples = open.get(leaving.server) ?? [];
-    const after = samples.find((x) => x.at >= seenAt);
+    const hook = atHook as typeof atHook;
+    const pinned: Record<string, number> = {};
+    for (const st of (before as Map<string, string> | undefined)?.values() ?? []) pinned[st] = (pinned[st] ?? 0) + 1;
     const r = {
       withdrawnMs: seenAt - t0,
-      openAtWithdrawal: after?.n ?? NaN,
-      readLagMs: (after?.at ?? NaN) - seenAt,
+      pinned,
+      inFlight: hook === undefined ? NaN : OPEN_STATES.reduce((n, st) => n + (pinned[st] ?? 0), 0),
+      scurAtWithdrawal: hook?.scur ?? NaN,
+      hookMs: hook?.ms ?? NaN,
+      workerPid: hook?.pid ?? NaN,
+      drainingAtWithdrawal: hook?.draining,
       openBefore: Math.max(0, ...samples.filter((x) => x.at < seenAt && x.at >= seenAt - 1_000).map((x) => x.n)),
       leaving: leaving.name,
     };
-    // Until the leaving SE has dropped the VIP (its drain over) or is gone, then a little longer.
+    // Until the leaving SE has dropped the VIP (its grace over) or is gone, then a little longer.
     await g.h.waitFor(async () => {
       const rows = await g.stats(leaving.server, 300).catch(() => undefined);
       return rows === undefined || !rows.some((x) => (x['pxname'] ?? '').startsWith('fe:')) ? true : undefined;
@@ -160,6 +210,7 @@ async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundM
     await sleep(2_000);
     return r;
   } finally {
+    g.dp.beforeWithdraw = undefined;
     stopSampling = true;
     await sampler;
   }
