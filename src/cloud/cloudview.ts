@@ -53,6 +53,7 @@ interface ViewMetrics {
   refresh: Histogram<'cloud'>;
   objects: Gauge<'cloud' | 'kind'>;
   listErrors: Counter<'cloud' | 'kind'>;
+  lastSync: Gauge<'cloud'>;
 }
 
 /** One set per registry, shared by every Cloud's view (prom-client refuses duplicate names). */
@@ -64,6 +65,8 @@ function viewMetrics(registry: Registry): ViewMetrics {
       ?? new Gauge({ name: 'lbop_cloudview_objects', help: 'Objects held in the CloudView by kind', labelNames: ['cloud', 'kind'] as const, registers: [registry] }),
     listErrors: registry.getSingleMetric('lbop_cloudview_list_errors_total') as ViewMetrics['listErrors'] | undefined
       ?? new Counter({ name: 'lbop_cloudview_list_errors_total', help: 'Failed CloudView lists by kind', labelNames: ['cloud', 'kind'] as const, registers: [registry] }),
+    lastSync: registry.getSingleMetric('lbop_cloud_last_sync_timestamp_seconds') as ViewMetrics['lastSync'] | undefined
+      ?? new Gauge({ name: 'lbop_cloud_last_sync_timestamp_seconds', help: 'When the last CloudView refresh that listed every kind without an error started (Unix seconds)', labelNames: ['cloud'] as const, registers: [registry] }),
   };
 }
 
@@ -248,6 +251,7 @@ export class CloudView {
     if (Object.keys(failed).length === 0) {
       this.completedStartGen = Math.max(this.completedStartGen, startGen);
       if (this.syncedAt === undefined || startedAt > this.syncedAt) this.syncedAt = startedAt;
+      this.metrics.lastSync.set({ cloud: this.cloud }, this.syncedAt.getTime() / 1000);
     }
     if (changes.length > 0 && this.onChange !== undefined) {
       try { this.onChange(changes); } catch (e) { this.log.error('cloud view change callback threw', { cloud: this.cloud, error: errorText(e) }); }
