@@ -268,6 +268,18 @@ async function main(): Promise<void> {
       `serviceenginegroup ${reconciles(kubeAfter, 'serviceenginegroup') - reconciles(kubeBefore, 'serviceenginegroup')}, serviceengine ${reconciles(kubeAfter, 'serviceengine') - reconciles(kubeBefore, 'serviceengine')}`);
     for (const r of writes.sort((a, b) => b.count - a.count).slice(0, 12)) console.log(`  ${r.api.padEnd(9)} ${r.method.padEnd(6)} ${r.route} ${r.status}: ${r.count}`);
 
+    // Steady state starts once nothing changes: an SE booted last still fills in its data port's
+    // address (status.dataInterfaces) after every VS is Ready. Wait until the objects' versions
+    // hold still over one observation period (at most 60 s), and say how long that took.
+    const settle0 = performance.now();
+    for (let prev = await versions(h); performance.now() - settle0 < 60_000;) {
+      await new Promise((r) => setTimeout(r, RESYNC_S * 1000));
+      const now = await versions(h);
+      const moved = [...now].filter(([k, v]) => prev.get(k) !== v && !k.startsWith('Cloud/')).length;
+      if (moved === 0) break;
+      prev = now;
+    }
+    console.log(`  settled ${((performance.now() - settle0) / 1000).toFixed(0)} s after all Ready (no VS/SE/group/Pool version moved over ${RESYNC_S} s)`);
     // Cloud.status.lastSyncTime is a heartbeat written every LAST_SYNC_WRITE_MS (5 min): a window
     // that would straddle one starts after it, so the window measures what the VS count costs;
     // the heartbeat is reported on its own (one write per Cloud per 5 min, whatever the count).
