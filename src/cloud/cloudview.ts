@@ -3,7 +3,6 @@
 // after each successful write (write-through), marked stale on errors, and versioned by a
 // generation counter so a reconciler can tell "observed after my write". Changes seen on refresh
 // are reported with the owner tags of the changed objects, so their queues can be poked.
-import { isDeepStrictEqual } from 'node:util';
 import winston from 'winston';
 import { Counter, Gauge, Histogram, register as globalRegistry, type Registry } from 'prom-client';
 import type { Owner } from './owner.js';
@@ -75,9 +74,30 @@ interface Entry { owner: Owner | undefined; obj: unknown; generation: number; wr
 /**
  * Change detection compares the listed object with the cached one structurally. (A JSON
  * fingerprint kept per entry was a second, serialized copy of every cloud object — the largest
- * single item of the view's heap at scale; docs/scaling.md.)
+ * single item of the view's heap at scale; docs/scaling.md.) Listed objects are parsed JSON —
+ * plain objects, arrays, strings, numbers, booleans, null — so a JSON-only comparison suffices;
+ * util.isDeepStrictEqual (prototypes, cycles, key sets) was the largest item of the idle
+ * operator's CPU profile at 1000 VS (docs/scaling.md).
  */
-const sameContent = (a: unknown, b: unknown): boolean => isDeepStrictEqual(a, b);
+export function sameContent(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameContent(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  let n = 0;
+  for (const k in ao) {
+    if (!Object.hasOwn(bo, k) || !sameContent(ao[k], bo[k])) return false;
+    n++;
+  }
+  for (const _ in bo) n--;
+  return n === 0;
+}
 
 export class CloudView {
   readonly cloud: string;
