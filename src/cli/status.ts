@@ -303,8 +303,7 @@ export async function statusMain(argv: string[]): Promise<number> {
     process.stderr.write(`contrail-lb-operator status: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   }
-  const kc = client.config;
-  if (!args.allNamespaces && args.namespace === undefined) args.namespace = kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
+  if (!args.allNamespaces && args.namespace === undefined) args.namespace = client.namespace ?? 'default';
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   process.once('SIGINT', onSignal);

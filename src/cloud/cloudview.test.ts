@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { CloudView, type ListedItem, type ViewChange, type ViewSource } from './cloudview.js';
+import { isDeepStrictEqual } from 'node:util';
+import { CloudView, sameContent, type ListedItem, type ViewChange, type ViewSource } from './cloudview.js';
 import type { Owner } from './owner.js';
 
 const owner = (uid: string): Owner => ({ clusterID: 'c', kind: 'ServiceEngine', namespace: 'lb', name: uid, uid });
@@ -136,4 +137,19 @@ test('lastSyncedAt: when the last refresh that listed every kind began; a failed
   servers.fail = undefined;
   await view.refresh();
   assert.ok((synced()?.getTime() ?? 0) > (first?.getTime() ?? 0));
+});
+
+test('sameContent: a JSON-value comparison that agrees with isDeepStrictEqual on parsed JSON', () => {
+  const base = { uuid: 'u', fq_name: ['d', 'p', 'vmi'], refs: [{ to: ['a'], attr: null }], n: 1, on: true, nested: { a: { b: [1, 2] } } };
+  const variants: unknown[] = [
+    base, { ...base }, { ...base, n: 2 }, { ...base, on: false }, { ...base, extra: 1 }, { uuid: 'u' },
+    { ...base, fq_name: ['d', 'p'] }, { ...base, fq_name: ['d', 'p', 'other'] }, { ...base, refs: [] }, { ...base, refs: { 0: base.refs[0] } },
+    { ...base, nested: { a: { b: [1, 2] } } }, { ...base, nested: { a: { b: [2, 1] } } }, { ...base, nested: null }, [], {}, null, 'x', 1,
+  ];
+  for (const x of variants) for (const y of variants) {
+    const [a, b] = [JSON.parse(JSON.stringify(x)) as unknown, JSON.parse(JSON.stringify(y)) as unknown];
+    assert.equal(sameContent(a, b), isDeepStrictEqual(a, b), `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+  }
+  const reordered = JSON.parse('{"b":1,"a":[1]}') as unknown;
+  assert.equal(sameContent(reordered, { a: [1], b: 1 }), true, 'key order does not matter');
 });

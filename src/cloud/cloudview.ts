@@ -3,7 +3,6 @@
 // after each successful write (write-through), marked stale on errors, and versioned by a
 // generation counter so a reconciler can tell "observed after my write". Changes seen on refresh
 // are reported with the owner tags of the changed objects, so their queues can be poked.
-import { isDeepStrictEqual } from 'node:util';
 import winston from 'winston';
 import { Counter, Gauge, Histogram, register as globalRegistry, type Registry } from 'prom-client';
 import type { Owner } from './owner.js';
@@ -53,6 +52,7 @@ interface ViewMetrics {
   refresh: Histogram<'cloud'>;
   objects: Gauge<'cloud' | 'kind'>;
   listErrors: Counter<'cloud' | 'kind'>;
+  lastSync: Gauge<'cloud'>;
 }
 
 /** One set per registry, shared by every Cloud's view (prom-client refuses duplicate names). */
@@ -64,6 +64,8 @@ function viewMetrics(registry: Registry): ViewMetrics {
       ?? new Gauge({ name: 'lbop_cloudview_objects', help: 'Objects held in the CloudView by kind', labelNames: ['cloud', 'kind'] as const, registers: [registry] }),
     listErrors: registry.getSingleMetric('lbop_cloudview_list_errors_total') as ViewMetrics['listErrors'] | undefined
       ?? new Counter({ name: 'lbop_cloudview_list_errors_total', help: 'Failed CloudView lists by kind', labelNames: ['cloud', 'kind'] as const, registers: [registry] }),
+    lastSync: registry.getSingleMetric('lbop_cloud_last_sync_timestamp_seconds') as ViewMetrics['lastSync'] | undefined
+      ?? new Gauge({ name: 'lbop_cloud_last_sync_timestamp_seconds', help: 'When the last CloudView refresh that listed every kind without an error started (Unix seconds)', labelNames: ['cloud'] as const, registers: [registry] }),
   };
 }
 
@@ -72,9 +74,30 @@ interface Entry { owner: Owner | undefined; obj: unknown; generation: number; wr
 /**
  * Change detection compares the listed object with the cached one structurally. (A JSON
  * fingerprint kept per entry was a second, serialized copy of every cloud object — the largest
- * single item of the view's heap at scale; docs/scaling.md.)
+ * single item of the view's heap at scale; docs/scaling.md.) Listed objects are parsed JSON —
+ * plain objects, arrays, strings, numbers, booleans, null — so a JSON-only comparison suffices;
+ * util.isDeepStrictEqual (prototypes, cycles, key sets) was the largest item of the idle
+ * operator's CPU profile at 1000 VS (docs/scaling.md).
  */
-const sameContent = (a: unknown, b: unknown): boolean => isDeepStrictEqual(a, b);
+export function sameContent(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameContent(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  let n = 0;
+  for (const k in ao) {
+    if (!Object.hasOwn(bo, k) || !sameContent(ao[k], bo[k])) return false;
+    n++;
+  }
+  for (const _ in bo) n--;
+  return n === 0;
+}
 
 export class CloudView {
   readonly cloud: string;
@@ -248,6 +271,7 @@ export class CloudView {
     if (Object.keys(failed).length === 0) {
       this.completedStartGen = Math.max(this.completedStartGen, startGen);
       if (this.syncedAt === undefined || startedAt > this.syncedAt) this.syncedAt = startedAt;
+      this.metrics.lastSync.set({ cloud: this.cloud }, this.syncedAt.getTime() / 1000);
     }
     if (changes.length > 0 && this.onChange !== undefined) {
       try { this.onChange(changes); } catch (e) { this.log.error('cloud view change callback threw', { cloud: this.cloud, error: errorText(e) }); }

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KubeConfig } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { Controller, TerminalError, specOrMetadataChanged, type Reconcile } from './controller.js';
 import { Informer } from './informer.js';
@@ -9,13 +8,12 @@ import { ExponentialBackoffLimiter } from './ratelimit.js';
 
 // The informer is never started: these tests drive the controller through enqueue().
 async function idleInformer(): Promise<Informer> {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }],
-    users: [{ name: 'u', token: 'x' }],
-    contexts: [{ name: 'ctx', cluster: 'c', user: 'u' }],
-    currentContext: 'ctx',
-  });
+  const kc = {
+    clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
+    users: [{ name: 'u', user: { token: 'x' } }],
+    contexts: [{ name: 'ctx', context: { cluster: 'c', user: 'u' } }],
+    'current-context': 'ctx',
+  };
   const client = await KubeClient.create(kc);
   return new Informer(client, { group: '', version: 'v1', plural: 'configmaps', namespaced: true });
 }

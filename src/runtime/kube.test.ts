@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, retryAfterMs } from './kube.js';
 
 // A loopback HTTP server that answers the way a kube-apiserver does while a new CRD's watch cache
@@ -21,13 +20,12 @@ test('a 429 with Retry-After is retried, and the request then succeeds', async (
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true /* plain http on loopback */ }],
-    users: [{ name: 'u' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
+  const kc = {
+    clusters: [{ name: 'c', cluster: { server: `http://127.0.0.1:${port}` /* plain http on loopback */ } }],
+    users: [{ name: 'u', user: {} }],
+    contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+    'current-context': 'x',
+  };
   const client = await KubeClient.create(kc).catch((e: unknown) => {
     server.close();
     throw e;

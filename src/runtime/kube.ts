@@ -1,15 +1,14 @@
-// A small Kubernetes HTTP client: credentials from a kubeconfig (via @kubernetes/client-node,
-// files merged and the context picked by kubectl's rules, see kubeconfig.ts), one keep-alive agent
-// shared by every request and watch (through the kubeconfig's proxy-url when it has one), JSON in
-// and out, a User-Agent on every request, client-go's rest_client_* metrics, and errors with the
+// A small Kubernetes HTTP client: credentials from a kubeconfig (files merged and the context
+// picked by kubectl's rules, kubeconfig.ts; cluster, TLS and auth read as client-go reads them,
+// kubeauth.ts), one keep-alive agent shared by every request and watch (through the kubeconfig's
+// proxy-url when it has one), JSON in and out, a User-Agent on every request, client-go's rest_client_* metrics, and errors with the
 // API's status code and reason. Raw HTTP because watches must stream and be abortable.
 import http from 'node:http';
 import https from 'node:https';
-import process from 'node:process';
-import { KubeConfig } from '@kubernetes/client-node';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { userAgent } from '../buildinfo.js';
-import { loadKubeconfig, proxyFor, selectContext } from './kubeconfig.js';
+import { accessFromKubeconfig, kubeconfigFor, type ClusterAccess } from './kubeauth.js';
+import { proxyFor, type KubeconfigDoc } from './kubeconfig.js';
 
 export interface KubeClientOptions {
   /** A context of the kubeconfig other than its current-context (kubectl --context). */
@@ -112,56 +111,38 @@ export class KubeClient {
   private readonly userAgent: string;
   private readonly metrics: RestMetrics | undefined;
 
+  /** The API server's URL. */
+  readonly server: URL;
+  /** The kubeconfig context's namespace, if it names one (the ServiceAccount's in a Pod). */
+  readonly namespace: string | undefined;
+
   private constructor(
-    readonly config: KubeConfig,
-    readonly server: URL,
+    private readonly access: ClusterAccess,
     readonly agent: http.Agent,
     o: KubeClientOptions,
   ) {
+    this.server = access.server;
+    this.namespace = access.namespace;
     this.userAgent = o.userAgent ?? userAgent();
     this.metrics = o.registry === undefined ? undefined : restClientMetrics(o.registry);
   }
 
   /**
    * From a kubeconfig setting (one path, or a list a:b merged as kubectl merges KUBECONFIG), a
-   * loaded KubeConfig, or the default locations (KUBECONFIG, ~/.kube/config, in-cluster).
+   * kubeconfig document, or the default locations (KUBECONFIG, ~/.kube/config, in-cluster).
    */
-  static async create(from?: string | KubeConfig, o: KubeClientOptions = {}): Promise<KubeClient> {
-    const kc = from instanceof KubeConfig ? from : new KubeConfig();
-    if (typeof from === 'string') kc.loadFromString(JSON.stringify(selectContext(loadKubeconfig(from), o.context)));
-    else if (from === undefined) {
-      const env = process.env['KUBECONFIG'];
-      if (env !== undefined && env !== '') kc.loadFromString(JSON.stringify(selectContext(loadKubeconfig(env), o.context)));
-      else {
-        kc.loadFromDefault();
-        if (o.context !== undefined) {
-          if (kc.getContextObject(o.context) === null) throw new Error(`context '${o.context}' not found in the kubeconfig (have: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
-          kc.setCurrentContext(o.context);
-        }
-      }
-    } else if (o.context !== undefined) kc.setCurrentContext(o.context);
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error('kubeconfig has no current cluster');
-    const server = new URL(cluster.server);
-    const proxy = proxyFor(cluster.proxyUrl);
-    const opts: https.RequestOptions = {};
-    await kc.applyToHTTPSOptions(opts);
-    const tls = {
-      ca: opts.ca,
-      cert: opts.cert,
-      key: opts.key,
-      ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
-      ...(opts.servername ? { servername: opts.servername } : {}),
-    };
+  static async create(from?: string | KubeconfigDoc, o: KubeClientOptions = {}): Promise<KubeClient> {
+    const access = await accessFromKubeconfig(kubeconfigFor(from, o.context));
+    const proxy = proxyFor(access.proxyUrl);
     // Node's agents tunnel through an http(s) proxy themselves (CONNECT for https), with no
     // bypass list: the kubeconfig asked for this proxy for this cluster.
     const agentOpts = {
       keepAlive: true, keepAliveMsecs: 30_000, scheduling: 'lifo' as const,
       ...(proxy !== undefined ? { proxyEnv: { HTTPS_PROXY: proxy, HTTP_PROXY: proxy } } : {}),
     };
-    const agent = server.protocol === 'https:' ? new https.Agent({ ...agentOpts, ...tls }) : new http.Agent(agentOpts);
-    const client = new KubeClient(kc, server, agent, o);
-    client.setAuth(opts);
+    const agent = access.server.protocol === 'https:' ? new https.Agent({ ...agentOpts, ...access.tls }) : new http.Agent(agentOpts);
+    const client = new KubeClient(access, agent, o);
+    client.setAuth(await access.headers());
     return client;
   }
 
@@ -169,20 +150,13 @@ export class KubeClient {
     this.agent.destroy();
   }
 
-  private setAuth(opts: https.RequestOptions): void {
-    const h: Record<string, string> = {};
-    for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string') h[k] = v;
-    if (opts.auth) h.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+  private setAuth(h: Record<string, string>): void {
     this.authHeaders = h;
     this.authAt = Date.now();
   }
 
   private async headers(): Promise<Record<string, string>> {
-    if (Date.now() - this.authAt > AUTH_REFRESH_MS) {
-      const opts: https.RequestOptions = {};
-      await this.config.applyToHTTPSOptions(opts);
-      this.setAuth(opts);
-    }
+    if (Date.now() - this.authAt > AUTH_REFRESH_MS) this.setAuth(await this.access.headers());
     return this.authHeaders;
   }
 

@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient } from './kube.js';
 import type { KubeObject } from './objects.js';
 import { LAST_APPLIED, Reflector, trimForCache } from './reflector.js';
@@ -53,13 +52,12 @@ test('the reflector caches trimmed objects from list and watch, and sends its la
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true /* plain http on loopback */ }],
-    users: [{ name: 'u' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
+  const kc = {
+    clusters: [{ name: 'c', cluster: { server: `http://127.0.0.1:${port}` /* plain http on loopback */ } }],
+    users: [{ name: 'u', user: {} }],
+    contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+    'current-context': 'x',
+  };
   const client = await KubeClient.create(kc);
   const store = new Store<KubeObject>();
   const stop = new AbortController();

@@ -4,6 +4,7 @@
 // on 410 Gone (HTTP or an in-stream ERROR) relist and emit the difference against the cache;
 // back off with jitter on other errors; a watchdog aborts a watch that has gone silent.
 import type { IncomingMessage } from 'node:http';
+import { internStrings } from './intern.js';
 import type winston from 'winston';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { realClock, sleep, type Clock } from './clock.js';
@@ -49,7 +50,9 @@ export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
  * What client-go's cache transforms drop on ingest: metadata.managedFields (server-side apply
  * bookkeeping, often larger than the object) and the last-applied annotation (a second copy of
  * the spec). Nothing reconciles from either, and every cached object carried both — at 10k
- * objects that is most of the heap. Mutates and returns obj (it is fresh from JSON.parse).
+ * objects that is most of the heap. Then the values that repeat across objects (namespace,
+ * conditions, references) share one copy (intern.ts). Mutates and returns obj (it is fresh from
+ * JSON.parse).
  */
 export function trimForCache<T extends KubeObject>(obj: T): T {
   const md = obj.metadata;
@@ -60,7 +63,7 @@ export function trimForCache<T extends KubeObject>(obj: T): T {
     delete ann[LAST_APPLIED];
     if (Object.keys(ann).length === 0) delete md.annotations;
   }
-  return obj;
+  return internStrings(obj);
 }
 
 export class Reflector<T extends KubeObject = KubeObject> {

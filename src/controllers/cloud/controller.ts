@@ -14,6 +14,19 @@ import { cloudEvents } from './events.js';
 
 const CLOUD = resourceOf('Cloud');
 const FAILING_RECHECK_MS = 10_000;
+/**
+ * status.lastSyncTime is a heartbeat, not a clock: refreshed only once it is this much older than
+ * the CloudView's last complete list (as the kubelet refreshes an unchanged Node status every
+ * 5 min), so a converged operator writes no status; the exact time is the metric
+ * lbop_cloud_last_sync_timestamp_seconds.
+ */
+export const LAST_SYNC_WRITE_MS = 5 * 60_000;
+
+/** Whether a list completed at `at` should move a stored lastSyncTime (pure). */
+export function lastSyncDue(stored: string | undefined, at: Date): boolean {
+  const prev = stored === undefined ? NaN : Date.parse(stored);
+  return !Number.isFinite(prev) || at.getTime() - prev >= LAST_SYNC_WRITE_MS;
+}
 
 /** Per open connection: what it was opened from (a hash, never the secret itself). */
 interface Opened { fingerprint: string; conn: CloudConnection }
@@ -137,6 +150,7 @@ function publish(
     periodMs: cloudResyncMs(cloud.spec),
     onChange: (changes) => ctx.connections.viewChanged(name, changes),
     logger: ctx.logger,
+    registry: ctx.manager.registry,
   });
   const conn: CloudConnection = {
     name, spec: cloud.spec, cloud: clients, view,
@@ -191,16 +205,18 @@ export function summarizeCloud(st: CloudStatus, generation: number, r: CheckResu
       st.flavorID = res.flavorID;
       if (res.floatingNetworkUUID !== undefined) st.floatingNetworkUUID = res.floatingNetworkUUID;
     }
-    if (r.lastSyncTime !== undefined) st.lastSyncTime = formatTime(r.lastSyncTime);
+    if (r.lastSyncTime !== undefined && lastSyncDue(st.lastSyncTime, r.lastSyncTime)) st.lastSyncTime = formatTime(r.lastSyncTime);
   } else {
     set('Ready', false, f.reason, f.message);
   }
 }
 
-/** lastSyncTime as soon as the first list completed (later ones ride on each resync's status write). */
+/** lastSyncTime as soon as the first list completed, if due (later ones ride on the resync's status write). */
 async function stampSynced(ctx: OperatorContext, name: string, at: Date | undefined): Promise<void> {
   if (at === undefined) return;
-  await updateStatus<CloudObj>(ctx.client, CLOUD, { name }, { mutate: (c) => { (c.status ??= {}).lastSyncTime = formatTime(at); } }).catch(() => undefined);
+  await updateStatus<CloudObj>(ctx.client, CLOUD, { name }, {
+    mutate: (c) => { const st = (c.status ??= {}); if (lastSyncDue(st.lastSyncTime, at)) st.lastSyncTime = formatTime(at); },
+  }).catch(() => undefined);
 }
 
 async function writeStatus(ctx: OperatorContext, cloud: CloudObj, r: CheckResult & { lastSyncTime?: Date }): Promise<void> {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { findCondition, type CloudStatus } from '../../api/index.js';
-import { summarizeCloud } from './controller.js';
+import { LAST_SYNC_WRITE_MS, lastSyncDue, summarizeCloud } from './controller.js';
 
 const cond = (st: CloudStatus, t: string): string => `${findCondition(st.conditions, t)?.status}/${findCondition(st.conditions, t)?.reason}`;
 
@@ -38,4 +38,20 @@ test('lastSyncTime: the CloudView\'s last complete list, as RFC 3339 seconds', (
   const none: CloudStatus = {};
   summarizeCloud(none, 1, { endpoints: { keystone: 'k' }, resolved: { managementNetworkUUID: 'n', imageUUID: 'i', flavorID: '2' } }, new Date(0));
   assert.equal(none.lastSyncTime, undefined);
+});
+
+test('lastSyncTime is a heartbeat: moved only once the stored one is LAST_SYNC_WRITE_MS old, so a steady resync writes nothing', () => {
+  const ok = { endpoints: { keystone: 'k' }, resolved: { managementNetworkUUID: 'n', imageUUID: 'i', flavorID: '2' } };
+  const st: CloudStatus = {};
+  const t0 = Date.parse('2026-12-03T05:00:07Z');
+  summarizeCloud(st, 1, { ...ok, lastSyncTime: new Date(t0) }, new Date(0));
+  assert.equal(st.lastSyncTime, '2026-12-03T05:00:07Z', 'set at once when missing');
+  const before = JSON.stringify(st);
+  summarizeCloud(st, 1, { ...ok, lastSyncTime: new Date(t0 + 30_000) }, new Date(0));
+  summarizeCloud(st, 1, { ...ok, lastSyncTime: new Date(t0 + LAST_SYNC_WRITE_MS - 1000) }, new Date(0));
+  assert.equal(JSON.stringify(st), before, 'the next resyncs leave the status as it was (no write)');
+  summarizeCloud(st, 1, { ...ok, lastSyncTime: new Date(t0 + LAST_SYNC_WRITE_MS) }, new Date(0));
+  assert.equal(st.lastSyncTime, '2026-12-03T05:05:07Z');
+  assert.equal(lastSyncDue('not a time', new Date(t0)), true, 'an unreadable stored value is replaced');
+  assert.equal(lastSyncDue('2026-12-03T05:10:00Z', new Date(t0)), false, 'a list older than the stored time never moves it back');
 });
