@@ -11,7 +11,6 @@
 // never logged.
 import { webcrypto, X509Certificate } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { Agent, request } from 'node:https';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Backoff } from '../runtime/backoff.js';
@@ -26,6 +25,7 @@ import {
   type RenewRequest,
 } from '../seapi/protocol.js';
 import type { Identity } from './bootstrap.js';
+import { SEApiSessions } from './seapi-session.js';
 
 const KEY_ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
@@ -85,6 +85,8 @@ export class Channel {
   private wake: (() => void) | undefined;
   private kicked = false;
   private readonly backoff = new Backoff({ initialMs: 500, maxMs: 30_000, jitter: 0.5 });
+  /** The one connection to the SE API that the config long-poll and the heartbeats share. */
+  private readonly sessions = new SEApiSessions();
 
   constructor(private readonly o: ChannelOptions) {
     this.intervalMs = o.identity.bootstrap.heartbeatIntervalMs;
@@ -106,6 +108,7 @@ export class Channel {
     this.stopped = true;
     this.pollAbort?.abort();
     this.wake?.();
+    this.sessions.close();
   }
 
   /** Sends the next heartbeat now rather than at the period's end (a member changed state: memberwatch.ts). */
@@ -250,7 +253,11 @@ export class Channel {
     await sleep(delay);
   }
 
-  /** One HTTPS request to the current controller URL. 304/204 → undefined. */
+  /**
+   * One request to the current controller URL. 304/204 → undefined. Enrollment (no client
+   * certificate yet) goes on a session of its own; everything after it shares the credential's one
+   * HTTP/2 session (seapi-session.ts).
+   */
   private async call<T>(
     method: 'GET' | 'POST',
     path: string,
@@ -259,63 +266,44 @@ export class Channel {
   ): Promise<T> {
     const base = new URL(this.o.identity.bootstrap.controllerURLs[this.urlIndex] ?? '');
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const agent = new Agent({
-      ca: auth.credential?.caBundle ?? this.o.identity.bootstrap.caBundle,
-      ...(auth.credential !== undefined ? { cert: auth.credential.certificatePEM, key: auth.credential.keyPEM } : {}),
-      keepAlive: false,
-    });
-    return new Promise<T>((resolve, reject) => {
-      const req = request(
-        new URL(path, base),
+    const sessions = auth.credential !== undefined ? this.sessions : new SEApiSessions();
+    const url = new URL(path, base);
+    try {
+      const { status, text } = await sessions.request(
         {
-          method,
-          agent,
-          headers: {
-            accept: 'application/json',
-            ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
-            ...(auth.bearer !== undefined ? { authorization: `Bearer ${auth.bearer}` } : {}),
-          },
-          ...(auth.signal !== undefined ? { signal: auth.signal } : {}),
+          origin: url.origin,
+          ca: auth.credential?.caBundle ?? this.o.identity.bootstrap.caBundle,
+          ...(auth.credential !== undefined ? { cert: auth.credential.certificatePEM, key: auth.credential.keyPEM } : {}),
         },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            clearTimeout(deadline);
-            agent.destroy();
-            const text = Buffer.concat(chunks).toString('utf8');
-            const status = res.statusCode ?? 0;
-            if (status === 304 || status === 204) return resolve(undefined as T);
-            if (status < 200 || status >= 300) {
-              let reason = '';
-              try {
-                const err = JSON.parse(text) as { reason?: unknown; error?: unknown };
-                reason = `${String(err.reason ?? '')}: ${String(err.error ?? '')}`.slice(0, 300);
-              } catch {
-                reason = '';
-              }
-              return reject(new HttpError(status, `${method} ${path.split('?')[0]} answered ${status} ${reason}`.trim()));
-            }
-            try {
-              resolve(JSON.parse(text) as T);
-            } catch {
-              reject(new Error(`${method} ${path.split('?')[0]}: answer is not JSON`));
-            }
-          });
-          res.on('error', reject);
+        method,
+        `${url.pathname}${url.search}`,
+        {
+          accept: 'application/json',
+          ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+          ...(auth.bearer !== undefined ? { authorization: `Bearer ${auth.bearer}` } : {}),
         },
+        payload,
+        auth.timeoutMs ?? 10_000,
+        auth.signal,
       );
-      // A deadline for the whole request, not the socket's idle timeout: over TLS that one is
-      // armed on the TCP socket and again on the TLS socket, so a silent network (a management
-      // path that drops packets) held a heartbeat for twice its timeout (measured: 20 s for 10 s).
-      const deadline = setTimeout(() => req.destroy(new Error(`${method} ${path.split('?')[0]} timed out`)), auth.timeoutMs ?? 10_000);
-      req.on('close', () => clearTimeout(deadline));
-      req.on('error', (e) => {
-        clearTimeout(deadline);
-        agent.destroy();
-        reject(e);
-      });
-      req.end(payload);
-    });
+      if (status === 304 || status === 204) return undefined as T;
+      if (status < 200 || status >= 300) {
+        let reason = '';
+        try {
+          const err = JSON.parse(text) as { reason?: unknown; error?: unknown };
+          reason = `${String(err.reason ?? '')}: ${String(err.error ?? '')}`.slice(0, 300);
+        } catch {
+          reason = '';
+        }
+        throw new HttpError(status, `${method} ${path.split('?')[0]} answered ${status} ${reason}`.trim());
+      }
+      try {
+        return JSON.parse(text) as T;
+      } catch {
+        throw new Error(`${method} ${path.split('?')[0]}: answer is not JSON`);
+      }
+    } finally {
+      if (sessions !== this.sessions) sessions.close();
+    }
   }
 }
