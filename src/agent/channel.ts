@@ -87,6 +87,8 @@ export class Channel {
   private readonly backoff = new Backoff({ initialMs: 500, maxMs: 30_000, jitter: 0.5 });
   /** The one connection to the SE API that the config long-poll and the heartbeats share. */
   private readonly sessions = new SEApiSessions();
+  /** Ends the loops' sleeps at stop(), so run() returns at once. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly o: ChannelOptions) {
     this.intervalMs = o.identity.bootstrap.heartbeatIntervalMs;
@@ -109,6 +111,7 @@ export class Channel {
     this.pollAbort?.abort();
     this.wake?.();
     this.sessions.close();
+    this.stopping.abort();
   }
 
   /** Sends the next heartbeat now rather than at the period's end (a member changed state: memberwatch.ts). */
@@ -235,7 +238,7 @@ export class Channel {
     while (!this.stopped) {
       const c = this.credential;
       const delay = c === undefined ? 1_000 : Math.max(250, renewAt(c) - Date.now());
-      await sleep(Math.min(delay, 60_000));
+      await this.pause(Math.min(delay, 60_000));
       if (this.stopped || c === undefined || Date.now() < renewAt(c)) continue;
       try {
         await this.renew();
@@ -250,7 +253,11 @@ export class Channel {
     this.urlIndex = (this.urlIndex + 1) % urls.length;
     const delay = this.backoff.next(healthyForMs);
     this.o.log.warn(`SE API ${what} failed; next try`, { error: (e as Error).message, inMs: Math.round(delay), url: urls[this.urlIndex] });
-    await sleep(delay);
+    await this.pause(delay);
+  }
+
+  private pause(ms: number): Promise<void> {
+    return sleep(ms, undefined, { signal: this.stopping.signal }).catch(() => undefined);
   }
 
   /**
