@@ -11,6 +11,7 @@
 // never logged.
 import { webcrypto, X509Certificate } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
+import { Agent, request } from 'node:https';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Backoff } from '../runtime/backoff.js';
@@ -25,7 +26,6 @@ import {
   type RenewRequest,
 } from '../seapi/protocol.js';
 import type { Identity } from './bootstrap.js';
-import { SEApiSessions } from './seapi-session.js';
 
 const KEY_ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
@@ -85,8 +85,8 @@ export class Channel {
   private wake: (() => void) | undefined;
   private kicked = false;
   private readonly backoff = new Backoff({ initialMs: 500, maxMs: 30_000, jitter: 0.5 });
-  /** The one connection to the SE API that the config long-poll and the heartbeats share. */
-  private readonly sessions = new SEApiSessions();
+  /** The credential's keep-alive connections to the SE API (agentFor). */
+  private kept: { id: string; agent: Agent } | undefined;
   /** Ends the loops' sleeps at stop(), so run() returns at once. */
   private readonly stopping = new AbortController();
 
@@ -110,7 +110,8 @@ export class Channel {
     this.stopped = true;
     this.pollAbort?.abort();
     this.wake?.();
-    this.sessions.close();
+    this.kept?.agent.destroy();
+    this.kept = undefined;
     this.stopping.abort();
   }
 
@@ -261,10 +262,35 @@ export class Channel {
   }
 
   /**
-   * One request to the current controller URL. 304/204 → undefined. Enrollment (no client
-   * certificate yet) goes on a session of its own; everything after it shares the credential's one
-   * HTTP/2 session (seapi-session.ts).
+   * The connections a request goes on. With a credential: one keep-alive agent per (URL,
+   * credential) with at most 2 sockets — the held long-poll's and the heartbeats' — reused for the
+   * agent's life, so heartbeats cost no TLS handshake (the agent used to open a connection per
+   * request: at 1000 agents the operator's handshakes alone were over its CPU goal, bench:seapi).
+   * Enrollment (no certificate yet) gets a one-off agent. `release(false)` after a failure drops the
+   * connections.
    */
+  private agentFor(base: URL, credential: Credential | undefined): { agent: Agent; release: (ok: boolean) => void } {
+    if (credential === undefined) {
+      const once = new Agent({ ca: this.o.identity.bootstrap.caBundle, keepAlive: false });
+      return { agent: once, release: () => once.destroy() };
+    }
+    const id = `${base.origin}\n${credential.certificatePEM}`;
+    if (this.kept?.id !== id) {
+      this.kept?.agent.destroy();
+      this.kept = { id, agent: new Agent({ ca: credential.caBundle, cert: credential.certificatePEM, key: credential.keyPEM, keepAlive: true, maxSockets: 2, maxFreeSockets: 2 }) };
+    }
+    const kept = this.kept;
+    return {
+      agent: kept.agent,
+      release: (ok) => {
+        if (ok || this.kept !== kept) return;
+        kept.agent.destroy();
+        this.kept = undefined;
+      },
+    };
+  }
+
+  /** One HTTPS request to the current controller URL. 304/204 → undefined. */
   private async call<T>(
     method: 'GET' | 'POST',
     path: string,
@@ -273,44 +299,62 @@ export class Channel {
   ): Promise<T> {
     const base = new URL(this.o.identity.bootstrap.controllerURLs[this.urlIndex] ?? '');
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const sessions = auth.credential !== undefined ? this.sessions : new SEApiSessions();
-    const url = new URL(path, base);
-    try {
-      const { status, text } = await sessions.request(
+    const { agent, release } = this.agentFor(base, auth.credential);
+    return new Promise<T>((resolve, reject) => {
+      const req = request(
+        new URL(path, base),
         {
-          origin: url.origin,
-          ca: auth.credential?.caBundle ?? this.o.identity.bootstrap.caBundle,
-          ...(auth.credential !== undefined ? { cert: auth.credential.certificatePEM, key: auth.credential.keyPEM } : {}),
+          method,
+          agent,
+          headers: {
+            accept: 'application/json',
+            ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+            ...(auth.bearer !== undefined ? { authorization: `Bearer ${auth.bearer}` } : {}),
+          },
+          ...(auth.signal !== undefined ? { signal: auth.signal } : {}),
         },
-        method,
-        `${url.pathname}${url.search}`,
-        {
-          accept: 'application/json',
-          ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
-          ...(auth.bearer !== undefined ? { authorization: `Bearer ${auth.bearer}` } : {}),
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            clearTimeout(deadline);
+            release(true);
+            const text = Buffer.concat(chunks).toString('utf8');
+            const status = res.statusCode ?? 0;
+            if (status === 304 || status === 204) return resolve(undefined as T);
+            if (status < 200 || status >= 300) {
+              let reason = '';
+              try {
+                const err = JSON.parse(text) as { reason?: unknown; error?: unknown };
+                reason = `${String(err.reason ?? '')}: ${String(err.error ?? '')}`.slice(0, 300);
+              } catch {
+                reason = '';
+              }
+              return reject(new HttpError(status, `${method} ${path.split('?')[0]} answered ${status} ${reason}`.trim()));
+            }
+            try {
+              resolve(JSON.parse(text) as T);
+            } catch {
+              reject(new Error(`${method} ${path.split('?')[0]}: answer is not JSON`));
+            }
+          });
+          res.on('error', reject);
         },
-        payload,
-        auth.timeoutMs ?? 10_000,
-        auth.signal,
       );
-      if (status === 304 || status === 204) return undefined as T;
-      if (status < 200 || status >= 300) {
-        let reason = '';
-        try {
-          const err = JSON.parse(text) as { reason?: unknown; error?: unknown };
-          reason = `${String(err.reason ?? '')}: ${String(err.error ?? '')}`.slice(0, 300);
-        } catch {
-          reason = '';
-        }
-        throw new HttpError(status, `${method} ${path.split('?')[0]} answered ${status} ${reason}`.trim());
-      }
-      try {
-        return JSON.parse(text) as T;
-      } catch {
-        throw new Error(`${method} ${path.split('?')[0]}: answer is not JSON`);
-      }
-    } finally {
-      if (sessions !== this.sessions) sessions.close();
-    }
+      // A deadline for the whole request, not the socket's idle timeout: over TLS that one is
+      // armed on the TCP socket and again on the TLS socket, so a silent network (a management
+      // path that drops packets) held a heartbeat for twice its timeout (measured: 20 s for 10 s).
+      const deadline = setTimeout(() => req.destroy(new Error(`${method} ${path.split('?')[0]} timed out`)), auth.timeoutMs ?? 10_000);
+      req.on('close', () => clearTimeout(deadline));
+      req.on('error', (e) => {
+        clearTimeout(deadline);
+        // A failed or timed-out request drops the connections: over a silent network they may be
+        // dead, and the next request must open a new one rather than queue on them. (A long-poll
+        // we aborted ourselves — a newer version announced — says nothing about the network.)
+        release(e.name === 'AbortError');
+        reject(e);
+      });
+      req.end(payload);
+    });
   }
 }

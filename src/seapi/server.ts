@@ -9,7 +9,7 @@
 // Which replicas serve: enroll and renew, every replica (the token lives in the apiserver, the CA
 // in a Secret); config and heartbeat, those for which `serving()` holds (the lead wires the
 // leader), others answer 503 Unavailable so agents move on to the next URL.
-import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from 'node:http2';
+import https from 'node:https';
 import { X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
@@ -33,13 +33,6 @@ export class Refusal extends Error {
     this.name = 'Refusal';
   }
 }
-
-/** A request and its response on either protocol: HTTP/2 (today's agents, one session each) or HTTP/1.1. */
-type Req = IncomingMessage | Http2ServerRequest;
-type Res = ServerResponse | Http2ServerResponse;
-
-/** The connection a request came on: what the identity is cached on (an HTTP/2 session, or the HTTP/1.1 socket). */
-const connectionOf = (req: Req): Http2Session | Socket => ('stream' in req ? req.stream.session ?? req.socket : req.socket) as Http2Session | Socket;
 
 const STATUS_OF: Record<TokenError['reason'], number> = { Unauthenticated: 401, TokenUsed: 401, TokenExpired: 401, Forbidden: 403, Unavailable: 503 };
 
@@ -101,7 +94,7 @@ export async function startSEApi(deps: SEApiDeps): Promise<SEApi> {
   const serving = deps.serving ?? (() => true);
   const currentServer = deps.currentServer ?? (client !== undefined ? serverOfSE(client) : async () => undefined);
   const metrics = metricsOf(deps.registry);
-  const peers = new WeakMap<Http2Session | Socket, PeerCache>();
+  const peers = new WeakMap<Socket, PeerCache>();
   const logWindows = new Map<string, { at: number; n: number }>();
 
   const record = (path: string, code: number, reason: string, started: bigint): void => {
@@ -127,10 +120,9 @@ export async function startSEApi(deps: SEApiDeps): Promise<SEApi> {
    * SE that outlived an operator outage longer than its certificate gets back in without a new
    * token (its bootstrap token was single-use); renew then checks the SE still runs on that server.
    */
-  const peerOf = (req: Req, renewing = false): SEIdentity => {
+  const peerOf = (req: IncomingMessage, renewing = false): SEIdentity => {
     const socket = req.socket as TLSSocket;
-    const conn = connectionOf(req);
-    const cached = peers.get(conn);
+    const cached = peers.get(socket);
     if (cached !== undefined && Date.now() < cached.notAfter) return cached.identity;
     const cert = socket.getPeerCertificate();
     if (cert === null || Object.keys(cert).length === 0) throw new Refusal(401, 'Unauthenticated', 'no client certificate');
@@ -143,11 +135,11 @@ export async function startSEApi(deps: SEApiDeps): Promise<SEApi> {
     if (expired && !(renewing && expiredButOurs(cert.raw, caX509, cfg.expiredRenewGraceMs))) throw new Refusal(401, 'Unauthenticated', 'client certificate expired');
     const identity = identityOfPeer(cert);
     if (typeof identity === 'string') throw new Refusal(403, 'Forbidden', identity);
-    if (!expired) peers.set(conn, { identity, notAfter: Date.parse(cert.valid_to) });
+    if (!expired) peers.set(socket, { identity, notAfter: Date.parse(cert.valid_to) });
     return identity;
   };
 
-  const handlers: Record<string, { method: string; run: (req: Req, res: Res, url: URL) => Promise<{ body: unknown; se?: SEIdentity }> }> = {
+  const handlers: Record<string, { method: string; run: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<{ body: unknown; se?: SEIdentity }> }> = {
     [SE_API_PATHS.enroll]: {
       method: 'POST',
       run: async (req) => {
@@ -182,14 +174,14 @@ export async function startSEApi(deps: SEApiDeps): Promise<SEApi> {
     },
     [SE_API_PATHS.config]: {
       method: 'GET',
-      run: async (req, res, url) => {
+      run: async (req, _res, url) => {
         const who = peerOf(req);
         if (!serving()) throw new Refusal(503, 'Unavailable', 'this replica does not serve the SE channel now; try the next URL');
         const key = `${who.namespace}/${who.name}`;
         const waitText = url.searchParams.get('wait');
         if (waitText !== null && !/^-?\d{1,15}$/.test(waitText)) throw new Refusal(400, 'Malformed', 'wait must be a config version (an integer; below 1: answer at once)');
         let current = deps.configs.get(key);
-        if (current !== undefined && waitText !== null && current.version === Number(waitText)) current = await longPoll(deps.configs, key, res, cfg.longPollMs);
+        if (current !== undefined && waitText !== null && current.version === Number(waitText)) current = await longPoll(deps.configs, key, req, cfg.longPollMs);
         if (current === undefined) throw new Refusal(404, 'NotFound', `no desired state for ServiceEngine ${key}`);
         return { se: who, body: current };
       },
@@ -212,7 +204,7 @@ export async function startSEApi(deps: SEApiDeps): Promise<SEApi> {
   // Set by close(): a long poll that wakes after it must not log — the operator ends its logger
   // right after, and winston throws on a write after end (seen as a crash on SIGTERM in make demo).
   let closing = false;
-  const handle = async (req: Req, res: Res): Promise<void> => {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = process.hrtime.bigint();
     let url: URL;
     try {
@@ -240,7 +232,7 @@ export async function startSEApi(deps: SEApiDeps): Promise<SEApi> {
       if (!res.headersSent) send(res, status, { error: message, reason } satisfies SEApiError, status === 408 || status === 413 || status >= 500);
       else res.destroy();
       record(path, status, r !== undefined ? reason : 'Internal', started);
-      const peer = peers.get(connectionOf(req));
+      const peer = peers.get(req.socket);
       const fields = { path: path.slice(0, 100), status, reason, message, remote: req.socket.remoteAddress, ...(peer !== undefined ? { se: `${peer.identity.namespace}/${peer.identity.name}` } : {}) };
       if (r === undefined) log.error('SE API request failed', { ...fields, error: e instanceof Error ? e.message : String(e) });
       else logRefusal(fields);
@@ -248,10 +240,7 @@ export async function startSEApi(deps: SEApiDeps): Promise<SEApi> {
   };
 
   const serverCert = await issueServerCertificate(ca, cfg.serverNames, cfg.serverCertTTLMs);
-  // HTTP/2 so an agent's long-poll and heartbeats share one TLS connection (one handshake, one
-  // connection's memory, where HTTP/1.1 needs two connections or a handshake per heartbeat);
-  // HTTP/1.1 still served on the same port (allowHTTP1) for agents from before and for curl.
-  const server = http2.createSecureServer({
+  const server = https.createServer({
     key: serverCert.keyPem,
     cert: serverCert.certPem,
     ca: ca.bundlePem,
@@ -259,26 +248,12 @@ export async function startSEApi(deps: SEApiDeps): Promise<SEApi> {
     rejectUnauthorized: false, // judged per request above, so refusals are 401s with a body
     minVersion: 'TLSv1.2',
     handshakeTimeout: cfg.handshakeTimeoutMs,
-    allowHTTP1: true,
-    maxSessionMemory: 4, // MB per session; an agent has 2 streams open at most
-    settings: { maxConcurrentStreams: 16, maxHeaderListSize: 16_384 },
-  }, (req, res) => void handle(req, res));
-  // The HTTP/1.1 side's limits (node reads them from the server object, not the options).
-  Object.assign(server, {
     headersTimeout: cfg.headersTimeoutMs,
     requestTimeout: cfg.requestTimeoutMs + 1000, // a backstop: jsonBody answers 408 first
     keepAliveTimeout: cfg.keepAliveTimeoutMs,
     connectionsCheckingInterval: Math.min(1000, cfg.headersTimeoutMs),
     maxHeaderSize: 16_384,
-  });
-  // An idle HTTP/2 session (no stream for this long: an agent heartbeats every few seconds and a
-  // long-poll holds at most longPollMs) is closed, as an idle HTTP/1.1 keep-alive connection is.
-  server.setTimeout(Math.max(cfg.keepAliveTimeoutMs, cfg.longPollMs + 15_000));
-  const connections = new Set<Socket>();
-  server.on('secureConnection', (s: TLSSocket) => {
-    connections.add(s);
-    s.once('close', () => connections.delete(s));
-  });
+  }, (req, res) => void handle(req, res));
   server.maxConnections = cfg.maxConnections;
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     const code = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
@@ -336,7 +311,7 @@ export async function startSEApi(deps: SEApiDeps): Promise<SEApi> {
       clearTimeout(rotation);
       clearInterval(ticker);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const s of connections) s.destroy();
+      server.closeAllConnections();
       await closed;
     },
   };
@@ -358,17 +333,14 @@ function pkiRefusal(e: unknown): never {
   throw e;
 }
 
-/** CLOSE: end the HTTP/1.1 connection after the answer (HTTP/2 has no such header: the stream ends, the session stays). */
-function send(res: Res, status: number, body: unknown, close = false): void {
+function send(res: ServerResponse, status: number, body: unknown, close = false): void {
   const text = JSON.stringify(body);
-  const h2 = 'stream' in res;
-  // (one call for both: the two writeHead signatures differ only in the types TypeScript cannot unite)
-  (res as ServerResponse).writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store', ...(close && !h2 ? { Connection: 'close' } : {}) });
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store', ...(close ? { Connection: 'close' } : {}) });
   res.end(text);
 }
 
 /** The request body as JSON, refusing more than SE_API_MAX_BODY_BYTES before reading it all. */
-function jsonBody(req: Req, timeoutMs: number): Promise<unknown> {
+function jsonBody(req: IncomingMessage, timeoutMs: number): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? '-1');
   if (declared > SE_API_MAX_BODY_BYTES) {
     req.resume(); // not read into memory; the connection closes after the 413
@@ -417,19 +389,19 @@ function jsonBody(req: Req, timeoutMs: number): Promise<unknown> {
   });
 }
 
-/** Waits until the SE's config version changes, the client goes away (the response closes unsent), or the hold time is up. */
-function longPoll(configs: ConfigSource, key: string, res: Res, holdMs: number): Promise<SEConfig | undefined> {
+/** Waits until the SE's config version changes, the client goes away, or the hold time is up. */
+function longPoll(configs: ConfigSource, key: string, req: IncomingMessage, holdMs: number): Promise<SEConfig | undefined> {
   return new Promise((resolve) => {
     let unsubscribe = (): void => undefined;
     const finish = (): void => {
       clearTimeout(timer);
       unsubscribe();
-      res.off('close', finish);
+      req.socket.off('close', finish);
       resolve(configs.get(key));
     };
     const timer = setTimeout(finish, holdMs);
     unsubscribe = configs.subscribe(key, finish);
-    res.on('close', finish);
+    req.socket.on('close', finish);
   });
 }
 
