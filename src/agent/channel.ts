@@ -266,10 +266,9 @@ export class Channel {
    * credential) with at most 2 sockets — the held long-poll's and the heartbeats' — reused for the
    * agent's life, so heartbeats cost no TLS handshake (the agent used to open a connection per
    * request: at 1000 agents the operator's handshakes alone were over its CPU goal, bench:seapi).
-   * Enrollment (no certificate yet) gets a one-off agent. `release(false)` after a failure drops the
-   * connections.
+   * Enrollment (no certificate yet) gets a one-off agent, destroyed after its request.
    */
-  private agentFor(base: URL, credential: Credential | undefined): { agent: Agent; release: (ok: boolean) => void } {
+  private agentFor(base: URL, credential: Credential | undefined): { agent: Agent; release: () => void } {
     if (credential === undefined) {
       const once = new Agent({ ca: this.o.identity.bootstrap.caBundle, keepAlive: false });
       return { agent: once, release: () => once.destroy() };
@@ -279,15 +278,7 @@ export class Channel {
       this.kept?.agent.destroy();
       this.kept = { id, agent: new Agent({ ca: credential.caBundle, cert: credential.certificatePEM, key: credential.keyPEM, keepAlive: true, maxSockets: 2, maxFreeSockets: 2 }) };
     }
-    const kept = this.kept;
-    return {
-      agent: kept.agent,
-      release: (ok) => {
-        if (ok || this.kept !== kept) return;
-        kept.agent.destroy();
-        this.kept = undefined;
-      },
-    };
+    return { agent: this.kept.agent, release: () => undefined };
   }
 
   /** One HTTPS request to the current controller URL. 304/204 → undefined. */
@@ -318,7 +309,7 @@ export class Channel {
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
             clearTimeout(deadline);
-            release(true);
+            release();
             const text = Buffer.concat(chunks).toString('utf8');
             const status = res.statusCode ?? 0;
             if (status === 304 || status === 204) return resolve(undefined as T);
@@ -348,10 +339,11 @@ export class Channel {
       req.on('close', () => clearTimeout(deadline));
       req.on('error', (e) => {
         clearTimeout(deadline);
-        // A failed or timed-out request drops the connections: over a silent network they may be
-        // dead, and the next request must open a new one rather than queue on them. (A long-poll
-        // we aborted ourselves — a newer version announced — says nothing about the network.)
-        release(e.name === 'AbortError');
+        // The failed request's own socket is gone with it (req.destroy), so the next request opens
+        // a new one rather than queue on a connection a silent network may have killed. The other
+        // kept connection is left alone: dropping both on every heartbeat timeout turned a busy
+        // operator into a handshake storm (bench:seapi: 1183 failures, mostly "socket hang up").
+        release();
         reject(e);
       });
       req.end(payload);
