@@ -29,6 +29,7 @@ import {
 const AGENTS = Number(process.env['SEAPI_BENCH_AGENTS'] ?? 1000);
 const SECONDS = Number(process.env['SEAPI_BENCH_SECONDS'] ?? 30);
 const INTERVAL_MS = 2000;
+const BOOT_SPREAD_MS = Number(process.env['SEAPI_BENCH_BOOT_SPREAD_MS'] ?? 10_000);
 const NS = 'bench';
 const CLIENT = process.env['SEAPI_BENCH_CLIENT'] === 'https' ? 'https' : 'channel';
 
@@ -214,8 +215,9 @@ async function main(): Promise<void> {
         heartbeat: async () => heartbeat(boot, ++seq, i),
         appliedVersion: () => applied,
       });
-      // Agents booting at random times: their first connections spread over one interval.
-      const run = new Promise((r) => setTimeout(r, Math.random() * INTERVAL_MS)).then(() => channel.run());
+      // Agents booting at random times: their first connections (two handshakes each) spread over
+      // BOOT_SPREAD_MS, so the bench's one process can make them; the window measures the steady state.
+      const run = new Promise((r) => setTimeout(r, Math.random() * BOOT_SPREAD_MS)).then(() => channel.run());
       return { channel, run };
     });
     return {
@@ -256,7 +258,7 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, Math.max(0, INTERVAL_MS * (0.9 + Math.random() * 0.2) - (performance.now() - started))));
       }
     });
-    await new Promise((r) => setTimeout(r, 6000)); // warm-up: every agent connected and past its first beat
+    await new Promise((r) => setTimeout(r, (client === 'channel' ? BOOT_SPREAD_MS : INTERVAL_MS) + 4000)); // warm-up: every agent connected and past its first beat
     const failures0 = product?.failures() ?? failures;
     child.send({ op: 'start' } satisfies ToServer);
     await next();
