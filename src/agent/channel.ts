@@ -87,6 +87,10 @@ export class Channel {
   private wake: (() => void) | undefined;
   private kicked = false;
   private readonly backoff = new Backoff({ initialMs: 500, maxMs: 30_000, jitter: 0.5 });
+  /** The credential's keep-alive connections to the SE API (agentFor). */
+  private kept: { id: string; agent: Agent } | undefined;
+  /** Ends the loops' sleeps at stop(), so run() returns at once. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly o: ChannelOptions) {
     this.intervalMs = o.identity.bootstrap.heartbeatIntervalMs;
@@ -108,6 +112,9 @@ export class Channel {
     this.stopped = true;
     this.pollAbort?.abort();
     this.wake?.();
+    this.kept?.agent.destroy();
+    this.kept = undefined;
+    this.stopping.abort();
   }
 
   /** Sends the next heartbeat now rather than at the period's end (a member changed state: memberwatch.ts). */
@@ -235,7 +242,7 @@ export class Channel {
     while (!this.stopped) {
       const c = this.credential;
       const delay = c === undefined ? 1_000 : Math.max(250, renewAt(c) - Date.now());
-      await sleep(Math.min(delay, 60_000));
+      await this.pause(Math.min(delay, 60_000));
       if (this.stopped || c === undefined || Date.now() < renewAt(c)) continue;
       try {
         await this.renew();
@@ -250,7 +257,31 @@ export class Channel {
     this.urlIndex = (this.urlIndex + 1) % urls.length;
     const delay = this.backoff.next(healthyForMs);
     this.o.log.warn(`SE API ${what} failed; next try`, { error: (e as Error).message, inMs: Math.round(delay), url: urls[this.urlIndex] });
-    await sleep(delay);
+    await this.pause(delay);
+  }
+
+  private pause(ms: number): Promise<void> {
+    return sleep(ms, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+  }
+
+  /**
+   * The connections a request goes on. With a credential: one keep-alive agent per (URL,
+   * credential) with at most 2 sockets — the held long-poll's and the heartbeats' — reused for the
+   * agent's life, so heartbeats cost no TLS handshake (the agent used to open a connection per
+   * request: at 1000 agents the operator's handshakes alone were over its CPU goal, bench:seapi).
+   * Enrollment (no certificate yet) gets a one-off agent, destroyed after its request.
+   */
+  private agentFor(base: URL, credential: Credential | undefined): { agent: Agent; release: () => void } {
+    if (credential === undefined) {
+      const once = new Agent({ ca: this.o.identity.bootstrap.caBundle, keepAlive: false });
+      return { agent: once, release: () => once.destroy() };
+    }
+    const id = `${base.origin}\n${credential.certificatePEM}`;
+    if (this.kept?.id !== id) {
+      this.kept?.agent.destroy();
+      this.kept = { id, agent: new Agent({ ca: credential.caBundle, cert: credential.certificatePEM, key: credential.keyPEM, keepAlive: true, maxSockets: 2, maxFreeSockets: 2 }) };
+    }
+    return { agent: this.kept.agent, release: () => undefined };
   }
 
   /** One HTTPS request to the current controller URL. 304/204 → undefined. */
@@ -262,11 +293,7 @@ export class Channel {
   ): Promise<T> {
     const base = new URL(this.o.identity.bootstrap.controllerURLs[this.urlIndex] ?? '');
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const agent = new Agent({
-      ca: auth.credential?.caBundle ?? this.o.identity.bootstrap.caBundle,
-      ...(auth.credential !== undefined ? { cert: auth.credential.certificatePEM, key: auth.credential.keyPEM } : {}),
-      keepAlive: false,
-    });
+    const { agent, release } = this.agentFor(base, auth.credential);
     return new Promise<T>((resolve, reject) => {
       const req = request(
         new URL(path, base),
@@ -285,7 +312,7 @@ export class Channel {
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
             clearTimeout(deadline);
-            agent.destroy();
+            release();
             const text = Buffer.concat(chunks).toString('utf8');
             const status = res.statusCode ?? 0;
             if (status === 304 || status === 204) return resolve(undefined as T);
@@ -315,7 +342,11 @@ export class Channel {
       req.on('close', () => clearTimeout(deadline));
       req.on('error', (e) => {
         clearTimeout(deadline);
-        agent.destroy();
+        // The failed request's own socket is gone with it (req.destroy), so the next request opens
+        // a new one rather than queue on a connection a silent network may have killed. The other
+        // kept connection is left alone: dropping both on every heartbeat timeout turned a busy
+        // operator into a handshake storm (bench:seapi: 1183 failures, mostly "socket hang up").
+        release();
         reject(e);
       });
       req.end(payload);

@@ -2,7 +2,9 @@
 // backends: config change → applied (p50/p99 ms) for Runtime-API member changes (weight,
 // enable/disable) and for reload-type changes (algorithm), and failed requests during 100
 // reloads under continuous load (goal 0). The applier runs in-process (what the agent runs on
-// every config it receives); prints figures, asserts nothing.
+// every config it receives); prints figures, asserts nothing. The detection times of the two
+// detectors (heartbeat → AgentConnected=False; the data path's health check → out of ECMP) need the
+// operator and the netns fabric: bench:dataplane prints them (test/bench/dataplane/detection.ts).
 //   npm run bench:agent        (env AGENT_BENCH_N, default 100 changes of each kind)
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,11 +1,14 @@
 // npm run bench:dataplane (root): what a user of the load balancer measures, in one run.
 //   1. the proxy's overhead (1 SE vs straight to the pool server) and the ECMP scaling (3 SEs vs 1),
-//      on the netns data plane with a hand-configured HAProxy (dataplane/overhead.ts);
+//      on the netns data plane with the SE agent's own apply path, without the operator (dataplane/overhead.ts);
 //   then on the real ground of test/e2e-dataplane — kube-apiserver, the operator, the simulator's
 //   netns data plane with a real se-agent per SE, vs2 on 3 SEs (dataplane/ground.ts):
 //   4. config propagation to ALL SEs, p50/p99: a Runtime API member change and a reload-type change;
 //   5. N reloads under a paced RATE requests/s (half new connections, half keep-alive): failed requests;
-//   2. an SE's Nova server deleted under that load: failed requests, seconds to full capacity;
+//   6. detection times: the heartbeat detector (agent stopped → AgentConnected=False) and the
+//      data-path one (SE hung → its health check withdraws it from ECMP) (dataplane/detection.ts);
+//   2. an SE's Nova server deleted under that load: failed requests vs connections open on it just
+//      before the delete, seconds to full capacity;
 //   3. a scale-in 3 → 2 under that load: failed requests vs connections open on the leaving SE at
 //      the withdrawal instant.
 // Figures only (no assertion); every wait and load is bounded; namespaces and processes go on exit.
@@ -14,6 +17,7 @@
 import { execFileSync } from 'node:child_process';
 import { useCluster } from '../support/cluster.js';
 import { skipReason } from '../dataplane/support.js';
+import { detection } from './dataplane/detection.js';
 import { startGround } from './dataplane/ground.js';
 import { measureOverhead } from './dataplane/overhead.js';
 import { describeMixed, type MixedResult } from './dataplane/paced.js';
@@ -66,8 +70,11 @@ async function main(): Promise<void> {
     const r = await reloadsUnderLoad(g, ses, RELOADS, RATE);
     out(`${RELOADS} reloads (each to all 3 SEs) at ${RATE} requests/s: ${lost(r.load)} failed — ${describeMixed(r.load)}; propagation under load ${summary(r.propagation)}`);
 
-    const d = await seDeath(g, ses, RATE);
-    out(`an SE's Nova server deleted at ${RATE} requests/s: ${lost(d.load)} failed — ${describeMixed(d.load)}; out of the fabric's route ${s(d.outOfRouteMs)} s, replacement serving ${s(d.replacementServingMs)} s, full capacity (3 SEs, new connections within ±15 % of even over 2 s: ${d.spread.join('/')}) ${s(d.evenMs)} s after the delete`);
+    const det = await detection(g, ses);
+    out(`detection: agent stopped → AgentConnected=False ${s(det.heartbeatMs)} s (heartbeat timeout 10 s from the last heartbeat); SE hung → health check down ${s(det.probeDownMs)} s, out of the VIP's ECMP group ${s(det.outOfRouteMs)} s (goal ≤ 3 s)`);
+
+    const d = await seDeath(g, await g.serving(3, 'vs2 served by 3 SEs'), RATE);
+    out(`an SE's Nova server deleted at ${RATE} requests/s: ${lost(d.load)} failed vs ${d.openAtDeath} connection(s) open on it (read ${d.readLeadMs.toFixed(0)} ms before the delete; at most ${d.openBefore} in the second before) — ${describeMixed(d.load)}; out of the fabric's route ${s(d.outOfRouteMs)} s, replacement serving ${s(d.replacementServingMs)} s, full capacity (3 SEs, new connections within ±15 % of even over 2 s: ${d.spread.join('/')}) ${s(d.evenMs)} s after the delete`);
 
     const now = await g.serving(3, 'vs2 served by 3 SEs again');
     const si = await scaleIn(g, now, 2, RATE, DRAIN);

@@ -63,6 +63,11 @@ export function even(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, numb
 
 export interface Death {
   load: MixedResult;
+  /** Client connections open on the victim's VIP frontends (scur) in the last stats read before the delete, and how long before it. */
+  openAtDeath: number;
+  readLeadMs: number;
+  /** The most open there in the second before the delete (the samples' maximum). */
+  openBefore: number;
   outOfRouteMs: number;
   replacementServingMs: number;
   evenMs: number;
@@ -72,7 +77,18 @@ export interface Death {
 export function seDeath(g: Ground, ses: readonly Serving[], rate: number, boundMs = 150_000): Promise<Death> {
   const victim = ses[ses.length - 1] as Serving;
   return withLoad(g, rate, async () => {
+    // In flight at the death: the victim's open client connections, sampled for a second as fast
+    // as its stats socket answers; the last sample is read just before the delete. Under the mixed
+    // load each is a request in flight or a keep-alive connection whose next request goes to it.
+    const open: Array<{ at: number; n: number }> = [];
+    const sampleUntil = performance.now() + 1_000;
+    while (performance.now() < sampleUntil) {
+      const rows = await g.stats(victim.server, 300).catch(() => undefined);
+      if (rows !== undefined) open.push({ at: performance.now(), n: openOf(rows) });
+      await sleep(5);
+    }
     const t0 = performance.now();
+    const lastRead = open[open.length - 1];
     let outOfRouteMs = NaN;
     let replacementServingMs = NaN;
     let evenMs = NaN;
@@ -98,7 +114,10 @@ export function seDeath(g: Ground, ses: readonly Serving[], rate: number, boundM
       }
       await sleep(250);
     }
-    return { outOfRouteMs, replacementServingMs, evenMs, spread };
+    return {
+      outOfRouteMs, replacementServingMs, evenMs, spread,
+      openAtDeath: lastRead?.n ?? NaN, readLeadMs: t0 - (lastRead?.at ?? NaN), openBefore: Math.max(0, ...open.map((x) => x.n)),
+    };
   });
 }
 
