@@ -12,8 +12,8 @@
 // LBOP_MEASURE_S (default 60) sets the stretch.
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, existsSync } from 'node:fs';
-import { connect } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NetnsDataplane } from '../../src/sim/dataplane/dataplane.js';
@@ -33,29 +33,12 @@ let dp: NetnsDataplane;
 let op: OperatorProcess;
 const stateRoot = mkdtempSync(join(tmpdir(), 'lbop-e2e-rate-'));
 
-/** HAProxy's cumulative req_tot over the frontends of one SE (its stats socket). */
-function reqTotal(sock: string): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    let out = '';
-    const c = connect(sock, () => c.write('show stat\n'));
-    c.setTimeout(2000, () => { c.destroy(); resolve(undefined); });
-    c.on('data', (b) => (out += b.toString()));
-    c.on('error', () => resolve(undefined));
-    c.on('end', () => {
-      const lines = out.split('\n');
-      const head = (lines[0] ?? '').replace(/^# /, '').split(',');
-      const px = head.indexOf('pxname');
-      const sv = head.indexOf('svname');
-      const rq = head.indexOf('req_tot');
-      let n = 0;
-      for (const l of lines.slice(1)) {
-        const f = l.split(',');
-        if (f[sv] === 'FRONTEND' && (f[px] ?? '').startsWith('fe:')) n += Number(f[rq] ?? 0) || 0;
-      }
-      resolve(n);
-    });
-  });
+/** Integers from a command's output, e.g. `ss -s`'s TIME-WAIT count in a namespace. */
+function run(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve) => execFile(cmd, args, { encoding: 'utf8', timeout: 5000 }, (_e, out) => resolve(out ?? '')));
 }
+const timeWait = async (ns: string): Promise<number> => Number(/timewait (\d+)/.exec(await run('ip', ['netns', 'exec', ns, 'ss', '-s']))?.[1] ?? NaN);
+const conntrackCount = async (): Promise<number> => Number((await run('cat', ['/proc/sys/net/netfilter/nf_conntrack_count'])).trim());
 
 const stats = (xs: number[]): string => {
   if (xs.length === 0) return 'none';
@@ -89,48 +72,34 @@ it('the requests/s reading under steady load on 3 SEs', { skip, timeout: 600_000
     const r = await runLoad(dp.client, { url: `http://${vip}/`, connections: 1, seconds: 1, maxRequests: 1, timeoutSeconds: 1 });
     return r.requests >= 1 && r.failures === 0 ? true : undefined;
   }, { timeoutMs: 30_000, intervalMs: 200, what: 'a first served request' });
-  const socks = readdirSync(stateRoot).map((d) => join(stateRoot, d, 'stats.sock')).filter((p) => existsSync(p));
-  assert.equal(socks.length, 3, `stats sockets: ${socks.join(', ')}`);
 
+  // LBOP_MEASURE_TW_REUSE=1: the client may reuse its TIME-WAIT ports (the hypothesis: without it a
+  // Connection: close load from one address runs out of connect() ports and stalls in waves).
+  // LBOP_MEASURE_STEADY=1: every namespace of the run but the fabric (client, SEs, pool server)
+  // reuses TIME-WAIT ports and has the whole port range, so neither hop runs out of ports.
+  const nsOfRun = (await run('ip', ['netns', 'list'])).split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith(dp.client.replace(/-client$/, '')) && !n.endsWith('-fabric'));
+  if (process.env['LBOP_MEASURE_TW_REUSE'] !== undefined) await run('ip', ['netns', 'exec', dp.client, 'sysctl', '-w', `net.ipv4.tcp_tw_reuse=${process.env['LBOP_MEASURE_TW_REUSE']}`]);
+  if (process.env['LBOP_MEASURE_STEADY'] !== undefined) {
+    for (const n of nsOfRun) await run('ip', ['netns', 'exec', n, 'sysctl', '-w', 'net.ipv4.tcp_tw_reuse=1', 'net.ipv4.ip_local_port_range=1024 65535']);
+  }
   const warmS = 15;
   const loading = runLoad(dp.client, { url: `http://${vip}/`, connections: 4, seconds: warmS + MEASURE_S + 5, maxRequests: 10_000_000, newConnections: true, timeoutSeconds: 2 });
   await new Promise((r) => setTimeout(r, warmS * 1000));
   const t0 = Date.now();
   const logFrom = op.output().length;
-  const truth: { t: number; n: (number | undefined)[] }[] = [];
+  const nsList = (await run('ip', ['netns', 'list'])).split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith(dp.client.replace(/-client$/, '')));
+  const side: { t: number; conntrack: number; tw: Record<string, number> }[] = [];
   const load0 = loadavg()[0]!;
   while (Date.now() - t0 < MEASURE_S * 1000) {
     const t = Date.now();
-    truth.push({ t, n: await Promise.all(socks.map(reqTotal)) });
-    await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - t))));
+    side.push({ t: t - t0, conntrack: await conntrackCount(), tw: Object.fromEntries(await Promise.all(nsList.map(async (n) => [n.slice(-12), await timeWait(n)] as const))) });
+    await new Promise((r) => setTimeout(r, Math.max(0, 5000 - (Date.now() - t))));
   }
   const logs = op.output().slice(logFrom);
   const r = await loading;
 
-  // Ground truth: per-SE requests/s per second and per 5 s, and the total per 5 s.
-  const perSec: number[] = [];
-  const per5: number[] = [];
-  const total5: number[] = [];
-  for (let i = 1; i < truth.length; i++) {
-    const a = truth[i - 1]!;
-    const b = truth[i]!;
-    for (let k = 0; k < socks.length; k++) if (a.n[k] !== undefined && b.n[k] !== undefined) perSec.push((b.n[k]! - a.n[k]!) / ((b.t - a.t) / 1000));
-  }
-  for (let i = 5; i < truth.length; i += 5) {
-    const a = truth[i - 5]!;
-    const b = truth[i]!;
-    let tot = 0;
-    for (let k = 0; k < socks.length; k++) {
-      if (a.n[k] === undefined || b.n[k] === undefined) continue;
-      const v = (b.n[k]! - a.n[k]!) / ((b.t - a.t) / 1000);
-      per5.push(v);
-      tot += v;
-    }
-    total5.push(tot);
-  }
-
   // The autoscaler's readings.
-  type Reading = { se: string; value?: number; sequence?: number; sentAt?: string; receivedAt?: string; requests?: number };
+  type Reading = { se: string; value?: number; instant?: number; spanSeconds?: number; sequence?: number; sentAt?: string; receivedAt?: string; requests?: number };
   const obs: { at: number; samples: Reading[] }[] = [];
   for (const line of logs.split('\n')) {
     if (!line.includes('"autoscale samples"')) continue;
@@ -140,6 +109,9 @@ it('the requests/s reading under steady load on 3 SEs', { skip, timeout: 600_000
     } catch { /* a torn line */ }
   }
   const perSE: number[] = [];
+  const instantPerSE: number[] = [];
+  const instantAvg: number[] = [];
+  const spans: number[] = [];
   const avg: number[] = [];
   const missing: number[] = [];
   const spacing: number[] = [];
@@ -151,6 +123,10 @@ it('the requests/s reading under steady load on 3 SEs', { skip, timeout: 600_000
     perSE.push(...vals);
     missing.push(o.samples.length - vals.length);
     if (vals.length > 0) avg.push(vals.reduce((a, b) => a + b, 0) / vals.length);
+    const inst = o.samples.filter((s) => s.instant !== undefined).map((s) => s.instant!);
+    instantPerSE.push(...inst);
+    if (inst.length > 0) instantAvg.push(inst.reduce((a, b) => a + b, 0) / inst.length);
+    spans.push(...o.samples.filter((s) => s.spanSeconds !== undefined).map((s) => s.spanSeconds!));
     for (const s of o.samples) {
       const p = last.get(s.se);
       if (s.sentAt !== undefined && s.receivedAt !== undefined) lag.push(Date.parse(s.receivedAt) - Date.parse(s.sentAt));
@@ -163,14 +139,18 @@ it('the requests/s reading under steady load on 3 SEs', { skip, timeout: 600_000
   }
   const out = [
     `autoscale-rate: ${MEASURE_S} s of steady load on 3 SEs; wrk ${r.requests} requests at ${Math.round(r.requestsPerSecond)}/s (${Math.round(r.requestsPerSecond / 3)} per SE), ${r.failures} failed; load average ${load0.toFixed(2)} → ${loadavg()[0]!.toFixed(2)}`,
-    `  HAProxy per SE, per 1 s: ${stats(perSec)}`,
-    `  HAProxy per SE, per 5 s: ${stats(per5)}`,
-    `  HAProxy total, per 5 s:  ${stats(total5)}`,
-    `  autoscaler reading per SE: ${stats(perSE)}`,
+    `  two consecutive readings (the reading before the window) per SE: ${stats(instantPerSE)}`,
+    `  two consecutive readings, averaged over the SEs: ${stats(instantAvg)}`,
+    `  autoscaler reading per SE: ${stats(perSE)}; window spans ${stats(spans)} s`,
     `  autoscaler average (the planner's currentMetric): ${stats(avg)}; observations ${obs.length}, SEs without a reading per observation ${JSON.stringify(missing)}`,
     `  sentAt spacing between the heartbeats two observations read: ${stats(spacing)} ms; heartbeats apart ${JSON.stringify([...new Set(seqGap)].sort())}`,
     `  receive − sentAt: ${stats(lag)} ms`,
   ];
+  if (process.env['LBOP_MEASURE_DEBUG'] !== undefined) {
+    out.push(`  every 5 s: conntrack entries, TIME-WAIT sockets per namespace: ${JSON.stringify(side)}`);
+    out.push(`  two-reading rates: ${JSON.stringify(obs.map((o) => o.samples.map((s) => s.instant === undefined ? null : Math.round(s.instant))))}`);
+    out.push(`  readings: ${JSON.stringify(obs.map((o) => o.samples.map((s) => s.value === undefined ? null : Math.round(s.value))))}`);
+  }
   process.stdout.write(out.join('\n') + '\n');
   assert.ok(obs.length > 0, 'the operator logged its samples');
 });

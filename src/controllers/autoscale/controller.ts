@@ -56,7 +56,7 @@ async function reconcile(ctx: OperatorContext, rates: RateMemory, ref: ObjectRef
   const up = (vs.status?.serviceEngines ?? []).filter((s) => s.connected === true && s.cloudProgrammingDone === true && s.name !== undefined).map((s) => s.name as string);
   const samples = collectSamples({ metric: policy.metric, namespace: ns, virtualService: vs.metadata.name, ses: up, agent: (k) => ch.agents.get(k), rates });
   // What each reading was made of, for a debug look at how steady the metric is (docs/autoscale.md).
-  if (rc.log.isDebugEnabled()) rc.log.debug('autoscale samples', { metric: policy.metric, samples: samples.map((s) => ({ se: s.se, value: s.value, ...readingOf(ch.agents.get(`${ns}/${s.se}`), ns, vs.metadata.name) })) });
+  if (rc.log.isDebugEnabled()) rc.log.debug('autoscale samples', { metric: policy.metric, samples: samples.map((s) => ({ se: s.se, value: s.value, ...readingOf(ch.agents.get(`${ns}/${s.se}`), ns, vs.metadata.name), ...(policy.metric === 'RequestsPerSecondPerSE' ? rates.reading(rateKey(`${ns}/${s.se}`, vs.metadata.name)) : {}) })) });
   const upKeys = new Set(up.map((se) => rateKey(`${ns}/${se}`, vs.metadata.name)));
   rates.retain((k) => !k.endsWith(`|${vs.metadata.name}`) || !k.startsWith(`${ns}/`) || upKeys.has(k));
   const plan = planAutoscale({
