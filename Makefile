@@ -123,7 +123,7 @@ test-dataplane: deps
 # Needs root (network namespaces); without it the tests skip with one line. operator-outage.test.ts
 # cuts the management link for 120 s (LBOP_DP_CUT_S=N for a shorter local run; docs/traffic-tests.md).
 test-e2e-dataplane: deps envtest
-	@if [[ $$(id -u) == 0 ]]; then scripts/ensure-debs.sh iproute2:ip wrk:wrk haproxy:haproxy; fi
+	@if [[ $$(id -u) == 0 ]]; then scripts/ensure-debs.sh iproute2:ip wrk:wrk haproxy:haproxy prometheus:prometheus; fi # prometheus: monitoring-dashboard.test.ts
 	scripts/with-cluster.sh $(NODE_TEST) --test-concurrency=1 'test/e2e-dataplane/**/*.test.ts'
 
 test: deps

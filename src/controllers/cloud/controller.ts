@@ -137,6 +137,8 @@ function publish(
     periodMs: cloudResyncMs(cloud.spec),
     onChange: (changes) => ctx.connections.viewChanged(name, changes),
     logger: ctx.logger,
+    // The operator's /metrics registry (lbop_cloudview_*): without it they went to prom-client's global one, never scraped.
+    registry: ctx.manager.registry,
   });
   const conn: CloudConnection = {
     name, spec: cloud.spec, cloud: clients, view,
