@@ -110,20 +110,20 @@ test-e2e: deps envtest
 # responses, SE agents killed under wrk traffic, at the small sizes (`npm run chaos` runs the full
 # ones). The data-plane scenario needs root (network namespaces); without it it skips with one line ---
 test-chaos: deps envtest
-	@if [[ $$(id -u) == 0 ]]; then scripts/ensure-debs.sh iproute2:ip wrk:wrk haproxy:haproxy; fi
+	@if [[ $$(id -u) == 0 ]]; then scripts/ensure-debs.sh iproute2:ip iptables:iptables wrk:wrk haproxy:haproxy; fi
 	LBOP_CHAOS=ci scripts/with-cluster.sh $(NODE_TEST) --test-concurrency=1 'test/chaos/**/*.test.ts'
 
 # --- real packets through the simulator's netns data plane (owner: data-plane issue) ---
 # Needs root (network namespaces); without it the tests skip with one line.
 test-dataplane: deps
-	@if [[ $$(id -u) == 0 ]]; then scripts/ensure-debs.sh iproute2:ip wrk:wrk; fi
+	@if [[ $$(id -u) == 0 ]]; then scripts/ensure-debs.sh iproute2:ip iptables:iptables wrk:wrk; fi
 	$(NODE_TEST) --test-concurrency=1 'test/dataplane/**/*.test.ts'
 
 # --- the operator, real SE agents and real packets: VIP traffic end to end (owner: wire issue) ---
 # Needs root (network namespaces); without it the tests skip with one line. operator-outage.test.ts
 # cuts the management link for 120 s (LBOP_DP_CUT_S=N for a shorter local run; docs/traffic-tests.md).
 test-e2e-dataplane: deps envtest
-	@if [[ $$(id -u) == 0 ]]; then scripts/ensure-debs.sh iproute2:ip wrk:wrk haproxy:haproxy; fi
+	@if [[ $$(id -u) == 0 ]]; then scripts/ensure-debs.sh iproute2:ip iptables:iptables wrk:wrk haproxy:haproxy prometheus:prometheus; fi # prometheus: monitoring-dashboard.test.ts
 	scripts/with-cluster.sh $(NODE_TEST) --test-concurrency=1 'test/e2e-dataplane/**/*.test.ts'
 
 test: deps

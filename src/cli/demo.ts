@@ -288,7 +288,7 @@ export async function run(argv: string[]): Promise<number> {
       say('building the local control plane binaries (make envtest)');
       sh('make', ['--no-print-directory', 'envtest']);
     }
-    if (skipTraffic === undefined) sh(join(ROOT, 'scripts/ensure-debs.sh'), ['iproute2:ip', 'wrk:wrk', 'haproxy:haproxy']);
+    if (skipTraffic === undefined) sh(join(ROOT, 'scripts/ensure-debs.sh'), ['iproute2:ip', 'iptables:iptables', 'wrk:wrk', 'haproxy:haproxy']);
     if (existsSync(CLUSTER_DIR)) spawnSync(join(ROOT, 'scripts/cluster-down.sh'), [CLUSTER_DIR], { stdio: 'ignore' });
     // Only what an earlier demo left here: --dir may be a directory of the user's.
     for (const p of [CLUSTER_DIR, seState, ...['simulator', 'operator'].map((n) => join(DEMO_DIR, `${n}.log`))]) rmSync(p, { recursive: true, force: true });

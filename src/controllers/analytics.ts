@@ -99,6 +99,19 @@ export function registerAnalytics(registry: Registry, s: AnalyticsSources): void
       },
     });
   };
+  // The VS's own state, from its status (docs/metrics-analytics.md): what the dashboard's oper-state
+  // table, SEs-up graph and VIP table read.
+  const OPER_STATES = ['OPER_UP', 'OPER_DOWN', 'OPER_INITIALIZING', 'OPER_RESOURCES', 'OPER_DISABLED', 'OPER_UNKNOWN'] as const;
+  perVS('lbop_vs_oper_state', 'The VS\'s operStatus.state: 1 for the current one, 0 for the other five.', ['namespace', 'virtualservice', 'state'], (vs, set) => {
+    const now = vs.status?.operStatus?.state ?? 'OPER_UNKNOWN';
+    for (const st of OPER_STATES) set({ state: st }, st === now ? 1 : 0);
+  });
+  perVS('lbop_vs_ses_up', 'SEs the VS is programmed on (status.numSEsUp).', ['namespace', 'virtualservice'], (vs, set) => set({}, vs.status?.numSEsUp ?? 0));
+  perVS('lbop_vs_vip_info', 'The VS\'s VIP addresses (1), for joins and tables: vip is the vipID, floating_ip empty without one.', ['namespace', 'virtualservice', 'vip', 'address', 'floating_ip'], (vs, set) => {
+    for (const v of vs.status?.vip ?? []) {
+      if (v.ipAddress !== undefined) set({ vip: v.vipID ?? '', address: v.ipAddress, floating_ip: v.floatingIP ?? '' }, 1);
+    }
+  });
   perVS('lbop_vs_ses_requested', 'SEs the VS asks for: the autoscaler\'s desiredSEs (minSEs its floor), else minSEs, clamped to the group.', ['namespace', 'virtualservice'], (vs, set) => {
     const n = s.requested(vs);
     if (n !== undefined) set({}, n);

@@ -49,6 +49,8 @@ export interface RegistryOptions {
 
 export class AgentRegistry {
   private readonly agents = new Map<string, AgentRecord>();
+  /** Heartbeats taken and refused as replays or reorders, per SE (lbop_se_heartbeats_total, seapi/analytics.ts). */
+  private readonly verdicts = new Map<string, { accepted: number; replayed: number }>();
   private readonly subscribers = new Set<(c: AgentChange) => void>();
   private readonly timeoutMs: number;
   private readonly now: () => number;
@@ -88,6 +90,7 @@ export class AgentRegistry {
   /** Forgets a deleted SE. */
   forget(seKey: string): void {
     this.agents.delete(seKey);
+    this.verdicts.delete(seKey);
   }
 
   onChange(cb: (c: AgentChange) => void): () => void {
@@ -100,6 +103,20 @@ export class AgentRegistry {
    * within one boot the sequence must grow; a boot id seen before the current one is stale.
    */
   accept(seKey: string, serverID: string, hb: Heartbeat, now = this.now()): Verdict {
+    const v = this.take(seKey, serverID, hb, now);
+    const n = this.verdicts.get(seKey) ?? { accepted: 0, replayed: 0 };
+    if (v.accepted) n.accepted++;
+    else n.replayed++;
+    this.verdicts.set(seKey, n);
+    return v;
+  }
+
+  /** Heartbeats per SE by verdict since this replica started (an SE forgotten drops its counts). */
+  heartbeatCounts(): ReadonlyMap<string, { readonly accepted: number; readonly replayed: number }> {
+    return this.verdicts;
+  }
+
+  private take(seKey: string, serverID: string, hb: Heartbeat, now: number): Verdict {
     let rec = this.agents.get(seKey);
     if (rec !== undefined && rec.serverID === serverID) {
       if (hb.bootID === rec.bootID && hb.sequence <= rec.sequence) return { accepted: false, reason: `sequence ${hb.sequence} is not after ${rec.sequence} of boot ${hb.bootID}` };

@@ -78,6 +78,21 @@ export function registerVSAnalytics(registry: Registry, agents: AgentRegistry, e
   counter('lbop_vs_bytes_in_total', 'Bytes from clients per VIP and SE.', (r) => r.bytesIn);
   counter('lbop_vs_bytes_out_total', 'Bytes to clients per VIP and SE.', (r) => r.bytesOut);
   gauge('lbop_vs_response_time_seconds', 'HAProxy\'s average response time over its last 1024 requests, per VIP and SE.', (r) => r.responseTimeMs / 1000, 'max');
+  // Heartbeats by verdict, per SE (always with the se label: one SE, two series). `rejected`
+  // (malformed, or no valid identity) is refused before an SE is known: lbop_se_api_requests_total.
+  new Counter<'namespace' | 'se' | 'result'>({
+    name: 'lbop_se_heartbeats_total', help: 'Heartbeats per SE: accepted, or replayed (a sequence or boot not after the last one).', labelNames: ['namespace', 'se', 'result'], registers: [registry],
+    collect() {
+      this.reset();
+      if (!exporting()) return;
+      for (const [seKey, n] of agents.heartbeatCounts()) {
+        const namespace = seKey.slice(0, seKey.indexOf('/'));
+        const se = seKey.slice(seKey.indexOf('/') + 1);
+        this.inc({ namespace, se, result: 'accepted' }, n.accepted);
+        this.inc({ namespace, se, result: 'replayed' }, n.replayed);
+      }
+    },
+  });
   new Counter<Labels | 'class'>({
     name: 'lbop_vs_errors_total', help: 'HTTP 4xx and 5xx responses and connection errors per VIP and SE.', labelNames: [...labelNames, 'class'], registers: [registry],
     collect() {

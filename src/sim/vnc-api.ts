@@ -350,21 +350,22 @@ function projectOf(req: Request): string | undefined {
 
 export { underscored };
 
-/** Contrail analytics (opserver) on a port of its own: its root and the UVE query. */
+/** Contrail analytics (opserver) on a port of its own: its root and the UVE query (analyticsRoutes). */
 export function analyticsRouter(sim: Sim): Router {
   const r = new Router();
-  r.add('GET', '/analytics', () => ({ status: 200, body: [{ href: `${sim.urls.analytics ?? ''}/analytics/uves`, name: 'uves' }] }));
   analyticsRoutes(sim, r);
   return r;
 }
 
 /**
- * Contrail analytics' UVE query (opserver: POST /analytics/uves/<table> {kfilt, cfilt}): a VMI's
+ * Contrail analytics: its root (GET /analytics) and the UVE query (opserver: POST /analytics/uves/<table> {kfilt, cfilt}): a VMI's
  * UVE keyed by its fq_name string, with the vRouter's view of its service-health-checks. Only
  * VMIs with a probed check are reported (as analytics has no UVE for what no agent sent).
  */
 function analyticsRoutes(sim: Sim, r: Router): void {
   const store = sim.store;
+  // The opserver's root, a list of links (what the Cloud controller's analytics probe asks).
+  r.add('GET', '/analytics', () => ({ status: 200, body: [{ href: `${sim.urls.analytics ?? sim.urls.contrail}/analytics/uves`, name: 'uves' }] }));
   r.add('POST', '/analytics/uves/virtual-machine-interface', (req) => {
     const b = body(req);
     const kfilt = b['kfilt'];

@@ -6,94 +6,35 @@
 // queries on it are checked like the rest.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
-import { repoRoot } from '../support/cluster.js';
+import { parse } from 'yaml';
+import { dashboardQueries, expandDashboardExpr, MONITORING_COMPONENT as component, seriesNames, startPrometheus, type Prometheus } from '../support/prometheus.js';
 import { startHarness, type Harness, type OperatorProcess } from './harness.js';
 import { applySeed, cleanNamespace, waitReadyWith } from './vs-support.js';
 
-/** Series the dashboard reads that the operator may not export yet (docs/metrics-analytics.md). */
+/** Series the dashboard reads that the operator may not export yet (docs/metrics-analytics.md):
+ * the agent-fed ones, checked under load by test/e2e-dataplane/monitoring-dashboard.test.ts. */
 const PENDING = /^(lbop_vs_|lbop_pool_member_|lbop_se_|lbop_cloud_api_|lbop_cloudview_)/;
 /** Counters a healthy run never increments (prom-client exports a labelled counter only once
  * incremented; controller-runtime pre-sets its error counters to 0, which would lift this). */
 const ON_FAILURE = new Set(['controller_runtime_reconcile_errors_total', 'workqueue_retries_total', 'lbop_service_engine_boot_failures_total']);
 
-const component = join(repoRoot, 'deploy', 'components', 'monitoring');
-
-interface Dashboard { panels: { title: string; targets?: { expr: string }[] }[] }
-interface PromResponse<T> { status: string; data: T; error?: string }
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a !== null ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-const seriesNames = (expr: string): string[] =>
-  (expr.match(/\b(lbop_[a-z0-9_]+|controller_runtime_[a-z0-9_]+|workqueue_[a-z0-9_]+|leader_election_[a-z0-9_]+)\b/g) ?? []);
-
 let h: Harness;
 let operator: OperatorProcess;
-let prometheus: ChildProcess | undefined;
-let promLog = '';
-let work: string;
-let promURL: string;
-
-async function query<T>(path: string): Promise<T> {
-  const res = await fetch(`${promURL}${path}`);
-  const body = (await res.json()) as PromResponse<T>;
-  assert.equal(body.status, 'success', `${path}: ${body.error ?? res.status}`);
-  return body.data;
-}
-
-async function instant(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
-  const data = await query<{ result: { metric: Record<string, string>; value: [number, string] }[] }>(`/api/v1/query?query=${encodeURIComponent(expr)}`);
-  return data.result;
-}
+let prom: Prometheus;
+const instant = (expr: string): ReturnType<Prometheus['instant']> => prom.instant(expr);
+const query = <T>(path: string): Promise<T> => prom.query<T>(path);
 
 before(async () => {
   h = await startHarness({ name: 'monitoring', sim: { bootTimeMs: 300 } });
   operator = h.startOperator(['--leader-elect', '--lease-name', `lbop-${h.namespace}`, '--lease-namespace', 'lb-system']);
   await cleanNamespace(h);
-
-  work = await mkdtemp(join(tmpdir(), 'lbop-prometheus-'));
-  const rule = parse(await readFile(join(component, 'prometheusrule.yaml'), 'utf8')) as { spec: unknown };
-  await writeFile(join(work, 'rules.yaml'), stringify(rule.spec));
-  const target = new URL(operator.metricsURL);
-  // job_name is what the ServiceMonitor's jobLabel makes of the Service: the job the rules select.
-  await writeFile(join(work, 'prometheus.yml'), stringify({
-    global: { scrape_interval: '1s', evaluation_interval: '1s' },
-    rule_files: [join(work, 'rules.yaml')],
-    scrape_configs: [{ job_name: 'contrail-lb-operator', honor_labels: true, static_configs: [{ targets: [target.host], labels: { namespace: 'lb-system', pod: 'op-0' } }] }],
-  }));
-  const port = await freePort();
-  promURL = `http://127.0.0.1:${port}`;
-  prometheus = spawn('prometheus', [
-    `--config.file=${join(work, 'prometheus.yml')}`, `--storage.tsdb.path=${join(work, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`, '--storage.tsdb.retention.time=1h', '--log.level=warn',
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
-  prometheus.stdout?.on('data', (b: Buffer) => (promLog += b.toString()));
-  prometheus.stderr?.on('data', (b: Buffer) => (promLog += b.toString()));
-  prometheus.once('error', (e) => (promLog += `spawn: ${e.message} (scripts/ensure-debs.sh prometheus:prometheus)`));
-  await h.waitFor(async () => (await fetch(`${promURL}/-/ready`).catch(() => undefined))?.ok === true, { what: `Prometheus ready (${promLog})`, timeoutMs: 60_000 });
+  prom = await startPrometheus({ target: new URL(operator.metricsURL).host, rules: true });
 });
 
 after(async () => {
-  if (prometheus !== undefined && prometheus.exitCode === null) {
-    const exited = new Promise((r) => prometheus?.once('exit', r));
-    prometheus.kill('SIGTERM');
-    await exited;
-  }
-  if (work !== undefined) await rm(work, { recursive: true, force: true });
+  await prom?.stop();
   if (h === undefined) return;
   await cleanNamespace(h).catch((e: unknown) => console.error(`cleanup: ${(e as Error).message}`));
   await h.stop();
@@ -130,9 +71,8 @@ test('every alert rule evaluates without error, and none fires on a healthy oper
 });
 
 test('every dashboard query returns data through the HTTP API (bar series not exported yet)', async () => {
-  const dashboard = JSON.parse(await readFile(join(component, 'dashboards', 'contrail-lb-operator.json'), 'utf8')) as Dashboard;
   const exposed = new Set([...(await h.metrics(operator)).matchAll(/^([a-z_:][a-z0-9_:]*)[{ ]/gm)].map((m) => m[1]!));
-  const queries = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t, i) => ({ where: `${p.title} [${i}]`, expr: t.expr })));
+  const queries = await dashboardQueries();
   const absentOK = (n: string): boolean => !exposed.has(n) && (PENDING.test(n) || ON_FAILURE.has(n));
   const now = queries.filter((q) => !seriesNames(q.expr).some(absentOK));
   assert.ok(now.length >= 8, `${now.length} queries on exported series`);
@@ -142,7 +82,7 @@ test('every dashboard query returns data through the HTTP API (bar series not ex
   }
   for (const q of now) {
     for (const n of seriesNames(q.expr)) assert.ok(exposed.has(n), `${q.where}: the operator exports no ${n}`);
-    const expr = q.expr.replaceAll('$__rate_interval', '1m').replaceAll('$namespace', '.*').replaceAll('$virtualservice', '.*');
+    const expr = expandDashboardExpr(q.expr);
     // rate() needs two scrapes of a series, histograms a reconcile observed: wait for each.
     await h.waitFor(async () => (await instant(expr)).length > 0, { what: `data for ${q.where}: ${expr}`, timeoutMs: 60_000 });
   }

@@ -60,6 +60,11 @@ function cloudCases(): KstatusCase[] {
     cloud("nova-down", { endpoints: keystone, failure: { stage: "EndpointsReachable", reason: "EndpointUnreachable", message: "nova list: 503", transient: true } }, "Failed"),
     cloud("no-image", { endpoints: keystone, failure: { stage: "Resolved", reason: "NotFound", message: "image avi-se not found", transient: false } }, "Failed"),
     done("Cloud", "no-secret", { observedGeneration: GENERATION, conditions: missing }, "Failed"),
+    // Contrail: analytics unreachable keeps the Cloud usable (Ready=True, reason AnalyticsUnreachable).
+    cloud("analytics-down", { endpoints: { ...keystone, nova: "n", neutron: "q", contrail: "c" }, resolved: { managementNetworkUUID: "m", imageUUID: "i", flavorID: "f" }, analytics: { ok: false, url: "c", reason: "AnalyticsNotFound", message: "analytics at c: Not Found" } }, "Current"),
+    cloud("analytics-refused", { endpoints: { ...keystone, nova: "n", neutron: "q", contrail: "c" }, resolved: { managementNetworkUUID: "m", imageUUID: "i", flavorID: "f" }, analytics: { ok: false, url: "c", reason: "AnalyticsRefused", message: "analytics at c: 403" } }, "Current"),
+    cloud("analytics-unreachable", { endpoints: { ...keystone, nova: "n", neutron: "q", contrail: "c" }, resolved: { managementNetworkUUID: "m", imageUUID: "i", flavorID: "f" }, analytics: { ok: false, url: "c", reason: "AnalyticsUnreachable", message: "analytics at c: ECONNREFUSED" } }, "Current"),
+    cloud("contrail-nova-down", { endpoints: { ...keystone, nova: "n", contrail: "c" }, failure: { stage: "EndpointsReachable", reason: "EndpointUnreachable", message: "nova list: 503", transient: true } }, "Failed"),
   ];
 }
 

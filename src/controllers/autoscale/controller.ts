@@ -11,6 +11,7 @@ import { neutronHold } from '../../autoscale/status.js';
 import { autoscaleStatusDiffers } from '../../autoscale/differs.js';
 import { groupSpec, requestedSEs, resourceOf, vsSpec, type OperatorContext, type VSObj } from '../model/index.js';
 import { collectSamples, rateKey, RateMemory } from './samples.js';
+import type { AgentRecord } from '../../seapi/index.js';
 
 const RT = resourceOf('VirtualService');
 /** How often a VS's load is looked at (the HPA's --horizontal-pod-autoscaler-sync-period is 15 s;
@@ -54,6 +55,8 @@ async function reconcile(ctx: OperatorContext, rates: RateMemory, ref: ObjectRef
   if (ctx.connections.get(vs.spec.cloudRef)?.mode === 'neutron') return holdOnNeutron(ctx, vs, requestedSEs(spec.scaleout, g), rc);
   const up = (vs.status?.serviceEngines ?? []).filter((s) => s.connected === true && s.cloudProgrammingDone === true && s.name !== undefined).map((s) => s.name as string);
   const samples = collectSamples({ metric: policy.metric, namespace: ns, virtualService: vs.metadata.name, ses: up, agent: (k) => ch.agents.get(k), rates });
+  // What each reading was made of, for a debug look at how steady the metric is (docs/autoscale.md).
+  if (rc.log.isDebugEnabled()) rc.log.debug('autoscale samples', { metric: policy.metric, samples: samples.map((s) => ({ se: s.se, value: s.value, ...readingOf(ch.agents.get(`${ns}/${s.se}`), ns, vs.metadata.name), ...(policy.metric === 'RequestsPerSecondPerSE' ? rates.reading(rateKey(`${ns}/${s.se}`, vs.metadata.name)) : {}) })) });
   const upKeys = new Set(up.map((se) => rateKey(`${ns}/${se}`, vs.metadata.name)));
   rates.retain((k) => !k.endsWith(`|${vs.metadata.name}`) || !k.startsWith(`${ns}/`) || upKeys.has(k));
   const plan = planAutoscale({
@@ -75,6 +78,13 @@ async function reconcile(ctx: OperatorContext, rates: RateMemory, ref: ObjectRef
   for (const e of plan.events) ctx.events.record(vs, e.type, e.reason, e.note);
   if (plan.events.length > 0) rc.log.info('autoscale decision', { reason: plan.reason, desiredSEs: plan.desiredSEs, metric: policy.metric, current: plan.status.currentMetric, target: policy.target });
   return { requeueAfterMs: OBSERVATION_PERIOD_MS };
+}
+
+/** The heartbeat a sample was read from: its sequence, the agent's and our clock, the VS's request count. */
+function readingOf(rec: AgentRecord | undefined, ns: string, vs: string): Record<string, unknown> {
+  if (rec === undefined) return {};
+  const requests = rec.last.vips.filter((v) => v.id.startsWith(`${ns}/${vs}/`)).reduce((n, v) => n + v.requests, 0);
+  return { bootID: rec.bootID, sequence: rec.sequence, sentAt: rec.last.sentAt, receivedAt: new Date(rec.lastHeartbeatAt).toISOString(), requests };
 }
 
 /**

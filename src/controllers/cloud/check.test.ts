@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { credentialsFrom, decodeSecretData, findByIdOrName } from './check.js';
+import { analyticsReasonFor, credentialsFrom, decodeSecretData, findByIdOrName } from './check.js';
+import { errorFromResponse, errorFromTransport } from '../../cloud/errors.js';
 import { projectScope, tenantProjects } from '../model/index.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
@@ -36,4 +37,14 @@ test('tenants: namespace → project scope (id form or name in the domain); unli
   const m = tenantProjects({ tenants: [{ namespace: 'demo', project: 'demo' }, { namespace: 'demo', project: 'other' }] } as never, 'Default');
   assert.deepEqual(m.get('demo'), { name: 'demo', domain: 'Default' });
   assert.equal(m.get('elsewhere'), undefined);
+});
+
+test('a failed analytics probe: 404 is a URL that is no analytics API, 401/403 a refused token, the rest unreachable', () => {
+  const http = (status: number): unknown => errorFromResponse({ api: 'contrail', op: 'analytics:probe', status, body: '{"error":"x"}' });
+  assert.equal(analyticsReasonFor(http(404)), 'AnalyticsNotFound');
+  assert.equal(analyticsReasonFor(http(401)), 'AnalyticsRefused');
+  assert.equal(analyticsReasonFor(http(403)), 'AnalyticsRefused');
+  assert.equal(analyticsReasonFor(http(503)), 'AnalyticsUnreachable');
+  assert.equal(analyticsReasonFor(errorFromTransport('contrail', 'analytics:probe', 'ECONNREFUSED', 'http://a:8081', 'connect ECONNREFUSED')), 'AnalyticsUnreachable');
+  assert.equal(analyticsReasonFor(new Error('boom')), 'AnalyticsUnreachable');
 });

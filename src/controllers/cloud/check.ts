@@ -54,10 +54,17 @@ export interface CheckFailure {
   transient: boolean;
 }
 
+/** The analytics probe's outcome (Contrail only): it never makes the Cloud unusable (docs/troubleshooting.md). */
+export type AnalyticsCheck = { ok: true; url: string } | { ok: false; url: string; reason: AnalyticsReason; message: string };
+
+export type AnalyticsReason = 'AnalyticsUnreachable' | 'AnalyticsNotFound' | 'AnalyticsRefused';
+
 export interface CheckResult {
   endpoints: { keystone: string; nova?: string; neutron?: string; contrail?: string };
   resolved?: ResolvedCloud;
   failure?: CheckFailure;
+  /** Set once the rest checked out, on a Contrail Cloud. */
+  analytics?: AnalyticsCheck;
 }
 
 /** The condition reason for a cloud error class: what an admin should look at. */
@@ -78,6 +85,37 @@ function failure(stage: CheckStage, e: unknown): CheckFailure {
   return { stage, reason: 'CloudError', message: e instanceof Error ? e.message : String(e), transient: true };
 }
 
+/**
+ * The AnalyticsReachable reason for a failed probe: NotFound (404) means the URL answers but is no
+ * analytics API — typically the default, the VNC API URL, on a deployment whose analytics is on its
+ * own port (8081); Refused is Keystone's token not accepted there; anything else (no answer, TLS,
+ * 5xx) is Unreachable.
+ */
+export function analyticsReasonFor(e: unknown): AnalyticsReason {
+  if (!isCloudError(e)) return 'AnalyticsUnreachable';
+  if (e.kind === 'NotFound') return 'AnalyticsNotFound';
+  if (e.kind === 'Unauthorized' || e.kind === 'Forbidden') return 'AnalyticsRefused';
+  return 'AnalyticsUnreachable';
+}
+
+/**
+ * Probes the analytics API at the base heartbeat repair queries (src/cloud/contrail.ts vmiHealth),
+ * with Keystone's token: GET <base>/analytics, the opserver's root (a short list of links). A
+ * VNC API answers it 404 — the usual wrong URL is the default, the VNC API's, on a deployment
+ * whose analytics listens on its own port (8081). A read, so it is neither a cloud write nor one
+ * of repair's UVE queries in the counts; its op label is `analytics:probe`. Never throws.
+ */
+export async function probeAnalytics(cloud: Cloud, analyticsBase: string): Promise<AnalyticsCheck> {
+  const url = analyticsBase.replace(/\/+$/, '');
+  try {
+    await cloud.keystone.session(cloud.adminProject).request({ api: 'contrail', op: 'analytics:probe', method: 'GET', url: `${url}/analytics` });
+    return { ok: true, url };
+  } catch (e) {
+    const what = isCloudError(e) ? e.serverMessage : e instanceof Error ? e.message : String(e);
+    return { ok: false, url, reason: analyticsReasonFor(e), message: `analytics at ${url}: ${what}` };
+  }
+}
+
 interface Named { id: string; name?: string }
 
 /** Finds by id first, then by unique name (pure). */
@@ -90,7 +128,7 @@ export function findByIdOrName<T extends Named>(items: readonly T[], want: strin
   return `none named or with id '${want}'`;
 }
 
-/** Authenticates, discovers endpoints, pings Contrail, and resolves names. Never throws. */
+/** Authenticates, discovers endpoints, pings Contrail, resolves names, then probes analytics. Never throws. */
 export async function checkCloud(cloud: Cloud, spec: CloudSpec): Promise<CheckResult> {
   const endpoints: CheckResult['endpoints'] = { keystone: spec.keystone.authURL };
   const admin = cloud.adminProject;
@@ -130,7 +168,8 @@ export async function checkCloud(cloud: Cloud, spec: CloudSpec): Promise<CheckRe
     };
     if (spec.floatingNetwork !== undefined) resolved.floatingNetworkUUID = pick('floating network', networks, spec.floatingNetwork);
     if (problems.length > 0) return { endpoints, failure: { stage: 'Resolved', reason: 'NotFound', message: problems.join('; '), transient: false } };
-    return { endpoints, resolved };
+    if (cloud.contrail === undefined) return { endpoints, resolved };
+    return { endpoints, resolved, analytics: await probeAnalytics(cloud, cloud.contrail.analyticsBase) };
   } catch (e) {
     return { endpoints, failure: failure(isCloudError(e) && e.kind !== 'Unavailable' && e.kind !== 'TLS' ? 'Resolved' : 'EndpointsReachable', e) };
   }

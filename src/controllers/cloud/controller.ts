@@ -5,7 +5,7 @@
 // re-check after the resync period. The Secret's content lives only in memory: a hash of it
 // decides whether to reopen; nothing of it reaches status, events or logs.
 import { createHash } from 'node:crypto';
-import { formatTime, setStatusCondition, type CloudStatus, type Condition } from '../../api/index.js';
+import { formatTime, removeStatusCondition, setStatusCondition, type CloudStatus, type Condition } from '../../api/index.js';
 import { openCloud, openCloudView, type Cloud as CloudClients } from '../../cloud/index.js';
 import { isNotFound, isStatus, objectKey, updateStatus, type ObjectRef, type ReconcileContext, type ReconcileResult } from '../../runtime/index.js';
 import { cloudResyncMs, contrailAnalyticsURL, INDEX, resourceOf, tenantProjects, withKstatus, type CloudConnection, type CloudObj, type OperatorContext, type Secret } from '../model/index.js';
@@ -150,6 +150,7 @@ function publish(
     periodMs: cloudResyncMs(cloud.spec),
     onChange: (changes) => ctx.connections.viewChanged(name, changes),
     logger: ctx.logger,
+    // The operator's /metrics registry (lbop_cloudview_*): without it they went to prom-client's global one, never scraped.
     registry: ctx.manager.registry,
   });
   const conn: CloudConnection = {
@@ -174,13 +175,14 @@ async function notReady(ctx: OperatorContext, opened: Map<string, Opened>, cloud
     st.conditions ??= [];
     setStatusCondition(st.conditions, { type: 'Authenticated', status: 'False', reason, message, observedGeneration: c.metadata.generation ?? 0 }, now);
     setStatusCondition(st.conditions, { type: 'Ready', status: 'False', reason, message, observedGeneration: c.metadata.generation ?? 0 }, now);
+    if (c.spec.contrail !== undefined) setStatusCondition(st.conditions, { type: 'AnalyticsReachable', status: 'Unknown', reason: 'NotChecked', message: 'not checked: no usable credentials', observedGeneration: c.metadata.generation ?? 0 }, now);
     st.observedGeneration = c.metadata.generation ?? 0;
   }, () => now));
   return { requeueAfterMs: Math.max(resyncMs, FAILING_RECHECK_MS) };
 }
 
 /** The status a check result reports (pure: mutates the given status only; time is given). */
-export function summarizeCloud(st: CloudStatus, generation: number, r: CheckResult & { lastSyncTime?: Date }, now: Date): void {
+export function summarizeCloud(st: CloudStatus, generation: number, r: CheckResult & { lastSyncTime?: Date }, now: Date, contrail = r.endpoints.contrail !== undefined): void {
   const conds: Condition[] = (st.conditions ??= []);
   const set = (type: string, ok: boolean, reason: string, message: string): void => {
     setStatusCondition(conds, { type, status: ok ? 'True' : 'False', reason, message, observedGeneration: generation }, now);
@@ -196,8 +198,18 @@ export function summarizeCloud(st: CloudStatus, generation: number, r: CheckResu
     if (f?.stage === 'EndpointsReachable') set('EndpointsReachable', false, f.reason, f.message);
     else set('EndpointsReachable', true, 'Reachable', 'Nova, Neutron' + (r.endpoints.contrail !== undefined ? ', Glance and Contrail' : ' and Glance') + ' answered');
   }
+  // AnalyticsReachable (Contrail only): heartbeat repair's source of data-path health. A failure
+  // keeps the Cloud Ready — SEs boot and VIPs are programmed without analytics — but Ready's
+  // reason and message say it, so `kubectl get lbcloud -o wide` shows it (docs/troubleshooting.md).
+  const a = r.analytics;
+  if (a !== undefined) set('AnalyticsReachable', a.ok, a.ok ? 'Reachable' : a.reason, a.ok ? `analytics at ${a.url} answered` : a.message);
+  else if (contrail) {
+    setStatusCondition(conds, { type: 'AnalyticsReachable', status: 'Unknown', reason: 'NotChecked', message: `not checked: ${f?.stage ?? 'an earlier check'} failed`, observedGeneration: generation }, now);
+  } else removeStatusCondition(conds, 'AnalyticsReachable');
   if (f === undefined) {
-    set('Ready', true, 'Ready', 'connected; management network, image and flavor resolved');
+    if (a !== undefined && !a.ok) {
+      set('Ready', true, 'AnalyticsUnreachable', `connected; management network, image and flavor resolved; degraded: ${a.message} — heartbeat repair cannot check SEs' data paths`);
+    } else set('Ready', true, 'Ready', 'connected; management network, image and flavor resolved');
     const res = r.resolved;
     if (res !== undefined) {
       st.managementNetworkUUID = res.managementNetworkUUID;
@@ -220,12 +232,17 @@ async function stampSynced(ctx: OperatorContext, name: string, at: Date | undefi
 }
 
 async function writeStatus(ctx: OperatorContext, cloud: CloudObj, r: CheckResult & { lastSyncTime?: Date }): Promise<void> {
-  await report(ctx, cloud, withKstatus<CloudObj>('Cloud', (c) => summarizeCloud((c.status ??= {}), c.metadata.generation ?? 0, r, ctx.clock.now()), () => ctx.clock.now()));
+  await report(ctx, cloud, withKstatus<CloudObj>('Cloud', (c) => summarizeCloud((c.status ??= {}), c.metadata.generation ?? 0, r, ctx.clock.now(), c.spec.contrail !== undefined), () => ctx.clock.now()));
 }
 
 /** Writes the status and records the events its transition deserves (events.ts). */
 async function report(ctx: OperatorContext, cloud: CloudObj, mutate: (c: CloudObj) => void): Promise<void> {
   const res = await updateStatus<CloudObj>(ctx.client, CLOUD, { name: cloud.metadata.name }, { current: cloud, mutate });
   if (!res.changed || res.obj === undefined) return;
-  for (const e of cloudEvents(cloud.status?.conditions, res.obj.status?.conditions)) ctx.events.record(res.obj, e.type, e.reason, e.note);
+  for (const e of cloudEvents(cloud.status?.conditions, res.obj.status?.conditions)) {
+    ctx.events.record(res.obj, e.type, e.reason, e.note);
+    // The Ready transitions are logged by the reconcile; analytics' only here, once per transition.
+    if (e.reason === 'AnalyticsUnreachable') ctx.logger.warn('contrail analytics unreachable; heartbeat repair cannot check data paths', { cloud: cloud.metadata.name, error: e.note });
+    else if (e.reason === 'AnalyticsReachable') ctx.logger.info('contrail analytics reachable again', { cloud: cloud.metadata.name });
+  }
 }

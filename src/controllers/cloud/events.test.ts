@@ -29,3 +29,21 @@ test('the same failure again is no new event; another reason is', () => {
   assert.deepEqual(cloudEvents(conds(false, false, 'KeystoneUnreachable', 'a'), conds(false, false, 'KeystoneUnreachable', 'b')), []);
   assert.equal(cloudEvents(conds(false, false, 'KeystoneUnreachable'), conds(false, false, 'InvalidCredentials')).length, 1);
 });
+
+function withAnalytics(c: Condition[], ok: boolean | 'unknown', reason: string, message = `${reason} message`): Condition[] {
+  const out = c.map((x) => ({ ...x }));
+  setStatusCondition(out, { type: 'AnalyticsReachable', status: ok === 'unknown' ? 'Unknown' : ok ? 'True' : 'False', reason, message }, now);
+  return out;
+}
+
+test('analytics: False is AnalyticsUnreachable once per reason, True again AnalyticsReachable; no Ready event as Ready stays True', () => {
+  const ok = withAnalytics(conds(true, true, 'Ready'), true, 'Reachable', 'analytics at http://a:8081 answered');
+  const bad = withAnalytics(conds(true, true, 'Ready'), false, 'AnalyticsNotFound', 'analytics at http://vnc:8082: Not Found');
+  assert.deepEqual(cloudEvents(ok, bad), [{ type: 'Warning', reason: 'AnalyticsUnreachable', note: 'AnalyticsNotFound: analytics at http://vnc:8082: Not Found' }]);
+  assert.deepEqual(cloudEvents(undefined, bad).map((e) => e.reason), ['AnalyticsUnreachable'], 'a Cloud created with a wrong URL says so at once');
+  assert.deepEqual(cloudEvents(bad, bad), [], 'the same failure on every resync is one event');
+  assert.deepEqual(cloudEvents(bad, withAnalytics(bad, false, 'AnalyticsUnreachable')).map((e) => e.reason), ['AnalyticsUnreachable'], 'another reason is another event');
+  assert.deepEqual(cloudEvents(bad, ok), [{ type: 'Normal', reason: 'AnalyticsReachable', note: 'analytics at http://a:8081 answered again after AnalyticsNotFound' }]);
+  assert.deepEqual(cloudEvents(undefined, ok), [], 'a first success is silent');
+  assert.deepEqual(cloudEvents(bad, withAnalytics(conds(false, false, 'KeystoneUnreachable'), 'unknown', 'NotChecked')).map((e) => e.reason), ['AuthenticationFailed'], 'not checked is no analytics event');
+});

@@ -55,3 +55,23 @@ test('lastSyncTime is a heartbeat: moved only once the stored one is LAST_SYNC_W
   assert.equal(lastSyncDue('not a time', new Date(t0)), true, 'an unreadable stored value is replaced');
   assert.equal(lastSyncDue('2026-12-03T05:10:00Z', new Date(t0)), false, 'a list older than the stored time never moves it back');
 });
+
+test('analytics (Contrail): reachable is a condition of its own; unreachable keeps Ready True but its reason and message say it', () => {
+  const base = { endpoints: { keystone: 'k', nova: 'n', neutron: 'q', contrail: 'c' }, resolved: { managementNetworkUUID: 'n', imageUUID: 'i', flavorID: '2' } };
+  const st: CloudStatus = {};
+  summarizeCloud(st, 1, { ...base, analytics: { ok: true, url: 'http://a:8081' } }, new Date(0));
+  assert.deepEqual([cond(st, 'Ready'), cond(st, 'AnalyticsReachable')], ['True/Ready', 'True/Reachable']);
+  summarizeCloud(st, 1, { ...base, analytics: { ok: false, url: 'http://c:8082', reason: 'AnalyticsNotFound', message: 'analytics at http://c:8082: Not Found' } }, new Date(0));
+  assert.deepEqual([cond(st, 'Ready'), cond(st, 'AnalyticsReachable')], ['True/AnalyticsUnreachable', 'False/AnalyticsNotFound']);
+  assert.match(findCondition(st.conditions, 'Ready')?.message ?? '', /degraded: analytics at http:\/\/c:8082: Not Found/);
+  // A later failure elsewhere: analytics was not asked, so it is not claimed either way.
+  summarizeCloud(st, 1, { endpoints: { keystone: 'k' }, failure: { stage: 'Authenticated', reason: 'KeystoneUnreachable', message: 'down', transient: true } }, new Date(0), true);
+  assert.equal(cond(st, 'AnalyticsReachable'), 'Unknown/NotChecked');
+});
+
+test('analytics on a plain-Neutron Cloud: no condition (one left from a Contrail spec goes)', () => {
+  const st: CloudStatus = {};
+  summarizeCloud(st, 1, { endpoints: { keystone: 'k', contrail: 'c' }, resolved: { managementNetworkUUID: 'n', imageUUID: 'i', flavorID: '2' }, analytics: { ok: true, url: 'c' } }, new Date(0));
+  summarizeCloud(st, 2, { endpoints: { keystone: 'k' }, resolved: { managementNetworkUUID: 'n', imageUUID: 'i', flavorID: '2' } }, new Date(0));
+  assert.equal(findCondition(st.conditions, 'AnalyticsReachable'), undefined);
+});
