@@ -139,8 +139,11 @@ export class RealCloud {
 /** Stops or starts the test cloud's Keystone (its recorded uwsgi) with the setup script's own functions. */
 export function keystone(action: 'stop' | 'start'): void {
   const script = action === 'stop'
-    // The whole process group, not just the master: a worker still exiting holds the port.
-    ? 'source scripts/openstack/lib.sh; pid=$(<"$OSTEST_DIR/run/keystone.pid"); kill -TERM -- "-$pid"; for i in $(seq 150); do pid_alive keystone || group_ours "$pid" || exit 0; sleep 0.1; done; exit 1'
+    // The whole process group, not just the master: a worker still exiting holds the port. A worker
+    // whose thread is inside a request outlives the master's TERM by up to uwsgi's 60 s shutdown
+    // mercy (seen in CI, 2026-12-07: "taking too much time to die...NO MERCY" 45 s after the TERM),
+    // so after 5 s the group gets KILL: a Keystone that dies hard is the same fault for the operator.
+    ? 'source scripts/openstack/lib.sh; pid=$(<"$OSTEST_DIR/run/keystone.pid"); kill -TERM -- "-$pid"; for i in $(seq 50); do pid_alive keystone || group_ours "$pid" || exit 0; sleep 0.1; done; kill -KILL -- "-$pid" 2>/dev/null; for i in $(seq 100); do pid_alive keystone || group_ours "$pid" || exit 0; sleep 0.1; done; exit 1'
     : 'source scripts/openstack/lib.sh; source scripts/openstack/keystone.sh; keystone_start; keystone_wait';
   // One more start when the first dies during start-up: under heavy load this machine's uwsgi 2.0.21 worker
   // has been seen to segfault in its atexit right after "ready" (test infrastructure, not the operator).
