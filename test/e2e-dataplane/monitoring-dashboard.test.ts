@@ -70,6 +70,10 @@ it('every dashboard panel returns data while wrk runs through the VIP', { skip, 
   // A second SE boots now (a buffer SE), so the boot-time histogram changes between two scrapes:
   // the first boot's series is born with its observation, and rate() over it alone is 0 (NaN p90).
   await applyGroup(h, 'default', { bufferSEs: 1 });
+  // ... and Prometheus has scraped that second observation before the panels are read: in CI the
+  // buffer SE's boot once landed after the boot panel's 40 s look (2026-12-07).
+  await h.waitFor(async () => ((await prom.instant('sum(lbop_service_engine_boot_seconds_count)'))
+    .some((x) => Number(x.value[1]) >= 2) ? true : undefined), { timeoutMs: 180_000, intervalMs: 1000, what: 'the buffer SE\'s boot scraped by Prometheus' });
 
   const loading = runLoad(dp.client, { url: `http://${vip}/`, connections: 2, seconds: LOAD_S, maxRequests: 2_000_000, newConnections: true, timeoutSeconds: 2 });
   const queries = await dashboardQueries();
