@@ -70,8 +70,10 @@ it('every dashboard panel returns data while wrk runs through the VIP', { skip, 
   // A second SE boots now (a buffer SE), so the boot-time histogram changes between two scrapes:
   // the first boot's series is born with its observation, and rate() over it alone is 0 (NaN p90).
   await applyGroup(h, 'default', { bufferSEs: 1 });
-  // ... and Prometheus has scraped that second observation before the panels are read: in CI the
-  // buffer SE's boot once landed after the boot panel's 40 s look (2026-12-07).
+  // ... and Prometheus has scraped that second observation before the panels are read.
+  // startPrometheus returns only after the first scrape, so the first boot's sample (count 1) is
+  // taken before this one: in CI both boots once landed before Prometheus's first scrape (it hands
+  // targets over 5 s after ready), the series was born at 2 and the p90 stayed empty (2026-12-07).
   await h.waitFor(async () => ((await prom.instant('sum(lbop_service_engine_boot_seconds_count)'))
     .some((x) => Number(x.value[1]) >= 2) ? true : undefined), { timeoutMs: 180_000, intervalMs: 1000, what: 'the buffer SE\'s boot scraped by Prometheus' });
 

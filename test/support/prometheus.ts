@@ -37,7 +37,7 @@ export interface PrometheusOptions {
   rules?: boolean;
   /** seconds; default 1 */
   scrapeIntervalS?: number;
-  /** How long to wait for /-/ready (ms). */
+  /** How long to wait for /-/ready and the target's first successful scrape (ms). */
   readyTimeoutMs?: number;
 }
 
@@ -88,10 +88,21 @@ export async function startPrometheus(o: PrometheusOptions): Promise<Prometheus>
     assert.equal(body.status, 'success', `${path}: ${body.error ?? res.status}`);
     return body.data;
   };
-  return {
-    url, log: () => out, query, stop,
-    instant: async (expr) => (await query<{ result: InstantSample[] }>(`/api/v1/query?query=${encodeURIComponent(expr)}`)).result,
-  };
+  const instant = async (expr: string): Promise<InstantSample[]> => (await query<{ result: InstantSample[] }>(`/api/v1/query?query=${encodeURIComponent(expr)}`)).result;
+  // Ready is not scraping: Prometheus hands targets to the scrape manager at most every 5 s, so the
+  // first scrape comes about 5 s after /-/ready. A test that starts the operator's work at once
+  // would have its first observations (an SE boot) land before any sample, and a rate() over them
+  // be empty (CI, 2026-12-07). Return only once the target has been scraped and is up.
+  for (;;) {
+    if ((await instant(`up{job="${OPERATOR_JOB}"}`)).some((x) => x.value[1] === '1')) break;
+    if (Date.now() > deadline || child.exitCode !== null) {
+      const targets = await query<unknown>('/api/v1/targets').catch((e: unknown) => String(e));
+      await stop();
+      throw new Error(`Prometheus never scraped ${o.target} up: ${JSON.stringify(targets)}\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { url, log: () => out, query, stop, instant };
 }
 
 export interface DashboardQuery {
