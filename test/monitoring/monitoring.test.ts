@@ -122,7 +122,7 @@ describe('monitoring pack', () => {
     assert.equal(at(cm, 'data', 'contrail-lb-operator.json'), await readFile(dashboardPath, 'utf8'));
   });
 
-  test('with the base, the ServiceMonitor selects the metrics Service, its port, and job="contrail-lb-operator"', async (t) => {
+  test('with the base, the ServiceMonitor selects the metrics Service, its port, and job="contrail-lb-operator", scraping HTTPS with a token as the base serves', async (t) => {
     if (kubectl === undefined) return t.skip('no kubectl (make envtest links one into .local/bin)');
     const objects = await renderOK(join(here, 'overlay'));
     const monitor = objects.find((o) => o['kind'] === 'ServiceMonitor');
@@ -134,6 +134,14 @@ describe('monitoring pack', () => {
     for (const e of at(monitor, 'spec', 'endpoints') as { port: string }[]) assert.ok(ports.includes(e.port), `port ${e.port} on the Service`);
     const jobLabel = at(monitor, 'spec', 'jobLabel') as string;
     assert.equal(at(services[0], 'metadata', 'labels', jobLabel), 'contrail-lb-operator', 'the job the rules select');
+    // The base serves HTTPS and authorises every scrape unless --metrics-insecure (docs/metrics.md).
+    const deployment = objects.find((o) => o['kind'] === 'Deployment');
+    const args = (at(deployment, 'spec', 'template', 'spec', 'containers') as { args: string[] }[])[0]?.args ?? [];
+    assert.equal(args.includes('--metrics-insecure'), false);
+    for (const e of at(monitor, 'spec', 'endpoints') as { scheme: string; bearerTokenFile?: string }[]) {
+      assert.equal(e.scheme, 'https', 'the scheme the base serves');
+      assert.ok(e.bearerTokenFile !== undefined, 'a token for the TokenReview');
+    }
   });
 
   test('promtool check rules accepts the PrometheusRule', async () => {
