@@ -29,7 +29,7 @@ const POOL = 'vs2-pool';
 // A 1 s TCP check, two failures to go DOWN (rise/fall = maxRetries): HAProxy's own detection ≤ ~2 s.
 // Not one: on a loaded machine (CI at load 16, 2026-12-07) a single late answer from a
 // single-threaded pool server called S1 DOWN on one SE just as S2 was stopped, so that SE had no
-// server and 109 requests through it failed; two misses in a row did not happen in any run.
+// server and 109 requests through it failed. Two late answers in a row are far rarer.
 const MONITOR = { type: 'TCP', intervalSeconds: 1, timeoutSeconds: 1, maxRetries: 2 };
 
 interface PoolServerProc { ns: string; address: string; proc: ChildProcess }
