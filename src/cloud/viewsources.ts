@@ -44,7 +44,7 @@ export const VNC_FIELDS: Record<string, readonly string[]> = {
 /** The one `to` every ref in the view carries: no reader uses a ref's fq_name, only its uuid. */
 const NO_FQ = Object.freeze([]) as unknown as FqName;
 /** Top-level string fields whose values repeat across objects (one copy each, src/runtime/intern.ts). */
-const SHARED_VALUES = ['subnet_uuid', 'instance_ip_mode', 'instance_ip_family', 'virtual_machine_interface_device_owner', 'floating_ip_traffic_direction'];
+const SHARED_VALUES = ['parent_uuid', 'subnet_uuid', 'instance_ip_mode', 'instance_ip_family', 'virtual_machine_interface_device_owner', 'floating_ip_traffic_direction'];
 
 /**
  * What the view keeps of a listed VNC object: what planners read, nothing for logs. VNC returns
@@ -64,7 +64,9 @@ export function slim(o: VncObject): VncObject {
     if (k.endsWith('_refs') && Array.isArray(v)) out[k] = (v as Ref[]).map(slimRef);
     else if (typeof v === 'string' && SHARED_VALUES.includes(k)) out[k] = internString(v);
   }
+  // fq_name: the domain and project repeat in every object, the last element is the object's own.
   const last = o.fq_name[o.fq_name.length - 1];
+  if (o.fq_name.length > 1) out['fq_name'] = o.fq_name.map((n, i) => (i < o.fq_name.length - 1 ? internString(n) : n));
   if (last !== undefined) {
     if (out['name'] === last) out['name'] = last;
     if (out['display_name'] === last) out['display_name'] = last;
@@ -74,11 +76,9 @@ export function slim(o: VncObject): VncObject {
   return out as unknown as VncObject;
 }
 
+/** One literal with every field: V8 then keeps them in the object (added later, they take a second array). */
 function slimRef(r: Ref): Ref {
-  const out: Ref = { to: NO_FQ };
-  if (r.uuid !== undefined) out.uuid = internString(r.uuid);
-  if (r.attr !== undefined) out.attr = r.attr;
-  return out;
+  return { to: NO_FQ, uuid: r.uuid === undefined ? undefined : internString(r.uuid), attr: r.attr ?? null };
 }
 
 /** An owner whose repeated strings (cluster, kind, namespace) are one copy each. */
