@@ -395,7 +395,10 @@ async function p5(h: Harness): Promise<void> {
     const r = await fetch(`${h.sim.urls.contrail}/${kind}s?detail=true&fields=${fields}`, { headers: { 'x-auth-token': token } });
     return ((await r.json()) as Record<string, { [k: string]: T }[]>)[`${kind}s`]?.map((o) => o[kind] as T) ?? [];
   };
-  const iips = (): Promise<{ uuid: string; virtual_machine_interface_refs?: Ref[] }[]> => vnc('instance-ip', 'virtual_machine_interface_refs');
+  type IIP = { uuid: string; virtual_machine_interface_refs?: Ref[]; annotations?: { key_value_pair?: { key: string; value: string }[] } };
+  // VIPs only: an SE's own addresses refer to its VMIs too, and stay.
+  const iips = async (): Promise<IIP[]> => (await vnc<IIP>('instance-ip', 'virtual_machine_interface_refs,annotations'))
+    .filter((i) => i.annotations?.key_value_pair?.some((kv) => kv.key === 'lbop.owner-kind' && kv.value === 'VirtualService') === true);
   const vmiServer = new Map((await vnc<{ uuid: string; virtual_machine_refs?: Ref[] }>('virtual-machine-interface', 'virtual_machine_refs'))
     .flatMap((v) => (v.virtual_machine_refs?.[0] === undefined ? [] : [[v.uuid, v.virtual_machine_refs[0].uuid] as const])));
   const carrying = (list: Awaited<ReturnType<typeof iips>>, server: string): number =>
