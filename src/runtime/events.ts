@@ -35,8 +35,12 @@ interface SeriesState {
   namespace: string;
   count: number;
   written: number;
-  /** The create call; series patches wait for it. */
-  ready: Promise<unknown>;
+  /**
+   * The create call; series patches wait for it. Resolves to nothing: the created Event the API
+   * server returns (with its managedFields) would otherwise live as long as the series entry —
+   * 4 KiB each, 7 MiB of a 1000-VS operator's heap (heapsnapshot-retained.ts).
+   */
+  ready: Promise<void>;
 }
 
 interface Bucket {
@@ -123,7 +127,7 @@ export class EventRecorder {
     const name = `${regarding.metadata.name}.${this.clock.now().toString(16)}${randomBytes(3).toString('hex')}`;
     const state: SeriesState = { name, namespace, count: 1, written: 1, ready: Promise.resolve() };
     this.series.set(key, state);
-    state.ready = this.o.client.create(`/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/events`, {
+    const created = this.o.client.create(`/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/events`, {
       apiVersion: 'events.k8s.io/v1',
       kind: 'Event',
       metadata: { name, namespace },
@@ -143,6 +147,7 @@ export class EventRecorder {
         resourceVersion: regarding.metadata.resourceVersion,
       },
     });
+    state.ready = created.then(() => undefined);
     state.ready.catch(() => this.series.delete(key));
     await state.ready;
     this.stats.created++;

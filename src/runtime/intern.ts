@@ -47,6 +47,11 @@ export function internStrings<T>(obj: T): T {
   return walk(obj, '') as T;
 }
 
+/** One shared copy of `s` (the CloudView's repeated uuids and owner fields). */
+export function internString(s: string): string {
+  return one(s);
+}
+
 /** Entries in the table (tests, benchmarks). */
 export function internedCount(): number {
   return table.size;

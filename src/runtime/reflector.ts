@@ -57,11 +57,12 @@ export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 export function trimForCache<T extends KubeObject>(obj: T): T {
   const md = obj.metadata;
   if (md === undefined) return obj;
-  if ('managedFields' in md) delete md.managedFields;
-  const ann = md.annotations;
-  if (ann !== undefined && LAST_APPLIED in ann) {
-    delete ann[LAST_APPLIED];
-    if (Object.keys(ann).length === 0) delete md.annotations;
+  // Copies without the fields rather than `delete`: a delete turns the object into a dictionary
+  // (V8's slow mode), ≈ 450 B more per cached object than the same fields in a fresh literal.
+  if ('managedFields' in md || (md.annotations !== undefined && LAST_APPLIED in md.annotations)) {
+    const { managedFields: _mf, annotations, ...rest } = md;
+    const { [LAST_APPLIED]: _la, ...kept } = annotations ?? {};
+    obj.metadata = Object.keys(kept).length > 0 ? { ...rest, annotations: kept } : rest;
   }
   return internStrings(obj);
 }

@@ -13,6 +13,8 @@
 //       ≥ N; with 0 cloud writes each of those reconciles found its VS converged).
 //       SCALE_BENCH_HEAPSNAPSHOT=1 also writes the converged operator's heap snapshot.
 //   P1  apply → all Ready vs its lower bound (p1LowerBound), with the cloud rate-limited per API.
+//   P5  the server of the SE in most VIPs' ECMP sets goes to ERROR: out of every one within
+//       one observation period + 1 s (SCALE_BENCH_P5=0 skips it; it runs after P4).
 //   npm run bench:scale   (SCALE_BENCH_COUNT default 200, SCALE_BENCH_SES 2 per VS, SCALE_BENCH_RPS 100,
 //                          SCALE_BENCH_PER_SE maxVSPerSE default 50, SCALE_BENCH_STEADY_S default 30,
 //                          SCALE_BENCH_RESYNC_S the Cloud's resync period, default 5)
@@ -361,6 +363,8 @@ async function main(): Promise<void> {
     for (const r of after.requests.filter(isWrite)) console.log(`  restart write: ${r.api} ${r.method} ${r.route} ${r.status}: ${r.count}`);
     console.log(`P4 apiserver writes by resource after restart: ${writesBetween(serverRestart0, await serverWrites(h)).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
 
+    if (process.env['SCALE_BENCH_P5'] !== '0') await p5(h);
+
     if (process.env['SCALE_BENCH_DELETE'] !== '0') {
       // SCALE_BENCH_DELETE=0 skips this (it measures nothing; the cluster is torn down either way).
       for (let i = 0; i < names.length; i += 50) await Promise.all(names.slice(i, i + 50).map((n) => h.remove('VirtualService', n)));
@@ -371,6 +375,56 @@ async function main(): Promise<void> {
     await op.exited;
     await h.stop();
   }
+}
+
+/**
+ * P5: the server of the SE carrying most VIPs goes to ERROR (the simulator's host failure); its
+ * VMI must leave every VIP's ECMP set — the instance-ips' virtual_machine_interface_refs, what the
+ * operator programs — within one observation period + 1 s (the CloudView sees the server's status
+ * on its next list, then the VS controllers remove the SE's refs). Polled every 200 ms through VNC.
+ * (The simulator's routes drop a non-ACTIVE server's next hop by themselves, as a vrouter withdraws
+ * a dead VM's routes, so they would not measure the operator.)
+ */
+async function p5(h: Harness): Promise<void> {
+  const token = (await fetch(`${h.sim.urls.keystone}/v3/auth/tokens`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password: 'admin-secret' } } }, scope: { project: { name: 'admin', domain: { id: 'default' } } } } }),
+  })).headers.get('x-subject-token') ?? '';
+  type Ref = { uuid: string };
+  const vnc = async <T>(kind: string, fields: string): Promise<T[]> => {
+    const r = await fetch(`${h.sim.urls.contrail}/${kind}s?detail=true&fields=${fields}`, { headers: { 'x-auth-token': token } });
+    return ((await r.json()) as Record<string, { [k: string]: T }[]>)[`${kind}s`]?.map((o) => o[kind] as T) ?? [];
+  };
+  type IIP = { uuid: string; virtual_machine_interface_refs?: Ref[]; annotations?: { key_value_pair?: { key: string; value: string }[] } };
+  // VIPs only: an SE's own addresses refer to its VMIs too, and stay.
+  const iips = async (): Promise<IIP[]> => (await vnc<IIP>('instance-ip', 'virtual_machine_interface_refs,annotations'))
+    .filter((i) => i.annotations?.key_value_pair?.some((kv) => kv.key === 'lbop.owner-kind' && kv.value === 'VirtualService') === true);
+  const vmiServer = new Map((await vnc<{ uuid: string; virtual_machine_refs?: Ref[] }>('virtual-machine-interface', 'virtual_machine_refs'))
+    .flatMap((v) => (v.virtual_machine_refs?.[0] === undefined ? [] : [[v.uuid, v.virtual_machine_refs[0].uuid] as const])));
+  const carrying = (list: Awaited<ReturnType<typeof iips>>, server: string): number =>
+    list.filter((i) => (i.virtual_machine_interface_refs ?? []).some((r) => vmiServer.get(r.uuid) === server)).length;
+  const before = await iips();
+  const per = new Map<string, number>();
+  for (const i of before) for (const r of i.virtual_machine_interface_refs ?? []) { const s = vmiServer.get(r.uuid); if (s !== undefined) per.set(s, (per.get(s) ?? 0) + 1); }
+  const [dead, carried] = [...per].sort((x, y) => y[1] - x[1])[0] ?? ['', 0];
+  if (dead === '') { console.log('P5 skipped: no instance-ip refers to an SE'); return; }
+  const boundMs = RESYNC_S * 1000 + 1000;
+  const t0 = performance.now();
+  await h.simControl('POST', `/sim/servers/${dead}/state`, { state: 'ERROR', message: 'bench:scale P5 host failure' });
+  let left = carried;
+  let firstOut = -1;
+  let now: Awaited<ReturnType<typeof iips>> = before;
+  while (left > 0 && performance.now() - t0 < 120_000) {
+    await new Promise((r) => setTimeout(r, 200));
+    now = await iips();
+    left = carrying(now, dead);
+    if (firstOut < 0 && left < carried) firstOut = performance.now() - t0;
+  }
+  const ms = performance.now() - t0;
+  const empty = now.filter((i) => (i.virtual_machine_interface_refs ?? []).length === 0).length;
+  console.log(`P5 SE server ${dead} to ERROR, in ${carried} VIPs' ECMP sets: ${left === 0 ? `out of every one in ${(ms / 1000).toFixed(1)} s` : `still in ${left} after ${(ms / 1000).toFixed(0)} s`} ` +
+    `(first out after ${(firstOut / 1000).toFixed(1)} s) vs bound ${(boundMs / 1000).toFixed(0)} s (one observation period + 1 s): ${left === 0 && ms <= boundMs ? 'met' : 'NOT met'}; ` +
+    `instance-ips left with no SE ${empty}`);
 }
 
 main().catch((e: unknown) => {
