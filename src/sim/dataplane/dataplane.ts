@@ -182,14 +182,25 @@ export class NetnsDataplane implements SimPlugin {
    * a withdrawal moves.
    */
   async flowsPinnedTo(vmi: string, dst: string): Promise<Map<string, string>> {
-    const v = this.vnics.get(vmi);
     const out = new Map<string, string>();
-    if (v === undefined) return out;
+    for (const [flow, f] of await this.flowTable(dst)) if (f.vmi === vmi) out.set(flow, f.state);
+    return out;
+  }
+
+  /**
+   * Every TCP flow towards DST in the fabric's flow table, in one read: flow ("src:sport") →
+   * its state and the VMI whose next hop it is pinned to ('' when its mark names none) — which
+   * SE a client connection is on, told by the client's local port.
+   */
+  async flowTable(dst: string): Promise<Map<string, { state: string; vmi: string }>> {
+    const byNh = new Map([...this.vnics].map(([vmi, v]) => [String(v.nh), vmi]));
+    const out = new Map<string, { state: string; vmi: string }>();
     const table = await ip(['netns', 'exec', this.fabric, 'cat', '/proc/net/nf_conntrack']);
     for (const line of table.split('\n')) {
-      if (!line.includes(' tcp ') || !line.includes(` mark=${v.nh} `) || !line.includes(` dst=${dst} `)) continue;
+      if (!line.includes(' tcp ') || !line.includes(` dst=${dst} `)) continue;
       const m = / tcp +6 +\d+ +([A-Z_]+) +src=(\S+) dst=\S+ sport=(\d+)/.exec(line);
-      if (m !== null) out.set(`${m[2]}:${m[3]}`, m[1] ?? 'UNKNOWN');
+      const mark = / mark=(\d+) /.exec(line)?.[1] ?? '';
+      if (m !== null) out.set(`${m[2]}:${m[3]}`, { state: m[1] ?? 'UNKNOWN', vmi: byNh.get(mark) ?? '' });
     }
     return out;
   }

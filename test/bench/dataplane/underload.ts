@@ -9,6 +9,9 @@ import { performance } from 'node:perf_hooks';
 import { drainVar } from '../../../src/agent/haproxy/render.js';
 import { cliCommand } from '../../../src/agent/haproxy/socket.js';
 import { applyGroup, applyVS } from '../../e2e/vs-support.js';
+import { CLIENT_NET } from '../../../src/sim/dataplane/renumber.js';
+import { startLogged, type ConnectionMode, type LoggedResult } from '../../../src/sim/dataplane/loadgen.js';
+import { attribute, type Attribution } from './attribution.js';
 import { openOf, sessionsOf, type Ground, type Serving } from './ground.js';
 import { startMixed, stopMixed, type MixedResult } from './paced.js';
 import { algorithmChange, propagate } from './propagation.js';
@@ -121,8 +124,19 @@ export function seDeath(g: Ground, ses: readonly Serving[], rate: number, boundM
   });
 }
 
+/** The scale-in's clients, a third of the rate each (procs/reqlog.ts): wrk's two kinds and a lazy one. */
+export const SCALE_IN_CLIENTS: readonly ConnectionMode[] = ['close', 'eager', 'lazy'];
+
 export interface ScaleIn {
-  load: MixedResult;
+  /** per client kind (SCALE_IN_CLIENTS), every failed request logged */
+  load: Record<ConnectionMode, LoggedResult>;
+  /** the failures placed against the withdrawal instant and the flow table (attribution.ts) */
+  attribution: Attribution;
+  /** epoch ms: the scale-in applied, and W (the route rewrite) */
+  appliedAt: number;
+  withdrawalAt: number;
+  /** the flow table read every 200 ms during the scale-in */
+  timeline: FlowSample[];
   /** the group's drainTimeoutSeconds for this scale-in (0: withdrawn first, then drained) */
   drainSeconds: number;
   /** ms from the apply to the fabric's route without the leaving SE */
@@ -158,17 +172,38 @@ const OPEN_STATES = ['ESTABLISHED', 'SYN_SENT', 'SYN_RECV'];
 
 export async function scaleIn(g: Ground, ses: readonly Serving[], to: number, rate: number, drainSeconds: number, boundMs = 90_000): Promise<ScaleIn> {
   await applyGroup(g.h, 'default', { drainTimeoutSeconds: drainSeconds });
-  const r = await withLoad(g, rate, () => withdrawal(g, ses, to, boundMs));
-  return { ...r, drainSeconds };
+  const loads = await Promise.all(SCALE_IN_CLIENTS.map((mode) => startLogged(g.dp.client, { address: g.vip, rate: rate / SCALE_IN_CLIENTS.length, connections: 100, mode, maxSeconds: 300, maxRequests: 200_000 })));
+  const stopAll = async (): Promise<Record<ConnectionMode, LoggedResult>> => Object.fromEntries((await Promise.all(loads.map((l) => l.stop()))).map((x) => [x.mode, x])) as Record<ConnectionMode, LoggedResult>;
+  let r: Awaited<ReturnType<typeof withdrawal>>;
+  try {
+    await sleep(1_000);
+    r = await withdrawal(g, ses, to, boundMs);
+  } catch (e) {
+    await stopAll().catch(() => undefined);
+    throw e;
+  }
+  const load = await stopAll();
+  const { table, at, seen, ...rest } = r;
+  const leavingVmis = ses.find((x) => x.name === r.leaving)?.vmis ?? [];
+  // Each connection placed by the read nearest W that saw it: the hook's, else the periodic ones.
+  const placedBy = new Map([...seen, ...table]);
+  return { ...rest, load, drainSeconds, withdrawalAt: at, attribution: attribute(Object.values(load), { at, clientAddress: CLIENT_NET.address, table: placedBy, leavingVmis }) };
 }
 
-async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundMs: number): Promise<Omit<ScaleIn, 'load' | 'drainSeconds'>> {
+type Withdrawal = Omit<ScaleIn, 'load' | 'drainSeconds' | 'attribution' | 'withdrawalAt'> & { table: Map<string, { state: string; vmi: string }>; at: number; seen: Map<string, { state: string; vmi: string }> };
+
+/** One read of the fabric's flow table: per SE, its open flows and those not seen in an earlier read. */
+export interface FlowSample { at: number; per: Record<string, { open: number; new: number }> }
+
+async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundMs: number): Promise<Withdrawal> {
   const open = new Map<string, Array<{ at: number; n: number }>>();
   let stopSampling = false;
   let atHook: { server: string; scur: number; pid: number; draining: boolean | undefined; ms: number } | undefined;
   const vipPrefix = `${g.vip}/32`;
   let hookStart = 0;
   let before: Map<string, string> | undefined;
+  let table = new Map<string, { state: string; vmi: string }>();
+  let at = NaN;
   g.dp.beforeWithdraw = async ({ prefix, leaving }) => {
     if (prefix !== vipPrefix || atHook !== undefined || before !== undefined) return;
     const se = ses.find((s) => s.vmis.some((v) => leaving.includes(v)));
@@ -181,9 +216,33 @@ async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundM
       cliCommand(g.sock(se.server), `get var ${drainVar(`${g.h.namespace}/vs2/0`)}`, 300).catch(() => ''),
     ]);
     const draining = /value=<1>/.test(sw) ? true : /value=<0>/.test(sw) ? false : undefined;
-    before = await g.dp.flowsPinnedTo(vmi, g.vip);
+    table = await g.dp.flowTable(g.vip);
+    // W: the rewrite follows this hook at once.
+    at = Date.now();
+    before = new Map([...table].filter(([, f]) => f.vmi === vmi).map(([k, f]) => [k, f.state]));
     atHook = { server: se.server, scur: rows === undefined ? NaN : openOf(rows), pid, draining, ms: performance.now() - hookStart };
   };
+  // The fabric's flow table every 200 ms: which SE each client connection is on (by its local
+  // port) for the attribution, and the open flows per SE over time (the timeline).
+  const seen = new Map<string, { state: string; vmi: string }>();
+  const timeline: FlowSample[] = [];
+  const flowSampler = (async () => {
+    while (!stopSampling) {
+      const t = await g.dp.flowTable(g.vip).catch(() => undefined);
+      if (t !== undefined) {
+        const per: FlowSample['per'] = {};
+        for (const [k, f] of t) {
+          if (f.vmi === '' || !OPEN_STATES.includes(f.state)) continue;
+          const se = ses.find((x) => x.vmis.includes(f.vmi))?.name ?? f.vmi;
+          const p = per[se] ?? (per[se] = { open: 0, new: 0 });
+          p.open++;
+          if (!seen.has(k)) { p.new++; seen.set(k, f); }
+        }
+        timeline.push({ at: Date.now(), per });
+      }
+      await sleep(200);
+    }
+  })();
   // Open connections on every SE, sampled as fast as the sockets answer.
   const sampler = (async () => {
     while (!stopSampling) {
@@ -194,6 +253,7 @@ async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundM
       await sleep(20);
     }
   })();
+  const appliedAt = Date.now();
   try {
     const t0 = performance.now();
     await applyVS(g.h, { minSEs: to, maxSEs: to });
@@ -220,6 +280,7 @@ async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundM
       drainingAtWithdrawal: hook?.draining,
       openBefore: Math.max(0, ...samples.filter((x) => x.at < seenAt && x.at >= seenAt - 1_000).map((x) => x.n)),
       leaving: leaving.name,
+      table, at, appliedAt, timeline, seen,
     };
     // Until the leaving SE has dropped the VIP (its grace over) or is gone, then a little longer.
     await g.h.waitFor(async () => {
@@ -232,5 +293,6 @@ async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundM
     g.dp.beforeWithdraw = undefined;
     stopSampling = true;
     await sampler;
+    await flowSampler;
   }
 }
