@@ -48,7 +48,7 @@ const lost = (r: MixedResult): number => r.fresh.lost + r.kept.lost;
 const s = (ms: number): string => (ms / 1000).toFixed(1);
 
 const scaleInLine = (si: ScaleIn): void => {
-  out(`scale-in 3 → 2 at ${RATE} requests/s (a third each: new connection per request, eager keep-alive, lazy keep-alive), drainTimeoutSeconds ${si.drainSeconds}: ${si.load.close.failed.length + si.load.eager.failed.length} failed (close + eager, wrk's kinds), lazy ${si.load.lazy.failed.length}, vs ${si.inFlight} in flight at the withdrawal (flows the fabric had pinned to ${si.leaving}: ${JSON.stringify(si.pinned)}; its HAProxy scur ${si.scurAtWithdrawal}, drain switch ${String(si.drainingAtWithdrawal)}; read in ${si.hookMs.toFixed(0)} ms before the rewrite; at most ${si.openBefore} open in the second before) — withdrawn ${s(si.withdrawnMs)} s after the apply — ${describeLogged(si.load)}`);
+  out(`scale-in 3 → 2 at ${RATE} requests/s (a third each: new connection per request, eager keep-alive, lazy keep-alive), drainTimeoutSeconds ${si.drainSeconds}: ${(si.load['close']?.failed.length ?? 0) + (si.load['eager']?.failed.length ?? 0)} failed (close + eager, wrk's kinds), lazy ${si.load['lazy']?.failed.length ?? 0}, vs ${si.inFlight} in flight at the withdrawal (flows the fabric had pinned to ${si.leaving}: ${JSON.stringify(si.pinned)}; its HAProxy scur ${si.scurAtWithdrawal}, drain switch ${String(si.drainingAtWithdrawal)}; read in ${si.hookMs.toFixed(0)} ms before the rewrite; at most ${si.openBefore} open in the second before) — withdrawn ${s(si.withdrawnMs)} s after the apply — ${describeLogged(si.load)}`);
   for (const l of describeAttribution(si.attribution)) out(`  ${l}`);
 };
 

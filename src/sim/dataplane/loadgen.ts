@@ -124,19 +124,23 @@ export interface LoggedSpec {
   mode: ConnectionMode;
   maxSeconds: number;
   maxRequests: number;
+  /** over TLS with this server name (port 443 usually) */
+  tls?: string;
+  /** a name for the figures (default the mode) */
+  label?: string;
 }
 export interface LoggedFailure {
   at: number; conn: number; localPort: number; reused: boolean; idleMs: number; answered: number;
   lastServer: string; error: 'reset' | 'timeout' | 'eof' | 'connect' | 'status'; detail: string; got: number; ms: number;
 }
-export interface LoggedResult { mode: ConnectionMode; sent: number; ok: number; failed: LoggedFailure[]; skipped: number; connections: number; connecting: number; seconds: number }
-export interface LoggedLoad { readonly mode: ConnectionMode; stop(): Promise<LoggedResult> }
+export interface LoggedResult { label: string; mode: ConnectionMode; sent: number; ok: number; failed: LoggedFailure[]; skipped: number; connections: number; connecting: number; seconds: number }
+export interface LoggedLoad { readonly label: string; stop(): Promise<LoggedResult> }
 
 const reqlogPath = (): string => fileURLToPath(new URL(`./procs/reqlog.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url));
 
 export async function startLogged(ns: string, spec: LoggedSpec): Promise<LoggedLoad> {
   const seconds = Math.max(1, Math.min(600, Math.ceil(spec.maxSeconds)));
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, reqlogPath(), spec.address, String(spec.port ?? 80), String(spec.rate), String(spec.connections), spec.mode, String(seconds), String(spec.maxRequests), `lbop-reqlog-${spec.mode}`], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, reqlogPath(), spec.address, String(spec.port ?? 80), String(spec.rate), String(spec.connections), spec.mode, String(seconds), String(spec.maxRequests), `lbop-reqlog-${spec.mode}`], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LBOP_REQLOG_TLS: spec.tls ?? '' } });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
@@ -150,8 +154,8 @@ export async function startLogged(ns: string, spec: LoggedSpec): Promise<LoggedL
       clearTimeout(killer);
       const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
       if (line === undefined) { reject(new Error(`reqlog: exited ${signal ?? code ?? '?'} ${stderr.trim()}`)); return; }
-      const j = JSON.parse(line.slice('RESULT '.length)) as Omit<LoggedResult, 'mode' | 'seconds'>;
-      resolve({ ...j, mode: spec.mode, seconds: ((stoppedAt || Date.now()) - startedAt) / 1000 });
+      const j = JSON.parse(line.slice('RESULT '.length)) as Omit<LoggedResult, 'mode' | 'seconds' | 'label'>;
+      resolve({ ...j, mode: spec.mode, label: spec.label ?? spec.mode, seconds: ((stoppedAt || Date.now()) - startedAt) / 1000 });
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -161,7 +165,7 @@ export async function startLogged(ns: string, spec: LoggedSpec): Promise<LoggedL
     child.on('close', () => { clearTimeout(t); reject(new Error(`reqlog: exited before ready ${stderr.trim()}`)); });
   });
   return {
-    mode: spec.mode,
+    label: spec.label ?? spec.mode,
     stop: async () => {
       if (stoppedAt === 0) stoppedAt = Date.now();
       if (child.exitCode === null && child.signalCode === null) child.stdin.end('stop\n');

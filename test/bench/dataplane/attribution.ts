@@ -9,10 +9,11 @@
 //          staying  pinned to an SE that stays
 //          unseen   not in the table: opened after the read (or never connected)
 //   conn   new | reused (and how long a reused one sat idle)
-import type { ConnectionMode, LoggedFailure, LoggedResult } from '../../../src/sim/dataplane/loadgen.js';
+import type { LoggedFailure, LoggedResult } from '../../../src/sim/dataplane/loadgen.js';
 
 export interface Placed extends LoggedFailure {
-  mode: ConnectionMode;
+  /** the client's label (its mode, or e.g. "lazy-tls") */
+  mode: string;
   when: 'before' | 'inflight' | 'after';
   where: 'leaving' | 'staying' | 'unseen';
   /** ms from W to the request's write (negative: written before W) */
@@ -39,8 +40,8 @@ export function attribute(results: readonly LoggedResult[], w: {
       const where = flow === undefined || flow.vmi === '' ? 'unseen' : w.leavingVmis.includes(flow.vmi) ? 'leaving' : 'staying';
       const failedAt = f.at + f.ms;
       const when = failedAt < w.at ? 'before' : f.at < w.at ? 'inflight' : 'after';
-      placed.push({ ...f, mode: r.mode, when, where, sinceW: f.at - w.at });
-      const k = `${r.mode} ${where}/${when} ${f.reused ? 'reused' : 'new'} ${f.error}`;
+      placed.push({ ...f, mode: r.label, when, where, sinceW: f.at - w.at });
+      const k = `${r.label} ${where}/${when} ${f.reused ? 'reused' : 'new'} ${f.error}`;
       classes[k] = (classes[k] ?? 0) + 1;
     }
   }
@@ -58,7 +59,7 @@ export function describeAttribution(a: Attribution): string[] {
 
 /** Per client kind: sent, failed, skipped slots, connections opened, achieved rate. */
 export const describeLogged = (load: Readonly<Record<string, LoggedResult>>): string =>
-  Object.values(load).map((r) => `${r.mode} ${r.sent} sent at ${(r.ok / r.seconds).toFixed(0)}/s, ${r.failed.length} failed (${r.skipped} slots skipped, ${r.connections} connections)`).join('; ');
+  Object.values(load).map((r) => `${r.label} ${r.sent} sent at ${(r.ok / r.seconds).toFixed(0)}/s, ${r.failed.length} failed (${r.skipped} slots skipped, ${r.connections} connections)`).join('; ');
 
 /** The timeline, one line per second from the apply: per SE, open flows (the most in the second) and new ones. */
 export function describeTimeline(samples: readonly { at: number; per: Record<string, { open: number; new: number }> }[], appliedAt: number, withdrawalAt: number): string[] {

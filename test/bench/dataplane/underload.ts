@@ -124,12 +124,14 @@ export function seDeath(g: Ground, ses: readonly Serving[], rate: number, boundM
   });
 }
 
-/** The scale-in's clients, a third of the rate each (procs/reqlog.ts): wrk's two kinds and a lazy one. */
-export const SCALE_IN_CLIENTS: readonly ConnectionMode[] = ['close', 'eager', 'lazy'];
+/** One of the scale-in's logged clients (procs/reqlog.ts); each takes an equal share of the rate. */
+export interface ScaleInClient { label: string; mode: ConnectionMode; port?: number; tls?: string }
+/** By default wrk's two kinds (a new connection per request; keep-alive reconnecting at once) and a lazy one, on port 80. */
+export const SCALE_IN_CLIENTS: readonly ScaleInClient[] = [{ label: 'close', mode: 'close' }, { label: 'eager', mode: 'eager' }, { label: 'lazy', mode: 'lazy' }];
 
 export interface ScaleIn {
-  /** per client kind (SCALE_IN_CLIENTS), every failed request logged */
-  load: Record<ConnectionMode, LoggedResult>;
+  /** per client (by label), every failed request logged */
+  load: Record<string, LoggedResult>;
   /** the failures placed against the withdrawal instant and the flow table (attribution.ts) */
   attribution: Attribution;
   /** epoch ms: the scale-in applied, and W (the route rewrite) */
@@ -137,6 +139,10 @@ export interface ScaleIn {
   withdrawalAt: number;
   /** the flow table read every 200 ms during the scale-in */
   timeline: FlowSample[];
+  /** the VIP route's members as the fabric had them, each change (polled every 2 ms until the withdrawal) */
+  routeChanges: Array<{ at: number; members: string[] }>;
+  /** the fabric's health-check transitions from 5 s before the apply */
+  probeEvents: Array<{ se: string; up: boolean; reason: string; at: number }>;
   /** the group's drainTimeoutSeconds for this scale-in (0: withdrawn first, then drained) */
   drainSeconds: number;
   /** ms from the apply to the fabric's route without the leaving SE */
@@ -170,14 +176,17 @@ export async function workerPid(g: Ground, server: string): Promise<number> {
 /** Conntrack states whose flow a withdrawal can break (a request written or about to be). */
 const OPEN_STATES = ['ESTABLISHED', 'SYN_SENT', 'SYN_RECV'];
 
-export async function scaleIn(g: Ground, ses: readonly Serving[], to: number, rate: number, drainSeconds: number, boundMs = 90_000): Promise<ScaleIn> {
+export async function scaleIn(g: Ground, ses: readonly Serving[], to: number, rate: number, drainSeconds: number, boundMs = 90_000, clients: readonly ScaleInClient[] = SCALE_IN_CLIENTS, vsSpec?: Record<string, unknown>): Promise<ScaleIn> {
   await applyGroup(g.h, 'default', { drainTimeoutSeconds: drainSeconds });
-  const loads = await Promise.all(SCALE_IN_CLIENTS.map((mode) => startLogged(g.dp.client, { address: g.vip, rate: rate / SCALE_IN_CLIENTS.length, connections: 100, mode, maxSeconds: 300, maxRequests: 200_000 })));
-  const stopAll = async (): Promise<Record<ConnectionMode, LoggedResult>> => Object.fromEntries((await Promise.all(loads.map((l) => l.stop()))).map((x) => [x.mode, x])) as Record<ConnectionMode, LoggedResult>;
-  let r: Awaited<ReturnType<typeof withdrawal>>;
+  const loads = await Promise.all(clients.map((c) => startLogged(g.dp.client, {
+    address: g.vip, rate: rate / clients.length, connections: 100, mode: c.mode, maxSeconds: 300, maxRequests: 200_000, label: c.label,
+    ...(c.port !== undefined ? { port: c.port } : {}), ...(c.tls !== undefined ? { tls: c.tls } : {}),
+  })));
+  const stopAll = async (): Promise<Record<string, LoggedResult>> => Object.fromEntries((await Promise.all(loads.map((l) => l.stop()))).map((x) => [x.label, x]));
+  let r: Withdrawal;
   try {
     await sleep(1_000);
-    r = await withdrawal(g, ses, to, boundMs);
+    r = await withdrawal(g, ses, to, boundMs, vsSpec);
   } catch (e) {
     await stopAll().catch(() => undefined);
     throw e;
@@ -195,7 +204,7 @@ type Withdrawal = Omit<ScaleIn, 'load' | 'drainSeconds' | 'attribution' | 'withd
 /** One read of the fabric's flow table: per SE, its open flows and those not seen in an earlier read. */
 export interface FlowSample { at: number; per: Record<string, { open: number; new: number }> }
 
-async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundMs: number): Promise<Withdrawal> {
+async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundMs: number, vsSpec?: Record<string, unknown>): Promise<Withdrawal> {
   const open = new Map<string, Array<{ at: number; n: number }>>();
   let stopSampling = false;
   let atHook: { server: string; scur: number; pid: number; draining: boolean | undefined; ms: number } | undefined;
@@ -254,13 +263,17 @@ async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundM
     }
   })();
   const appliedAt = Date.now();
+  const routeChanges: Array<{ at: number; members: string[] }> = [];
   try {
     const t0 = performance.now();
-    await applyVS(g.h, { minSEs: to, maxSEs: to });
+    await applyVS(g.h, { minSEs: to, maxSEs: to, ...(vsSpec !== undefined ? { vsSpec } : {}) });
     let gone: Serving | undefined;
+    let last = '';
     while (gone === undefined) {
       if (performance.now() - t0 > boundMs) throw new Error(`no SE withdrawn from the fabric's route within ${boundMs} ms of the scale-in`);
       const members = new Set(g.routeMembers());
+      const now = [...members].sort().join(',');
+      if (now !== last) { routeChanges.push({ at: Date.now(), members: [...members].map((v) => ses.find((x) => x.vmis.includes(v))?.name ?? v) }); last = now; }
       gone = ses.find((s) => !s.vmis.some((v) => members.has(v)));
       if (gone === undefined) await sleep(2);
     }
@@ -280,7 +293,8 @@ async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundM
       drainingAtWithdrawal: hook?.draining,
       openBefore: Math.max(0, ...samples.filter((x) => x.at < seenAt && x.at >= seenAt - 1_000).map((x) => x.n)),
       leaving: leaving.name,
-      table, at, appliedAt, timeline, seen,
+      table, at, appliedAt, timeline, seen, routeChanges,
+      probeEvents: g.dp.probeEvents.filter((e) => e.at >= appliedAt - 5_000).map((e) => ({ ...e, se: ses.find((x) => x.vmis.includes(e.vmi))?.name ?? e.vmi })),
     };
     // Until the leaving SE has dropped the VIP (its grace over) or is gone, then a little longer.
     await g.h.waitFor(async () => {

@@ -11,6 +11,8 @@
 //          closes it (wrk's behaviour: the new connection then waits idle for its next send slot)
 //   lazy   keep-alive; a connection is opened only when a request has none idle to go on (a
 //          browser's behaviour), at most CONNECTIONS
+// LBOP_REQLOG_TLS=NAME: over TLS with that server name (the certificate is not checked: tls.test.ts
+// does that; here only the requests count).
 // Paced by a schedule: send slots 1000/RATE ms apart; a slot with no usable connection is skipped
 // (counted), not made up. Bounded: MAX_SECONDS and MAX_REQUESTS, each a hard stop. A line "stop"
 // on stdin (or its end) stops sending; requests in flight get 1.5 s, then one line is printed:
@@ -19,6 +21,7 @@
 // Type-strippable TypeScript with node: imports only: node runs this file directly.
 import { connect, type Socket } from 'node:net';
 import process from 'node:process';
+import { connect as tlsConnect } from 'node:tls';
 
 const [addr, portStr, rateStr, connStr, mode, secStr, maxStr, title] = process.argv.slice(2);
 if (title !== undefined) process.title = title;
@@ -33,6 +36,7 @@ if (addr === undefined || !Number.isInteger(port) || !(rate > 0 && rate <= 5000)
   process.exit(2);
 }
 const TIMEOUT_MS = 2_000;
+const tlsName = process.env['LBOP_REQLOG_TLS'];
 const GRACE_MS = 1_500;
 
 export interface Failure {
@@ -140,13 +144,14 @@ function onData(c: Conn, d: Buffer): void {
 
 function openConn(): Conn | undefined {
   if (conns.size >= maxConns) return undefined;
-  const c: Conn = { id: nextId++, port: 0, sock: connect({ host: addr, port }), open: false, busy: false, closing: false, answered: 0, lastServer: '', idleSince: Date.now(), buf: Buffer.alloc(0), req: undefined };
+  const sock = tlsName !== undefined && tlsName !== '' ? tlsConnect({ host: addr, port, servername: tlsName, rejectUnauthorized: false }) : connect({ host: addr, port });
+  const c: Conn = { id: nextId++, port: 0, sock, open: false, busy: false, closing: false, answered: 0, lastServer: '', idleSince: Date.now(), buf: Buffer.alloc(0), req: undefined };
   opened++;
   conns.add(c);
   // The port is bound at the connect call: kept at once, so a connection that never completes is placed too.
   setImmediate(() => { if (c.port === 0) c.port = c.sock.localPort ?? 0; });
   c.sock.setNoDelay(true);
-  c.sock.on('connect', () => {
+  c.sock.on(tlsName !== undefined && tlsName !== '' ? 'secureConnect' : 'connect', () => {
     c.open = true;
     c.port = c.sock.localPort ?? 0;
     c.idleSince = Date.now();
