@@ -102,6 +102,7 @@ describe('scale-in drains the leaving SE while it is still in the ECMP set', { s
     for (const l of describeAttribution(si.attribution)) process.stdout.write(`scale-in:   ${l}\n`);
     for (const l of describeTimeline(si.timeline, si.appliedAt, si.withdrawalAt)) process.stdout.write(`scale-in:   flows ${l}\n`);
     for (const c of si.routeChanges) process.stdout.write(`scale-in:   route t+${c.at - si.appliedAt} ms: ${c.members.join(', ')}\n`);
+    for (const a of si.actions) process.stdout.write(`scale-in:   fabric t+${a.at - si.appliedAt} ms: ${a.what}\n`);
     for (const e of si.probeEvents) process.stdout.write(`scale-in:   health check t+${e.at - si.appliedAt} ms: ${e.se} ${e.up ? 'up' : 'down'} (${e.reason})\n`);
     // Every failure, one by one, where SCALE_IN_LOG names a file (for the figures in docs/autoscale.md).
     const logTo = process.env['SCALE_IN_LOG'];

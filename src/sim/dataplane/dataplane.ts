@@ -180,6 +180,9 @@ export class NetnsDataplane implements SimPlugin {
    */
   beforeWithdraw: ((w: { prefix: string; leaving: string[] }) => Promise<void>) | undefined = undefined;
 
+  /** Called with every action the reconcile applies, and with each change of the probe set (a test's timeline). */
+  onAction: ((what: string) => void) | undefined = undefined;
+
   /**
    * The TCP flows the fabric has pinned to VMI's next hop (conntrack entries carrying its mark)
    * towards DST: flow ("src:sport") → state (ESTABLISHED, SYN_RECV, TIME_WAIT, ...) — the flows
@@ -244,6 +247,7 @@ export class NetnsDataplane implements SimPlugin {
     for (const a of planDataplane(this.applied(), want, this.withdrawn)) {
       if (this.closed) return;
       try {
+        this.onAction?.(`${a.kind} ${JSON.stringify(a).slice(0, 200)}`);
         await this.apply(a);
       } catch (e) {
         const line = `${a.kind}: ${(e as Error).message}`;
@@ -385,6 +389,7 @@ export class NetnsDataplane implements SimPlugin {
     const set = JSON.stringify(targets);
     if (set === this.probeSet) return;
     this.probeSet = set;
+    this.onAction?.(`probes ${set.slice(0, 300)}`);
     for (const vmi of [...this.withdrawn]) if (!targets.some((t) => t.vmi === vmi)) this.withdrawn.delete(vmi);
     // The VMI's health as analytics reports it: a new check starts up (as the prober does), a
     // removed one is no longer reported.

@@ -141,6 +141,8 @@ export interface ScaleIn {
   timeline: FlowSample[];
   /** the VIP route's members as the fabric had them, each change (polled every 2 ms until the withdrawal) */
   routeChanges: Array<{ at: number; members: string[] }>;
+  /** what the fabric's reconciles applied from the apply to W (and each probe-set change) */
+  actions: Array<{ at: number; what: string }>;
   /** the fabric's health-check transitions from 5 s before the apply */
   probeEvents: Array<{ se: string; up: boolean; reason: string; at: number }>;
   /** the group's drainTimeoutSeconds for this scale-in (0: withdrawn first, then drained) */
@@ -264,6 +266,8 @@ async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundM
   })();
   const appliedAt = Date.now();
   const routeChanges: Array<{ at: number; members: string[] }> = [];
+  const actions: Array<{ at: number; what: string }> = [];
+  g.dp.onAction = (what) => { actions.push({ at: Date.now(), what }); };
   try {
     const t0 = performance.now();
     await applyVS(g.h, { minSEs: to, maxSEs: to, ...(vsSpec !== undefined ? { vsSpec } : {}) });
@@ -293,7 +297,7 @@ async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundM
       drainingAtWithdrawal: hook?.draining,
       openBefore: Math.max(0, ...samples.filter((x) => x.at < seenAt && x.at >= seenAt - 1_000).map((x) => x.n)),
       leaving: leaving.name,
-      table, at, appliedAt, timeline, seen, routeChanges,
+      table, at, appliedAt, timeline, seen, routeChanges, actions,
       probeEvents: g.dp.probeEvents.filter((e) => e.at >= appliedAt - 5_000).map((e) => ({ ...e, se: ses.find((x) => x.vmis.includes(e.vmi))?.name ?? e.vmi })),
     };
     // Until the leaving SE has dropped the VIP (its grace over) or is gone, then a little longer.
@@ -305,6 +309,7 @@ async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundM
     return r;
   } finally {
     g.dp.beforeWithdraw = undefined;
+    g.dp.onAction = undefined;
     stopSampling = true;
     await sampler;
     await flowSampler;
