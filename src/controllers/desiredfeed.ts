@@ -6,22 +6,21 @@
 import type { Pool, ServiceEngine, VirtualService } from '../api/index.js';
 import { objectKey } from '../runtime/index.js';
 import { buildDesired, type DesiredConfigs } from '../seapi/index.js';
-import { LeavingSEs, type ScaleInDrains } from './leaving.js';
+import type { ScaleInDrains } from './leaving.js';
 import type { TLSSecrets } from './tlssecrets.js';
 import { INDEX, type Informers, type VSObj } from './model/index.js';
 
 const seKeysOfVS = (vs: VSObj): string[] =>
   (vs.status?.serviceEngines ?? []).flatMap((s) => (s.name === undefined ? [] : [`${vs.metadata.namespace ?? ''}/${s.name}`]));
 
-export function feedDesiredConfigs(inf: Informers, configs: DesiredConfigs, drainMs?: number, tls?: TLSSecrets, drains?: ScaleInDrains): void {
-  // A VS that left an SE keeps its VIP there, draining, for a moment (leaving.ts).
-  const leaving = new LeavingSEs((seKey) => recompute(seKey), drainMs);
+export function feedDesiredConfigs(inf: Informers, configs: DesiredConfigs, tls?: TLSSecrets, drains?: ScaleInDrains): void {
+  // A VS leaving an SE keeps its VIP there, draining, until its drain is done (leaving.ts).
   const recompute = (seKey: string): void => {
     const se = inf.serviceEngines.store.get(seKey);
     if (se === undefined || se.metadata.uid === undefined) return;
     const ns = se.metadata.namespace ?? '';
-    // Left (withdrawn, the fabric converging) or leaving (a scale-in drain, still in the ECMP set).
-    const draining = new Set([...leaving.of(seKey), ...(drains?.onSE(seKey) ?? [])]);
+    // Leaving: a scale-in drain, still in the ECMP set or withdrawn with the fabric converging.
+    const draining = drains?.onSE(seKey) ?? new Set<string>();
     const placed = inf.virtualServices.store.byIndex(INDEX.vsBySE, seKey);
     const left = [...draining].flatMap((name) => inf.virtualServices.store.get(`${ns}/${name}`) ?? []).filter((vs) => !placed.includes(vs));
     const virtualServices = [...placed, ...left];
@@ -42,22 +41,16 @@ export function feedDesiredConfigs(inf: Informers, configs: DesiredConfigs, drai
   inf.serviceEngines.addHandlers({
     onAdd: (se) => recompute(objectKey(se)),
     onUpdate: (_old, se) => recompute(objectKey(se)),
-    onDelete: (se) => { leaving.forgetSE(objectKey(se)); configs.delete(objectKey(se)); },
+    onDelete: (se) => configs.delete(objectKey(se)),
   });
   drains?.onChange((seKey) => recompute(seKey));
-  const moved = (old: VSObj, vs: VSObj): void => {
-    const now = new Set(seKeysOfVS(vs));
-    for (const k of now) leaving.stay(k, vs.metadata.name);
-    for (const k of seKeysOfVS(old)) if (!now.has(k)) leaving.leave(k, vs.metadata.name);
-  };
-  const gone = (vs: VSObj): void => { for (const k of seKeysOfVS(vs)) leaving.stay(k, vs.metadata.name); };
   // A VS with enableSSL ports: its Secret is read (and re-read), its SEs recomputed when it changes.
   const track = (vs: VSObj): void => tls?.track(objectKey(vs), vs);
   tls?.onChange((vsKey) => { const vs = inf.virtualServices.store.get(vsKey); if (vs !== undefined) ofVS(vs); });
   inf.virtualServices.addHandlers({
     onAdd: (vs) => { track(vs); ofVS(vs); },
-    onUpdate: (old, vs) => { track(vs); moved(old, vs); ofVS(old, vs); },
-    onDelete: (vs) => { tls?.forget(objectKey(vs)); gone(vs); ofVS(vs); },
+    onUpdate: (old, vs) => { track(vs); ofVS(old, vs); },
+    onDelete: (vs) => { tls?.forget(objectKey(vs)); ofVS(vs); },
   });
   const ofPool = (pool: { metadata: { namespace?: string; name: string } }): void =>
     ofVS(...inf.virtualServices.store.byIndex(INDEX.vsByPool, objectKey(pool)));

@@ -1,60 +1,14 @@
 import type { DrainState } from './model/drainplan.js';
 
-// SEs a virtual service just left (its status stopped naming them): the VS controller has already
-// withdrawn their ECMP refs, but the fabric converges after the API call returns (a vRouter learns
-// it from the control node, the simulator's data plane on its next reconcile), and flows hashed to
-// the SE meanwhile must still find the VIP served there. So the SE keeps the VIP, draining
-// (keep-alive responses say Connection: close), for LEAVE_DRAIN_MS, and only then does its config
-// drop it. Measured without it: a request failed in a scale-in of 3 → 1 SEs at ~10 requests/s.
-// With drainTimeoutSeconds > 0 the drain comes first instead, while still in the set (ScaleInDrains
-// below, model/drainplan.ts).
-export const LEAVE_DRAIN_MS = 5_000;
-
-export class LeavingSEs {
-  /** seKey → VS name → the timer that ends its drain */
-  private readonly bySE = new Map<string, Map<string, NodeJS.Timeout>>();
-
-  constructor(private readonly expired: (seKey: string) => void, private readonly drainMs = LEAVE_DRAIN_MS) {}
-
-  leave(seKey: string, vs: string): void {
-    const m = this.bySE.get(seKey) ?? new Map<string, NodeJS.Timeout>();
-    if (m.has(vs)) return;
-    const t = setTimeout(() => {
-      m.delete(vs);
-      if (m.size === 0) this.bySE.delete(seKey);
-      this.expired(seKey);
-    }, this.drainMs);
-    t.unref();
-    m.set(vs, t);
-    this.bySE.set(seKey, m);
-  }
-
-  /** Placed on the SE again (or gone for good): no drain. */
-  stay(seKey: string, vs: string): void {
-    const m = this.bySE.get(seKey);
-    const t = m?.get(vs);
-    if (m === undefined || t === undefined) return;
-    clearTimeout(t);
-    m.delete(vs);
-    if (m.size === 0) this.bySE.delete(seKey);
-  }
-
-  forgetSE(seKey: string): void {
-    for (const t of this.bySE.get(seKey)?.values() ?? []) clearTimeout(t);
-    this.bySE.delete(seKey);
-  }
-
-  of(seKey: string): ReadonlySet<string> {
-    return new Set(this.bySE.get(seKey)?.keys() ?? []);
-  }
-}
-
 /**
- * Scale-in drains in progress (drainTimeoutSeconds > 0, model/drainplan.ts): per VS, the SEs it
- * is leaving, with when the drain began and when their ref was withdrawn. The VS controller
- * steps them; the desired-config feed keeps the VIP on such an SE, draining, until the drain is
- * done. In memory, as LeavingSEs: after an operator restart a ref still held by an SE outside the
- * placement starts a new drain (the conservative side).
+ * Scale-in drains in progress (model/drainplan.ts): per VS, the SEs it is leaving, with when the
+ * drain began and when their ref was withdrawn. Every leaving SE is one, whatever the group's
+ * drainTimeoutSeconds: with 0 the drain phase is empty (withdrawn at once, then the grace). The VS
+ * controller steps them; the desired-config feed keeps the VIP on such an SE, draining, until the
+ * drain is done — after the withdrawal too, since the fabric converges after the API call returns
+ * (a vRouter learns it from the control node) and flows hashed to the SE meanwhile must still find
+ * the VIP served there. In memory: after an operator restart a ref still held by an SE outside
+ * the placement starts a new drain (the conservative side).
  */
 export class ScaleInDrains {
   /** VS key "ns/name" → SE name → state */
@@ -66,11 +20,11 @@ export class ScaleInDrains {
     this.listeners.push(fn);
   }
 
-  /** Begins SE's drain of the VS (idempotent); true when it began now. */
-  begin(vsKey: string, se: string, now: number): boolean {
+  /** Begins SE's drain of the VS (idempotent); IMMEDIATE: with no drain phase. True when it began now. */
+  begin(vsKey: string, se: string, now: number, immediate = false): boolean {
     const m = this.byVS.get(vsKey) ?? new Map<string, DrainState>();
     if (m.has(se)) return false;
-    m.set(se, { startedAt: now });
+    m.set(se, immediate ? { startedAt: now, immediate } : { startedAt: now });
     this.byVS.set(vsKey, m);
     this.notify(vsKey, se);
     return true;

@@ -168,7 +168,7 @@ export function buildOperator(config: OperatorConfig, o: OperatorOptions): Opera
     // Every replica reads (a standby has the material at takeover); the VS controller reports.
     tls = new TLSSecrets({ client: o.client, logger });
     context.seChannel.tls = tls;
-    feedDesiredConfigs(informers, configs, undefined, tls, context.seChannel.drains);
+    feedDesiredConfigs(informers, configs, tls, context.seChannel.drains);
     // A deleted SE's agent record (and its analytics series) goes with it.
     informers.serviceEngines.addHandlers({ onDelete: (obj) => agents.forget(`${ns(obj)}/${obj.metadata.name}`) });
     const seLabels = config.metricsSELabels !== false;

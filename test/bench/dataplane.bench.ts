@@ -23,6 +23,7 @@ import { measureOverhead } from './dataplane/overhead.js';
 import { describeMixed, type MixedResult } from './dataplane/paced.js';
 import { measurePropagation, summary } from './dataplane/propagation.js';
 import { reloadsUnderLoad, scaleIn, seDeath, type ScaleIn } from './dataplane/underload.js';
+import { describeAttribution, describeLogged } from './dataplane/attribution.js';
 
 const env = (k: string, d: number): number => Number(process.env[k] ?? String(d));
 const SECONDS = env('BENCH_SECONDS', 5);
@@ -46,7 +47,10 @@ const out = (s: string): void => { process.stdout.write(`bench:dataplane: ${s}\n
 const lost = (r: MixedResult): number => r.fresh.lost + r.kept.lost;
 const s = (ms: number): string => (ms / 1000).toFixed(1);
 
-const scaleInLine = (si: ScaleIn): void => out(`scale-in 3 → 2 at ${RATE} requests/s, drainTimeoutSeconds ${si.drainSeconds}: ${lost(si.load)} failed vs ${si.inFlight} in flight at the withdrawal (flows the fabric had pinned to ${si.leaving}: ${JSON.stringify(si.pinned)}; its HAProxy scur ${si.scurAtWithdrawal}, drain switch ${String(si.drainingAtWithdrawal)}; read in ${si.hookMs.toFixed(0)} ms before the rewrite; at most ${si.openBefore} open in the second before) — withdrawn ${s(si.withdrawnMs)} s after the apply — ${describeMixed(si.load)}`);
+const scaleInLine = (si: ScaleIn): void => {
+  out(`scale-in 3 → 2 at ${RATE} requests/s (a third each: new connection per request, eager keep-alive, lazy keep-alive), drainTimeoutSeconds ${si.drainSeconds}: ${(si.load['close']?.failed.length ?? 0) + (si.load['eager']?.failed.length ?? 0)} failed (close + eager, wrk's kinds), lazy ${si.load['lazy']?.failed.length ?? 0}, vs ${si.inFlight} in flight at the withdrawal (flows the fabric had pinned to ${si.leaving}: ${JSON.stringify(si.pinned)}; its HAProxy scur ${si.scurAtWithdrawal}, drain switch ${String(si.drainingAtWithdrawal)}; read in ${si.hookMs.toFixed(0)} ms before the rewrite; at most ${si.openBefore} open in the second before) — withdrawn ${s(si.withdrawnMs)} s after the apply — ${describeLogged(si.load)}`);
+  for (const l of describeAttribution(si.attribution)) out(`  ${l}`);
+};
 
 async function main(): Promise<void> {
   out('2 shared cores: wrk, node, the operator, the agents and every HAProxy compete for the same CPUs');

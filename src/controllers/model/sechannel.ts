@@ -29,7 +29,7 @@ export interface SEChannel {
    * heartbeat); undefined when the agent is silent or reported no VIP of the VS (pool/members.ts).
    */
   poolMembers(seKey: string, virtualService: string): ReadonlyMap<string, MemberState> | undefined;
-  /** Scale-in drains in progress (drainTimeoutSeconds > 0): the VS controller steps them, the desired-config feed follows. */
+  /** Scale-in drains in progress (every leaving SE; drainTimeoutSeconds 0: no drain phase): the VS controller steps them, the desired-config feed follows. */
   drains?: ScaleInDrains;
   /** The TLS Secrets of VSs with enableSSL ports (controllers/tlssecrets.ts). */
   tls?: {

@@ -179,7 +179,7 @@ async function apply(ctx: OperatorContext, vs0: VSObj, d: Desired, vplan: Return
 }
 
 /**
- * The group's drainTimeoutSeconds > 0 and the SE API on: the leaving SEs' drains stepped
+ * The SE API on: the leaving SEs' drains stepped, with the group's drainTimeoutSeconds (0: no drain phase)
  * (scalein.ts). Timers run on the monotonic-enough wall clock of this process (Date.now, as the
  * agent registry's heartbeat times), never on the status clock tests may freeze.
  */
@@ -190,7 +190,6 @@ function scaleInStep(ctx: OperatorContext, vs: VSObj, d: Desired, assigned: read
   const ns = vs.metadata.namespace ?? '';
   const vsKey = key(ns, vs.metadata.name);
   const drainMs = groupSpec(d.group).drainTimeoutSeconds * 1000;
-  if (drainMs <= 0 && drains.of(vsKey).size === 0) return undefined;
   const refs = new Set(d.l.seen.ips.flatMap((i) => i.vmiRefs));
   const holding = d.ses.filter((se) => (se.status?.dataInterfaces ?? []).some((x) => x.portUUID !== undefined && refs.has(x.portUUID))).map((se) => se.metadata.name);
   const byName = new Map(d.ses.map((se) => [se.metadata.name, se]));

@@ -30,12 +30,37 @@ test('a leaving SE keeps its ref while draining, is withdrawn at the timeout, ke
   assert.deepEqual(changed, ['ns/se-3', 'ns/se-3']);
 });
 
-test('no drain: drainTimeoutSeconds 0, a failed SE, a VS disabled; a drain ends when the SE is placed again', () => {
+test('drainTimeoutSeconds 0: the same path with no drain phase — withdrawn at once, no event, the VIP kept draining for the grace', () => {
   const d = new ScaleInDrains();
-  assert.deepEqual(stepScaleIn(input(d, { drainMs: 0 })).hold, []);
-  assert.deepEqual(stepScaleIn(input(d, { usable: (se) => se !== 'se-3' })).hold, []);
-  assert.deepEqual(stepScaleIn(input(d, { serving: false })).hold, []);
-  assert.equal(d.of('ns/vs2').size, 0);
+  const changed: string[] = [];
+  d.onChange((k) => changed.push(k));
+  const s0 = stepScaleIn(input(d, { drainMs: 0 }));
+  assert.deepEqual([s0.hold, s0.withdraw, s0.events], [[], ['se-3'], []]);
+  assert.deepEqual([...d.onSE('ns/se-3')], ['vs2'], 'the VIP stays there, draining, while the fabric converges');
+  d.withdrawn('ns/vs2', 'se-3', 0);
+  const g = stepScaleIn(input(d, { drainMs: 0, now: 4_000, holding: ['se-1', 'se-2'] }));
+  assert.deepEqual([g.withdraw, [...d.onSE('ns/se-3')]], [[], ['vs2']]);
+  assert.ok((g.requeueMs ?? Infinity) <= 1_000, 'looked at again when the grace ends');
+  stepScaleIn(input(d, { drainMs: 0, now: 5_000, holding: ['se-1', 'se-2'] }));
+  assert.deepEqual([...d.onSE('ns/se-3')], [], 'done: the VIP leaves its config');
+  assert.deepEqual(changed, ['ns/se-3', 'ns/se-3']);
+});
+
+test('a VS no longer serving leaves with no drain phase even with a drain timeout, also when it stops mid-drain', () => {
+  const d = new ScaleInDrains();
+  const off = stepScaleIn(input(d, { serving: false, assigned: [] }));
+  assert.deepEqual([off.hold, [...off.withdraw].sort(), off.events], [[], ['se-1', 'se-2', 'se-3'], []]);
+  const e = new ScaleInDrains();
+  stepScaleIn(input(e, {}));
+  assert.deepEqual(stepScaleIn(input(e, { now: 1_000 })).hold, ['se-3'], 'draining');
+  const began = e.of('ns/vs2').get('se-3');
+  assert.equal(began?.immediate, undefined, 'begun with a drain phase');
+});
+
+test('no drain for a failed SE; a drain ends when the SE is placed again', () => {
+  const d = new ScaleInDrains();
+  const failed = stepScaleIn(input(d, { usable: (se) => se !== 'se-3' }));
+  assert.deepEqual([failed.hold, d.of('ns/vs2').size], [[], 0]);
   stepScaleIn(input(d, {}));
   assert.equal(d.of('ns/vs2').size, 1);
   const back = stepScaleIn(input(d, { assigned: ['se-1', 'se-2', 'se-3'] }));

@@ -1,4 +1,4 @@
-// Scale-in with a drain, for one VS in one reconcile: which leaving SEs keep their ECMP ref for
+// Scale-in, for one VS in one reconcile: which leaving SEs keep their ECMP ref for
 // now (program.ts `hold`), which are withdrawn in this step, and when to look again. The phases
 // are model/drainplan.ts's; the state lives in ScaleInDrains (leaving.ts), which the desired-config
 // feed follows to keep the VIP on the leaving SE, draining, until the drain is done.
@@ -39,12 +39,13 @@ export function stepScaleIn(i: ScaleInInput): ScaleInStep {
   const soon = (ms: number | undefined): void => {
     if (ms !== undefined) out.requeueMs = Math.max(100, Math.min(out.requeueMs ?? Infinity, ms));
   };
-  if (i.drainMs > 0 && i.serving) {
-    for (const se of holding) {
-      if (assigned.has(se) || !i.usable(se)) continue;
-      if (i.drains.begin(i.vsKey, se, i.now)) {
-        out.events.push({ type: 'Normal', reason: 'SEDraining', note: `Service Engine ${se} leaves the virtual service: drained while still in the ECMP set (keep-alive clients told Connection: close) for up to ${Math.round(i.drainMs / 1000)} s, then withdrawn` });
-      }
+  // Every leaving SE goes through the same steps; drainTimeoutSeconds 0, or a VS disabled or left
+  // with no SE, begins with no drain phase (withdrawn at once, then the grace).
+  const immediate = i.drainMs <= 0 || !i.serving;
+  for (const se of holding) {
+    if (assigned.has(se) || !i.usable(se)) continue;
+    if (i.drains.begin(i.vsKey, se, i.now, immediate) && !immediate) {
+      out.events.push({ type: 'Normal', reason: 'SEDraining', note: `Service Engine ${se} leaves the virtual service: drained while still in the ECMP set (keep-alive clients told Connection: close) for up to ${Math.round(i.drainMs / 1000)} s, then withdrawn` });
     }
   }
   for (const [se, state] of [...i.drains.of(i.vsKey)]) {
@@ -54,7 +55,7 @@ export function stepScaleIn(i: ScaleInInput): ScaleInStep {
       continue;
     }
     const c = i.connections(se);
-    const step = planDrain({ state: state as DrainState, now: i.now, drainMs: i.drainMs, connections: c.count, reportedAt: c.at });
+    const step = planDrain({ state: state as DrainState, now: i.now, drainMs: state.immediate === true ? 0 : i.drainMs, connections: c.count, reportedAt: c.at });
     switch (step.phase) {
       case 'drain':
         out.hold.push(se);
@@ -62,9 +63,11 @@ export function stepScaleIn(i: ScaleInInput): ScaleInStep {
         break;
       case 'withdraw': {
         out.withdraw.push(se);
+        soon(1_000);
+        // Withdrawn with no drain before: the order the operator always had, no event (as before).
+        if (step.ended === 'immediate') break;
         const why = step.ended === 'empty' ? 'no connection left' : step.ended === 'timeout' ? `drain timeout, ${c.count ?? 'unknown'} connection(s) still open` : 'no drain';
         out.events.push({ type: 'Normal', reason: 'SEWithdrawn', note: `Service Engine ${se} withdrawn from the virtual service's ECMP set after its drain (${why}); its VIP stays in its config a few seconds more` });
-        soon(1_000);
         break;
       }
       case 'grace':

@@ -112,6 +112,10 @@ export class NetnsDataplane implements SimPlugin {
       });
       if (this.pin) await this.iptables(['-t', 'mangle', '-A', 'PREROUTING', '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'CONNMARK', '--restore-mark']);
       this.client = await this.netns.addNamespace('client');
+      // The client opens thousands of connections a second in the bench: with the default 28k
+      // ephemeral ports and no TIME-WAIT reuse, waves of ports stuck in TIME-WAIT shaped every
+      // `Connection: close` figure (connect errors, rate dips). A host load generator is set so.
+      await this.netns.sysctl(this.client, { 'net.ipv4.tcp_tw_reuse': 1, 'net.ipv4.ip_local_port_range': '1024 65535' });
       await this.attachEndpoint(this.client, 'c', CLIENT_NET.address, 24, CLIENT_NET.gateway);
       for (const p of this.opts.poolServers ?? []) await this.addPoolServer(p);
     } catch (e) {
@@ -176,20 +180,34 @@ export class NetnsDataplane implements SimPlugin {
    */
   beforeWithdraw: ((w: { prefix: string; leaving: string[] }) => Promise<void>) | undefined = undefined;
 
+  /** Called with every action the reconcile applies, and with each change of the probe set (a test's timeline). */
+  onAction: ((what: string) => void) | undefined = undefined;
+
   /**
    * The TCP flows the fabric has pinned to VMI's next hop (conntrack entries carrying its mark)
    * towards DST: flow ("src:sport") → state (ESTABLISHED, SYN_RECV, TIME_WAIT, ...) — the flows
    * a withdrawal moves.
    */
   async flowsPinnedTo(vmi: string, dst: string): Promise<Map<string, string>> {
-    const v = this.vnics.get(vmi);
     const out = new Map<string, string>();
-    if (v === undefined) return out;
+    for (const [flow, f] of await this.flowTable(dst)) if (f.vmi === vmi) out.set(flow, f.state);
+    return out;
+  }
+
+  /**
+   * Every TCP flow towards DST in the fabric's flow table, in one read: flow ("src:sport") →
+   * its state and the VMI whose next hop it is pinned to ('' when its mark names none) — which
+   * SE a client connection is on, told by the client's local port.
+   */
+  async flowTable(dst: string): Promise<Map<string, { state: string; vmi: string }>> {
+    const byNh = new Map([...this.vnics].map(([vmi, v]) => [String(v.nh), vmi]));
+    const out = new Map<string, { state: string; vmi: string }>();
     const table = await ip(['netns', 'exec', this.fabric, 'cat', '/proc/net/nf_conntrack']);
     for (const line of table.split('\n')) {
-      if (!line.includes(' tcp ') || !line.includes(` mark=${v.nh} `) || !line.includes(` dst=${dst} `)) continue;
+      if (!line.includes(' tcp ') || !line.includes(` dst=${dst} `)) continue;
       const m = / tcp +6 +\d+ +([A-Z_]+) +src=(\S+) dst=\S+ sport=(\d+)/.exec(line);
-      if (m !== null) out.set(`${m[2]}:${m[3]}`, m[1] ?? 'UNKNOWN');
+      const mark = / mark=(\d+) /.exec(line)?.[1] ?? '';
+      if (m !== null) out.set(`${m[2]}:${m[3]}`, { state: m[1] ?? 'UNKNOWN', vmi: byNh.get(mark) ?? '' });
     }
     return out;
   }
@@ -229,6 +247,7 @@ export class NetnsDataplane implements SimPlugin {
     for (const a of planDataplane(this.applied(), want, this.withdrawn)) {
       if (this.closed) return;
       try {
+        this.onAction?.(`${a.kind} ${JSON.stringify(a).slice(0, 200)}`);
         await this.apply(a);
       } catch (e) {
         const line = `${a.kind}: ${(e as Error).message}`;
@@ -370,6 +389,7 @@ export class NetnsDataplane implements SimPlugin {
     const set = JSON.stringify(targets);
     if (set === this.probeSet) return;
     this.probeSet = set;
+    this.onAction?.(`probes ${set.slice(0, 300)}`);
     for (const vmi of [...this.withdrawn]) if (!targets.some((t) => t.vmi === vmi)) this.withdrawn.delete(vmi);
     // The VMI's health as analytics reports it: a new check starts up (as the prober does), a
     // removed one is no longer reported.

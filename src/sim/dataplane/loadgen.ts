@@ -10,6 +10,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import process from 'node:process';
+import { fileURLToPath } from 'node:url';
 
 export interface LoadSpec {
   url: string;
@@ -108,4 +110,66 @@ export function runLoad(ns: string, spec: LoadSpec): Promise<LoadResult> {
       });
     });
   });
+}
+
+// A load that logs each failed request (procs/reqlog.ts): for the scale-in's attribution, where
+// wrk gives counts only. Runs in NS as `ip netns exec NS node reqlog.ts …`; stop() asks it to stop
+// (requests in flight get 1.5 s) and resolves with its result.
+export type ConnectionMode = 'close' | 'eager' | 'lazy';
+export interface LoggedSpec {
+  address: string;
+  port?: number;
+  rate: number;
+  connections: number;
+  mode: ConnectionMode;
+  maxSeconds: number;
+  maxRequests: number;
+  /** over TLS with this server name (port 443 usually) */
+  tls?: string;
+  /** a name for the figures (default the mode) */
+  label?: string;
+}
+export interface LoggedFailure {
+  at: number; conn: number; localPort: number; reused: boolean; idleMs: number; answered: number;
+  lastServer: string; error: 'reset' | 'timeout' | 'eof' | 'connect' | 'status'; detail: string; got: number; ms: number;
+}
+export interface LoggedResult { label: string; mode: ConnectionMode; sent: number; ok: number; failed: LoggedFailure[]; skipped: number; connections: number; connecting: number; seconds: number }
+export interface LoggedLoad { readonly label: string; stop(): Promise<LoggedResult> }
+
+const reqlogPath = (): string => fileURLToPath(new URL(`./procs/reqlog.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url));
+
+export async function startLogged(ns: string, spec: LoggedSpec): Promise<LoggedLoad> {
+  const seconds = Math.max(1, Math.min(600, Math.ceil(spec.maxSeconds)));
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, reqlogPath(), spec.address, String(spec.port ?? 80), String(spec.rate), String(spec.connections), spec.mode, String(seconds), String(spec.maxRequests), `lbop-reqlog-${spec.mode}`], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LBOP_REQLOG_TLS: spec.tls ?? '' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  const killer = setTimeout(() => child.kill('SIGKILL'), (seconds + 15) * 1000);
+  const startedAt = Date.now();
+  let stoppedAt = 0;
+  const result = new Promise<LoggedResult>((resolve, reject) => {
+    child.on('error', (e) => { clearTimeout(killer); reject(new Error(`reqlog: ${e.message}`)); });
+    child.on('close', (code, signal) => {
+      clearTimeout(killer);
+      const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+      if (line === undefined) { reject(new Error(`reqlog: exited ${signal ?? code ?? '?'} ${stderr.trim()}`)); return; }
+      const j = JSON.parse(line.slice('RESULT '.length)) as Omit<LoggedResult, 'mode' | 'seconds' | 'label'>;
+      resolve({ ...j, mode: spec.mode, label: spec.label ?? spec.mode, seconds: ((stoppedAt || Date.now()) - startedAt) / 1000 });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`reqlog: not ready in 10 s ${stderr.trim()}`)), 10_000);
+    const on = (): void => { if (stdout.includes('ready\n')) { clearTimeout(t); child.stdout.off('data', on); resolve(); } };
+    child.stdout.on('data', on);
+    child.on('close', () => { clearTimeout(t); reject(new Error(`reqlog: exited before ready ${stderr.trim()}`)); });
+  });
+  return {
+    label: spec.label ?? spec.mode,
+    stop: async () => {
+      if (stoppedAt === 0) stoppedAt = Date.now();
+      if (child.exitCode === null && child.signalCode === null) child.stdin.end('stop\n');
+      return result;
+    },
+  };
 }

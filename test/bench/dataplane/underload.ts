@@ -9,6 +9,9 @@ import { performance } from 'node:perf_hooks';
 import { drainVar } from '../../../src/agent/haproxy/render.js';
 import { cliCommand } from '../../../src/agent/haproxy/socket.js';
 import { applyGroup, applyVS } from '../../e2e/vs-support.js';
+import { CLIENT_NET } from '../../../src/sim/dataplane/renumber.js';
+import { startLogged, type ConnectionMode, type LoggedResult } from '../../../src/sim/dataplane/loadgen.js';
+import { attribute, type Attribution } from './attribution.js';
 import { openOf, sessionsOf, type Ground, type Serving } from './ground.js';
 import { startMixed, stopMixed, type MixedResult } from './paced.js';
 import { algorithmChange, propagate } from './propagation.js';
@@ -121,8 +124,27 @@ export function seDeath(g: Ground, ses: readonly Serving[], rate: number, boundM
   });
 }
 
+/** One of the scale-in's logged clients (procs/reqlog.ts); each takes an equal share of the rate. */
+export interface ScaleInClient { label: string; mode: ConnectionMode; port?: number; tls?: string }
+/** By default wrk's two kinds (a new connection per request; keep-alive reconnecting at once) and a lazy one, on port 80. */
+export const SCALE_IN_CLIENTS: readonly ScaleInClient[] = [{ label: 'close', mode: 'close' }, { label: 'eager', mode: 'eager' }, { label: 'lazy', mode: 'lazy' }];
+
 export interface ScaleIn {
-  load: MixedResult;
+  /** per client (by label), every failed request logged */
+  load: Record<string, LoggedResult>;
+  /** the failures placed against the withdrawal instant and the flow table (attribution.ts) */
+  attribution: Attribution;
+  /** epoch ms: the scale-in applied, and W (the route rewrite) */
+  appliedAt: number;
+  withdrawalAt: number;
+  /** the flow table read every 200 ms during the scale-in */
+  timeline: FlowSample[];
+  /** the VIP route's members as the fabric had them, each change (polled every 2 ms until the withdrawal) */
+  routeChanges: Array<{ at: number; members: string[] }>;
+  /** what the fabric's reconciles applied from the apply to W (and each probe-set change) */
+  actions: Array<{ at: number; what: string }>;
+  /** the fabric's health-check transitions from 5 s before the apply */
+  probeEvents: Array<{ se: string; up: boolean; reason: string; at: number }>;
   /** the group's drainTimeoutSeconds for this scale-in (0: withdrawn first, then drained) */
   drainSeconds: number;
   /** ms from the apply to the fabric's route without the leaving SE */
@@ -156,19 +178,43 @@ export async function workerPid(g: Ground, server: string): Promise<number> {
 /** Conntrack states whose flow a withdrawal can break (a request written or about to be). */
 const OPEN_STATES = ['ESTABLISHED', 'SYN_SENT', 'SYN_RECV'];
 
-export async function scaleIn(g: Ground, ses: readonly Serving[], to: number, rate: number, drainSeconds: number, boundMs = 90_000): Promise<ScaleIn> {
+export async function scaleIn(g: Ground, ses: readonly Serving[], to: number, rate: number, drainSeconds: number, boundMs = 90_000, clients: readonly ScaleInClient[] = SCALE_IN_CLIENTS, vsSpec?: Record<string, unknown>): Promise<ScaleIn> {
   await applyGroup(g.h, 'default', { drainTimeoutSeconds: drainSeconds });
-  const r = await withLoad(g, rate, () => withdrawal(g, ses, to, boundMs));
-  return { ...r, drainSeconds };
+  const loads = await Promise.all(clients.map((c) => startLogged(g.dp.client, {
+    address: g.vip, rate: rate / clients.length, connections: 100, mode: c.mode, maxSeconds: 300, maxRequests: 200_000, label: c.label,
+    ...(c.port !== undefined ? { port: c.port } : {}), ...(c.tls !== undefined ? { tls: c.tls } : {}),
+  })));
+  const stopAll = async (): Promise<Record<string, LoggedResult>> => Object.fromEntries((await Promise.all(loads.map((l) => l.stop()))).map((x) => [x.label, x]));
+  let r: Withdrawal;
+  try {
+    await sleep(1_000);
+    r = await withdrawal(g, ses, to, boundMs, vsSpec);
+  } catch (e) {
+    await stopAll().catch(() => undefined);
+    throw e;
+  }
+  const load = await stopAll();
+  const { table, at, seen, ...rest } = r;
+  const leavingVmis = ses.find((x) => x.name === r.leaving)?.vmis ?? [];
+  // Each connection placed by the read nearest W that saw it: the hook's, else the periodic ones.
+  const placedBy = new Map([...seen, ...table]);
+  return { ...rest, load, drainSeconds, withdrawalAt: at, attribution: attribute(Object.values(load), { at, clientAddress: CLIENT_NET.address, table: placedBy, leavingVmis }) };
 }
 
-async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundMs: number): Promise<Omit<ScaleIn, 'load' | 'drainSeconds'>> {
+type Withdrawal = Omit<ScaleIn, 'load' | 'drainSeconds' | 'attribution' | 'withdrawalAt'> & { table: Map<string, { state: string; vmi: string }>; at: number; seen: Map<string, { state: string; vmi: string }> };
+
+/** One read of the fabric's flow table: per SE, its open flows and those not seen in an earlier read. */
+export interface FlowSample { at: number; per: Record<string, { open: number; new: number }> }
+
+async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundMs: number, vsSpec?: Record<string, unknown>): Promise<Withdrawal> {
   const open = new Map<string, Array<{ at: number; n: number }>>();
   let stopSampling = false;
   let atHook: { server: string; scur: number; pid: number; draining: boolean | undefined; ms: number } | undefined;
   const vipPrefix = `${g.vip}/32`;
   let hookStart = 0;
   let before: Map<string, string> | undefined;
+  let table = new Map<string, { state: string; vmi: string }>();
+  let at = NaN;
   g.dp.beforeWithdraw = async ({ prefix, leaving }) => {
     if (prefix !== vipPrefix || atHook !== undefined || before !== undefined) return;
     const se = ses.find((s) => s.vmis.some((v) => leaving.includes(v)));
@@ -181,9 +227,33 @@ async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundM
       cliCommand(g.sock(se.server), `get var ${drainVar(`${g.h.namespace}/vs2/0`)}`, 300).catch(() => ''),
     ]);
     const draining = /value=<1>/.test(sw) ? true : /value=<0>/.test(sw) ? false : undefined;
-    before = await g.dp.flowsPinnedTo(vmi, g.vip);
+    table = await g.dp.flowTable(g.vip);
+    // W: the rewrite follows this hook at once.
+    at = Date.now();
+    before = new Map([...table].filter(([, f]) => f.vmi === vmi).map(([k, f]) => [k, f.state]));
     atHook = { server: se.server, scur: rows === undefined ? NaN : openOf(rows), pid, draining, ms: performance.now() - hookStart };
   };
+  // The fabric's flow table every 200 ms: which SE each client connection is on (by its local
+  // port) for the attribution, and the open flows per SE over time (the timeline).
+  const seen = new Map<string, { state: string; vmi: string }>();
+  const timeline: FlowSample[] = [];
+  const flowSampler = (async () => {
+    while (!stopSampling) {
+      const t = await g.dp.flowTable(g.vip).catch(() => undefined);
+      if (t !== undefined) {
+        const per: FlowSample['per'] = {};
+        for (const [k, f] of t) {
+          if (f.vmi === '' || !OPEN_STATES.includes(f.state)) continue;
+          const se = ses.find((x) => x.vmis.includes(f.vmi))?.name ?? f.vmi;
+          const p = per[se] ?? (per[se] = { open: 0, new: 0 });
+          p.open++;
+          if (!seen.has(k)) { p.new++; seen.set(k, f); }
+        }
+        timeline.push({ at: Date.now(), per });
+      }
+      await sleep(200);
+    }
+  })();
   // Open connections on every SE, sampled as fast as the sockets answer.
   const sampler = (async () => {
     while (!stopSampling) {
@@ -194,13 +264,20 @@ async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundM
       await sleep(20);
     }
   })();
+  const appliedAt = Date.now();
+  const routeChanges: Array<{ at: number; members: string[] }> = [];
+  const actions: Array<{ at: number; what: string }> = [];
+  g.dp.onAction = (what) => { actions.push({ at: Date.now(), what }); };
   try {
     const t0 = performance.now();
-    await applyVS(g.h, { minSEs: to, maxSEs: to });
+    await applyVS(g.h, { minSEs: to, maxSEs: to, ...(vsSpec !== undefined ? { vsSpec } : {}) });
     let gone: Serving | undefined;
+    let last = '';
     while (gone === undefined) {
       if (performance.now() - t0 > boundMs) throw new Error(`no SE withdrawn from the fabric's route within ${boundMs} ms of the scale-in`);
       const members = new Set(g.routeMembers());
+      const now = [...members].sort().join(',');
+      if (now !== last) { routeChanges.push({ at: Date.now(), members: [...members].map((v) => ses.find((x) => x.vmis.includes(v))?.name ?? v) }); last = now; }
       gone = ses.find((s) => !s.vmis.some((v) => members.has(v)));
       if (gone === undefined) await sleep(2);
     }
@@ -220,6 +297,8 @@ async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundM
       drainingAtWithdrawal: hook?.draining,
       openBefore: Math.max(0, ...samples.filter((x) => x.at < seenAt && x.at >= seenAt - 1_000).map((x) => x.n)),
       leaving: leaving.name,
+      table, at, appliedAt, timeline, seen, routeChanges, actions,
+      probeEvents: g.dp.probeEvents.filter((e) => e.at >= appliedAt - 5_000).map((e) => ({ ...e, se: ses.find((x) => x.vmis.includes(e.vmi))?.name ?? e.vmi })),
     };
     // Until the leaving SE has dropped the VIP (its grace over) or is gone, then a little longer.
     await g.h.waitFor(async () => {
@@ -230,7 +309,9 @@ async function withdrawal(g: Ground, ses: readonly Serving[], to: number, boundM
     return r;
   } finally {
     g.dp.beforeWithdraw = undefined;
+    g.dp.onAction = undefined;
     stopSampling = true;
     await sampler;
+    await flowSampler;
   }
 }
