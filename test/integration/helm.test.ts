@@ -60,6 +60,12 @@ function filesUnder(dir: string, rel = ''): string[] {
   return readdirSync(join(dir, rel), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(dir, join(rel, e.name)) : [join(rel, e.name)])).sort();
 }
 
+/** The chart's copy at `copy` holds exactly `files` of `source`, each byte for byte (scripts/chart-sync.sh makes it). */
+function assertCopied(source: string, copy: string, files: string[]): void {
+  assert.deepEqual(existsSync(copy) ? filesUnder(copy) : [], files, `${copy} does not hold the files of ${source}: run scripts/chart-sync.sh`);
+  for (const f of files) assert.ok(readFileSync(join(copy, f), 'utf8') === readFileSync(join(source, f), 'utf8'), `${f} differs from ${join(source, f)}: run scripts/chart-sync.sh`);
+}
+
 describe('the Helm chart', () => {
   let cluster: TestCluster;
   let kustomized: Manifest[] = [];
@@ -81,17 +87,14 @@ describe('the Helm chart', () => {
   });
 
   test('the chart carries the CRDs of crds/ byte for byte', () => {
-    const ours = readdirSync(join(repoRoot, 'crds')).filter((f) => f.endsWith('.yaml')).sort();
-    assert.deepEqual(readdirSync(join(CHART, 'crds')).sort(), ours);
-    for (const f of ours) assert.equal(readFileSync(join(CHART, 'crds', f), 'utf8'), readFileSync(join(repoRoot, 'crds', f), 'utf8'), `${f} differs: cp crds/${f} ${CHART}/crds/ (or scripts/chart-sync.sh)`);
+    const ours = readdirSync(join(repoRoot, 'crds')).filter((f) => f.endsWith('.yaml')).sort(); // not crds/samples
+    assertCopied(join(repoRoot, 'crds'), join(CHART, 'crds'), ours);
   });
 
   test('the chart carries deploy/components/monitoring byte for byte (files/monitoring)', () => {
-    const copy = join(CHART, 'files/monitoring');
     const ours = filesUnder(COMPONENT);
     assert.ok(ours.includes('prometheusrule.yaml') && ours.includes('kustomization.yaml'), ours.join(' '));
-    assert.deepEqual(existsSync(copy) ? filesUnder(copy) : [], ours, 'run scripts/chart-sync.sh');
-    for (const f of ours) assert.ok(readFileSync(join(copy, f), 'utf8') === readFileSync(join(COMPONENT, f), 'utf8'), `${f} differs: cp deploy/components/monitoring/${f} ${copy}/${f} (or scripts/chart-sync.sh)`);
+    assertCopied(COMPONENT, join(CHART, 'files/monitoring'), ours);
   });
 
   test('with its defaults (and namespace.create) it renders the objects of the kustomize base, field for field', async () => {
