@@ -289,7 +289,7 @@ export interface ServiceEngineGroupSpec {
    */
   seDeprovisionDelaySeconds?: number;
   /**
-   * Scale-in: how long an SE leaving a virtual service is drained while still in the ECMP set (HTTP keep-alive clients told Connection: close) before it is withdrawn; it ends early once the SE holds no connection for the VS. 0: withdrawn at once, then drained. Default: 0.
+   * Scale-in: how long an SE leaving a virtual service is drained while still in the ECMP set before it is withdrawn; on HTTP-mode listeners (enableSSL ports) every response then says Connection: close, on TCP-mode ones the drain only waits. It ends early once the SE holds no connection for the VS. 0: withdrawn at once, then drained. Default: 30.
    */
   drainTimeoutSeconds?: number;
 }

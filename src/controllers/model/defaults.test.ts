@@ -28,7 +28,7 @@ test('every numeric default of a group\'s spec is in the model (a new one must b
 
 test('a spec without the optional fields reads as the CRD defaults', () => {
   const g = { metadata: { name: 'g' }, spec: { cloudRef: 'c' } } as unknown as GroupObj;
-  assert.deepEqual(groupSpec(g), { minScaleoutPerVS: 1, maxScaleoutPerVS: 4, maxSEs: 10, maxVSPerSE: 10, bufferSEs: 0, placement: 'Packed', seDeprovisionDelaySeconds: 300, drainTimeoutSeconds: 0 });
+  assert.deepEqual(groupSpec(g), { minScaleoutPerVS: 1, maxScaleoutPerVS: 4, maxSEs: 10, maxVSPerSE: 10, bufferSEs: 0, placement: 'Packed', seDeprovisionDelaySeconds: 300, drainTimeoutSeconds: 30 });
   const vs = { metadata: { name: 'v' }, spec: { cloudRef: 'c', poolRef: 'p', vip: [] } } as unknown as VSObj;
   assert.deepEqual(vsSpec(vs), { seGroupRef: 'default', enabled: true, scaleout: { minSEs: 1, maxSEs: 4, ecmp: false } });
 });

@@ -17,7 +17,7 @@ export const CRD_DEFAULTS = {
     bufferSEs: 0,
     placement: 'Packed',
     seDeprovisionDelaySeconds: 300,
-    drainTimeoutSeconds: 0,
+    drainTimeoutSeconds: 30,
   },
   VirtualService: {
     seGroupRef: 'default',

@@ -18,15 +18,16 @@ import {
 } from '../../runtime/index.js';
 import {
   bootstrapUserData, cloudBootstrap, cloudResyncMs, INDEX, resourceOf, sePhase, SE_REASON, withKstatus,
-  type CloudConnection, type OperatorContext, type SEChannel, type SEObj, type VSObj,
+  type CloudConnection, type OperatorContext, type SEChannel, type SEObj,
 } from '../model/index.js';
 import { applyAction, faultOf, messageOf, userData, type ApplyEnv, type SEBootstrapping } from './apply.js';
+import { seDemand, type SEDemand } from './demand.js';
 import { CREATES, REMOVALS, SEMemory } from './memory.js';
 import { seMetrics } from './metrics.js';
 import { observeSE, toObservation, type SESeen } from './observe.js';
 import { planServiceEngine, type SEAction, type SEDesire, type SEPlan } from './plan.js';
 import { serverGroupGate } from './servergroup.js';
-import { summarizeSE, type AgentView, type HostedVIP, type SEReport } from './status.js';
+import { summarizeSE, type AgentView, type SEReport } from './status.js';
 import { repairEvents, repairRecheckMs, repairStep, syncHealthCheck, type PeerSE } from './repair.js';
 
 export const SE_FINALIZER = 'lb.contrail-operator.io/service-engine';
@@ -81,35 +82,14 @@ function agentView(ch: SEChannel, seKey: string): AgentView {
   };
 }
 
-/** The data networks an SE needs, and the VIPs it hosts, from the VSs whose status lists it. */
-export function demandOf(ctx: OperatorContext, se: SEObj): { networks: string[]; vips: HostedVIP[]; virtualServices: string[] } {
+/** The data networks an SE needs and the VIPs it hosts: the VSs whose status lists it, and those it still drains (seDemand). */
+export function demandOf(ctx: OperatorContext, se: SEObj): SEDemand {
   const ns = se.metadata.namespace ?? '';
-  const networks = new Set<string>();
-  const vips: HostedVIP[] = [];
-  const names: string[] = [];
-  const networksOf = (vs: VSObj): void => {
-    for (const v of vs.status?.vip ?? []) if (v.networkRef !== undefined && v.networkRef !== '') networks.add(v.networkRef);
-    const pool = ctx.informers.pools.store.get(`${ns}/${vs.spec.poolRef}`);
-    for (const s of pool?.status?.servers ?? []) if (s.networkUUID !== undefined && s.networkUUID !== '') networks.add(s.networkUUID);
-  };
-  const listed = ctx.informers.virtualServices.store.byIndex(INDEX.vsBySE, objectKey(se));
-  for (const vs of listed) {
-    names.push(vs.metadata.name);
-    for (const v of vs.status?.vip ?? []) {
-      if (v.vipID !== undefined) vips.push({ virtualService: vs.metadata.name, vipID: v.vipID, ...(v.ipAddress !== undefined ? { ipAddress: v.ipAddress } : {}) });
-    }
-    networksOf(vs);
-  }
-  // A VS this SE is leaving but still serves (a scale-in drain or its grace, leaving.ts) keeps its
-  // networks here: its status no longer lists the SE, yet the connections the SE still carries run
-  // over the pool-side vNIC. Detached under them, every one of them hung (measured: 33–58 failed
-  // requests at each drain's start, docs/autoscale.md#scale-in). It goes once the drain is done.
-  for (const name of ctx.seChannel?.drains?.onSE(objectKey(se)) ?? []) {
-    const vs = listed.some((x) => x.metadata.name === name) ? undefined : ctx.informers.virtualServices.store.get(`${ns}/${name}`);
-    if (vs !== undefined) networksOf(vs);
-  }
-  vips.sort((a, b) => a.virtualService.localeCompare(b.virtualService) || a.vipID.localeCompare(b.vipID));
-  return { networks: [...networks].sort(), vips, virtualServices: names.sort() };
+  const hosting = ctx.informers.virtualServices.store.byIndex(INDEX.vsBySE, objectKey(se));
+  const draining = [...ctx.seChannel?.drains?.onSE(objectKey(se)) ?? []]
+    .filter((name) => !hosting.some((x) => x.metadata.name === name))
+    .flatMap((name) => ctx.informers.virtualServices.store.get(`${ns}/${name}`) ?? []);
+  return seDemand(hosting, draining, (vs) => ctx.informers.pools.store.get(`${ns}/${vs.spec.poolRef}`));
 }
 
 /** Everything one reconcile works from, once the SE is known observable. */
