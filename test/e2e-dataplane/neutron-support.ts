@@ -23,8 +23,9 @@ export class NeutronVS {
 
   constructor(private readonly h: Harness, private readonly dp: NetnsDataplane, private readonly api: Api, private readonly stateRoot: string) {}
 
-  load(requests: number, seconds = 10): Promise<LoadResult> {
-    return runLoad(this.dp.client, { url: `http://${this.vip}/`, connections: 4, seconds, maxRequests: requests, newConnections: true, timeoutSeconds: 1 });
+  /** New connections to the VIP; a request unanswered within timeoutSeconds counts as failed. */
+  load(requests: number, seconds = 10, timeoutSeconds = 1): Promise<LoadResult> {
+    return runLoad(this.dp.client, { url: `http://${this.vip}/`, connections: 4, seconds, maxRequests: requests, newConnections: true, timeoutSeconds });
   }
 
   /** Sessions the SE's HAProxy took on its VIP frontends. */
