@@ -61,7 +61,7 @@ type Control = { op: 'start' } | { op: 'end' } | { op: 'exit' };
 type FromServer = { op: 'ready'; url: string; mem: Memory } | { op: 'started' } | { op: 'ended'; cpuMs: number; wallMs: number; mem: Memory; loopP99Ms: number; loopMaxMs: number; heartbeats: number; lagP50Ms: number; lagP99Ms: number; lagMaxMs: number; inServerP50Ms: number; inServerP99Ms: number; tcp: number };
 type Cred = { i: number; certPem: string; keyPem: string; serverID: string };
 type ToAgents = { op: 'run'; url: string; client: Client; caBundle: string; creds: Cred[] } | Control;
-type FromAgents = { op: 'running' } | { op: 'started' } | { op: 'ended'; built: number; acked: number; failures: number; why: Record<string, number>; rtts: number[]; socketWaits: number[]; newSockets: number; cpuMs: number; wallMs: number; loopP99Ms: number } | { op: 'stopped' };
+type FromAgents = { op: 'running' } | { op: 'started' } | { op: 'ended'; built: number; acked: number; failures: number; why: Record<string, number>; rtts: number[]; socketWaits: number[]; newSockets: number; handshakes: number[]; writes: number[]; answers: number[]; cpuMs: number; wallMs: number; loopP99Ms: number } | { op: 'stopped' };
 
 function vips(i: number): VipIntent[] {
   return [0, 1].map((v) => ({
@@ -76,6 +76,7 @@ const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 };
+const dist = (xs: number[]): string => (xs.length === 0 ? '—' : `p50 ${pct(xs, 50).toFixed(1)} ms, p99 ${pct(xs, 99).toFixed(1)} ms, max ${pct(xs, 100).toFixed(0)} ms`);
 const mb = (b: number): string => `${(b / 1048576).toFixed(1)} MB`;
 const send = (m: FromServer | FromAgents): void => void process.send?.(m);
 
@@ -241,15 +242,33 @@ async function agentsProcess(): Promise<void> {
   // Where a heartbeat waits on the agent's side before it is written: the https.Agent's queue (no
   // free socket of the two), and whether it got a kept socket or a new one (a TLS handshake).
   const socketWaits: number[] = [];
+  const handshakes: number[] = [];
+  const writes: number[] = [];
+  const answers: number[] = [];
   let newSockets = 0;
   const addRequest = (https.Agent.prototype as unknown as { addRequest: (req: import('node:http').ClientRequest, ...rest: unknown[]) => void }).addRequest;
   (https.Agent.prototype as unknown as { addRequest: typeof addRequest }).addRequest = function (this: https.Agent, req, ...rest) {
     const queued = performance.now();
     if (req.path.startsWith('/v1/heartbeat')) {
-      req.once('socket', () => {
+      req.once('socket', (socket: import('node:tls').TLSSocket) => {
         if (!measuring) return;
-        socketWaits.push(performance.now() - queued);
-        if (!req.reusedSocket) newSockets++;
+        const assigned = performance.now();
+        socketWaits.push(assigned - queued);
+        // A new socket: connect + TLS handshake until secureConnect; then written ('finish'), then
+        // the answer's first byte ('response'): so a long wait is placed before or after the write.
+        let ready = assigned;
+        if (!req.reusedSocket) {
+          newSockets++;
+          socket.once('secureConnect', () => {
+            ready = performance.now();
+            handshakes.push(ready - assigned);
+          });
+        }
+        req.once('finish', () => {
+          const written = performance.now();
+          writes.push(written - ready);
+          req.once('response', () => answers.push(performance.now() - written));
+        });
       });
     }
     return addRequest.call(this, req, ...rest);
@@ -335,7 +354,7 @@ async function agentsProcess(): Promise<void> {
     if (m.op === 'start') {
       built = acked = failures = newSockets = 0;
       rtts.length = 0;
-      socketWaits.length = 0;
+      socketWaits.length = handshakes.length = writes.length = answers.length = 0;
       why.clear();
       cpu0 = process.cpuUsage();
       t0 = performance.now();
@@ -347,7 +366,7 @@ async function agentsProcess(): Promise<void> {
       measuring = false;
       loop.disable();
       const cpu = process.cpuUsage(cpu0);
-      send({ op: 'ended', built, acked, failures, why: Object.fromEntries(why), rtts, socketWaits, newSockets, cpuMs: (cpu.user + cpu.system) / 1000, wallMs: performance.now() - t0, loopP99Ms: loop.percentile(99) / 1e6 });
+      send({ op: 'ended', built, acked, failures, why: Object.fromEntries(why), rtts, socketWaits, newSockets, handshakes, writes, answers, cpuMs: (cpu.user + cpu.system) / 1000, wallMs: performance.now() - t0, loopP99Ms: loop.percentile(99) / 1e6 });
     } else if (m.op === 'exit') {
       stopping = true;
       stopAll();
@@ -453,7 +472,7 @@ async function main(): Promise<void> {
     // that period, so the delay is what lies beyond it.
     const beyond = (ms: number): string => Math.max(0, ms - LOOP_RESOLUTION_MS).toFixed(0);
     const waits = s.flatMap((x) => x.socketWaits);
-    console.log(`  agents' side: heartbeat request → socket assigned p50 ${pct(waits, 50).toFixed(1)} ms, p99 ${pct(waits, 99).toFixed(1)} ms, max ${pct(waits, 100).toFixed(0)} ms; heartbeats on a new connection (a handshake): ${s.reduce((n, x) => n + x.newSockets, 0)}`);
+    console.log(`  agents' side: heartbeat request → socket assigned p50 ${pct(waits, 50).toFixed(1)} ms, p99 ${pct(waits, 99).toFixed(1)} ms, max ${pct(waits, 100).toFixed(0)} ms; heartbeats on a new connection (a handshake): ${s.reduce((n, x) => n + x.newSockets, 0)}, its connect + handshake ${dist(s.flatMap((x) => x.handshakes))}; socket ready → request written ${dist(s.flatMap((x) => x.writes))}; written → answer's first byte ${dist(s.flatMap((x) => x.answers))}`);
     console.log(`  event-loop delay beyond the ${LOOP_RESOLUTION_MS} ms sampling period: server p99 ${beyond(r.end.loopP99Ms)} ms, max ${beyond(r.end.loopMaxMs)} ms; agent processes: p99 ${s.map((x) => beyond(x.loopP99Ms)).join(' / ')} ms, CPU ${s.map((x) => ((100 * x.cpuMs) / x.wallMs).toFixed(0)).join(' / ')} % of a core each`);
     console.log(`  server CPU: ${cpu(r.end).toFixed(1)} % of one core (goal < ${CPU_GOAL} %: ${(cpu(r.end) / CPU_GOAL).toFixed(2)}×), ${((1000 * r.end.cpuMs) / Math.max(1, r.end.heartbeats)).toFixed(0)} µs per heartbeat → ${((r.end.cpuMs / Math.max(1, r.end.heartbeats)) * nominal / 10).toFixed(1)} % at ${nominal}/s`);
     console.log(`  server RSS: ${mb(r.ready.mem.rss)} idle → ${mb(r.end.mem.rss)}: +${mb(extra(r))} (${(extra(r) / Math.max(1, r.end.tcp) / 1024).toFixed(0)} KB per connection); JS heap used +${mb(r.end.mem.heapUsed - r.ready.mem.heapUsed)}, committed +${mb(r.end.mem.heapTotal - r.ready.mem.heapTotal)}, external +${mb(r.end.mem.external - r.ready.mem.external)}`);
