@@ -10,9 +10,9 @@
 // (`show servers state`) → the master's reload → the new worker answers on the stats socket. The
 // steps are timed by wrapping the HAProxy object's check / command / reload and the Channel's
 // onConfig, so the product code runs unchanged.
-// The detection times of the two
-// detectors (heartbeat → AgentConnected=False; the data path's health check → out of ECMP) need the
-// operator and the netns fabric: bench:dataplane prints them (test/bench/dataplane/detection.ts).
+// The detection times of the two detectors (heartbeat → AgentConnected=False; the data path's
+// health check → out of ECMP) need the operator and the netns fabric: bench:dataplane prints them
+// (test/bench/dataplane/detection.ts).
 //   npm run bench:agent        (env AGENT_BENCH_N, default 100 changes of each kind)
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
