@@ -19,7 +19,10 @@
 // process's own send, the kernel, TLS, and the server's read, parse and validation. Printed with
 // the server's event-loop delay and the agents' round trip (built → ack received), so a lag can be
 // placed: a server loop delay near the lag → the server; agents' own loop delay near it → the
-// agents' processes were starved.
+// agents' processes were starved. Each agent process also times every heartbeat's own phases
+// (https.Agent queue → socket; on a new socket, connect + TLS handshake; written; answer's first
+// byte), which is what placed the multi-second lags of a starved machine in the reconnects'
+// handshakes (docs/se-api.md).
 // Goals (issue 13): < 10 % of a core, < 50 MB extra RSS, < 200 ms processing lag. Asserts nothing.
 //   npm run bench:seapi      (env SEAPI_BENCH_AGENTS, default 1000; SEAPI_BENCH_SECONDS, default 30;
 //                             SEAPI_BENCH_PROCS, default 4 (1 = every agent in one process, the
