@@ -175,7 +175,8 @@ async function apply(ctx: OperatorContext, vs0: VSObj, d: Desired, vplan: Return
   const converged = next === 'OPER_DISABLED' || (result.programmed.size >= placement.requested && vplan.vips.every((v) => v.release.length === 0));
   rc.log.debug('virtual service reconciled', { state: next, programmed: result.programmed.size, requested: placement.requested, waitingForSEs: placement.waitingForSEs });
   const requeue = Math.min(converged ? Infinity : CONVERGING_MS, drain?.requeueMs ?? Infinity);
-  return Number.isFinite(requeue) ? { requeueAfterMs: requeue } : {};
+  // Converged and no drain to step: counted in lbop_reconcile_converged_total if nothing was written.
+  return Number.isFinite(requeue) ? { requeueAfterMs: requeue } : { converged: true };
 }
 
 /**
