@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import got, { RequestError, type Got, type Response } from 'got';
 import { Counter, Histogram, register as globalRegistry, type Registry } from 'prom-client';
 import winston from 'winston';
+import { noteCloudRequest } from '../runtime/writetally.js';
 import { CloudError, errorFromResponse, errorFromTransport, retryAfterMs, Unavailable, type CloudAPI } from './errors.js';
 
 export type HTTPMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
@@ -175,6 +176,7 @@ export class CloudHTTP {
 
   private async once<T>(req: CloudRequest, ourId: string): Promise<CloudResponse<T>> {
     const end = this.metrics.duration.startTimer({ cloud: this.cloud, api: req.api, op: req.op });
+    noteCloudRequest(req.api, req.method, req.url); // the reconcile's write tally (runtime/writetally.ts)
     let res: Response<string>;
     try {
       res = await this.got(req.url, {

@@ -9,6 +9,7 @@ import { realClock, type Clock } from './clock.js';
 import type { Informer } from './informer.js';
 import { reconcileLogger, redactText, silentLogger } from './log.js';
 import { queueMetrics, runtimeMetrics, type RuntimeMetrics } from './metrics.js';
+import { emptyTally, withTally } from './writetally.js';
 import { objectKey, parseKey, type KubeObject, type ObjectRef } from './objects.js';
 import type { RateLimiter } from './ratelimit.js';
 import { WorkQueue } from './workqueue.js';
@@ -26,6 +27,12 @@ export interface ReconcileResult {
   requeueAfterMs?: number;
   /** Reconcile again with backoff without counting it as an error. */
   requeue?: boolean;
+  /**
+   * The reconciler found its object as desired: nothing left to do, nothing it waits for. Counted
+   * in lbop_reconcile_converged_total only if the reconcile also sent no apiserver or cloud write
+   * (runtime/writetally.ts): the claim is checked, not trusted.
+   */
+  converged?: boolean;
 }
 
 export interface ReconcileContext {
@@ -111,6 +118,7 @@ export class Controller<T extends KubeObject = KubeObject> {
     });
     const clock = o.clock ?? realClock;
     this.metrics.probeQueue(o.name, { processingSince: () => this.queue.processingSince(), now: () => clock.now() });
+    this.metrics.reconcileConverged.inc({ controller: o.name }, 0); // the series exists from the start
   }
 
   enqueue(key: string): void {
@@ -202,9 +210,11 @@ export class Controller<T extends KubeObject = KubeObject> {
     this.active++;
     this.metrics.activeWorkers.inc({ controller: this.name });
     try {
-      const res = (await this.o.reconcile(ref, { key, log, signal })) ?? {};
+      const tally = emptyTally();
+      const res = (await withTally(tally, () => this.o.reconcile(ref, { key, log, signal }))) ?? {};
       // Work cut short by the deadline is not a success, whatever the reconciler returned.
       if (timedOut) throw new Error(`reconcile timed out after ${timeoutMs} ms`);
+      if (res.converged === true && tally.apiserver === 0 && tally.cloud === 0) this.metrics.reconcileConverged.inc({ controller: this.name });
       if (res.requeueAfterMs !== undefined && res.requeueAfterMs > 0) {
         this.queue.forget(key);
         this.queue.addAfter(key, res.requeueAfterMs);

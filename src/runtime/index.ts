@@ -20,3 +20,4 @@ export * from './store.js';
 export * from './workqueue.js';
 export * from './backoff.js';
 export * from './labelselector.js';
+export * from './writetally.js';

@@ -9,6 +9,7 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import { userAgent } from '../buildinfo.js';
 import { accessFromKubeconfig, kubeconfigFor, type ClusterAccess } from './kubeauth.js';
 import { proxyFor, type KubeconfigDoc } from './kubeconfig.js';
+import { noteApiserverRequest } from './writetally.js';
 
 export interface KubeClientOptions {
   /** A context of the kubeconfig other than its current-context (kubectl --context). */
@@ -176,6 +177,7 @@ export class KubeClient {
       headers['Content-Length'] = String(body.length);
     }
     const mod = u.protocol === 'https:' ? https : http;
+    noteApiserverRequest(method, path); // the reconcile's write tally (writetally.ts)
     const started = performance.now();
     const host = u.host;
     return new Promise((resolve, reject) => {

@@ -32,6 +32,8 @@ export interface RuntimeMetrics {
   registry: Registry;
   reconcileTotal: Counter<'controller' | 'result'>;
   reconcileErrors: Counter<'controller'>;
+  /** reconciles that found their object converged: the reconciler said so and sent no write (writetally.ts) */
+  reconcileConverged: Counter<'controller'>;
   terminalErrors: Counter<'controller'>;
   activeWorkers: Gauge<'controller'>;
   maxConcurrent: Gauge<'controller'>;
@@ -106,6 +108,12 @@ export function runtimeMetrics(registry: Registry = globalRegistry): RuntimeMetr
       name: 'controller_runtime_reconcile_total',
       help: 'Total number of reconciliations per controller',
       labelNames: ['controller', 'result'],
+      registers,
+    }),
+    reconcileConverged: new Counter({
+      name: 'lbop_reconcile_converged_total',
+      help: 'Reconciles that found their object converged: nothing to do, no apiserver write (Events aside) and no cloud write',
+      labelNames: ['controller'],
       registers,
     }),
     reconcileErrors: new Counter({

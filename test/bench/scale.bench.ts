@@ -10,7 +10,8 @@
 //   P4  SIGKILL, restart over the N converged VSs: cloud writes (goal 0), apiserver writes and
 //       how many objects they changed (the rest changed nothing; goal 0), and the time until every
 //       VS has been reconciled once (controller_runtime_reconcile_total{controller="virtualservice"}
-//       ≥ N; with 0 cloud writes each of those reconciles found its VS converged).
+//       ≥ N) and found converged (lbop_reconcile_converged_total{controller="virtualservice"} ≥ N:
+//       reconciles that had nothing to do and sent no write, counted by the operator).
 //       SCALE_BENCH_HEAPSNAPSHOT=1 also writes the converged operator's heap snapshot.
 //   P1  apply → all Ready vs its lower bound (p1LowerBound), with the cloud rate-limited per API.
 //   P5  the server of the SE in most VIPs' ECMP sets goes to ERROR: out of every one within
@@ -116,7 +117,7 @@ async function startCompiled(h: Harness, extra: string[] = []): Promise<Compiled
   const port = await freePort();
   const child = spawn(process.execPath, [...heapArgs, ...extra, join(repoRoot, 'bin/contrail-lb-operator.js'), 'run', '--kubeconfig', h.cluster.kubeconfig,
     '--namespace', h.namespace, '--cluster-id', h.clusterID, '--metrics-addr', `127.0.0.1:${port}`, '--health-addr', '0',
-    '--secrets-namespace', SECRETS_NAMESPACE, '--log-level', 'warn'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, KUBECONFIG: '' } });
+    '--secrets-namespace', SECRETS_NAMESPACE, '--log-level', process.env['SCALE_BENCH_LOG_LEVEL'] ?? 'warn'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, KUBECONFIG: '' } });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return { child, metricsURL: `http://127.0.0.1:${port}/metrics`, exited };
 }
@@ -349,6 +350,20 @@ async function main(): Promise<void> {
     const reconciled = async (): Promise<number> => series(await metrics(op), 'controller_runtime_reconcile_total', { controller: 'virtualservice' });
     await h.waitFor(async () => (await reconciled()) >= count, { what: `${count} VS reconciled after restart`, timeoutMs: 300_000, intervalMs: 100 });
     const found = performance.now() - t1;
+    // Found converged: the operator's own count of VS reconciles that had nothing to do and wrote
+    // nothing (lbop_reconcile_converged_total, checked against every request the reconcile sent).
+    // Counted per reconcile, not per VS: read with the reconciles run by then (one scrape); the
+    // difference is reconciles that waited (e.g. for the Cloud's first list) or wrote.
+    const convergedNow = async (): Promise<[number, number]> => {
+      const text = await metrics(op);
+      return [series(text, 'lbop_reconcile_converged_total', { controller: 'virtualservice' }), series(text, 'controller_runtime_reconcile_total', { controller: 'virtualservice' })];
+    };
+    let [convergedN, reconcilesThen] = await convergedNow();
+    while (convergedN < count && performance.now() - t1 < 30_000) {
+      await new Promise((r) => setTimeout(r, 100));
+      [convergedN, reconcilesThen] = await convergedNow();
+    }
+    const convergedMs = performance.now() - t1;
     // One more observation period for anything the first pass queued.
     await new Promise((r) => setTimeout(r, RESYNC_S * 1000));
     const after = await h.simControl<Stats>('GET', '/sim/stats');
@@ -358,6 +373,12 @@ async function main(): Promise<void> {
     const kubeWrites = apiserverWrites(m);
     console.log(`P4 SIGKILL + restart with ${count} converged VS: every VS reconciled ${(found / 1000).toFixed(1)} s after the restart ` +
       `(process start included; goal ≤ 30 s); cloud writes ${sum(after.requests.filter(isWrite))} (goal 0)`);
+    const allFound = convergedN >= count && convergedMs <= 30_000;
+    console.log(`P4 found converged (lbop_reconcile_converged_total{controller="virtualservice"}): ${convergedN} reconciles for ${count} VSs ` +
+      `within ${(convergedMs / 1000).toFixed(1)} s of the restart (goal: ${count} within 30 s)${allFound ? ': met' : ': NOT met'}; ` +
+      `${reconcilesThen - convergedN} of the ${reconcilesThen} VS reconciles by then were not found converged (waited or wrote); ` +
+      `pool ${series(m, 'lbop_reconcile_converged_total', { controller: 'pool' })}, serviceengine ${series(m, 'lbop_reconcile_converged_total', { controller: 'serviceengine' })}, ` +
+      `serviceenginegroup ${series(m, 'lbop_reconcile_converged_total', { controller: 'serviceenginegroup' })}`);
     console.log(`P4 apiserver writes by the new process in the ${((performance.now() - t1) / 1000).toFixed(0)} s after restart: ${kubeWrites} ` +
       `(POST/PUT/PATCH/DELETE, incl. events); objects they changed: ${changed.length}${changed.length > 0 ? ` (${changed.slice(0, 5).join(', ')}…)` : ''}`);
     for (const r of after.requests.filter(isWrite)) console.log(`  restart write: ${r.api} ${r.method} ${r.route} ${r.status}: ${r.count}`);
@@ -410,14 +431,24 @@ async function p5(h: Harness): Promise<void> {
   if (dead === '') { console.log('P5 skipped: no instance-ip refers to an SE'); return; }
   const boundMs = RESYNC_S * 1000 + 1000;
   const t0 = performance.now();
+  console.log(`P5 server ${dead} to ERROR at ${new Date().toISOString()}`);
   await h.simControl('POST', `/sim/servers/${dead}/state`, { state: 'ERROR', message: 'bench:scale P5 host failure' });
   let left = carried;
   let firstOut = -1;
   let now: Awaited<ReturnType<typeof iips>> = before;
+  // When each VIP left (ms after the failure, to the 200-ms poll): the spread says whether they
+  // leave together (one trigger, fast writes) or one after another (queued behind other work).
+  const outAt: number[] = [];
+  const ownerOf = (i: IIP): string => i.annotations?.key_value_pair?.find((kv) => kv.key === 'lbop.owner-name')?.value ?? i.uuid;
+  let lastOut: string[] = [];
   while (left > 0 && performance.now() - t0 < 120_000) {
     await new Promise((r) => setTimeout(r, 200));
+    const carried0 = new Set(now.filter((i) => carrying([i], dead) > 0).map(ownerOf));
     now = await iips();
-    left = carrying(now, dead);
+    const still = carrying(now, dead);
+    for (let i = still; i < left; i++) outAt.push(performance.now() - t0);
+    if (still < left) { const stillOn = new Set(now.filter((i) => carrying([i], dead) > 0).map(ownerOf)); lastOut = [...carried0].filter((n) => !stillOn.has(n)); }
+    left = still;
     if (firstOut < 0 && left < carried) firstOut = performance.now() - t0;
   }
   const ms = performance.now() - t0;
@@ -425,6 +456,8 @@ async function p5(h: Harness): Promise<void> {
   console.log(`P5 SE server ${dead} to ERROR, in ${carried} VIPs' ECMP sets: ${left === 0 ? `out of every one in ${(ms / 1000).toFixed(1)} s` : `still in ${left} after ${(ms / 1000).toFixed(0)} s`} ` +
     `(first out after ${(firstOut / 1000).toFixed(1)} s) vs bound ${(boundMs / 1000).toFixed(0)} s (one observation period + 1 s): ${left === 0 && ms <= boundMs ? 'met' : 'NOT met'}; ` +
     `instance-ips left with no SE ${empty}`);
+  const q = (f: number): string => (outAt.length === 0 ? '-' : ((outAt[Math.min(outAt.length - 1, Math.floor(f * outAt.length))] ?? 0) / 1000).toFixed(1));
+  console.log(`P5 VIPs out by time after the failure: p10 ${q(0.1)} s, p50 ${q(0.5)} s, p90 ${q(0.9)} s, last ${q(1)} s (the last out: ${lastOut.slice(0, 5).join(', ')})`);
 }
 
 main().catch((e: unknown) => {

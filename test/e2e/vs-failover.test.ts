@@ -1,12 +1,14 @@
 // Failover and programming faults end to end: an SE whose server goes to ERROR leaves the VIP's
 // ECMP set at once, the VS stays OPER_UP (Degraded) on the survivor, a replacement is placed and
 // the primary moves to the oldest healthy SE; a fault injected on /ref-update turns a scale-out
-// into OPER_DOWN with an IPAttachFailure event, and clearing it recovers.
+// into OPER_DOWN with an IPAttachFailure event, and clearing it recovers; a dead SE leaves the
+// ECMP set even while another decider holds the VS's placement reservation (withdraw.ts).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHarness, type Harness } from './harness.js';
 import { applySeed, applyVS, condition, eventReasons, nextHops, vsStatus, waitReadyWith, cleanNamespace } from './vs-support.js';
 import type { KubeObject } from '../../src/runtime/index.js';
+import { releaseReservation, reservationOf, takeReservation, type VSObj } from '../../src/controllers/model/index.js';
 
 let h: Harness;
 before(async () => {
@@ -68,4 +70,45 @@ test('fault on ref-update: OPER_DOWN + IPAttachFailure; recovery when cleared', 
     await h.simControl('DELETE', '/sim/faults');
   }
   await waitReadyWith(h, 3, 'vs2', 180_000);
+});
+
+/** The SE data VMIs the VS's VIP instance-ips refer to, read from Contrail (what the fabric programs). */
+async function vipRefs(vsUID: string): Promise<string[]> {
+  const token = (await fetch(`${h.sim.urls.keystone}/v3/auth/tokens`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password: 'admin-secret' } } }, scope: { project: { name: 'admin', domain: { id: 'default' } } } } }),
+  })).headers.get('x-subject-token') ?? '';
+  type IIP = { virtual_machine_interface_refs?: { uuid: string }[]; annotations?: { key_value_pair?: { key: string; value: string }[] } };
+  const r = await fetch(`${h.sim.urls.contrail}/instance-ips?detail=true&fields=virtual_machine_interface_refs,annotations`, { headers: { 'x-auth-token': token } });
+  const iips = ((await r.json()) as { 'instance-ips'?: { 'instance-ip': IIP }[] })['instance-ips']?.map((o) => o['instance-ip']) ?? [];
+  return iips.filter((i) => i.annotations?.key_value_pair?.some((kv) => kv.key === 'lbop.owner-uid' && kv.value === vsUID) === true)
+    .flatMap((i) => (i.virtual_machine_interface_refs ?? []).map((x) => x.uuid));
+}
+
+test('SE server ERROR while another decider holds the placement reservation: out of the ECMP set all the same', async () => {
+  const s = await waitReadyWith(h, 3, 'vs2', 180_000);
+  const victim = s.serviceEngines?.find((x) => x.primary !== true)?.name ?? '';
+  const se = await h.get<KubeObject & { status?: { serverUUID?: string; dataInterfaces?: { portUUID?: string }[] } }>('ServiceEngine', victim);
+  const dataVMIs = (se?.status?.dataInterfaces ?? []).flatMap((d) => (d.portUUID !== undefined ? [d.portUUID] : []));
+  const vs = await h.get<VSObj & KubeObject>('VirtualService', 'vs2');
+  const uid = vs?.metadata.uid ?? '';
+  assert.ok(dataVMIs.length > 0, 'the SE has a data VMI');
+  assert.ok((await vipRefs(uid)).some((r) => dataVMIs.includes(r)), 'the VIP refers to the SE before');
+  // Another decider (an old leader mid-decision) holds the VS: no placement can be decided for 60 s.
+  const io = { client: h.client, holder: 'e2e/another-decider', now: () => new Date() };
+  const taken = await takeReservation(io, vs as VSObj);
+  assert.equal(taken.kind, 'held');
+  if (taken.kind !== 'held') return;
+  try {
+    await h.simControl('POST', `/sim/servers/${se?.status?.serverUUID ?? ''}/state`, { state: 'ERROR', message: 'host failed' });
+    await h.waitFor(async () => !(await vipRefs(uid)).some((r) => dataVMIs.includes(r)), { what: 'the dead SE out of the VIP refs', timeoutMs: 20_000, intervalMs: 200 });
+    const now = await h.get<VSObj & KubeObject>('VirtualService', 'vs2');
+    assert.equal(reservationOf(now as VSObj)?.holder, 'e2e/another-decider', 'withdrawn while the other decider still held the VS');
+    assert.ok((await vipRefs(uid)).length >= 2, 'the live SEs stay in the set');
+  } finally {
+    const cur = await h.get<VSObj & KubeObject>('VirtualService', 'vs2');
+    if (cur !== undefined) await releaseReservation(io, cur as VSObj, taken.reservation);
+  }
+  const healed = await waitReadyWith(h, 3, 'vs2', 180_000);
+  assert.equal((healed.serviceEngines ?? []).some((x) => x.name === victim), false, 'replaced once the reservation is released');
 });

@@ -102,7 +102,8 @@ async function reconcile(ctx: OperatorContext, ref: ObjectRef, announced: Announ
     for (const e of health.events) ctx.events.record(pool, e.type, e.reason, e.note);
     announced.set(`${pool.metadata.namespace ?? ''}/${pool.metadata.name}`, new Map(health.members.map((m) => [m.id, m.operStatus])));
   }
-  return resolutions.every((r) => r.resolved) ? {} : { requeueAfterMs: UNRESOLVED_RECHECK_MS };
+  // Every server resolved: converged (lbop_reconcile_converged_total, if the status write was a no-op).
+  return resolutions.every((r) => r.resolved) ? { converged: true } : { requeueAfterMs: UNRESOLVED_RECHECK_MS };
 }
 
 function planHealth(ctx: OperatorContext, ch: SEChannel, pool: PoolObj, announced: Announced, unresolved: number): HealthPlan {

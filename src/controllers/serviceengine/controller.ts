@@ -129,7 +129,8 @@ async function reconcileSE(ctx: OperatorContext, mem: SEMemory, ref: ObjectRef, 
   const recheck = await judge(ctx, d, run, rc);                  // 4½. heartbeat repair (repair.ts)
   await report(ctx, mem, d, run, rc);                            // 5. report
   const next = nextLook(d.conn, run);
-  return recheck === undefined || (next.requeueAfterMs !== undefined && next.requeueAfterMs <= recheck) ? next : { requeueAfterMs: recheck };
+  // A heartbeat recheck of a converged SE is only a later look: it stays converged.
+  return recheck === undefined || (next.requeueAfterMs !== undefined && next.requeueAfterMs <= recheck) ? next : { ...next, requeueAfterMs: recheck };
 }
 
 /** A Ready SE with the SE API on: its data-path check kept in place and its agent judged. */
@@ -327,7 +328,8 @@ function nextLook(conn: CloudConnection, run: Run): ReconcileResult {
     else conn.view.invalidate(KIND.server);
     return { requeueAfterMs: OBSERVE_MS };
   }
-  return {};
+  // Nothing to do and nothing to wait for (lbop_reconcile_converged_total, if nothing was written).
+  return { converged: true };
 }
 
 /** A failed write that may still have happened: no HTTP answer, or a server-side error. */

@@ -169,7 +169,9 @@ async function reconcileGroup(ctx: OperatorContext, idleSince: Map<string, strin
   if (gated !== undefined && gated.gate.held.length > 0) rc.log.info('heartbeat repairs held', { held: gated.gate.held, breakerOpen: gated.gate.breakerOpen });
   if (collided) return { requeueAfterMs: 1_000 };
   const after = [plan.recheckAfterMs === undefined ? undefined : Math.max(1_000, plan.recheckAfterMs), sg.requeueAfterMs].filter((n): n is number => n !== undefined);
-  return after.length > 0 ? { requeueAfterMs: Math.min(...after) } : {};
+  if (after.length > 0) return { requeueAfterMs: Math.min(...after) };
+  // No timer, no SE it waits to see created: converged (counted if nothing was written).
+  return expected.size === 0 ? { converged: true } : {};
 }
 
 /** SEs a tight packing stranded placements for (see strandedSEs), from the SEs' claims. */

@@ -18,6 +18,7 @@ import { gateOnAgents } from './ecmp.js';
 import { withAutoscale } from '../../autoscale/status.js';
 import { placeWithClaims, releaseUnplaced } from './capacity.js';
 import { vipBlocked } from './vipfirst.js';
+import { deadDataVmis, planWithdrawals } from './withdraw.js';
 import { activeOnly, addressEcmp } from './hamode.js';
 import { beginDeletion, removeFinalizerHeld } from './deletion.js';
 import { vsKeysForGroupUpdate, vsKeysForSEChange, type SEWatchLookup } from './sewatch.js';
@@ -87,6 +88,9 @@ export function installVirtualServiceController(ctx: OperatorContext): void {
   });
   connections.onViewChange((cloud, changes) => {
     for (const c of changes) if (c.owner?.kind === 'VirtualService') controller.enqueue(key(c.owner.namespace, c.owner.name));
+    // An SE's server changed (it may have died): the VSs on it withdraw at once (withdraw.ts),
+    // without waiting for the SE controller's status write.
+    for (const c of changes) if (c.kind === KIND.server && c.owner?.kind === 'ServiceEngine') for (const k of byIndex(INDEX.vsBySE, key(c.owner.namespace, c.owner.name))) controller.enqueue(k);
     // A network or subnet appeared or changed: VIPs waiting for one may resolve now.
     if (changes.some((c) => NETWORK_KINDS.has(c.kind))) for (const k of byIndex(INDEX.vsByCloud, cloud)) controller.enqueue(k);
   });
@@ -119,6 +123,7 @@ async function reconcile(ctx: OperatorContext, state: VSState, ref: ObjectRef, r
   }
   const d = await loadDesired(ctx, state, vs);                             // desired + observed
   if ('outcome' in d) return d.outcome;
+  if (await withdrawDead(vs, d, rc)) return { requeueAfterMs: 1 };        // failover first (withdraw.ts)
   const vplan = planVips(vs.metadata.uid ?? '', d.targets, d.l.seen, addressEcmp(vs, d.group)); // plan
   const placement = await place(ctx, state, vs, d.group, d.ses, d.l.seen, rc, vipBlocked(vs.status, vs.metadata.generation, vplan.vips) !== undefined);
   if ('outcome' in placement) return placement.outcome;
@@ -131,6 +136,21 @@ async function reconcile(ctx: OperatorContext, state: VSState, ref: ObjectRef, r
   } finally {
     if (placement.decision !== undefined) await releaseReservation(reservationIO(ctx, state, rc), placement.decision.vs, placement.decision.reservation);
   }
+}
+
+/**
+ * Dead SEs' refs off every address of the VS, before any placement work: cloud writes only, no
+ * reservation or claim (withdraw.ts). True when it withdrew something: the caller then requeues,
+ * so every VS the failure woke withdraws before any of them places a replacement.
+ */
+async function withdrawDead(vs: VSObj, d: Desired, rc: ReconcileContext): Promise<boolean> {
+  const view = d.conn.view;
+  const dead = deadDataVmis(d.ses, (id) => view.get<{ status?: string }>(KIND.server, id)?.obj.status);
+  const ws = planWithdrawals(d.l.seen, dead);
+  if (ws.length === 0) return false;
+  for (const w of ws) await d.l.writer.deleteRef(w.on, w.obj, w.vmiUUID);
+  rc.log.info('dead service engines withdrawn from the ECMP sets', { vs: vs.metadata.name, ses: [...new Set(ws.map((w) => w.se))], refs: ws.length });
+  return true;
 }
 
 /** Apply and report a placement (decided under the reservation when it changes anything). */
@@ -175,7 +195,8 @@ async function apply(ctx: OperatorContext, vs0: VSObj, d: Desired, vplan: Return
   const converged = next === 'OPER_DISABLED' || (result.programmed.size >= placement.requested && vplan.vips.every((v) => v.release.length === 0));
   rc.log.debug('virtual service reconciled', { state: next, programmed: result.programmed.size, requested: placement.requested, waitingForSEs: placement.waitingForSEs });
   const requeue = Math.min(converged ? Infinity : CONVERGING_MS, drain?.requeueMs ?? Infinity);
-  return Number.isFinite(requeue) ? { requeueAfterMs: requeue } : {};
+  // Converged and no drain to step: counted in lbop_reconcile_converged_total if nothing was written.
+  return Number.isFinite(requeue) ? { requeueAfterMs: requeue } : { converged: true };
 }
 
 /**
