@@ -38,7 +38,9 @@ RUN rm -rf /usr/local/lib/node_modules /usr/local/bin/npm /usr/local/bin/npx /us
       /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-v* \
  && ln -s /app/bin/contrail-lb-operator.js /usr/local/bin/contrail-lb-operator
 WORKDIR /app
-ENV NODE_ENV=production
+ENV NODE_ENV=production NODE_OPTIONS=--max-semi-space-size=2
+# NODE_OPTIONS caps V8's young generation (docs/scaling.md "Where the RSS goes"); the Deployment
+# sets NODE_OPTIONS itself, with this flag and the old-space ceiling.
 # Everything below is owned by root and read-only to the operator's user.
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -30,6 +30,7 @@ import type { KubeObject } from '../../src/runtime/index.js';
 import { checkInvariants, type GroupObj, type SEObj, type VSObj } from '../../src/controllers/model/index.js';
 import { applyGroup, applyPool, applyVS, type VS } from '../e2e/vs-support.js';
 import { LAST_SYNC_WRITE_MS } from '../../src/controllers/cloud/controller.js';
+import { parse as parseYAML } from 'yaml';
 
 const count = Number(process.env['SCALE_BENCH_COUNT'] ?? 200);
 const sesPerVS = Number(process.env['SCALE_BENCH_SES'] ?? 2);
@@ -113,11 +114,12 @@ async function heapSnapshot(op: Compiled, dir: string): Promise<string> {
 interface Compiled { child: ChildProcess; metricsURL: string; exited: Promise<void> }
 
 /** The compiled operator (bin/ → dist/), with the harness's flags. */
-async function startCompiled(h: Harness, extra: string[] = []): Promise<Compiled> {
+async function startCompiled(h: Harness, extra: string[] = [], spec = process.env['SCALE_BENCH_NODE_ARGS'] ?? deploymentNodeOptions()): Promise<Compiled> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...heapArgs, ...extra, join(repoRoot, 'bin/contrail-lb-operator.js'), 'run', '--kubeconfig', h.cluster.kubeconfig,
+  const node = nodeArgs(spec);
+  const child = spawn(process.execPath, [...heapArgs, ...node.flags, ...extra, join(repoRoot, 'bin/contrail-lb-operator.js'), 'run', '--kubeconfig', h.cluster.kubeconfig,
     '--namespace', h.namespace, '--cluster-id', h.clusterID, '--metrics-addr', `127.0.0.1:${port}`, '--health-addr', '0',
-    '--secrets-namespace', SECRETS_NAMESPACE, '--log-level', process.env['SCALE_BENCH_LOG_LEVEL'] ?? 'warn'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, KUBECONFIG: '' } });
+    '--secrets-namespace', SECRETS_NAMESPACE, '--log-level', process.env['SCALE_BENCH_LOG_LEVEL'] ?? 'warn'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, KUBECONFIG: '', ...node.env } });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return { child, metricsURL: `http://127.0.0.1:${port}/metrics`, exited };
 }
@@ -217,6 +219,7 @@ async function main(): Promise<void> {
     console.log(`scale: ${count} VS × ${sesPerVS} SEs, maxVSPerSE ${perSE} (${seCount} SEs needed, maxSEs ${seCount + 2}), VIP subnet /16, ` +
       `simulator default latencies, boot ${BOOT_MS} ms, operator compiled (bin/ → dist/), resync ${RESYNC_S} s`);
     console.log(`P3 memory at 0 VS (idle, Cloud Ready): RSS ${MiB(idle0.rss)}, heap used ${MiB(idle0.heap)}`);
+    console.log(`P3 breakdown at 0 VS [node flags: ${process.env['SCALE_BENCH_NODE_ARGS'] ?? deploymentNodeOptions()}]: ${await memoryBreakdown(op)}`);
 
     if (rps > 0) await h.simControl('PUT', '/sim/rate-limits', { keystone: rps, nova: rps, neutron: rps, contrail: rps });
     await h.simControl('POST', '/sim/stats/reset');
@@ -271,6 +274,7 @@ async function main(): Promise<void> {
     console.log(`P2 apiserver requests by the operator per VS while converging: ${(kubeReqs / count).toFixed(2)} ` +
       `(writes ${((apiserverWrites(kubeAfter) - apiserverWrites(kubeBefore)) / count).toFixed(2)} per VS)`);
     const reconciles = (m: string, controller: string): number => series(m, 'controller_runtime_reconcile_total', { controller });
+    console.log(`P3 operator CPU while converging: ${cpuAndGC(kubeBefore, kubeAfter)}`);
     console.log(`P2 reconciles while converging: virtualservice ${((reconciles(kubeAfter, 'virtualservice') - reconciles(kubeBefore, 'virtualservice')) / count).toFixed(1)} per VS, ` +
       `serviceenginegroup ${reconciles(kubeAfter, 'serviceenginegroup') - reconciles(kubeBefore, 'serviceenginegroup')}, serviceengine ${reconciles(kubeAfter, 'serviceengine') - reconciles(kubeBefore, 'serviceengine')}`);
     for (const r of writes.sort((a, b) => b.count - a.count).slice(0, 12)) console.log(`  ${r.api.padEnd(9)} ${r.method.padEnd(6)} ${r.route} ${r.status}: ${r.count}`);
@@ -326,6 +330,7 @@ async function main(): Promise<void> {
     if (seFields.size > 0) console.log(`  ServiceEngine status fields that changed in the window (SEs): ${[...seFields].map(([f, n]) => `${f} (${n})`).join(', ')}`);
     const cpu = (series(kubeSteady1, 'process_cpu_seconds_total') - series(kubeSteady0, 'process_cpu_seconds_total')) / steadyS;
     console.log(`P3 idle CPU at ${count} VS over the steady window: ${(cpu * 100).toFixed(2)} % of a core`);
+    console.log(`P3 operator CPU in the steady window: ${cpuAndGC(kubeSteady0, kubeSteady1)}`);
     if (profDir !== undefined) {
       op.child.kill('SIGTERM');
       await op.exited;
@@ -337,6 +342,7 @@ async function main(): Promise<void> {
     }
     const conv = await memory(op);
     console.log(`P3 memory at ${count} VS (converged): RSS ${MiB(conv.rss)}, heap used ${MiB(conv.heap)}`);
+    console.log(`P3 breakdown at ${count} VS (converged): ${await memoryBreakdown(op)}`);
     if (heapDir !== undefined) console.log(`P3 heap snapshot at ${count} VS: ${await heapSnapshot(op, heapDir)}`);
 
     // P4: SIGKILL and restart over the converged state.
@@ -384,6 +390,12 @@ async function main(): Promise<void> {
     for (const r of after.requests.filter(isWrite)) console.log(`  restart write: ${r.api} ${r.method} ${r.route} ${r.status}: ${r.count}`);
     console.log(`P4 apiserver writes by resource after restart: ${writesBetween(serverRestart0, await serverWrites(h)).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`);
 
+    if ((process.env['SCALE_BENCH_P3_VARIANTS'] ?? '') !== '') {
+      op.child.kill('SIGTERM');
+      await op.exited;
+      await p3Variants(h, count, (spec) => startCompiled(h, [], spec));
+      op = await startCompiled(h);
+    }
     if (process.env['SCALE_BENCH_P5'] !== '0') await p5(h);
 
     if (process.env['SCALE_BENCH_DELETE'] !== '0') {
@@ -464,3 +476,94 @@ main().catch((e: unknown) => {
   console.error(`bench:scale failed: ${(e as Error).message}`);
   process.exitCode = 1;
 });
+
+/**
+ * P3 breakdown (rss10): where the operator's RSS goes, read from outside the process so the product
+ * carries no debug code — /proc/<pid>/status (anonymous vs file-backed resident pages), /proc/<pid>/smaps
+ * (the brk heap, anonymous mappings, the node binary and other files) and the operator's own /metrics
+ * (prom-client's V8 heap spaces and external memory). Anonymous RSS − V8 heap committed − external
+ * ≈ malloc arenas, thread stacks and V8's non-heap allocations (compiler zones, code ranges).
+ */
+async function memoryBreakdown(op: Compiled): Promise<string> {
+  const pid = op.child.pid;
+  if (pid === undefined) return 'no pid';
+  await metrics(op);
+  await new Promise((r) => setTimeout(r, 1000));
+  const m = await metrics(op);
+  const kib = (text: string, key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) * 1024;
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const by = new Map<string, number>();
+  let current = '';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (head !== null) {
+      const path = head[1] ?? '';
+      current = path === '' ? 'anon' : path === '[heap]' ? 'brk' : path.startsWith('[') ? path : path === process.execPath || path.endsWith('/bin/node') ? 'node binary' : path.includes('.so') ? 'shared libs' : 'other files';
+      continue;
+    }
+    if (line.startsWith('Rss:')) by.set(current, (by.get(current) ?? 0) + kib(line, 'Rss'));
+  }
+  const space = (s: string, kind: string): number => series(m, `nodejs_heap_space_size_${kind}_bytes`, { space: s });
+  const spaces = ['new', 'old', 'code', 'large_object', 'new_large_object', 'trusted', 'trusted_large_object', 'shared']
+    .filter((s) => space(s, 'total') > 0).map((s) => `${s} ${MiB(space(s, 'used'))}/${MiB(space(s, 'total'))}`);
+  const heapTotal = series(m, 'nodejs_heap_size_total_bytes');
+  const external = series(m, 'nodejs_external_memory_bytes');
+  const anon = kib(status, 'RssAnon');
+  return `RSS ${MiB(kib(status, 'VmRSS'))} (peak ${MiB(kib(status, 'VmHWM'))}) = anon ${MiB(anon)} + file ${MiB(kib(status, 'RssFile'))}; ` +
+    `smaps: ${[...by].filter(([, b]) => b >= 1048576).sort((a, b) => b[1] - a[1]).map(([k, b]) => `${k} ${MiB(b)}`).join(', ')}; ` +
+    `V8 heap used/committed ${MiB(series(m, 'nodejs_heap_size_used_bytes'))}/${MiB(heapTotal)} (${spaces.join(', ')}), external ${MiB(external)}; ` +
+    `anon − heap − external ≈ ${MiB(anon - heapTotal - external)} (malloc, stacks, V8 off-heap)`;
+}
+
+/**
+ * SCALE_BENCH_NODE_ARGS: node flags and environment for the operator (tokens starting with `--` are
+ * node flags, NAME=value tokens environment), e.g. "--max-semi-space-size=2 MALLOC_ARENA_MAX=2".
+ * SCALE_BENCH_P3_VARIANTS: ';'-separated such lists; after P4 the operator is restarted over the
+ * converged VSs once per variant and its memory read after it has reconciled every VS and settled.
+ */
+function deploymentNodeOptions(): string {
+  // As the image runs it: the base Deployment's NODE_OPTIONS (V8 flags) unless SCALE_BENCH_NODE_ARGS says otherwise.
+  type Env = { name: string; value?: string };
+  const d = parseYAML(readFileSync(join(repoRoot, 'deploy/base/deployment.yaml'), 'utf8')) as { spec: { template: { spec: { containers: { env?: Env[] }[] } } } };
+  return d.spec.template.spec.containers[0]?.env?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '';
+}
+
+function nodeArgs(spec: string): { flags: string[]; env: Record<string, string> } {
+  const tokens = (spec === 'base' ? deploymentNodeOptions() : spec).split(/\s+/).filter((t) => t !== '');
+  return {
+    flags: tokens.filter((t) => t.startsWith('--')),
+    env: Object.fromEntries(tokens.filter((t) => !t.startsWith('--')).map((t) => [t.slice(0, t.indexOf('=')), t.slice(t.indexOf('=') + 1)])),
+  };
+}
+
+async function p3Variants(h: Harness, n: number, start: (spec: string) => Promise<Compiled>): Promise<void> {
+  const variants = (process.env['SCALE_BENCH_P3_VARIANTS'] ?? '').split(';').map((v) => v.trim()).filter((v) => v !== '');
+  for (const v of variants) {
+    const op = await start(v);
+    try {
+      const t = performance.now();
+      await h.waitFor(async () => series(await metrics(op), 'controller_runtime_reconcile_total', { controller: 'virtualservice' }) >= n, { what: `${n} VS reconciled (${v})`, timeoutMs: 300_000, intervalMs: 500 });
+      const took = (performance.now() - t) / 1000;
+      const first = await metrics(op);
+      // Settle: two observation periods and 20 s more, so the restart's allocation peak is behind.
+      await new Promise((r) => setTimeout(r, 2 * RESYNC_S * 1000 + 20_000));
+      const cpu0 = series(await metrics(op), 'process_cpu_seconds_total');
+      // Idle CPU over SCALE_BENCH_P3_CPU_S seconds (20): at a few % of a core, short windows are noisy.
+      const cpuS = Number(process.env['SCALE_BENCH_P3_CPU_S'] ?? 20);
+      await new Promise((r) => setTimeout(r, cpuS * 1000));
+      const cpu = (series(await metrics(op), 'process_cpu_seconds_total') - cpu0) / cpuS;
+      console.log(`P3 variant [${v}] CPU from start to all reconciled: ${cpuAndGC('', first)}`);
+      console.log(`P3 variant [${v}] restarted over ${n} converged VS (all reconciled in ${took.toFixed(1)} s, idle CPU ${(cpu * 100).toFixed(2)} %): ${await memoryBreakdown(op)}`);
+    } finally {
+      op.child.kill('SIGTERM');
+      await op.exited;
+    }
+  }
+}
+
+/** CPU-seconds of the operator between two /metrics scrapes, and the part V8's GC took (prom-client's nodejs_gc_duration_seconds). */
+function cpuAndGC(before: string, after: string): string {
+  const d = (name: string, want: Record<string, string> = {}): number => series(after, name, want) - (before === '' ? 0 : series(before, name, want));
+  const gc = ['minor', 'major', 'incremental', 'weakcb'].map((kind) => `${kind} ${d('nodejs_gc_duration_seconds_sum', { kind }).toFixed(1)} s (${d('nodejs_gc_duration_seconds_count', { kind })})`);
+  return `${d('process_cpu_seconds_total').toFixed(1)} CPU-s, GC ${d('nodejs_gc_duration_seconds_sum').toFixed(1)} s: ${gc.join(', ')}`;
+}

@@ -134,7 +134,7 @@ describe('the Helm chart', () => {
     assert.equal(c.image, `reg.example/lbop@sha256:${'ab'.repeat(32)}`);
     assert.equal(d.spec.replicas, 3);
     assert.equal(c.resources.limits.memory, '1Gi');
-    assert.equal(c.env.find((e) => e.name === 'NODE_OPTIONS')?.value, '--max-old-space-size=768');
+    assert.equal(c.env.find((e) => e.name === 'NODE_OPTIONS')?.value, '--max-old-space-size=768 --max-semi-space-size=2');
     for (const a of ['--cluster-id=prod-1', '--namespace=team-a', '--namespace=team-b', '--metrics-cert-dir=/etc/contrail-lb-operator/metrics-tls']) assert.ok(c.args.includes(a), `${a} in ${c.args.join(' ')}`);
     assert.equal(d.spec.template.spec.volumes.find((v) => v.name === 'metrics-tls')?.secret?.secretName, 'lbop-metrics-tls');
     assert.equal(objs.some((o) => o.kind === 'NetworkPolicy'), false);

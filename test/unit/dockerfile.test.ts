@@ -137,6 +137,15 @@ describe('the Deployment and the `run` command agree', () => {
     assert.ok(heap(p) < mib(p.resources.limits.memory) * 0.8, `production heap ${heap(p)} MiB vs limit ${p.resources.limits.memory}`);
   });
 
+  it('V8\'s young generation is capped in the image, the base and production (docs/scaling.md: 128 MiB committed without it at 1000 VS)', () => {
+    const semi = (options: string | undefined): number => Number(/--max-semi-space-size=(\d+)/.exec(options ?? '')?.[1]);
+    const prod = docs('deploy/overlays/production/deployment-patch.yaml')[0] as { spec: { template: { spec: { containers: Container[] } } } };
+    const image = /^ENV .*NODE_OPTIONS=(\S+)/m.exec(read('Dockerfile'))?.[1];
+    for (const [where, options] of [['base', container.env.find((e) => e.name === 'NODE_OPTIONS')?.value], ['production', prod.spec.template.spec.containers[0]?.env.find((e) => e.name === 'NODE_OPTIONS')?.value], ['Dockerfile', image]] as const) {
+      assert.ok(semi(options) >= 1 && semi(options) <= 4, `${where}: NODE_OPTIONS ${options ?? '(none)'}`);
+    }
+  });
+
   it('the grace period covers the runtime\'s 30 s shutdown budget', () => {
     assert.ok(deployment.spec.template.spec.terminationGracePeriodSeconds >= 40);
   });
