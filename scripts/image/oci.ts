@@ -57,8 +57,9 @@ export function imageConfig(spec: ImageSpec, layers: LayerInfo[]): ImageConfig {
     os: 'linux',
     config: {
       User: '1000:1000',
-      // PATH as in Debian's images; NODE_VERSION as the node base image sets it.
-      Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', `NODE_VERSION=${spec.nodeVersion}`, 'NODE_ENV=production'],
+      // PATH as in Debian's images; NODE_VERSION as the node base image sets it; NODE_OPTIONS as the
+      // Dockerfile's ENV (V8's young generation capped: docs/scaling.md "Where the RSS goes").
+      Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', `NODE_VERSION=${spec.nodeVersion}`, 'NODE_ENV=production', 'NODE_OPTIONS=--max-semi-space-size=2'],
       Entrypoint: ['contrail-lb-operator', se ? 'se-agent' : 'run'],
       WorkingDir: '/app',
       ExposedPorts: se ? {} : { '8080/tcp': {}, '8081/tcp': {} },
