@@ -56,10 +56,19 @@ export interface SEHealth {
 /** What sePhase decides from. Today the SE object; the agent's heartbeat joins here. */
 export type SEPhaseInputs = Pick<SEObj, 'metadata' | 'status'>;
 
+/** Nova states of a server that was ACTIVE and no longer serves: the SE has failed. */
+export const SERVER_DEAD_STATES: ReadonlySet<string> = new Set(['ERROR', 'SHUTOFF', 'DELETED', 'SOFT_DELETED', 'SHELVED', 'SHELVED_OFFLOADED']);
+
+/** The SE controller reported it failed (its server lost, or HeartbeatFailure) — also while it is being deleted. */
+export function seReportedFailed(se: SEPhaseInputs): boolean {
+  const ready = findCondition(se.status?.conditions, 'Ready');
+  return ready?.status !== 'True' && (ready?.reason === SE_REASON.ServerFailed || ready?.reason === SE_REASON.HeartbeatFailure);
+}
+
 export function sePhase(se: SEPhaseInputs): SEHealth {
   const conditions: readonly Condition[] | undefined = se.status?.conditions;
   const ready = findCondition(conditions, 'Ready');
-  const failed = ready?.status !== 'True' && (ready?.reason === SE_REASON.ServerFailed || ready?.reason === SE_REASON.HeartbeatFailure);
+  const failed = seReportedFailed(se);
   const wasActive = findCondition(conditions, 'Booted')?.status === 'True' || failed;
   const reason = ready?.reason;
   const agent = findCondition(conditions, 'AgentConnected');

@@ -47,7 +47,7 @@ export type SEAction =
   | { kind: 'DeleteManagementPort'; portUUID: string }
   | { kind: 'RemoveFinalizer' };
 
-import type { SEPhase } from '../model/index.js';
+import { SERVER_DEAD_STATES, type SEPhase } from '../model/index.js';
 
 export interface SEPlan {
   phase: SEPhase;
@@ -58,13 +58,11 @@ export interface SEPlan {
   waiting: boolean;
 }
 
-const FAILED_AFTER_ACTIVE = new Set(['ERROR', 'SHUTOFF', 'DELETED', 'SOFT_DELETED', 'SHELVED', 'SHELVED_OFFLOADED']);
-
 export function planServiceEngine(want: SEDesire, seen: SEObservation): SEPlan {
   if (want.deleting) return planTeardown(seen);
 
   const server = seen.server;
-  if (want.wasActive && (server === undefined || FAILED_AFTER_ACTIVE.has(server.status))) {
+  if (want.wasActive && (server === undefined || SERVER_DEAD_STATES.has(server.status))) {
     // The group replaces a dead SE; rebooting it in place would hide the failure.
     return { phase: 'Failed', actions: [], networksAttached: false, waiting: false };
   }

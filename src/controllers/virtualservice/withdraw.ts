@@ -7,11 +7,8 @@
 // decider agrees a dead SE carries no traffic, so no decision is being overridden. The reconcile
 // that withdraws returns at once (requeued behind the other VSs the failure woke), so the whole
 // failure is withdrawn before the first replacement is placed. Pure.
-import type { SEObj } from '../model/index.js';
+import { SERVER_DEAD_STATES, seReportedFailed, type SEObj } from '../model/index.js';
 import type { ObservedFIP, ObservedIP, VipObservation } from './vip.js';
-
-/** Nova states of a server that was ACTIVE and is not serving (as the SE controller's plan.ts reads them). */
-export const SERVER_DEAD = new Set(['ERROR', 'SHUTOFF', 'DELETED', 'SOFT_DELETED', 'SHELVED', 'SHELVED_OFFLOADED']);
 
 /**
  * The data VMIs (vmi uuid → SE name) of the SEs that are dead: reported Failed (server failed, or
@@ -23,13 +20,12 @@ export const SERVER_DEAD = new Set(['ERROR', 'SHUTOFF', 'DELETED', 'SOFT_DELETED
 export function deadDataVmis(ses: readonly SEObj[], serverStatus: (serverUUID: string) => string | undefined): Map<string, string> {
   const out = new Map<string, string>();
   for (const se of ses) {
-    const ready = se.status?.conditions?.find((c) => c.type === 'Ready');
-    const reportedDead = ready?.status !== 'True' && (ready?.reason === 'ServerFailed' || ready?.reason === 'HeartbeatFailure');
+    const reportedDead = seReportedFailed(se);
     const server = se.status?.serverUUID;
     const status = server !== undefined ? serverStatus(server) : undefined;
     // No "was it ACTIVE" test: only an SE that served carries refs, and once it failed its status
     // says Booted=False (ServerFailed) and, when its deletion begins, Ready=False (Deleting).
-    if (!reportedDead && !(status !== undefined && SERVER_DEAD.has(status))) continue;
+    if (!reportedDead && !(status !== undefined && SERVER_DEAD_STATES.has(status))) continue;
     for (const d of se.status?.dataInterfaces ?? []) if (d.portUUID !== undefined) out.set(d.portUUID, se.metadata.name);
   }
   return out;
